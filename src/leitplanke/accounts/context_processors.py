@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from . import permissions
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """What the navigation may show; the views check permissions again."""
+    user = getattr(request, "user", None)
+    codes = permissions.capabilities_of(user) if user is not None else frozenset()
+    return {
+        "can": {
+            "administer": permissions.MANAGE_ORGANISATION in codes,
+            "audit": permissions.VIEW_AUDIT in codes,
+            "edit_cases": permissions.EDIT_CASES in codes,
+            "see_cases": bool({permissions.VIEW_ALL_CASES, permissions.VIEW_TEAM_CASES} & codes),
+        }
+    }

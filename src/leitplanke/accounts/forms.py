@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Language, TokenScope
+
+
+class LoginForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"), max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
+    password = forms.CharField(label=_("Password"), strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What the token is for, e.g. “CRM sync”."))
+    scopes = forms.MultipleChoiceField(label=_("Scopes"), choices=TokenScope.choices, widget=forms.CheckboxSelectMultiple,
+                                       initial=[TokenScope.READ])
+    expires_at = forms.DateTimeField(label=_("Expires"), required=False,
+                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    email = forms.EmailField(label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class SetPasswordForm(auth_forms.SetPasswordForm):
+    def save(self, commit: bool = True) -> Any:
+        from . import services
+
+        return services.user_set_password(actor=None, user=self.user, password=self.cleaned_data["new_password1"], via="reset")
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    def save(self, commit: bool = True) -> Any:
+        from . import services
+
+        return services.user_set_password(actor=self.user, user=self.user, password=self.cleaned_data["new_password1"])

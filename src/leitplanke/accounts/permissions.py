@@ -1,0 +1,72 @@
+"""Capabilities that roles grant. Roles are data (editable by administrators); the
+capability codes are the fixed vocabulary that code checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+VIEW_TEAM_CASES = "cases.view_team"
+VIEW_ALL_CASES = "cases.view_all"
+EDIT_CASES = "cases.edit"
+EXPORT_CASES = "cases.export"
+VIEW_SENSITIVE = "customers.view_sensitive"
+MANAGE_CUSTOMERS = "customers.manage"
+MANAGE_PROCESSES = "processes.manage"
+MANAGE_TEMPLATES = "templates.manage"
+VIEW_QUALITY = "quality.view"
+VIEW_AUDIT = "audit.view"
+MANAGE_ORGANISATION = "org.manage"
+LEAD_TEAM = "teams.lead"
+
+CAPABILITIES: dict[str, Any] = {
+    VIEW_TEAM_CASES: _("See the cases of own teams and own cases"),
+    VIEW_ALL_CASES: _("See all cases"),
+    EDIT_CASES: _("Create and edit cases"),
+    EXPORT_CASES: _("Export case lists"),
+    VIEW_SENSITIVE: _("See sensitive customer data (vulnerability)"),
+    MANAGE_CUSTOMERS: _("Create, edit and merge customers"),
+    MANAGE_PROCESSES: _("Design processes and decision tables"),
+    MANAGE_TEMPLATES: _("Manage reply templates"),
+    VIEW_QUALITY: _("See quality figures and reports"),
+    VIEW_AUDIT: _("Read the audit log"),
+    MANAGE_ORGANISATION: _("Administer users, teams, roles and settings"),
+    LEAD_TEAM: _("Lead teams: approvals, check-ins, team load"),
+}
+
+# The roles every organisation starts with (key, English, German, capabilities).
+DEFAULT_ROLES: list[tuple[str, str, str, list[str]]] = [
+    ("agent", "Agent", "Sachbearbeitung", [VIEW_TEAM_CASES, EDIT_CASES, MANAGE_CUSTOMERS]),
+    ("team_lead", "Team lead", "Teamleitung",
+     [VIEW_TEAM_CASES, EDIT_CASES, EXPORT_CASES, VIEW_SENSITIVE, MANAGE_CUSTOMERS, VIEW_QUALITY, LEAD_TEAM]),
+    ("process_owner", "Process owner", "Prozessverantwortung",
+     [VIEW_ALL_CASES, EXPORT_CASES, MANAGE_PROCESSES, MANAGE_TEMPLATES, VIEW_QUALITY]),
+    ("quality_manager", "Quality manager", "Qualitätsmanagement",
+     [VIEW_ALL_CASES, EDIT_CASES, EXPORT_CASES, VIEW_SENSITIVE, MANAGE_CUSTOMERS, VIEW_QUALITY, VIEW_AUDIT]),
+    ("administrator", "Administrator", "Administration",
+     [VIEW_ALL_CASES, EDIT_CASES, EXPORT_CASES, VIEW_SENSITIVE, MANAGE_CUSTOMERS, MANAGE_PROCESSES,
+      MANAGE_TEMPLATES, VIEW_QUALITY, VIEW_AUDIT, MANAGE_ORGANISATION]),
+    ("auditor", "Auditor (read-only)", "Revision (nur lesend)", [VIEW_ALL_CASES, VIEW_QUALITY, VIEW_AUDIT, VIEW_SENSITIVE]),
+]
+
+# Capabilities that change data; a user whose roles are all read-only never gets these.
+WRITE_CAPABILITIES = {EDIT_CASES, MANAGE_CUSTOMERS, MANAGE_PROCESSES, MANAGE_TEMPLATES, MANAGE_ORGANISATION, LEAD_TEAM}
+
+
+def capabilities_of(user: Any) -> frozenset[str]:
+    """All capability codes of an active user, cached on the user object per request."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_capabilities", None)
+    if cached is None:
+        codes: set[str] = set()
+        for role in user.roles.all():
+            codes.update(role.capabilities)
+        cached = frozenset(codes)
+        user._capabilities = cached
+    return cached
+
+
+def has_capability(user: Any, code: str) -> bool:
+    return code in capabilities_of(user)

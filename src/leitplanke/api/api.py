@@ -1,0 +1,27 @@
+"""The REST API under /api/v1/ (django-ninja): OpenAPI at /api/v1/openapi.json,
+interactive documentation at /api/v1/docs."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from leitplanke import __version__
+
+from . import problems
+from .auth import auth
+from .routers import system
+
+api = NinjaAPI(
+    title="Leitplanke API",
+    version="1",
+    description=(
+        "Complaint and case management. Authenticate with a personal API token "
+        "(`Authorization: Bearer lpk_…`, created under Profile → API tokens) with the scopes "
+        "read, write or admin. Errors are problem details (RFC 9457) with a stable `code`."
+    ),
+    auth=auth,
+    urls_namespace="api",
+    openapi_extra={"info": {"x-leitplanke-version": __version__}},
+)
+problems.install(api)
+api.add_router("", system.router)

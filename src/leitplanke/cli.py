@@ -1,0 +1,146 @@
+"""The `leitplanke` command: serve, worker, demo, migrate, createadmin, seed, audit verify.
+
+Each sub-command is a thin wrapper around a Django management command, so that the
+same behaviour is reachable through `manage.py` in development.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leitplanke.config.settings.dev")
+    import django
+
+    django.setup()
+
+
+def _manage(*args: str) -> None:
+    _setup_django()
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def _gunicorn_command(host: str, port: int, workers: int) -> list[str]:
+    return [
+        sys.executable, "-m", "gunicorn", "leitplanke.config.wsgi:application",
+        "--bind", f"{host}:{port}", "--workers", str(workers), "--worker-class", "sync",
+        "--timeout", "60", "--graceful-timeout", "5", "--access-logfile", "-",
+    ]
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _manage("collectstatic", "--no-input", "-v", "0")
+    os.execvp(sys.executable, _gunicorn_command(args.host, args.port, args.workers))
+    return 0  # pragma: no cover - execvp does not return
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _manage("leitplanke_worker", "--interval", str(args.interval))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _manage("migrate", "--no-input")
+    return 0
+
+
+def cmd_createadmin(args: argparse.Namespace) -> int:
+    _manage("leitplanke_createadmin", "--email", args.email, "--name", args.name)
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    extra = ["--cases", str(args.cases)] if args.cases is not None else []
+    _manage("leitplanke_seed", *extra)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Migrate, load the demo organisation, then serve it with one background worker."""
+    _manage("migrate", "--no-input", "-v", "0")
+    _manage("leitplanke_seed", "--if-empty")
+    _manage("collectstatic", "--no-input", "-v", "0")
+    worker = subprocess.Popen([sys.executable, "-m", "leitplanke.cli", "worker"])
+    server = subprocess.Popen(_gunicorn_command(args.host, args.port, args.workers))
+    from leitplanke.demo.seed import print_demo_logins
+
+    print_demo_logins(f"http://{args.host}:{args.port}")
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for process in (server, worker):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in (server, worker):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    _setup_django()
+    from leitplanke.core.audit import audit_verify
+
+    report = audit_verify()
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="leitplanke", description="Leitplanke complaint and case management.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def server_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--host", default="127.0.0.1")
+        sub.add_argument("--port", type=int, default=8000)
+        sub.add_argument("--workers", type=int, default=2)
+
+    serve = commands.add_parser("serve", help="serve the web application with gunicorn")
+    server_options(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    worker = commands.add_parser("worker", help="run background tasks and the periodic scheduler")
+    worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls when idle")
+    worker.set_defaults(func=cmd_worker)
+
+    demo = commands.add_parser("demo", help="migrate, load demo data and serve with a worker")
+    server_options(demo)
+    demo.set_defaults(func=cmd_demo)
+
+    migrate = commands.add_parser("migrate", help="create or update the database schema")
+    migrate.set_defaults(func=cmd_migrate)
+
+    admin = commands.add_parser("createadmin", help="create an administrator (asks for a password)")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", default="Administrator")
+    admin.set_defaults(func=cmd_createadmin)
+
+    seed = commands.add_parser("seed", help="load demo data only (optionally N generated cases)")
+    seed.add_argument("--cases", type=int, default=None, help="bulk-generate this many cases")
+    seed.set_defaults(func=cmd_seed)
+
+    audit = commands.add_parser("audit", help="audit log tools")
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    verify = audit_commands.add_parser("verify", help="verify the whole hash chain, name the first broken event")
+    verify.set_defaults(func=cmd_audit)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

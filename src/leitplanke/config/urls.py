@@ -1,0 +1,18 @@
+from django.urls import include, path
+
+from leitplanke.api.api import api
+from leitplanke.core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("api/v1/", api.urls),
+    path("accounts/", include("leitplanke.accounts.urls")),
+    path("settings/", include("leitplanke.accounts.admin_urls")),
+    path("", include("leitplanke.core.urls")),
+]
+
+handler400 = "leitplanke.core.views.bad_request"
+handler403 = "leitplanke.core.views.permission_denied"
+handler404 = "leitplanke.core.views.page_not_found"
+handler500 = "leitplanke.core.views.server_error"

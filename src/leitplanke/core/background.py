@@ -1,0 +1,55 @@
+"""Background tasks on Django's tasks API (django-tasks backport, database backend).
+
+`background_task` adds retries with exponential backoff: a failing attempt is recorded
+as FAILED (administrators see it under Settings → Background tasks) and a new attempt
+is enqueued with `run_after`, up to `max_attempts`. `enqueue_on_commit` enqueues only
+once the surrounding transaction has committed, so a worker never sees half a change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+logger = logging.getLogger(__name__)
+ATTEMPT_KWARG = "_attempt"
+
+
+def retry_delay(attempt: int, *, base_seconds: float) -> dt.timedelta:
+    """Exponential backoff: base, 2·base, 4·base … capped at one hour."""
+    return dt.timedelta(seconds=min(base_seconds * 2 ** (attempt - 1), 3600))
+
+
+def background_task(
+    *, max_attempts: int = 5, base_delay_seconds: float = 10, priority: int = 0, queue_name: str = "default"
+) -> Callable[[Callable[..., Any]], Any]:
+    def decorate(func: Callable[..., Any]) -> Any:
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            attempt = int(kwargs.pop(ATTEMPT_KWARG, 1))
+            try:
+                return func(*args, **kwargs)
+            except Exception:
+                if attempt < max_attempts and the_task.get_backend().supports_defer:
+                    later = timezone.now() + retry_delay(attempt, base_seconds=base_delay_seconds)
+                    the_task.using(run_after=later).enqueue(*args, **kwargs, **{ATTEMPT_KWARG: attempt + 1})
+                    logger.warning("task %s failed (attempt %s of %s); retrying at %s", func.__name__, attempt, max_attempts, later)
+                else:
+                    logger.error("task %s failed for good after %s attempts", func.__name__, attempt)
+                raise
+
+        the_task = task(priority=priority, queue_name=queue_name)(run)
+        return the_task
+
+    return decorate
+
+
+def enqueue_on_commit(the_task: Any, *args: Any, **kwargs: Any) -> None:
+    transaction.on_commit(lambda: the_task.enqueue(*args, **kwargs))

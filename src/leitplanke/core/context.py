@@ -1,0 +1,27 @@
+"""Per-request context (request id, client IP) that the audit log picks up."""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    request_id: str = ""
+    ip: str | None = None
+
+
+_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("leitplanke_request", default=RequestContext())
+
+
+def current_request_context() -> RequestContext:
+    return _current.get()
+
+
+def set_request_context(context: RequestContext) -> contextvars.Token[RequestContext]:
+    return _current.set(context)
+
+
+def reset_request_context(token: contextvars.Token[RequestContext]) -> None:
+    _current.reset(token)

@@ -1,0 +1,83 @@
+"""Request id and client IP for the audit log, X-Queries for benchmarks, and a clear
+503 page (not a stack trace) when the database cannot be reached."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+
+from .context import RequestContext, reset_request_context, set_request_context
+
+logger = logging.getLogger(__name__)
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """REMOTE_ADDR; a reverse proxy in front must set it (e.g. gunicorn --forwarded-allow-ips)."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = set_request_context(RequestContext(request_id=request_id, ip=client_ip(request)))
+        try:
+            if settings.LEITPLANKE_QUERY_COUNT_HEADER:
+                response = self._counting(request)
+            else:
+                response = self.get_response(request)
+        finally:
+            reset_request_context(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+    def _counting(self, request: HttpRequest) -> HttpResponse:
+        count = 0
+
+        def counter(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+            nonlocal count
+            count += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(counter):
+            response = self.get_response(request)
+        response["X-Queries"] = str(count)
+        return response
+
+
+class DatabaseUnavailableMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError) or isinstance(exception, DatabaseError) and not _is_unreachable(exception):
+            return None
+        logger.error("database unavailable: %s", exception)
+        if request.path.startswith("/api/"):
+            return JsonResponse(
+                {"type": "about:blank", "title": "Service unavailable", "status": 503, "code": "database_unavailable",
+                 "detail": "The database cannot be reached. Please try again shortly."},
+                status=503, content_type="application/problem+json",
+            )
+        html = render_to_string("errors/503.html", request=None)
+        return HttpResponse(html, status=503)
+
+
+def _is_unreachable(exception: Exception) -> bool:
+    text = str(exception).lower()
+    return any(word in text for word in ("connect", "unable to open", "could not", "server closed", "no such table", "timeout"))

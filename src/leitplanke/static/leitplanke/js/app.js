@@ -1,0 +1,24 @@
+// Small progressive enhancements; every page works without this file.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest("[data-toggle-nav]");
+    if (toggle) {
+      var nav = document.getElementById(toggle.getAttribute("aria-controls"));
+      var open = toggle.getAttribute("aria-expanded") === "true";
+      toggle.setAttribute("aria-expanded", String(!open));
+      if (nav) nav.classList.toggle("open", !open);
+    }
+    var confirmer = event.target.closest("[data-confirm]");
+    if (confirmer && !window.confirm(confirmer.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var copy = event.target.closest("[data-copy]");
+    if (copy && navigator.clipboard) {
+      var source = document.getElementById(copy.getAttribute("data-copy"));
+      if (source) navigator.clipboard.writeText(source.value || source.textContent);
+    }
+  });
+})();

@@ -1,0 +1,150 @@
+"""Shared fixtures: users per role, API clients with tokens, and the browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from leitplanke.accounts import services as accounts
+from leitplanke.accounts.models import Role, Team, User
+
+PASSWORD = "Correct-Horse-Battery-9"
+ROLE_KEYS = ["agent", "team_lead", "process_owner", "quality_manager", "administrator", "auditor"]
+
+
+@pytest.fixture
+def make_user(db: Any) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(role: str | None = "agent", *, email: str | None = None, teams: list[Team] | None = None,
+             language: str = "de", name: str | None = None) -> User:
+        n = next(counter)
+        roles = [Role.objects.get(key=role)] if role else []
+        return accounts.user_create(
+            actor=None, email=email or f"{role or 'user'}{n}@example.org", full_name=name or f"Test {role} {n}",
+            password=PASSWORD, language=language, roles=roles, teams=teams or [],
+        )
+
+    return make
+
+
+@pytest.fixture
+def admin_user(make_user: Callable[..., User]) -> User:
+    return make_user("administrator", name="Ada Admin")
+
+
+@pytest.fixture
+def agent_user(make_user: Callable[..., User]) -> User:
+    return make_user("agent", name="Aaron Agent")
+
+
+@pytest.fixture
+def client_for() -> Callable[[User], Client]:
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_client_for() -> Callable[..., Client]:
+    def make(user: User, scopes: tuple[str, ...] = ("read", "write")) -> Client:
+        _token, plain = accounts.api_token_create(actor=user, name="test", scopes=list(scopes))
+        return Client(headers={"Authorization": f"Bearer {plain}"})
+
+    return make
+
+
+# --- browser tests -------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("LEITPLANKE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    have_browser = os.path.exists(CHROMIUM) or shutil.which("chromium")
+    if have_browser:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        raise pytest.UsageError(f"CI=true but no chromium at {CHROMIUM}: browser tests may not be skipped in CI")
+    skip = pytest.mark.skip(reason=f"no chromium at {CHROMIUM}; install Debian's chromium to run browser tests")
+    browser_items = [item for item in items if "browser" in item.keywords]
+    for item in browser_items:
+        item.add_marker(skip)
+    if browser_items:
+        print(f"\nNOTE: skipping {len(browser_items)} browser tests: no chromium installed at {CHROMIUM}.")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        os.makedirs("test-artifacts", exist_ok=True)
+        page.screenshot(path=f"test-artifacts/{request.node.name}.png", full_page=True)
+    context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture
+def login(live_server: Any) -> Callable[[Any, User], None]:
+    def do_login(page: Any, user: User, password: str = PASSWORD) -> None:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("E-Mail-Adresse").or_(page.get_by_label("E-mail address")).fill(user.email)
+        page.get_by_label("Passwort").or_(page.get_by_label("Password")).fill(password)
+        page.get_by_role("button", name="Anmelden").or_(page.get_by_role("button", name="Log in")).click()
+        page.wait_for_url(f"{live_server.url}/")
+
+    return do_login
+
+
+@pytest.fixture(autouse=True)
+def audit_guards(request: Any) -> Iterator[None]:
+    """Every database test runs with the append-only triggers in place; transactional
+    tests remove them afterwards so that the test database can be flushed."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "live_server" in request.fixturenames or (
+        marker is not None and (marker.kwargs.get("transaction") or (len(marker.args) > 0 and marker.args[0]))
+    )
+    if marker is None and "live_server" not in request.fixturenames and "db" not in request.fixturenames:
+        yield
+        return
+    from django.db import connection
+
+    from leitplanke.core.audit_guards import install_guards, remove_guards
+
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    install_guards(connection)
+    yield
+    if transactional:
+        remove_guards(connection)
