@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from leitplanke.core.models import AuditEvent
 
 from leitplanke.core.errors import NotFound, PermissionDenied
 
@@ -23,12 +26,13 @@ def user_list(*, actor: Any, search: str = "", team_id: int | None = None, inclu
     _require_admin_or_auditor(actor)
     qs = User.objects.prefetch_related("roles", "teams").order_by("full_name", "id")
     if search:
-        qs = qs.filter(full_name__icontains=search) | qs.filter(email__icontains=search)
+        qs = qs.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
     if team_id:
-        qs = qs.filter(teams__id=team_id)
+        # A subquery instead of a join keeps one row per user (no DISTINCT needed).
+        qs = qs.filter(pk__in=User.objects.filter(teams__id=team_id).values("pk"))
     if not include_inactive:
         qs = qs.filter(is_active=True)
-    return qs.distinct()
+    return qs
 
 
 def user_get(*, actor: Any, user_id: int) -> User:
@@ -82,3 +86,104 @@ def api_token_get(*, actor: Any, token_id: int) -> ApiToken:
     if token is None:
         raise NotFound()
     return token
+
+
+# --- administration screens -----------------------------------------------------------------
+
+
+def _require_admin(actor: Any) -> None:
+    if not permissions.has_capability(actor, permissions.MANAGE_ORGANISATION):
+        raise PermissionDenied()
+
+
+def role_list_with_counts(*, actor: Any) -> QuerySet[Role]:
+    _require_admin(actor)
+    return Role.objects.annotate(user_count=Count("users", distinct=True)).order_by("name_en", "id")
+
+
+def role_get(*, actor: Any, role_id: int) -> Role:
+    _require_admin(actor)
+    role = Role.objects.filter(pk=role_id).first()
+    if role is None:
+        raise NotFound()
+    return role
+
+
+def team_list_for_admin(*, actor: Any) -> QuerySet[Team]:
+    _require_admin(actor)
+    return Team.objects.select_related("lead").annotate(member_count=Count("members", distinct=True)).order_by("name", "id")
+
+
+def skill_get(*, actor: Any, skill_id: int) -> Skill:
+    _require_admin(actor)
+    skill = Skill.objects.filter(pk=skill_id).first()
+    if skill is None:
+        raise NotFound()
+    return skill
+
+
+def skill_list_with_counts(*, actor: Any) -> QuerySet[Skill]:
+    _require_admin(actor)
+    return Skill.objects.annotate(holder_count=Count("holders", distinct=True)).order_by("kind", "name_en", "id")
+
+
+def user_absences(*, actor: Any, user: User) -> QuerySet[Absence]:
+    return absence_list(actor=actor).filter(user=user)
+
+
+def absence_get(*, actor: Any, absence_id: int) -> Absence:
+    absence = absence_list(actor=actor).filter(pk=absence_id).first()
+    if absence is None:
+        raise NotFound()
+    return absence
+
+
+def task_failures(*, actor: Any, limit: int = 100) -> list[dict[str, Any]]:
+    """The most recent failed background tasks, newest first, with the last error summarised."""
+    _require_admin(actor)
+    rows = (DBTaskResult.objects.failed()
+            .order_by("-finished_at", "-enqueued_at")
+            .only("id", "task_path", "enqueued_at", "finished_at", "exception_class_path", "traceback", "worker_ids")[:limit])
+    failures = []
+    for row in rows:
+        lines = [line for line in (row.traceback or "").strip().splitlines() if line.strip()]
+        last_line = lines[-1].strip() if lines else ""
+        exception_class = row.exception_class_path.rsplit(".", 1)[-1] if row.exception_class_path else ""
+        # The last traceback line reads "module.Class: message"; keep only the message.
+        message = last_line.split(": ", 1)[1] if ": " in last_line else ("" if last_line.endswith(exception_class) else last_line)
+        failures.append({
+            "id": row.pk,
+            "task_path": row.task_path,
+            "task_name": row.task_path.rsplit(".", 1)[-1],
+            "enqueued_at": row.enqueued_at,
+            "finished_at": row.finished_at,
+            "attempts": len(row.worker_ids or []),
+            "exception_class_path": row.exception_class_path,
+            "exception_class": exception_class,
+            "message": message,
+            "traceback": row.traceback,
+        })
+    return failures
+
+
+def task_ready_count(*, actor: Any) -> int:
+    """Tasks due now and waiting for a worker."""
+    _require_admin(actor)
+    return DBTaskResult.objects.ready().count()
+
+
+def audit_event_list(*, actor: Any, action: str = "", object_type: str = "", object_id: str = "",
+                     actor_email: str = "") -> QuerySet[AuditEvent]:
+    """Audit events, newest first; `action` matches as a prefix ("user." finds all user events)."""
+    if not permissions.has_capability(actor, permissions.VIEW_AUDIT):
+        raise PermissionDenied()
+    qs = AuditEvent.objects.order_by("-id")
+    if action:
+        qs = qs.filter(action__startswith=action.strip())
+    if object_type:
+        qs = qs.filter(object_type=object_type.strip().lower())
+    if object_id:
+        qs = qs.filter(object_id=object_id.strip())
+    if actor_email:
+        qs = qs.filter(actor_label__iexact=actor_email.strip())
+    return qs

@@ -9,6 +9,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("leitplanke.accounts.urls")),
     path("settings/", include("leitplanke.accounts.admin_urls")),
+    path("cases/", include("leitplanke.cases.list_urls")),
+    path("cases/", include("leitplanke.cases.urls")),
+    path("customers/", include("leitplanke.customers.urls")),
     path("", include("leitplanke.core.urls")),
 ]
 

@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "leitplanke.core",
     "leitplanke.accounts",
+    "leitplanke.customers",
+    "leitplanke.cases",
+    "leitplanke.intake",
 ]
 
 MIDDLEWARE = [

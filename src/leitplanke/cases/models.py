@@ -1,0 +1,275 @@
+"""Cases and everything on their timeline."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from leitplanke.accounts.models import BilingualLabel, Language, Team
+from leitplanke.customers.models import Contract, Customer, Product
+
+
+class CaseType(BilingualLabel):
+    """Complaint, inquiry, feedback, data-protection request … (organisations add more)."""
+
+    key = models.SlugField(_("key"), max_length=50, unique=True)
+    is_complaint = models.BooleanField(_("counts as complaint"), default=False)
+    acknowledgement_enabled = models.BooleanField(_("send acknowledgement automatically"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "name_en"]
+        verbose_name = _("case type")
+        verbose_name_plural = _("case types")
+
+
+class Category(BilingualLabel):
+    """A node of the hierarchical complaint taxonomy maintained by administrators."""
+
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    key = models.SlugField(_("key"), max_length=80, unique=True)
+    # Materialised path of ids ("3/17/42/") so a subtree is one indexed prefix query.
+    path = models.CharField(max_length=255, db_index=True, editable=False)
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+
+class FieldKind(models.TextChoices):
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    MONEY = "money", _("Amount of money")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")
+    BOOLEAN = "boolean", _("Yes/no")
+
+
+class CustomFieldDefinition(models.Model):
+    """A typed field that administrators add to a case type; values live in Case.custom_fields."""
+
+    case_type = models.ForeignKey(CaseType, on_delete=models.CASCADE, related_name="custom_fields")
+    key = models.SlugField(_("key"), max_length=50)
+    label_de = models.CharField(_("label (German)"), max_length=200)
+    label_en = models.CharField(_("label (English)"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=FieldKind.choices)
+    # For choice fields: [{"value": "x", "label_de": "…", "label_en": "…"}]
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["case_type", "order", "key"]
+        constraints = [models.UniqueConstraint(fields=["case_type", "key"], name="customfield_unique_key")]
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    WEB_FORM = "web_form", _("Web form")
+    PHONE = "phone", _("Phone")
+    LETTER = "letter", _("Letter")
+    CHAT = "chat", _("Chat")
+    API = "api", _("API")
+    SOCIAL = "social", _("Social media")
+
+
+class Priority(models.IntegerChoices):
+    LOW = 1, _("Low")
+    NORMAL = 2, _("Normal")
+    HIGH = 3, _("High")
+    URGENT = 4, _("Urgent")
+
+
+class Severity(models.TextChoices):
+    MINOR = "minor", _("Minor")
+    MODERATE = "moderate", _("Moderate")
+    MAJOR = "major", _("Major")
+    CRITICAL = "critical", _("Critical")
+
+
+class StatusKind(models.TextChoices):
+    OPEN = "open", _("Open")
+    WAITING = "waiting", _("Waiting")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReferenceCounter(models.Model):
+    """The last case number handed out per year; incremented with one atomic UPDATE."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last_value = models.PositiveIntegerField(default=0)
+
+
+class Case(models.Model):
+    reference = models.CharField(_("reference"), max_length=32, unique=True)
+    case_type = models.ForeignKey(CaseType, on_delete=models.PROTECT, related_name="cases", verbose_name=_("case type"))
+    subject = models.CharField(_("subject"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices, default="de")
+    received_at = models.DateTimeField(_("received at"))
+    registered_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="cases",
+                                 verbose_name=_("customer"))
+    contract = models.ForeignKey(Contract, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases",
+                                 verbose_name=_("contract"))
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.PROTECT, related_name="cases",
+                                verbose_name=_("product"))
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="cases",
+                                 verbose_name=_("category"))
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
+    severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices, default=Severity.MINOR)
+    status = models.CharField(_("status"), max_length=40)
+    status_kind = models.CharField(_("status kind"), max_length=20, choices=StatusKind.choices, default=StatusKind.OPEN)
+    responsible_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                         related_name="responsible_cases", verbose_name=_("responsible"))
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("team"))
+    watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="watched_cases")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
+    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    # Incremented on every change; the API's ETag and the forms' conflict check use it.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["-received_at", "-id"], name="case_received_idx"),
+            models.Index(fields=["status_kind", "-received_at", "-id"], name="case_statuskind_idx"),
+            models.Index(fields=["team", "-received_at", "-id"], name="case_team_idx"),
+            models.Index(fields=["responsible_user", "-received_at", "-id"], name="case_responsible_idx"),
+            models.Index(fields=["customer", "-received_at"], name="case_customer_idx"),
+            models.Index(fields=["case_type", "-received_at"], name="case_type_idx"),
+            models.Index(fields=["category", "-received_at"], name="case_category_idx"),
+        ]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+
+class CaseLinkKind(models.TextChoices):
+    RELATED = "related", _("Related")
+    DUPLICATE = "duplicate", _("Duplicate of")
+
+
+class CaseLink(models.Model):
+    from_case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="links_out")
+    to_case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(max_length=20, choices=CaseLinkKind.choices, default=CaseLinkKind.RELATED)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["from_case", "to_case"], name="caselink_unique")]
+
+
+class InteractionKind(models.TextChoices):
+    INBOUND_MESSAGE = "inbound_message", _("Message from customer")
+    OUTBOUND_MESSAGE = "outbound_message", _("Message to customer")
+    PHONE_NOTE = "phone_note", _("Phone call")
+    INTERNAL_NOTE = "internal_note", _("Internal note")
+    STATUS_CHANGE = "status_change", _("Status change")
+    FIELD_CHANGE = "field_change", _("Change")
+    ATTACHMENT = "attachment", _("Attachment")
+    SYSTEM = "system", _("System")
+
+
+class DeliveryStatus(models.TextChoices):
+    NONE = "", _("—")
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed, will retry")
+    GAVE_UP = "gave_up", _("Failed")
+
+
+class Interaction(models.Model):
+    """One entry of a case's timeline."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="interactions")
+    kind = models.CharField(max_length=30, choices=InteractionKind.choices)
+    occurred_at = models.DateTimeField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    author_label = models.CharField(max_length=255, blank=True)
+    channel = models.CharField(max_length=20, choices=Channel.choices, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)  # sanitised (nh3) before it is stored
+    data = models.JSONField(default=dict, blank=True)  # from/to of changes, e-mail headers …
+    is_internal = models.BooleanField(default=True)
+    message_id = models.CharField(max_length=500, blank=True)
+    delivery_status = models.CharField(max_length=20, choices=DeliveryStatus.choices, blank=True, default="")
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [
+            models.Index(fields=["case", "occurred_at", "id"], name="interaction_case_idx"),
+            models.Index(fields=["message_id"], name="interaction_msgid_idx", condition=~models.Q(message_id="")),
+        ]
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # Generated names only: the original name is kept as data, never used as a path.
+    return f"attachments/{instance.stored_name[:2]}/{instance.stored_name}"
+
+
+class Attachment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    interaction = models.ForeignKey(Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    stored_name = models.CharField(max_length=80, unique=True)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class SavedView(models.Model):
+    """A named set of list filters, private to its owner or shared with a team."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(_("name"), max_length=100)
+    filters = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+
+class CaseSearchDocument(models.Model):
+    """The searchable text of a case (subject, description, messages).
+
+    PostgreSQL: a tsvector column with a GIN index (German and English configurations).
+    SQLite: mirrored into the FTS5 table `cases_search_fts` (rowid = case id).
+    """
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, primary_key=True, related_name="search_document")
+    text = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
