@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= leitplanke.config.settings.dev
 
-.PHONY: demo test lint typecheck importlint migrations-check gates bench messages clean
+.PHONY: demo test lint typecheck importlint migrations-check deploy-check gates bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,10 @@ $(VENV)/.dev-installed: $(VENV)/.runtime-installed requirements/dev.txt
 demo: $(VENV)/.runtime-installed
 	$(BIN)/leitplanke demo --host $(HOST) --port $(PORT)
 
+# pytest-django prefers DJANGO_SETTINGS_MODULE from the environment over pyproject.toml, and this
+# Makefile exports the dev settings for demo/messages: name the test settings explicitly.
 test: $(VENV)/.dev-installed
-	$(BIN)/python -m pytest
+	DJANGO_SETTINGS_MODULE=leitplanke.config.settings.test $(BIN)/python -m pytest
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests $(wildcard bench)
@@ -42,14 +44,23 @@ importlint: $(VENV)/.dev-installed
 migrations-check: $(VENV)/.dev-installed
 	DJANGO_SETTINGS_MODULE=leitplanke.config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 
-gates: lint typecheck importlint migrations-check
+gates: lint typecheck importlint migrations-check deploy-check
+
+deploy-check: $(VENV)/.dev-installed
 	LEITPLANKE_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(60))') \
 	LEITPLANKE_ALLOWED_HOSTS=leitplanke.example DJANGO_SETTINGS_MODULE=leitplanke.config.settings.prod \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
+# Benchmark against the peer (django-helpdesk) with the shared client; see docs/benchmarks.md.
+#   make bench N=100000 DB=sqlite      (DB=postgres needs PostgreSQL at 127.0.0.1:5432, user postgres)
+N ?= 100000
+DB ?= sqlite
+bench: $(VENV)/.dev-installed
+	$(BIN)/python bench/run.py --n $(N) --db $(DB) $(BENCH_ARGS)
+
 messages: $(VENV)/.dev-installed
-	cd src/leitplanke && ../../$(BIN)/python ../../manage.py makemessages -l de -l en --no-obsolete --ignore 'static/*'
-	cd src/leitplanke && ../../$(BIN)/python ../../manage.py compilemessages
+	cd src/leitplanke && LEITPLANKE_DATA_DIR=$(CURDIR)/var ../../$(BIN)/python ../../manage.py makemessages -l de -l en --no-obsolete --ignore 'static/*' --ignore 'var/*'
+	cd src/leitplanke && LEITPLANKE_DATA_DIR=$(CURDIR)/var ../../$(BIN)/python ../../manage.py compilemessages
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -17,17 +17,40 @@ PASSWORD = "Correct-Horse-Battery-9"
 ROLE_KEYS = ["agent", "team_lead", "process_owner", "quality_manager", "administrator", "auditor"]
 
 
+def ensure_default_roles() -> None:
+    """Transactional tests flush the data that migrations created; put the roles back."""
+    from leitplanke.accounts.permissions import DEFAULT_ROLES
+
+    for key, name_en, name_de, capabilities in DEFAULT_ROLES:
+        Role.objects.get_or_create(
+            key=key, defaults={"name_en": name_en, "name_de": name_de, "capabilities": capabilities, "is_system": True}
+        )
+
+
 @pytest.fixture
 def make_user(db: Any) -> Callable[..., User]:
+    """Users see English unless a test asks for German: assertions read the English source texts."""
     counter = iter(range(1, 10_000))
 
-    def make(role: str | None = "agent", *, email: str | None = None, teams: list[Team] | None = None,
-             language: str = "de", name: str | None = None) -> User:
+    def make(
+        role: str | None = "agent",
+        *,
+        email: str | None = None,
+        teams: list[Team] | None = None,
+        language: str = "en",
+        name: str | None = None,
+    ) -> User:
         n = next(counter)
+        ensure_default_roles()
         roles = [Role.objects.get(key=role)] if role else []
         return accounts.user_create(
-            actor=None, email=email or f"{role or 'user'}{n}@example.org", full_name=name or f"Test {role} {n}",
-            password=PASSWORD, language=language, roles=roles, teams=teams or [],
+            actor=None,
+            email=email or f"{role or 'user'}{n}@example.org",
+            full_name=name or f"Test {role} {n}",
+            password=PASSWORD,
+            language=language,
+            roles=roles,
+            teams=teams or [],
         )
 
     return make
@@ -66,8 +89,13 @@ def api_client_for() -> Callable[..., Client]:
 
 CHROMIUM = os.environ.get("LEITPLANKE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 
@@ -128,6 +156,25 @@ def login(live_server: Any) -> Callable[[Any, User], None]:
     return do_login
 
 
+# Data migrations whose rows (roles, case types, categories, templates) every test expects.
+REFERENCE_DATA = [
+    ("leitplanke.accounts.migrations.0002_default_roles_and_organisation", "create_defaults"),
+    ("leitplanke.cases.migrations.0003_default_case_types", "forward"),
+    ("leitplanke.intake.migrations.0002_default_templates", "create"),
+]
+
+
+def restore_reference_data() -> None:
+    """A flushed (transactional) test database lost what the data migrations created;
+    the migration functions are idempotent, so run them again."""
+    import importlib
+
+    from django.apps import apps
+
+    for module, function in REFERENCE_DATA:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def audit_guards(request: Any) -> Iterator[None]:
     """Every database test runs with the append-only triggers in place; transactional
@@ -145,6 +192,8 @@ def audit_guards(request: Any) -> Iterator[None]:
 
     request.getfixturevalue("transactional_db" if transactional else "db")
     install_guards(connection)
+    if transactional:
+        restore_reference_data()
     yield
     if transactional:
         remove_guards(connection)

@@ -30,9 +30,22 @@ def _manage(*args: str) -> None:
 
 def _gunicorn_command(host: str, port: int, workers: int) -> list[str]:
     return [
-        sys.executable, "-m", "gunicorn", "leitplanke.config.wsgi:application",
-        "--bind", f"{host}:{port}", "--workers", str(workers), "--worker-class", "sync",
-        "--timeout", "60", "--graceful-timeout", "5", "--access-logfile", "-",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "leitplanke.config.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "5",
+        "--access-logfile",
+        "-",
     ]
 
 
@@ -43,7 +56,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    _manage("leitplanke_worker", "--interval", str(args.interval))
+    _manage("leitplanke_worker", "--interval", str(args.interval), *(["--batch"] if args.batch else []))
     return 0
 
 
@@ -97,6 +110,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_mail(args: argparse.Namespace) -> int:
+    if args.mail_command == "fetch":
+        _manage("leitplanke_mail", "fetch")
+    else:
+        _manage("leitplanke_mail", "import", args.path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leitplanke", description="Leitplanke complaint and case management.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -112,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser("worker", help="run background tasks and the periodic scheduler")
     worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls when idle")
+    worker.add_argument("--batch", action="store_true", help="run what is due and the ready tasks once, then exit")
     worker.set_defaults(func=cmd_worker)
 
     demo = commands.add_parser("demo", help="migrate, load demo data and serve with a worker")
@@ -134,6 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     verify = audit_commands.add_parser("verify", help="verify the whole hash chain, name the first broken event")
     verify.set_defaults(func=cmd_audit)
+
+    mail = commands.add_parser("mail", help="e-mail intake: fetch mailboxes or import .eml/mbox/Maildir")
+    mail_commands = mail.add_subparsers(dest="mail_command", metavar="ACTION", required=True)
+    mail_commands.add_parser("fetch", help="poll all active IMAP mailboxes once").set_defaults(func=cmd_mail)
+    mail_import = mail_commands.add_parser("import", help="import an .eml file, a directory, an mbox or a Maildir")
+    mail_import.add_argument("path")
+    mail_import.set_defaults(func=cmd_mail)
     return parser
 
 

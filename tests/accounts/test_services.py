@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from leitplanke.accounts import services
-from leitplanke.accounts.models import Role, Team, User
+from leitplanke.accounts.models import Absence, Role, SkillKind, Team, User
 from leitplanke.accounts.permissions import EDIT_CASES, MANAGE_ORGANISATION, VIEW_AUDIT
 from leitplanke.core.errors import PermissionDenied, ValidationFailed
 from leitplanke.core.models import AuditEvent
@@ -31,16 +32,28 @@ def role(key: str) -> Role:
 
 def test_user_create_normalises_email_and_audits_after(admin_user: User) -> None:
     team = services.team_create(actor=admin_user, name="Energie")
-    user = services.user_create(actor=admin_user, email="  Jana.Doe@Example.ORG ", full_name="Jana Doe",
-                                password="Another-Good-Pass-7", roles=[role("agent")], teams=[team])
+    user = services.user_create(
+        actor=admin_user,
+        email="  Jana.Doe@Example.ORG ",
+        full_name="Jana Doe",
+        password="Another-Good-Pass-7",
+        roles=[role("agent")],
+        teams=[team],
+    )
     assert user.email == "jana.doe@example.org"
     assert user.check_password("Another-Good-Pass-7")
     event = last_event("user.create")
     assert event.actor_id == admin_user.pk
     assert event.object_type == "accounts.user" and event.object_id == str(user.pk)
     assert event.before is None
-    assert event.after == {"email": "jana.doe@example.org", "full_name": "Jana Doe", "language": "de",
-                           "is_active": True, "roles": [role("agent").pk], "teams": [team.pk]}
+    assert event.after == {
+        "email": "jana.doe@example.org",
+        "full_name": "Jana Doe",
+        "language": "de",
+        "is_active": True,
+        "roles": [role("agent").pk],
+        "teams": [team.pk],
+    }
 
 
 def test_user_create_without_password_cannot_log_in(admin_user: User) -> None:
@@ -86,7 +99,7 @@ def test_update_to_an_existing_email_is_refused(admin_user: User, make_user: Cal
 
 def test_user_update_audits_only_what_changed(admin_user: User, make_user: Callable[..., User]) -> None:
     user = make_user("agent", name="Old Name")
-    services.user_update(actor=admin_user, user=user, full_name="New Name", language="de", roles=[role("team_lead")])
+    services.user_update(actor=admin_user, user=user, full_name="New Name", language="en", roles=[role("team_lead")])
     event = last_event("user.update")
     assert event.actor_id == admin_user.pk
     assert event.before == {"full_name": "Old Name", "roles": [role("agent").pk]}
@@ -130,9 +143,9 @@ def test_deactivating_another_user_is_audited(admin_user: User, agent_user: User
 
 
 def test_user_set_language_audits_before_and_after(agent_user: User) -> None:
-    services.user_set_language(actor=agent_user, language="en")
+    services.user_set_language(actor=agent_user, language="de")
     event = last_event("user.set_language")
-    assert event.before == {"language": "de"} and event.after == {"language": "en"}
+    assert event.before == {"language": "en"} and event.after == {"language": "de"}
 
 
 # --- capabilities --------------------------------------------------------------------------
@@ -144,15 +157,16 @@ def test_user_set_language_audits_before_and_after(agent_user: User) -> None:
         lambda actor, other: services.user_create(actor=actor, email="x@example.org", full_name="X"),
         lambda actor, other: services.user_update(actor=actor, user=other, full_name="Hacked"),
         lambda actor, other: services.team_create(actor=actor, name="Shadow team"),
-        lambda actor, other: services.role_create(actor=actor, key="boss", name_de="Chef", name_en="Boss",
-                                                  capabilities=[MANAGE_ORGANISATION]),
-        lambda actor, other: services.role_update(actor=actor, role=Role.objects.get(key="agent"),
-                                                  capabilities=[MANAGE_ORGANISATION]),
+        lambda actor, other: services.role_create(
+            actor=actor, key="boss", name_de="Chef", name_en="Boss", capabilities=[MANAGE_ORGANISATION]
+        ),
+        lambda actor, other: services.role_update(
+            actor=actor, role=Role.objects.get(key="agent"), capabilities=[MANAGE_ORGANISATION]
+        ),
         lambda actor, other: services.organisation_update(actor=actor, name="Taken over"),
         lambda actor, other: services.user_set_password(actor=actor, user=other, password="Brand-New-Pass-42"),
     ],
-    ids=["user_create", "user_update", "team_create", "role_create", "role_update", "organisation_update",
-         "set_others_password"],
+    ids=["user_create", "user_update", "team_create", "role_create", "role_update", "organisation_update", "set_others_password"],
 )
 def test_agent_cannot_call_admin_services(agent_user: User, make_user: Callable[..., User], call: Any) -> None:
     other = make_user("agent")
@@ -181,8 +195,7 @@ def test_inactive_admin_has_no_capabilities(admin_user: User, make_user: Callabl
 
 def test_team_create_adds_the_lead_as_member_and_audits(admin_user: User, make_user: Callable[..., User]) -> None:
     lead, member = make_user("team_lead"), make_user("agent")
-    team = services.team_create(actor=admin_user, name="Zahlungsdienste", lead=lead, members=[member],
-                                email="Team@Example.org")
+    team = services.team_create(actor=admin_user, name="Zahlungsdienste", lead=lead, members=[member], email="Team@Example.org")
     assert set(team.members.all()) == {lead, member}
     assert team.email == "team@example.org"
     event = last_event("team.create")
@@ -223,8 +236,9 @@ def test_team_update_rejects_bad_email(admin_user: User) -> None:
 
 
 def test_role_create_and_update_are_audited(admin_user: User) -> None:
-    new_role = services.role_create(actor=admin_user, key="Reviewer", name_de="Prüfung", name_en="Review",
-                                    capabilities=[VIEW_AUDIT, VIEW_AUDIT])
+    new_role = services.role_create(
+        actor=admin_user, key="Reviewer", name_de="Prüfung", name_en="Review", capabilities=[VIEW_AUDIT, VIEW_AUDIT]
+    )
     assert new_role.key == "reviewer"
     assert new_role.capabilities == [VIEW_AUDIT]
     created = last_event("role.create")
@@ -285,3 +299,49 @@ def test_api_tokens_are_hashed_and_revocable(admin_user: User, agent_user: User)
     services.api_token_revoke(actor=agent_user, token=token)
     assert services.api_token_authenticate(plain) is None
     assert last_event("api_token.revoke").actor_id == agent_user.pk
+
+
+# --- skills and absences -------------------------------------------------------------------
+
+
+def test_skills_are_set_and_removed_with_audit(admin_user: User, agent_user: User) -> None:
+    skill = services.skill_create(actor=admin_user, key="PSD2", name_de="PSD2", name_en="PSD2", kind=SkillKind.QUALIFICATION)
+    assert skill.key == "psd2"
+    services.user_skill_set(actor=admin_user, user=agent_user, skill=skill, level=2)
+    assert last_event("user.skill_set").after == {"skill": "psd2", "level": 2, "valid_until": None}
+    services.user_skill_set(actor=admin_user, user=agent_user, skill=skill, level=3, valid_until=dt.date(2027, 1, 31))
+    event = last_event("user.skill_set")
+    assert event.before == {"level": 2, "valid_until": None}
+    assert event.after == {"skill": "psd2", "level": 3, "valid_until": "2027-01-31"}
+    with pytest.raises(ValidationFailed):
+        services.user_skill_set(actor=admin_user, user=agent_user, skill=skill, level=4)
+    with pytest.raises(PermissionDenied):
+        services.user_skill_set(actor=agent_user, user=agent_user, skill=skill, level=3)
+    services.user_skill_remove(actor=admin_user, user=agent_user, skill=skill)
+    assert last_event("user.skill_remove").before == {"skill": "psd2"}
+    assert not agent_user.skills.exists()
+
+
+def test_absences_by_self_and_team_lead_only(admin_user: User, make_user: Callable[..., User]) -> None:
+    lead, member, stranger = make_user("team_lead"), make_user("agent"), make_user("agent")
+    services.team_create(actor=admin_user, name="Energie", lead=lead, members=[member])
+    day = dt.date(2026, 3, 2)
+    own = services.absence_create(actor=member, user=member, starts_on=day, ends_on=day, kind="vacation")
+    assert last_event("absence.create").after == {
+        "user": member.pk,
+        "starts_on": "2026-03-02",
+        "ends_on": "2026-03-02",
+        "kind": "vacation",
+        "note": "",
+    }
+    services.absence_create(actor=lead, user=member, starts_on=day, ends_on=day + dt.timedelta(days=2), kind="training")
+    with pytest.raises(PermissionDenied):
+        services.absence_create(actor=stranger, user=member, starts_on=day, ends_on=day, kind="sick")
+    with pytest.raises(ValidationFailed) as caught:
+        services.absence_create(actor=member, user=member, starts_on=day, ends_on=day - dt.timedelta(days=1), kind="other")
+    assert "ends_on" in caught.value.field_errors
+    with pytest.raises(PermissionDenied):
+        services.absence_delete(actor=stranger, absence=own)
+    services.absence_delete(actor=member, absence=own)
+    assert not Absence.objects.filter(pk=own.pk).exists()
+    assert last_event("absence.delete").before["starts_on"] == "2026-03-02"

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from . import permissions
@@ -23,18 +24,23 @@ class OrganisationForm(forms.Form):
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=_time_zone_choices)
     default_language = forms.ChoiceField(label=_("Default language"), choices=Language.choices)
     customer_languages = forms.MultipleChoiceField(
-        label=_("Customer languages"), choices=Language.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Customer languages"),
+        choices=Language.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text=_("Languages in which customers can be answered."),
     )
     calendar_region = forms.ChoiceField(
-        label=_("Default business calendar"), choices=[(key, key) for key in CALENDAR_REGIONS],
+        label=_("Default business calendar"),
+        choices=[(key, key) for key in CALENDAR_REGIONS],
         help_text=_("Country and state or nation whose public holidays count, e.g. DE-BY or GB-SCT."),
     )
 
 
 class UserSearchForm(forms.Form):
-    q = forms.CharField(label=_("Search name or e-mail"), required=False, max_length=200,
-                        widget=forms.TextInput(attrs={"type": "search"}))
+    q = forms.CharField(
+        label=_("Search name or e-mail"), required=False, max_length=200, widget=forms.TextInput(attrs={"type": "search"})
+    )
 
 
 class RoleChoiceField(forms.ModelMultipleChoiceField):
@@ -46,27 +52,35 @@ class UserForm(forms.Form):
     email = forms.EmailField(label=_("E-mail address"), max_length=254)
     full_name = forms.CharField(label=_("Full name"), max_length=200)
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices, initial=Language.GERMAN)
-    roles = RoleChoiceField(label=_("Roles"), queryset=Role.objects.order_by("name_en"), required=False,
-                            widget=forms.CheckboxSelectMultiple)
-    teams = forms.ModelMultipleChoiceField(label=_("Teams"), queryset=Team.objects.filter(is_active=True).order_by("name"),
-                                           required=False, widget=forms.CheckboxSelectMultiple)
+    roles = RoleChoiceField(
+        label=_("Roles"), queryset=Role.objects.order_by("name_en"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    teams = forms.ModelMultipleChoiceField(
+        label=_("Teams"),
+        queryset=Team.objects.filter(is_active=True).order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     def __init__(self, *args: Any, user: User | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         if user is None:
             self.fields["password"] = forms.CharField(
-                label=_("Initial password"), required=False, strip=False,
+                label=_("Initial password"),
+                required=False,
+                strip=False,
                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=True),
                 help_text=_("Optional. Leave empty to send the person an e-mail with a link to choose a password."),
             )
         else:
             self.fields["is_active"] = forms.BooleanField(
-                label=_("Active (may log in)"), required=False,
+                label=_("Active (may log in)"),
+                required=False,
                 help_text=_("Inactive users keep their history but cannot log in."),
             )
             # Inactive teams the user still belongs to stay selectable, so saving does not drop them.
             self.fields["teams"].queryset = Team.objects.filter(  # type: ignore[attr-defined]
-                pk__in=Team.objects.filter(is_active=True).values("pk").union(user.teams.values("pk"))
+                Q(is_active=True) | Q(pk__in=user.teams.values("pk"))
             ).order_by("name")
 
 
@@ -74,10 +88,16 @@ class TeamForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     email = forms.EmailField(label=_("Team e-mail"), required=False, max_length=254)
-    lead = forms.ModelChoiceField(label=_("Lead"), queryset=User.objects.filter(is_active=True).order_by("full_name", "id"),
-                                  required=False, empty_label=_("— no lead —"))
+    lead = forms.ModelChoiceField(
+        label=_("Lead"),
+        queryset=User.objects.filter(is_active=True).order_by("full_name", "id"),
+        required=False,
+        empty_label=_("— no lead —"),
+    )
     members = forms.ModelMultipleChoiceField(
-        label=_("Members"), queryset=User.objects.filter(is_active=True).order_by("full_name", "id"), required=False,
+        label=_("Members"),
+        queryset=User.objects.filter(is_active=True).order_by("full_name", "id"),
+        required=False,
         widget=forms.SelectMultiple(attrs={"size": 10}),
         help_text=_("Hold Ctrl (or Cmd) to choose several. The lead is always a member."),
     )
@@ -89,7 +109,9 @@ class RoleForm(forms.Form):
     name_en = forms.CharField(label=_("Name (English)"), max_length=200)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     capabilities = forms.MultipleChoiceField(
-        label=_("Capabilities"), required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Capabilities"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         choices=lambda: list(permissions.CAPABILITIES.items()),
     )
 
@@ -97,8 +119,11 @@ class RoleForm(forms.Form):
         super().__init__(*args, **kwargs)
         if creating:
             self.fields = {
-                "key": forms.SlugField(label=_("Key"), max_length=50,
-                                       help_text=_("Short technical name, e.g. “complaints_desk”; cannot be changed later.")),
+                "key": forms.SlugField(
+                    label=_("Key"),
+                    max_length=50,
+                    help_text=_("Short technical name, e.g. “complaints_desk”; cannot be changed later."),
+                ),
                 **self.fields,
             }
 
@@ -117,10 +142,15 @@ class SkillChoiceField(forms.ModelChoiceField):
 
 class UserSkillForm(forms.Form):
     skill = SkillChoiceField(label=_("Skill or qualification"), queryset=Skill.objects.order_by("kind", "name_en"))
-    level = forms.TypedChoiceField(label=_("Level"), coerce=int, initial=1,
-                                   choices=[(1, _("1 – basic")), (2, _("2 – advanced")), (3, _("3 – expert"))])
-    valid_until = forms.DateField(label=_("Valid until"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                                  help_text=_("Leave empty if it does not expire."))
+    level = forms.TypedChoiceField(
+        label=_("Level"), coerce=int, initial=1, choices=[(1, _("1 – basic")), (2, _("2 – advanced")), (3, _("3 – expert"))]
+    )
+    valid_until = forms.DateField(
+        label=_("Valid until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty if it does not expire."),
+    )
 
 
 class AbsenceForm(forms.Form):
@@ -131,9 +161,9 @@ class AbsenceForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    action = forms.CharField(label=_("Action"), required=False, max_length=100,
-                             help_text=_("Beginning of the action, e.g. “user.” or “auth.login”."))
-    object_type = forms.CharField(label=_("Object type"), required=False, max_length=100,
-                                  help_text=_("e.g. accounts.user"))
+    action = forms.CharField(
+        label=_("Action"), required=False, max_length=100, help_text=_("Beginning of the action, e.g. “user.” or “auth.login”.")
+    )
+    object_type = forms.CharField(label=_("Object type"), required=False, max_length=100, help_text=_("e.g. accounts.user"))
     object_id = forms.CharField(label=_("Object id"), required=False, max_length=64)
     actor = forms.CharField(label=_("Actor e-mail"), required=False, max_length=254)

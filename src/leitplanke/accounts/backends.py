@@ -11,8 +11,14 @@ from .models import User
 class EmailBackend(ModelBackend):
     """Log in with e-mail address (case-insensitive) and password."""
 
-    def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None,
-                     email: str | None = None, **kwargs: Any) -> User | None:
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        email: str | None = None,
+        **kwargs: Any,
+    ) -> User | None:
         address = (email or username or "").strip()
         if not address or password is None:
             return None

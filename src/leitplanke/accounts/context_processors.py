@@ -15,6 +15,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "can": {
             "administer": permissions.MANAGE_ORGANISATION in codes,
             "audit": permissions.VIEW_AUDIT in codes,
+            "manage_templates": permissions.MANAGE_TEMPLATES in codes,
             "edit_cases": permissions.EDIT_CASES in codes,
             "see_cases": bool({permissions.VIEW_ALL_CASES, permissions.VIEW_TEAM_CASES} & codes),
         }

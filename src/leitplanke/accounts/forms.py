@@ -10,10 +10,12 @@ from .models import Language, TokenScope
 
 
 class LoginForm(forms.Form):
-    email = forms.EmailField(label=_("E-mail address"), max_length=254,
-                             widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
-    password = forms.CharField(label=_("Password"), strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    email = forms.EmailField(
+        label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+    )
+    password = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
 
 class LanguageForm(forms.Form):
@@ -22,14 +24,23 @@ class LanguageForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What the token is for, e.g. “CRM sync”."))
-    scopes = forms.MultipleChoiceField(label=_("Scopes"), choices=TokenScope.choices, widget=forms.CheckboxSelectMultiple,
-                                       initial=[TokenScope.READ])
-    expires_at = forms.DateTimeField(label=_("Expires"), required=False,
-                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"), choices=TokenScope.choices, widget=forms.CheckboxSelectMultiple, initial=[TokenScope.READ]
+    )
+    expires_at = forms.DateTimeField(
+        label=_("Expires"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
     email = forms.EmailField(label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+    def get_users(self, email: str) -> Any:
+        """Active users with this address, including those an administrator created without a
+        password (Django skips them; here the reset link is how they choose their first one)."""
+        from .models import User
+
+        return (user for user in User.objects.filter(email__iexact=email, is_active=True))
 
 
 class SetPasswordForm(auth_forms.SetPasswordForm):

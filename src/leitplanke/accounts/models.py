@@ -94,7 +94,9 @@ class Organisation(models.Model):
     default_language = models.CharField(_("default language"), max_length=5, choices=Language.choices, default="de")
     customer_languages = models.JSONField(_("customer languages"), default=list)
     calendar_region = models.CharField(
-        _("default business calendar"), max_length=16, default="DE-NW",
+        _("default business calendar"),
+        max_length=16,
+        default="DE-NW",
         help_text=_("Country and state or nation, e.g. DE-BY, DE-BE, GB-ENG, GB-SCT."),
     )
     updated_at = models.DateTimeField(auto_now=True)
@@ -165,6 +167,9 @@ class UserSkill(models.Model):
     def is_valid_on(self, day: dt.date) -> bool:
         return self.valid_until is None or self.valid_until >= day
 
+    def __str__(self) -> str:
+        return f"{self.user} · {self.skill} ({self.level})"
+
 
 class AbsenceKind(models.TextChoices):
     VACATION = "vacation", _("Vacation")
@@ -186,6 +191,9 @@ class Absence(models.Model):
             models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="absence_ends_after_start")
         ]
         indexes = [models.Index(fields=["user", "ends_on"], name="absence_user_end_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.starts_on}–{self.ends_on} ({self.kind})"
 
 
 class TokenScope(models.TextChoices):
@@ -213,3 +221,6 @@ class ApiToken(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
+
+    def __str__(self) -> str:
+        return f"{self.name} (lpk_{self.prefix}_…)"

@@ -38,15 +38,41 @@ CAPABILITIES: dict[str, Any] = {
 # The roles every organisation starts with (key, English, German, capabilities).
 DEFAULT_ROLES: list[tuple[str, str, str, list[str]]] = [
     ("agent", "Agent", "Sachbearbeitung", [VIEW_TEAM_CASES, EDIT_CASES, MANAGE_CUSTOMERS]),
-    ("team_lead", "Team lead", "Teamleitung",
-     [VIEW_TEAM_CASES, EDIT_CASES, EXPORT_CASES, VIEW_SENSITIVE, MANAGE_CUSTOMERS, VIEW_QUALITY, LEAD_TEAM]),
-    ("process_owner", "Process owner", "Prozessverantwortung",
-     [VIEW_ALL_CASES, EXPORT_CASES, MANAGE_PROCESSES, MANAGE_TEMPLATES, VIEW_QUALITY]),
-    ("quality_manager", "Quality manager", "Qualitätsmanagement",
-     [VIEW_ALL_CASES, EDIT_CASES, EXPORT_CASES, VIEW_SENSITIVE, MANAGE_CUSTOMERS, VIEW_QUALITY, VIEW_AUDIT]),
-    ("administrator", "Administrator", "Administration",
-     [VIEW_ALL_CASES, EDIT_CASES, EXPORT_CASES, VIEW_SENSITIVE, MANAGE_CUSTOMERS, MANAGE_PROCESSES,
-      MANAGE_TEMPLATES, VIEW_QUALITY, VIEW_AUDIT, MANAGE_ORGANISATION]),
+    (
+        "team_lead",
+        "Team lead",
+        "Teamleitung",
+        [VIEW_TEAM_CASES, EDIT_CASES, EXPORT_CASES, VIEW_SENSITIVE, MANAGE_CUSTOMERS, VIEW_QUALITY, LEAD_TEAM],
+    ),
+    (
+        "process_owner",
+        "Process owner",
+        "Prozessverantwortung",
+        [VIEW_ALL_CASES, EXPORT_CASES, MANAGE_PROCESSES, MANAGE_TEMPLATES, VIEW_QUALITY],
+    ),
+    (
+        "quality_manager",
+        "Quality manager",
+        "Qualitätsmanagement",
+        [VIEW_ALL_CASES, EDIT_CASES, EXPORT_CASES, VIEW_SENSITIVE, MANAGE_CUSTOMERS, VIEW_QUALITY, VIEW_AUDIT],
+    ),
+    (
+        "administrator",
+        "Administrator",
+        "Administration",
+        [
+            VIEW_ALL_CASES,
+            EDIT_CASES,
+            EXPORT_CASES,
+            VIEW_SENSITIVE,
+            MANAGE_CUSTOMERS,
+            MANAGE_PROCESSES,
+            MANAGE_TEMPLATES,
+            VIEW_QUALITY,
+            VIEW_AUDIT,
+            MANAGE_ORGANISATION,
+        ],
+    ),
     ("auditor", "Auditor (read-only)", "Revision (nur lesend)", [VIEW_ALL_CASES, VIEW_QUALITY, VIEW_AUDIT, VIEW_SENSITIVE]),
 ]
 

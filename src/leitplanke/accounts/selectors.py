@@ -8,17 +8,18 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from leitplanke.core.models import AuditEvent
-
 from leitplanke.core.errors import NotFound, PermissionDenied
+from leitplanke.core.models import AuditEvent
 
 from . import permissions
 from .models import Absence, ApiToken, Role, Skill, Team, User, UserSkill
 
 
 def _require_admin_or_auditor(actor: Any) -> None:
-    if not (permissions.has_capability(actor, permissions.MANAGE_ORGANISATION)
-            or permissions.has_capability(actor, permissions.VIEW_AUDIT)):
+    if not (
+        permissions.has_capability(actor, permissions.MANAGE_ORGANISATION)
+        or permissions.has_capability(actor, permissions.VIEW_AUDIT)
+    ):
         raise PermissionDenied()
 
 
@@ -37,16 +38,19 @@ def user_list(*, actor: Any, search: str = "", team_id: int | None = None, inclu
 
 def user_get(*, actor: Any, user_id: int) -> User:
     _require_admin_or_auditor(actor)
-    user = (User.objects.prefetch_related("roles", "teams", Prefetch("skills", UserSkill.objects.select_related("skill")))
-            .filter(pk=user_id).first())
+    user = (
+        User.objects.prefetch_related("roles", "teams", Prefetch("skills", UserSkill.objects.select_related("skill")))
+        .filter(pk=user_id)
+        .first()
+    )
     if user is None:
         raise NotFound()
     return user
 
 
 def team_list(*, actor: Any) -> QuerySet[Team]:
-    if not getattr(actor, "is_authenticated", False):
-        raise PermissionDenied()
+    """All teams with lead and members: for administrators and auditors."""
+    _require_admin_or_auditor(actor)
     return Team.objects.select_related("lead").prefetch_related("members").order_by("name")
 
 
@@ -141,9 +145,11 @@ def absence_get(*, actor: Any, absence_id: int) -> Absence:
 def task_failures(*, actor: Any, limit: int = 100) -> list[dict[str, Any]]:
     """The most recent failed background tasks, newest first, with the last error summarised."""
     _require_admin(actor)
-    rows = (DBTaskResult.objects.failed()
-            .order_by("-finished_at", "-enqueued_at")
-            .only("id", "task_path", "enqueued_at", "finished_at", "exception_class_path", "traceback", "worker_ids")[:limit])
+    rows = (
+        DBTaskResult.objects.failed()
+        .order_by("-finished_at", "-enqueued_at")
+        .only("id", "task_path", "enqueued_at", "finished_at", "exception_class_path", "traceback", "worker_ids")[:limit]
+    )
     failures = []
     for row in rows:
         lines = [line for line in (row.traceback or "").strip().splitlines() if line.strip()]
@@ -151,18 +157,20 @@ def task_failures(*, actor: Any, limit: int = 100) -> list[dict[str, Any]]:
         exception_class = row.exception_class_path.rsplit(".", 1)[-1] if row.exception_class_path else ""
         # The last traceback line reads "module.Class: message"; keep only the message.
         message = last_line.split(": ", 1)[1] if ": " in last_line else ("" if last_line.endswith(exception_class) else last_line)
-        failures.append({
-            "id": row.pk,
-            "task_path": row.task_path,
-            "task_name": row.task_path.rsplit(".", 1)[-1],
-            "enqueued_at": row.enqueued_at,
-            "finished_at": row.finished_at,
-            "attempts": len(row.worker_ids or []),
-            "exception_class_path": row.exception_class_path,
-            "exception_class": exception_class,
-            "message": message,
-            "traceback": row.traceback,
-        })
+        failures.append(
+            {
+                "id": row.pk,
+                "task_path": row.task_path,
+                "task_name": row.task_path.rsplit(".", 1)[-1],
+                "enqueued_at": row.enqueued_at,
+                "finished_at": row.finished_at,
+                "attempts": len(row.worker_ids or []),
+                "exception_class_path": row.exception_class_path,
+                "exception_class": exception_class,
+                "message": message,
+                "traceback": row.traceback,
+            }
+        )
     return failures
 
 
@@ -172,8 +180,9 @@ def task_ready_count(*, actor: Any) -> int:
     return DBTaskResult.objects.ready().count()
 
 
-def audit_event_list(*, actor: Any, action: str = "", object_type: str = "", object_id: str = "",
-                     actor_email: str = "") -> QuerySet[AuditEvent]:
+def audit_event_list(
+    *, actor: Any, action: str = "", object_type: str = "", object_id: str = "", actor_email: str = ""
+) -> QuerySet[AuditEvent]:
     """Audit events, newest first; `action` matches as a prefix ("user." finds all user events)."""
     if not permissions.has_capability(actor, permissions.VIEW_AUDIT):
         raise PermissionDenied()

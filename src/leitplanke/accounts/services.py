@@ -21,15 +21,32 @@ from leitplanke.core.audit import audit_record, changed_fields, snapshot
 from leitplanke.core.errors import Conflict, PermissionDenied, RateLimited, ValidationFailed
 
 from . import permissions
-from .models import Absence, ApiToken, Language, Organisation, Role, Skill, Team, TokenScope, User, UserSkill
+from .models import (
+    Absence,
+    AbsenceKind,
+    ApiToken,
+    Language,
+    Organisation,
+    Role,
+    Skill,
+    SkillKind,
+    Team,
+    TokenScope,
+    User,
+    UserSkill,
+)
 
 USER_FIELDS = ["email", "full_name", "language", "is_active", "roles", "teams"]
 TEAM_FIELDS = ["name", "description", "lead", "email", "is_active"]
 ROLE_FIELDS = ["key", "name_de", "name_en", "description", "capabilities"]
 ORG_FIELDS = ["name", "time_zone", "default_language", "customer_languages", "calendar_region"]
 CALENDAR_REGIONS = {
-    "DE": "DE", **{f"DE-{s}": s for s in "BB BE BW BY HB HE HH MV NI NW RP SH SL SN ST TH".split()},
-    "GB-ENG": "ENG", "GB-WLS": "WLS", "GB-SCT": "SCT", "GB-NIR": "NIR",
+    "DE": "DE",
+    **{f"DE-{s}": s for s in ["BB", "BE", "BW", "BY", "HB", "HE", "HH", "MV", "NI", "NW", "RP", "SH", "SL", "SN", "ST", "TH"]},
+    "GB-ENG": "ENG",
+    "GB-WLS": "WLS",
+    "GB-SCT": "SCT",
+    "GB-NIR": "NIR",
 }
 
 
@@ -183,7 +200,9 @@ def user_set_language(*, actor: Any, language: str) -> User:
     user.language = _language(language)
     user.save(update_fields=["language"])
     if before != user.language:
-        audit_record(actor=actor, action="user.set_language", obj=user, before={"language": before}, after={"language": user.language})
+        audit_record(
+            actor=actor, action="user.set_language", obj=user, before={"language": before}, after={"language": user.language}
+        )
     return user
 
 
@@ -197,23 +216,71 @@ def user_set_password(*, actor: Any, user: User, password: str, via: str = "chan
         raise ValidationFailed(field_errors={"password": list(error.messages)}) from None
     user.set_password(password)
     user.save(update_fields=["password"])
+    if via == "reset":  # proof of owning the mailbox lifts a login lockout (the lockout message says so)
+        ratelimit.reset(_login_email_key(user.email))
     audit_record(actor=actor or user, action=f"user.password_{via}", obj=user)
     return user
+
+
+@transaction.atomic
+def user_send_password_link(*, actor: Any, user: User, base_url: str) -> None:
+    """E-mails the user a one-time link to choose a password (new accounts without one).
+
+    It uses Django's password-reset token, so the link expires after PASSWORD_RESET_TIMEOUT
+    and stops working once the password was set. `base_url` is e.g. "https://cases.example".
+    """
+    from django.conf import settings
+    from django.contrib.auth.tokens import default_token_generator
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    _require_admin(actor)
+    if not user.is_active:
+        raise ValidationFailed(_("This user is inactive; activate the account first."))
+    path = reverse(
+        "accounts:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    context = {
+        "user": user,
+        "link": base_url.rstrip("/") + path,
+        "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+        "organisation": organisation_get().name,
+    }
+    with translation.override(user.language):
+        subject = render_to_string("accounts/settings/password_link_subject.txt", context).strip()
+        body = render_to_string("accounts/settings/password_link_email.txt", context)
+    send_mail(subject, body, None, [user.email])
+    audit_record(actor=actor, action="user.password_link_sent", obj=user)
 
 
 # --- login --------------------------------------------------------------------------------
 
 
 def _login_keys(email: str, ip: str | None) -> list[str]:
-    return [f"login:email:{(email or '').strip().lower()}", f"login:ip:{ip or '-'}"]
+    return [_login_email_key(email), f"login:ip:{ip or '-'}"]
+
+
+def _login_email_key(email: str) -> str:
+    return f"login:email:{(email or '').strip().lower()}"
 
 
 def login_check_allowed(*, email: str, ip: str | None) -> None:
+    """Raises RateLimited while the address (or the IP address) has too many recent failures."""
     from django.conf import settings
 
     limit = settings.LOGIN_RATE_LIMIT
-    for key in _login_keys(email, ip):
-        if ratelimit.current(key, window_seconds=limit["window_seconds"]) >= limit["attempts"]:
+    email_key, ip_key = _login_keys(email, ip)
+    allowed = {email_key: limit["attempts"], ip_key: limit.get("attempts_per_ip", limit["attempts"])}
+    for key, attempts in allowed.items():
+        if ratelimit.current(key, window_seconds=limit["window_seconds"]) >= attempts:
             raise RateLimited(
                 _("Too many failed login attempts. Please wait %(minutes)s minutes or reset your password.")
                 % {"minutes": max(1, ratelimit.seconds_until_reset(limit["window_seconds"]) // 60)},
@@ -223,20 +290,35 @@ def login_check_allowed(*, email: str, ip: str | None) -> None:
 
 @transaction.atomic
 def login_failed(*, email: str, ip: str | None) -> None:
+    """Counts a wrong password; the attempt after the limit is refused by `login_check_allowed`."""
     from django.conf import settings
 
     limit = settings.LOGIN_RATE_LIMIT
     counts = [ratelimit.hit(key, window_seconds=limit["window_seconds"]) for key in _login_keys(email, ip)]
-    locked = max(counts) >= limit["attempts"]
     audit_record(
-        actor="anonymous", action="auth.login_locked" if locked else "auth.login_failed",
-        object_type="accounts.user", object_id="", after={"email": (email or "")[:254], "attempts": max(counts)},
+        actor="anonymous",
+        action="auth.login_failed",
+        object_type="accounts.user",
+        object_id="",
+        after={"email": (email or "")[:254], "attempts": max(counts)},
+    )
+
+
+@transaction.atomic
+def login_refused(*, email: str, ip: str | None) -> None:
+    """Records an attempt refused because the address or IP is locked (the password is not checked)."""
+    audit_record(
+        actor="anonymous",
+        action="auth.login_locked",
+        object_type="accounts.user",
+        object_id="",
+        after={"email": (email or "")[:254]},
     )
 
 
 @transaction.atomic
 def login_succeeded(*, user: User, ip: str | None) -> None:
-    ratelimit.reset(_login_keys(user.email, ip)[0])
+    ratelimit.reset(_login_email_key(user.email))
     audit_record(actor=user, action="auth.login", obj=user)
 
 
@@ -249,8 +331,9 @@ def logout_recorded(*, user: User) -> None:
 
 
 @transaction.atomic
-def team_create(*, actor: Any, name: str, description: str = "", lead: User | None = None, email: str = "",
-                members: Iterable[User] = ()) -> Team:
+def team_create(
+    *, actor: Any, name: str, description: str = "", lead: User | None = None, email: str = "", members: Iterable[User] = ()
+) -> Team:
     if actor is not None:
         _require_admin(actor)
     name = _require_text(name, "name")
@@ -260,8 +343,12 @@ def team_create(*, actor: Any, name: str, description: str = "", lead: User | No
     team.members.set(list(members))
     if lead is not None:
         team.members.add(lead)
-    audit_record(actor=actor or "system", action="team.create", obj=team,
-                 after={**snapshot(team, TEAM_FIELDS), "members": sorted(team.members.values_list("pk", flat=True))})
+    audit_record(
+        actor=actor or "system",
+        action="team.create",
+        obj=team,
+        after={**snapshot(team, TEAM_FIELDS), "members": sorted(team.members.values_list("pk", flat=True))},
+    )
     return team
 
 
@@ -310,8 +397,11 @@ def role_create(*, actor: Any, key: str, name_de: str, name_en: str, capabilitie
     if Role.objects.filter(key=key).exists():
         raise ValidationFailed(field_errors={"key": [_("A role with this key exists already.")]})
     role = Role.objects.create(
-        key=key, name_de=_require_text(name_de, "name_de"), name_en=_require_text(name_en, "name_en"),
-        description=description or "", capabilities=_capabilities(capabilities),
+        key=key,
+        name_de=_require_text(name_de, "name_de"),
+        name_en=_require_text(name_en, "name_en"),
+        description=description or "",
+        capabilities=_capabilities(capabilities),
     )
     audit_record(actor=actor, action="role.create", obj=role, after=snapshot(role, ROLE_FIELDS))
     return role
@@ -347,10 +437,16 @@ def skill_create(*, actor: Any, key: str, name_de: str, name_en: str, kind: str)
     if actor is not None:
         _require_admin(actor)
     key = _require_text(key, "key", 50).lower()
+    if kind not in SkillKind.values:
+        raise ValidationFailed(field_errors={"kind": [_("Choose a kind.")]})
     if Skill.objects.filter(key=key).exists():
         raise ValidationFailed(field_errors={"key": [_("A skill with this key exists already.")]})
-    skill = Skill.objects.create(key=key, name_de=_require_text(name_de, "name_de"), name_en=_require_text(name_en, "name_en"), kind=kind)
-    audit_record(actor=actor or "system", action="skill.create", obj=skill, after=snapshot(skill, ["key", "name_de", "name_en", "kind"]))
+    skill = Skill.objects.create(
+        key=key, name_de=_require_text(name_de, "name_de"), name_en=_require_text(name_en, "name_en"), kind=kind
+    )
+    audit_record(
+        actor=actor or "system", action="skill.create", obj=skill, after=snapshot(skill, ["key", "name_de", "name_en", "kind"])
+    )
     return skill
 
 
@@ -361,9 +457,16 @@ def user_skill_set(*, actor: Any, user: User, skill: Skill, level: int, valid_un
         raise ValidationFailed(field_errors={"level": [_("Level must be 1, 2 or 3.")]})
     existing = UserSkill.objects.filter(user=user, skill=skill).first()
     before = snapshot(existing, ["level", "valid_until"]) if existing else None
-    user_skill, _created = UserSkill.objects.update_or_create(user=user, skill=skill, defaults={"level": level, "valid_until": valid_until})
-    audit_record(actor=actor, action="user.skill_set", obj=user, before=before,
-                 after={"skill": skill.key, **snapshot(user_skill, ["level", "valid_until"])})
+    user_skill, _created = UserSkill.objects.update_or_create(
+        user=user, skill=skill, defaults={"level": level, "valid_until": valid_until}
+    )
+    audit_record(
+        actor=actor,
+        action="user.skill_set",
+        obj=user,
+        before=before,
+        after={"skill": skill.key, **snapshot(user_skill, ["level", "valid_until"])},
+    )
     return user_skill
 
 
@@ -387,9 +490,15 @@ def absence_create(*, actor: Any, user: User, starts_on: dt.date, ends_on: dt.da
         raise PermissionDenied()
     if ends_on < starts_on:
         raise ValidationFailed(field_errors={"ends_on": [_("The end must not be before the start.")]})
+    if kind not in AbsenceKind.values:
+        raise ValidationFailed(field_errors={"kind": [_("Choose a kind.")]})
     absence = Absence.objects.create(user=user, starts_on=starts_on, ends_on=ends_on, kind=kind, note=(note or "")[:200])
-    audit_record(actor=actor, action="absence.create", obj=absence,
-                 after={"user": user.pk, **snapshot(absence, ["starts_on", "ends_on", "kind", "note"])})
+    audit_record(
+        actor=actor,
+        action="absence.create",
+        obj=absence,
+        after={"user": user.pk, **snapshot(absence, ["starts_on", "ends_on", "kind", "note"])},
+    )
     return absence
 
 
@@ -405,7 +514,7 @@ def absence_delete(*, actor: Any, absence: Absence) -> None:
 
 # --- API tokens ---------------------------------------------------------------------------
 
-TOKEN_PREFIX = "lpk_"
+TOKEN_PREFIX = "lpk_"  # noqa: S105 - a visible marker, not a secret
 
 
 def hash_token_secret(secret: str) -> str:
@@ -413,7 +522,9 @@ def hash_token_secret(secret: str) -> str:
 
 
 @transaction.atomic
-def api_token_create(*, actor: Any, name: str, scopes: Iterable[str], expires_at: dt.datetime | None = None) -> tuple[ApiToken, str]:
+def api_token_create(
+    *, actor: Any, name: str, scopes: Iterable[str], expires_at: dt.datetime | None = None
+) -> tuple[ApiToken, str]:
     """Returns the token row and the plain token (shown to the user exactly once)."""
     scopes = sorted(set(scopes))
     if not scopes or any(scope not in TokenScope.values for scope in scopes):
@@ -425,10 +536,16 @@ def api_token_create(*, actor: Any, name: str, scopes: Iterable[str], expires_at
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=actor, name=_require_text(name, "name", 100), prefix=prefix,
-        token_hash=hash_token_secret(secret), scopes=scopes, expires_at=expires_at,
+        user=actor,
+        name=_require_text(name, "name", 100),
+        prefix=prefix,
+        token_hash=hash_token_secret(secret),
+        scopes=scopes,
+        expires_at=expires_at,
     )
-    audit_record(actor=actor, action="api_token.create", obj=token, after={"name": token.name, "prefix": prefix, "scopes": scopes})
+    audit_record(
+        actor=actor, action="api_token.create", obj=token, after={"name": token.name, "prefix": prefix, "scopes": scopes}
+    )
     return token, f"{TOKEN_PREFIX}{prefix}_{secret}"
 
 
@@ -451,7 +568,7 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
 
     if not raw.startswith(TOKEN_PREFIX) or raw.count("_") < 2:
         return None
-    prefix, _sep, secret = raw[len(TOKEN_PREFIX):].partition("_")
+    prefix, _sep, secret = raw[len(TOKEN_PREFIX) :].partition("_")
     token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
     if token is None or not hmac.compare_digest(token.token_hash, hash_token_secret(secret)):
         return None

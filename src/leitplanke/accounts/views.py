@@ -26,29 +26,32 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return redirect("core:home")
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     form = LoginForm(request.POST or None)
-    status = 200
+    status, retry_after = 200, 0
     if request.method == "POST" and form.is_valid():
         email, ip = form.cleaned_data["email"], client_ip(request)
         try:
             services.login_check_allowed(email=email, ip=ip)
+        except RateLimited as error:
+            services.login_refused(email=email, ip=ip)
+            form.add_error(None, str(error.message))
+            status, retry_after = 429, error.retry_after
+        else:
             user = authenticate(request, email=email, password=form.cleaned_data["password"])
             if user is None:
                 services.login_failed(email=email, ip=ip)
-                services.login_check_allowed(email=email, ip=ip)
                 form.add_error(None, _("E-mail address or password is wrong."))
                 status = 400
             else:
                 login(request, user)
                 services.login_succeeded(user=user, ip=ip)
-                if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+                if not url_has_allowed_host_and_scheme(
+                    next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+                ):
                     next_url = reverse("core:home")
                 return HttpResponseRedirect(next_url)
-        except RateLimited as error:
-            form.add_error(None, str(error.message))
-            status = 429
     response = render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
     if status == 429:
-        response["Retry-After"] = "60"
+        response["Retry-After"] = str(retry_after)
     return response
 
 
@@ -63,11 +66,12 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
+    own_absences = [a for a in selectors.absence_list(actor=request.user, current_only=True) if a.user_id == request.user.pk]
     context = {
         "language_form": LanguageForm(initial={"language": request.user.language}),  # type: ignore[union-attr]
         "tokens": selectors.api_token_list(actor=request.user),
         "token_form": ApiTokenForm(),
-        "absences": selectors.absence_list(actor=request.user).filter(user=request.user)[:20],
+        "absences": own_absences[:20],
     }
     return render(request, "accounts/profile.html", context)
 
@@ -95,7 +99,9 @@ def token_create(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             token, plain = services.api_token_create(
-                actor=request.user, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
                 expires_at=form.cleaned_data["expires_at"],
             )
         except DomainError as error:

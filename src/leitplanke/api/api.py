@@ -9,7 +9,9 @@ from leitplanke import __version__
 
 from . import problems
 from .auth import auth
-from .routers import system
+from .routers import customers, inbound, system
+from .routers.cases import router as cases_router
+from .routers.catalog import router as catalog_router
 
 api = NinjaAPI(
     title="Leitplanke API",
@@ -25,3 +27,7 @@ api = NinjaAPI(
 )
 problems.install(api)
 api.add_router("", system.router)
+api.add_router("", inbound.router)
+api.add_router("", cases_router)
+api.add_router("", catalog_router)
+api.add_router("", customers.router)

@@ -44,7 +44,7 @@ class SessionAuth(APIKeyCookie):
 
 def require_scope(request: HttpRequest, scope: str) -> None:
     """Token scopes: read < write < admin. Sessions have every scope their roles allow."""
-    scopes = getattr(request, "api_scopes", frozenset())
+    scopes: frozenset[str] = getattr(request, "api_scopes", frozenset())
     implied = {"read": {"read", "write", "admin"}, "write": {"write", "admin"}, "admin": {"admin"}}[scope]
     if not scopes & implied:
         raise PermissionDenied(f"this token lacks the '{scope}' scope", required_scope=scope)

@@ -17,8 +17,18 @@ from .auth import NotAuthenticated
 PROBLEM_TYPE = "https://leitplanke.example/problems/"
 
 
-def problem(api: NinjaAPI, request: HttpRequest, *, status: int, code: str, title: str, detail: str = "",
-            errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None, **extra: Any) -> HttpResponse:
+def problem(
+    api: NinjaAPI,
+    request: HttpRequest,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str = "",
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> HttpResponse:
     body: dict[str, Any] = {"type": PROBLEM_TYPE + code, "title": title, "status": status, "code": code}
     if detail:
         body["detail"] = detail
@@ -41,11 +51,24 @@ def _pointer(loc: list[Any]) -> str:
 def install(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-        errors = [{"pointer": f"/{field}", "detail": str(message)} for field, messages in exc.field_errors.items() for message in messages]
+        errors = [
+            {"pointer": f"/{field}", "detail": str(message)}
+            for field, messages in exc.field_errors.items()
+            for message in messages
+        ]
         headers = {"Retry-After": str(getattr(exc, "retry_after", 60))} if exc.status == 429 else None
         extra = {k: v for k, v in exc.extra.items() if isinstance(v, str | int | float | bool | None)}
-        return problem(api, request, status=exc.status, code=exc.code, title=str(type(exc).default_message),
-                       detail=str(exc.message), errors=errors, headers=headers, **extra)
+        return problem(
+            api,
+            request,
+            status=exc.status,
+            code=exc.code,
+            title=str(type(exc).default_message),
+            detail=str(exc.message),
+            errors=errors,
+            headers=headers,
+            **extra,
+        )
 
     @api.exception_handler(NinjaValidationError)
     def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
@@ -54,19 +77,42 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(NotAuthenticated)
     def not_authenticated(request: HttpRequest, exc: NotAuthenticated) -> HttpResponse:
-        return problem(api, request, status=401, code="not_authenticated", title=_("Authentication required."),
-                       detail=str(exc), headers={"WWW-Authenticate": 'Bearer realm="leitplanke"'})
+        return problem(
+            api,
+            request,
+            status=401,
+            code="not_authenticated",
+            title=_("Authentication required."),
+            detail=str(exc),
+            headers={"WWW-Authenticate": 'Bearer realm="leitplanke"'},
+        )
 
     @api.exception_handler(AuthenticationError)
     def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        return problem(api, request, status=401, code="not_authenticated", title=_("Authentication required."),
-                       detail=_("Send a personal API token as 'Authorization: Bearer <token>'."),
-                       headers={"WWW-Authenticate": 'Bearer realm="leitplanke"'})
+        return problem(
+            api,
+            request,
+            status=401,
+            code="not_authenticated",
+            title=_("Authentication required."),
+            detail=_("Send a personal API token as 'Authorization: Bearer <token>'."),
+            headers={"WWW-Authenticate": 'Bearer realm="leitplanke"'},
+        )
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        codes = {400: "bad_request", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
-                 405: "method_not_allowed", 409: "conflict", 412: "precondition_failed", 415: "unsupported_media_type",
-                 422: "validation_error", 428: "precondition_required", 429: "rate_limited"}
+        codes = {
+            400: "bad_request",
+            401: "not_authenticated",
+            403: "permission_denied",
+            404: "not_found",
+            405: "method_not_allowed",
+            409: "conflict",
+            412: "precondition_failed",
+            415: "unsupported_media_type",
+            422: "validation_error",
+            428: "precondition_required",
+            429: "rate_limited",
+        }
         code = codes.get(exc.status_code, "error")
         return problem(api, request, status=exc.status_code, code=code, title=str(exc.message or code))

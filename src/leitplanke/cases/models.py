@@ -68,6 +68,9 @@ class CustomFieldDefinition(models.Model):
         ordering = ["case_type", "order", "key"]
         constraints = [models.UniqueConstraint(fields=["case_type", "key"], name="customfield_unique_key")]
 
+    def __str__(self) -> str:
+        return f"{self.case_type_id}:{self.key}"
+
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
@@ -116,6 +119,9 @@ class ReferenceCounter(models.Model):
     year = models.PositiveIntegerField(primary_key=True)
     last_value = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_value}"
+
 
 class Case(models.Model):
     reference = models.CharField(_("reference"), max_length=32, unique=True)
@@ -126,20 +132,30 @@ class Case(models.Model):
     language = models.CharField(_("language"), max_length=5, choices=Language.choices, default="de")
     received_at = models.DateTimeField(_("received at"))
     registered_at = models.DateTimeField(_("registered at"), auto_now_add=True)
-    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="cases",
-                                 verbose_name=_("customer"))
-    contract = models.ForeignKey(Contract, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases",
-                                 verbose_name=_("contract"))
-    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.PROTECT, related_name="cases",
-                                verbose_name=_("product"))
-    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="cases",
-                                 verbose_name=_("category"))
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("customer")
+    )
+    contract = models.ForeignKey(
+        Contract, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases", verbose_name=_("contract")
+    )
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("product")
+    )
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("category")
+    )
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
     severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices, default=Severity.MINOR)
     status = models.CharField(_("status"), max_length=40)
     status_kind = models.CharField(_("status kind"), max_length=20, choices=StatusKind.choices, default=StatusKind.OPEN)
-    responsible_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                         related_name="responsible_cases", verbose_name=_("responsible"))
+    responsible_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="responsible_cases",
+        verbose_name=_("responsible"),
+    )
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("team"))
     watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="watched_cases")
     tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
@@ -162,6 +178,8 @@ class Case(models.Model):
             models.Index(fields=["customer", "-received_at"], name="case_customer_idx"),
             models.Index(fields=["case_type", "-received_at"], name="case_type_idx"),
             models.Index(fields=["category", "-received_at"], name="case_category_idx"),
+            models.Index(fields=["-priority", "-received_at", "-id"], name="case_priority_idx"),
+            models.Index(fields=["-updated_at", "-id"], name="case_updated_idx"),
         ]
         verbose_name = _("case")
         verbose_name_plural = _("cases")
@@ -183,6 +201,9 @@ class CaseLink(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["from_case", "to_case"], name="caselink_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.from_case_id} {self.kind} {self.to_case_id}"
 
 
 class InteractionKind(models.TextChoices):
@@ -228,6 +249,9 @@ class Interaction(models.Model):
             models.Index(fields=["message_id"], name="interaction_msgid_idx", condition=~models.Q(message_id="")),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
 
 def attachment_path(instance: Attachment, filename: str) -> str:
     # Generated names only: the original name is kept as data, never used as a path.
@@ -249,6 +273,9 @@ class Attachment(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
 
+    def __str__(self) -> str:
+        return self.original_name
+
 
 class SavedView(models.Model):
     """A named set of list filters, private to its owner or shared with a team."""
@@ -262,6 +289,9 @@ class SavedView(models.Model):
     class Meta:
         ordering = ["name", "id"]
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class CaseSearchDocument(models.Model):
     """The searchable text of a case (subject, description, messages).
@@ -273,3 +303,6 @@ class CaseSearchDocument(models.Model):
     case = models.OneToOneField(Case, on_delete=models.CASCADE, primary_key=True, related_name="search_document")
     text = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"search {self.case_id}"

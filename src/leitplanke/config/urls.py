@@ -12,6 +12,8 @@ urlpatterns = [
     path("cases/", include("leitplanke.cases.list_urls")),
     path("cases/", include("leitplanke.cases.urls")),
     path("customers/", include("leitplanke.customers.urls")),
+    path("complaint/", include("leitplanke.intake.public_urls")),
+    path("intake/", include("leitplanke.intake.urls")),
     path("", include("leitplanke.core.urls")),
 ]
 

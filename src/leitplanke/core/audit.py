@@ -55,7 +55,7 @@ def snapshot(instance: Model, fields: Iterable[str]) -> dict[str, Any]:
         model_field = instance._meta.get_field(name)
         attname = getattr(model_field, "attname", name)
         if model_field.many_to_many:
-            data[name] = sorted(instance.pk and getattr(instance, name).values_list("pk", flat=True) or [])
+            data[name] = sorted((instance.pk and getattr(instance, name).values_list("pk", flat=True)) or [])
         else:
             data[name] = getattr(instance, attname)
     return to_json_data(data)
@@ -123,10 +123,7 @@ def compute_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-SEAL_SQL = (
-    "UPDATE core_auditevent SET seq = %s, prev_hash = %s, hash = %s, sealed_at = %s "
-    "WHERE id = %s AND seq IS NULL"
-)
+SEAL_SQL = "UPDATE core_auditevent SET seq = %s, prev_hash = %s, hash = %s, sealed_at = %s WHERE id = %s AND seq IS NULL"
 
 
 def audit_seal(*, batch_size: int = 2000) -> int:
@@ -203,7 +200,9 @@ def audit_verify() -> VerifyReport:
         expected_seq, prev_hash = (event.seq or 0) + 1, event.hash
     head = AuditChainHead.objects.filter(pk=1).first()
     if head and (head.last_seq != expected_seq - 1 or (head.last_seq and head.last_hash != prev_hash)):
-        report.problems.append(f"chain head says seq {head.last_seq}, but the log ends at seq {expected_seq - 1}: events were removed")
+        report.problems.append(
+            f"chain head says seq {head.last_seq}, but the log ends at seq {expected_seq - 1}: events were removed"
+        )
     unsealed = AuditEvent.objects.filter(seq__isnull=True)
     report.unsealed = unsealed.count()
     report.stale_unsealed = unsealed.filter(occurred_at__lt=timezone.now() - SEAL_ALARM_AFTER).count()

@@ -8,8 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-CONTENT_COLUMNS = ["occurred_at", "actor_id", "actor_label", "action", "object_type", "object_id",
-                   "before", "after", "request_id", "ip"]
+CONTENT_COLUMNS = [
+    "occurred_at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "before",
+    "after",
+    "request_id",
+    "ip",
+]
 
 _PG_NEW = ", ".join(f"NEW.{c}::text" for c in CONTENT_COLUMNS)
 _PG_OLD = ", ".join(f"OLD.{c}::text" for c in CONTENT_COLUMNS)

@@ -40,7 +40,9 @@ def background_task(
                 if attempt < max_attempts and the_task.get_backend().supports_defer:
                     later = timezone.now() + retry_delay(attempt, base_seconds=base_delay_seconds)
                     the_task.using(run_after=later).enqueue(*args, **kwargs, **{ATTEMPT_KWARG: attempt + 1})
-                    logger.warning("task %s failed (attempt %s of %s); retrying at %s", func.__name__, attempt, max_attempts, later)
+                    logger.warning(
+                        "task %s failed (attempt %s of %s); retrying at %s", func.__name__, attempt, max_attempts, later
+                    )
                 else:
                     logger.error("task %s failed for good after %s attempts", func.__name__, attempt)
                 raise

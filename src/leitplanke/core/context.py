@@ -12,7 +12,7 @@ class RequestContext:
     ip: str | None = None
 
 
-_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("leitplanke_request", default=RequestContext())
+_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("leitplanke_request", default=RequestContext())  # noqa: B039 - frozen dataclass
 
 
 def current_request_context() -> RequestContext:

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
@@ -34,10 +34,7 @@ class RequestContextMiddleware:
         request.request_id = request_id  # type: ignore[attr-defined]
         token = set_request_context(RequestContext(request_id=request_id, ip=client_ip(request)))
         try:
-            if settings.LEITPLANKE_QUERY_COUNT_HEADER:
-                response = self._counting(request)
-            else:
-                response = self.get_response(request)
+            response = self._counting(request) if settings.LEITPLANKE_QUERY_COUNT_HEADER else self.get_response(request)
         finally:
             reset_request_context(token)
         response["X-Request-ID"] = request_id
@@ -58,6 +55,12 @@ class RequestContextMiddleware:
 
 
 class DatabaseUnavailableMiddleware:
+    """Turns a database that cannot be reached or used into a 503 (HTML page or problem JSON).
+
+    `process_exception` covers errors in views; errors raised earlier, in middleware
+    (the session lookup, say), reach `handler500`, which calls `database_unavailable_response`.
+    """
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
@@ -65,19 +68,27 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, OperationalError | InterfaceError) or isinstance(exception, DatabaseError) and not _is_unreachable(exception):
-            return None
-        logger.error("database unavailable: %s", exception)
-        if request.path.startswith("/api/"):
-            return JsonResponse(
-                {"type": "about:blank", "title": "Service unavailable", "status": 503, "code": "database_unavailable",
-                 "detail": "The database cannot be reached. Please try again shortly."},
-                status=503, content_type="application/problem+json",
-            )
-        html = render_to_string("errors/503.html", request=None)
-        return HttpResponse(html, status=503)
+        return database_unavailable_response(request, exception)
 
 
-def _is_unreachable(exception: Exception) -> bool:
-    text = str(exception).lower()
-    return any(word in text for word in ("connect", "unable to open", "could not", "server closed", "no such table", "timeout"))
+def database_unavailable_response(request: HttpRequest, exception: BaseException | None) -> HttpResponse | None:
+    """The 503 response for a database error, or None for any other exception."""
+    if not isinstance(exception, OperationalError | InterfaceError):
+        return None
+    logger.error("database unavailable: %s", exception)
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {
+                "type": "about:blank",
+                "title": "Service unavailable",
+                "status": 503,
+                "code": "database_unavailable",
+                "detail": "The database cannot be reached. Please try again shortly.",
+            },
+            status=503,
+            content_type="application/problem+json",
+            headers={"Retry-After": "30"},
+        )
+    # No request context: context processors may need the database, which is what failed.
+    html = render_to_string("errors/503.html")
+    return HttpResponse(html, status=503, headers={"Retry-After": "30"})

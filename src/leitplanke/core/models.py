@@ -33,9 +33,7 @@ class AuditEvent(models.Model):
     """
 
     occurred_at = models.DateTimeField(db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     actor_label = models.CharField(max_length=255, blank=True)
     action = models.CharField(max_length=100, db_index=True)
     object_type = models.CharField(max_length=100, blank=True)
@@ -80,6 +78,9 @@ class AuditChainHead(models.Model):
     last_hash = models.CharField(max_length=64, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    def __str__(self) -> str:
+        return f"audit chain at seq {self.last_seq}"
+
 
 class RateLimitCounter(models.Model):
     """Fixed-window counters shared by every app server (no cache server needed)."""
@@ -92,6 +93,9 @@ class RateLimitCounter(models.Model):
         constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="ratelimit_key_window")]
         indexes = [models.Index(fields=["window_start"], name="ratelimit_window_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window_start:%Y-%m-%d %H:%M}: {self.count}"
+
 
 class ScheduledJob(models.Model):
     """When a periodic job (registered in code) is due next; claimed atomically by one worker."""
@@ -100,6 +104,9 @@ class ScheduledJob(models.Model):
     next_run_at = models.DateTimeField()
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_worker = models.CharField(max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} next {self.next_run_at:%Y-%m-%d %H:%M:%S}"
 
 
 class IdempotencyRecord(models.Model):
@@ -117,3 +124,6 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"

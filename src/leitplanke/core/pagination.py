@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.core import signing
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, Q, QuerySet
 
 from .errors import ValidationFailed
@@ -78,7 +79,10 @@ def keyset_page(queryset: QuerySet[M], *, ordering: list[str], cursor: str | Non
     qs = queryset.order_by(*ordering)
     if cursor:
         values = decode_cursor(cursor, len(fields))
-        qs = qs.filter(_after(ordering, values))
+        try:
+            qs = qs.filter(_after(ordering, values))
+        except (ValueError, TypeError, DjangoValidationError):  # a cursor of another list, with other types
+            raise InvalidCursor(field_errors={"cursor": ["invalid cursor"]}) from None
     rows = list(qs[: limit + 1])
     has_more = len(rows) > limit
     items = rows[:limit]

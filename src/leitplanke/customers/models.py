@@ -71,6 +71,9 @@ class CustomerEmail(models.Model):
         indexes = [models.Index(fields=["address"], name="customer_email_idx")]
         constraints = [models.UniqueConstraint(fields=["customer", "address"], name="customer_email_unique")]
 
+    def __str__(self) -> str:
+        return self.address
+
 
 class PhoneKind(models.TextChoices):
     MOBILE = "mobile", _("Mobile")
@@ -87,6 +90,9 @@ class CustomerPhone(models.Model):
     class Meta:
         indexes = [models.Index(fields=["number"], name="customer_phone_idx")]
         constraints = [models.UniqueConstraint(fields=["customer", "number"], name="customer_phone_unique")]
+
+    def __str__(self) -> str:
+        return self.number
 
 
 class ConsentPurpose(models.TextChoices):
@@ -111,6 +117,9 @@ class ConsentRecord(models.Model):
     class Meta:
         ordering = ["-recorded_at", "-id"]
         indexes = [models.Index(fields=["customer", "purpose", "-recorded_at"], name="consent_lookup_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose}: {'granted' if self.granted else 'withdrawn'} ({self.recorded_at:%Y-%m-%d})"
 
 
 class Sector(models.TextChoices):

@@ -52,14 +52,19 @@ DEMO_SKILLS = [
 def seed_organisation() -> None:
     """Creates the demo organisation, teams, users and skills (idempotent)."""
     with transaction.atomic():
-        accounts.organisation_update(actor=None, name="Stadtwerke Rheinfeld", calendar_region="DE-NW",
-                                     customer_languages=["de", "en"])
+        accounts.organisation_update(
+            actor=None, name="Stadtwerke Rheinfeld", calendar_region="DE-NW", customer_languages=["de", "en"]
+        )
         roles = {role.key: role for role in Role.objects.all()}
         users: dict[str, User] = {}
         for entry in DEMO_USERS:
             users[entry.email] = User.objects.filter(email=entry.email).first() or accounts.user_create(
-                actor=None, email=entry.email, full_name=entry.name, password=DEMO_PASSWORD,
-                language=entry.language, roles=[roles[entry.role]],
+                actor=None,
+                email=entry.email,
+                full_name=entry.name,
+                password=DEMO_PASSWORD,
+                language=entry.language,
+                roles=[roles[entry.role]],
             )
         leads = {"Energie-Service": "lead@demo.leitplanke.example", "Beschwerdemanagement": "quality@demo.leitplanke.example"}
         for name, description, email in DEMO_TEAMS:

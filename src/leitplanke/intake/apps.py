@@ -5,3 +5,11 @@ class IntakeConfig(AppConfig):
     name = "leitplanke.intake"
     label = "intake"
     verbose_name = "Intake"
+
+    def ready(self) -> None:
+        from leitplanke.core import events
+
+        from . import tasks  # noqa: F401  (registers the periodic mail fetch)
+        from .webhooks import on_event
+
+        events.subscribe(on_event)

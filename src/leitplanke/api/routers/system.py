@@ -39,15 +39,7 @@ class UserOut(Schema):
     language: str
     is_active: bool
     roles: list[RoleOut]
-    teams: list[TeamRef]
-
-    @staticmethod
-    def resolve_roles(obj) -> list:  # type: ignore[no-untyped-def]
-        return list(obj.roles.all())
-
-    @staticmethod
-    def resolve_teams(obj) -> list:  # type: ignore[no-untyped-def]
-        return list(obj.teams.all())
+    teams: list[TeamRef]  # ninja turns the related managers into lists (prefetched by the selectors)
 
 
 class MeOut(UserOut):
@@ -104,7 +96,7 @@ def user_detail(request: HttpRequest, user_id: int):  # type: ignore[no-untyped-
     return selectors.user_get(actor=request.user, user_id=user_id)
 
 
-@router.get("/teams", response={200: list[TeamOut], **ERRORS}, summary="Teams")
+@router.get("/teams", response={200: list[TeamOut], **ERRORS}, summary="Teams (administrators and auditors)")
 def teams(request: HttpRequest):  # type: ignore[no-untyped-def]
     require_scope(request, "read")
     return list(selectors.team_list(actor=request.user))

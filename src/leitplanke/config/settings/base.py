@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "leitplanke.customers",
     "leitplanke.cases",
     "leitplanke.intake",
+    "leitplanke.demo",
 ]
 
 MIDDLEWARE = [
@@ -122,7 +123,7 @@ SQLITE_OPTIONS = {
 
 
 def database_from_env(default_url: str) -> dict:
-    config = dj_database_url.parse(env("DATABASE_URL", default_url), conn_max_age=60, conn_health_checks=True)
+    config: dict = dict(dj_database_url.parse(env("DATABASE_URL", default_url), conn_max_age=60, conn_health_checks=True))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         if config["NAME"] != ":memory:":
             Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -152,8 +153,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed logins allowed per e-mail address and per IP address within the window.
-LOGIN_RATE_LIMIT = {"attempts": 5, "window_seconds": 900}
+# Failed logins allowed per e-mail address, and per IP address (higher: a whole office may share
+# one address behind NAT), within the window.
+LOGIN_RATE_LIMIT = {"attempts": 5, "attempts_per_ip": 50, "window_seconds": 900}
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 10
@@ -170,6 +172,7 @@ TIME_ZONE = env("LEITPLANKE_TIME_ZONE", "Europe/Berlin")
 # --- static and uploaded files ------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 # Uploaded files live outside any web root and are served only by views that check
 # permissions; there is deliberately no MEDIA_URL route.
 MEDIA_ROOT = DATA_DIR / "files"
@@ -215,6 +218,11 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Sites allowed to embed the public complaint form in an iframe, e.g. "https://www.stadtwerke.example".
+LEITPLANKE_FORM_FRAME_ANCESTORS = env_list("LEITPLANKE_FORM_FRAME_ANCESTORS")
+# Base URL of this installation as customers reach it (links in e-mails).
+LEITPLANKE_PUBLIC_URL = env("LEITPLANKE_PUBLIC_URL", "http://127.0.0.1:8000")
 
 # Adds an X-Queries header with the number of SQL statements (benchmarks read it).
 LEITPLANKE_QUERY_COUNT_HEADER = env_bool("LEITPLANKE_QUERY_COUNT_HEADER")

@@ -1,7 +1,7 @@
 """Test settings: fast hashing, in-memory e-mail, immediate tasks."""
 
 from .base import *  # noqa: F403
-from .base import DATA_DIR, database_from_env
+from .base import DATA_DIR, STATIC_ROOT, database_from_env
 
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
 DEBUG = False
@@ -14,3 +14,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+
+# WhiteNoise warns when the static root is missing; tests serve static files from the finders.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -21,8 +21,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, email: str, name: str, **options: Any) -> None:
         password = os.environ.get("LEITPLANKE_ADMIN_PASSWORD") or getpass.getpass("Password: ")
         try:
-            user = services.user_create(actor=None, email=email, full_name=name, password=password,
-                                        roles=[Role.objects.get(key="administrator")])
+            user = services.user_create(
+                actor=None, email=email, full_name=name, password=password, roles=[Role.objects.get(key="administrator")]
+            )
         except ValidationFailed as error:
             problems = "; ".join(f"{field}: {' '.join(map(str, msgs))}" for field, msgs in error.field_errors.items())
             raise CommandError(problems or str(error.message)) from None

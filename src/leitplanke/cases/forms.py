@@ -1,0 +1,217 @@
+"""Case forms. They only shape input; the services validate and write."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from leitplanke.accounts.models import Language, Team, User
+from leitplanke.accounts.permissions import EDIT_CASES
+from leitplanke.customers.models import Product
+
+from . import selectors
+from .models import Case, CaseType, Category, Channel, CustomFieldDefinition, FieldKind, Priority, Severity
+
+CUSTOM_PREFIX = "cf_"
+
+
+def _label(obj: Any, de: str = "label_de", en: str = "label_en") -> str:
+    key = de if (get_language() or "de").startswith("de") else en
+    if isinstance(obj, dict):
+        return str(obj.get(key) or obj.get(en) or obj.get("value") or "")
+    return getattr(obj, key)
+
+
+class CategoryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Category) -> str:
+        return "\u2003" * obj.depth + obj.label
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.full_name
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def responsible_candidates() -> Any:
+    """Active users whose roles let them work on cases (roles are few; read them once)."""
+    from leitplanke.accounts.models import Role
+
+    role_ids = [role.pk for role in Role.objects.all() if EDIT_CASES in (role.capabilities or [])]
+    return User.objects.filter(is_active=True, roles__in=role_ids).distinct().order_by("full_name")
+
+
+class CaseForm(forms.Form):
+    """Create and edit form; custom fields of the case type are added as `cf_<key>`."""
+
+    case_type = forms.ModelChoiceField(label=_("Case type"), queryset=CaseType.objects.none(), empty_label=None)
+    subject = forms.CharField(label=_("Subject"), max_length=255)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 6}), required=False)
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    received_at = forms.DateTimeField(
+        label=_("Received"),
+        widget=LocalDateTimeInput(),
+        help_text=_("When the customer contacted us. Earlier times are allowed."),
+    )
+    language = forms.ChoiceField(label=_("Language of the customer"), choices=Language.choices)
+    customer_number = forms.CharField(label=_("Customer number"), max_length=40, required=False)
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False, empty_label="—")
+    category = CategoryChoiceField(label=_("Category"), queryset=Category.objects.none(), required=False, empty_label="—")
+    priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int, initial=Priority.NORMAL)
+    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.MINOR)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False, empty_label="—")
+    responsible_user = UserChoiceField(label=_("Responsible"), queryset=User.objects.none(), required=False, empty_label="—")
+    tags = forms.CharField(label=_("Tags"), required=False, max_length=1000, help_text=_("Separate tags with commas."))
+
+    def __init__(self, *args: Any, case_type: CaseType | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["case_type"].queryset = selectors.active_case_types()  # type: ignore[attr-defined]
+        self.fields["product"].queryset = Product.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        self.fields["category"].queryset = selectors.active_categories()  # type: ignore[attr-defined]
+        self.fields["team"].queryset = Team.objects.filter(is_active=True).order_by("name")  # type: ignore[attr-defined]
+        self.fields["responsible_user"].queryset = responsible_candidates()  # type: ignore[attr-defined]
+        self.fields["case_type"].widget.attrs["data-case-type"] = "1"
+        self.custom_definitions = selectors.custom_field_definitions(case_type)
+        for definition in self.custom_definitions:
+            self.fields[CUSTOM_PREFIX + definition.key] = custom_form_field(definition)
+
+    @property
+    def custom_fields_bound(self) -> list[forms.BoundField]:
+        return [self[CUSTOM_PREFIX + d.key] for d in self.custom_definitions]
+
+    @property
+    def main_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if not name.startswith(CUSTOM_PREFIX) and name != "version"]
+
+    def clean_customer_number(self) -> Any:
+        number = self.cleaned_data.get("customer_number", "").strip()
+        if not number:
+            self.customer = None
+            return ""
+        self.customer = selectors.customer_by_number(number)
+        if self.customer is None:
+            raise forms.ValidationError(_("No customer with this number."))
+        return number
+
+    def custom_values(self) -> dict[str, Any]:
+        """Raw custom field values for the service (which validates them per kind)."""
+        values: dict[str, Any] = {}
+        for definition in self.custom_definitions:
+            value = self.cleaned_data.get(CUSTOM_PREFIX + definition.key)
+            if definition.kind == FieldKind.BOOLEAN:
+                values[definition.key] = bool(value)
+            elif value not in (None, ""):
+                values[definition.key] = value.isoformat() if isinstance(value, dt.date) else value
+        return values
+
+    def service_arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "case_type": data["case_type"],
+            "subject": data["subject"],
+            "description": data.get("description", ""),
+            "channel": data["channel"],
+            "received_at": data["received_at"],
+            "language": data["language"],
+            "customer": getattr(self, "customer", None),
+            "product": data.get("product"),
+            "category": data.get("category"),
+            "priority": data["priority"],
+            "severity": data["severity"],
+            "team": data.get("team"),
+            "responsible_user": data.get("responsible_user"),
+            "tags": data.get("tags", ""),
+            "custom_fields": self.custom_values(),
+        }
+
+
+class CaseEditForm(CaseForm):
+    version = forms.IntegerField(widget=forms.HiddenInput())
+
+
+def custom_form_field(definition: CustomFieldDefinition) -> forms.Field:
+    label = _label(definition)
+    required = definition.required and definition.kind != FieldKind.BOOLEAN
+    kind = definition.kind
+    if kind == FieldKind.NUMBER:
+        return forms.DecimalField(label=label, required=required)
+    if kind == FieldKind.MONEY:
+        return forms.CharField(
+            label=label,
+            required=required,
+            max_length=30,
+            help_text=_("Amount in euros, e.g. 12.50"),
+            widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+        )
+    if kind == FieldKind.DATE:
+        return forms.DateField(label=label, required=required, widget=forms.DateInput(attrs={"type": "date"}))
+    if kind == FieldKind.CHOICE:
+        choices = [("", "—")] + [(str(c.get("value")), _label(c)) for c in definition.choices or [] if isinstance(c, dict)]
+        return forms.ChoiceField(label=label, required=required, choices=choices)
+    if kind == FieldKind.BOOLEAN:
+        return forms.BooleanField(label=label, required=False)
+    return forms.CharField(label=label, required=required, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def initial_for_case(case: Case) -> dict[str, Any]:
+    initial: dict[str, Any] = {
+        "case_type": case.case_type_id,
+        "subject": case.subject,
+        "description": case.description,
+        "channel": case.channel,
+        "received_at": timezone.localtime(case.received_at),
+        "language": case.language,
+        "customer_number": case.customer.customer_number if case.customer is not None else "",
+        "product": case.product_id,
+        "category": case.category_id,
+        "priority": case.priority,
+        "severity": case.severity,
+        "team": case.team_id,
+        "responsible_user": case.responsible_user_id,
+        "tags": ", ".join(tag.name for tag in case.tags.all()),
+        "version": case.version,
+    }
+    for key, value in (case.custom_fields or {}).items():
+        initial[CUSTOM_PREFIX + key] = value["amount"] if isinstance(value, dict) else value
+    return initial
+
+
+NOTE_KINDS = [
+    ("internal_note", _("Internal note")),
+    ("phone_note", _("Phone call")),
+]
+
+
+class NoteForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=NOTE_KINDS, initial="internal_note")
+    body_text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}), max_length=100_000)
+
+
+class AttachmentForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    file = forms.FileField(label=_("File"))
+
+
+class TransitionForm(forms.Form):
+    transition = forms.CharField(max_length=50)
+    version = forms.IntegerField(required=False)
+    note = forms.CharField(required=False, max_length=2000)

@@ -1,0 +1,302 @@
+"""The case list at /cases/: filters, full-text search, sorting, keyset pages, saved views,
+bulk actions and export. Thin views: list_selectors read, list_services write.
+
+Filtering is a plain GET form (works without JavaScript); htmx swaps only the results
+partial when a filter changes. A page costs the same fixed number of queries at any size.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from leitplanke.accounts.permissions import EDIT_CASES, EXPORT_CASES, VIEW_ALL_CASES, VIEW_TEAM_CASES, has_capability
+from leitplanke.core import errors
+from leitplanke.core.pagination import InvalidCursor
+
+from . import export, list_selectors, list_services, selectors
+from .lifecycle import DEFAULT_LIFECYCLE
+
+SORT_CHOICES = [
+    ("received_desc", gettext_lazy("Newest first")),
+    ("received_asc", gettext_lazy("Oldest first")),
+    ("priority", gettext_lazy("Priority")),
+    ("updated", gettext_lazy("Recently updated")),
+]
+
+
+def _require_list(request: HttpRequest) -> None:
+    if not (has_capability(request.user, VIEW_ALL_CASES) or has_capability(request.user, VIEW_TEAM_CASES)):
+        raise PermissionDenied
+
+
+class Choices:
+    """The option lists of the page, each read at most once per request and only if shown."""
+
+    def __init__(self, user: Any):
+        self.user = user
+
+    @cached_property
+    def case_types(self) -> list[tuple[str, str]]:
+        return [(t.key, t.label) for t in selectors.active_case_types()]
+
+    @cached_property
+    def teams(self) -> list[tuple[str, str]]:
+        return [(str(pk), name) for pk, name in list_selectors.team_choices()]
+
+    @cached_property
+    def categories(self) -> list[tuple[str, str]]:
+        return [(str(c.pk), "\u2003" * c.depth + c.label) for c in selectors.active_categories()]
+
+    @cached_property
+    def users(self) -> list[tuple[str, str]]:
+        return [(str(pk), name) for pk, name in list_selectors.user_choices()]
+
+    @cached_property
+    def statuses(self) -> list[tuple[str, str]]:
+        german = (get_language() or "de").startswith("de")
+        return [(s.key, s.label_de if german else s.label_en) for s in DEFAULT_LIFECYCLE.states]
+
+    @cached_property
+    def status_labels(self) -> dict[str, str]:
+        return dict(self.statuses)
+
+    @cached_property
+    def transitions(self) -> list[tuple[str, str]]:
+        german = (get_language() or "de").startswith("de")
+        return [(t.key, t.label_de if german else t.label_en) for t in DEFAULT_LIFECYCLE.transitions]
+
+
+class CaseFilterForm(forms.Form):
+    q = forms.CharField(
+        label=gettext_lazy("Search"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": gettext_lazy("Words or LP-2026-000123")}),
+    )
+    case_type = forms.ChoiceField(label=gettext_lazy("Case type"), required=False)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
+    status_kind = forms.ChoiceField(label=gettext_lazy("Status kind"), required=False)
+    team = forms.ChoiceField(label=gettext_lazy("Team"), required=False)
+    responsible = forms.ChoiceField(label=gettext_lazy("Responsible"), required=False)
+    priority = forms.ChoiceField(label=gettext_lazy("Priority"), required=False)
+    channel = forms.ChoiceField(label=gettext_lazy("Channel"), required=False)
+    category = forms.ChoiceField(label=gettext_lazy("Category"), required=False)
+    received_from = forms.DateField(
+        label=gettext_lazy("Received from"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    received_to = forms.DateField(
+        label=gettext_lazy("Received until"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    tags = forms.CharField(
+        label=gettext_lazy("Tags"), required=False, max_length=200, help_text=gettext_lazy("Comma-separated; any of them")
+    )
+    sort = forms.ChoiceField(label=gettext_lazy("Sort"), required=False, choices=SORT_CHOICES)
+
+    def __init__(self, *args: Any, choices: Choices, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        every = [("", _("All"))]
+        fields = self.fields
+        fields["case_type"].choices = lambda: every + choices.case_types  # type: ignore[attr-defined]
+        fields["status"].choices = lambda: every + choices.statuses  # type: ignore[attr-defined]
+        fields["status_kind"].choices = every + list_selectors.STATUS_KIND_CHOICES  # type: ignore[attr-defined]
+        fields["team"].choices = lambda: every + choices.teams  # type: ignore[attr-defined]
+        fields["responsible"].choices = lambda: [*every, ("none", _("Nobody")), *choices.users]  # type: ignore[attr-defined]
+        fields["priority"].choices = every + list_selectors.PRIORITY_CHOICES  # type: ignore[attr-defined]
+        fields["channel"].choices = every + list_selectors.CHANNEL_CHOICES  # type: ignore[attr-defined]
+        fields["category"].choices = lambda: every + choices.categories  # type: ignore[attr-defined]
+
+
+def _filter_query(request: HttpRequest, **overrides: Any) -> str:
+    """The current filters as a query string, without the cursor (and with overrides)."""
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    for key, value in overrides.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    items = [(k, v) for k in params for v in params.getlist(k) if v != ""]
+    return urlencode(items)
+
+
+@login_required
+@require_GET
+def case_list(request: HttpRequest) -> HttpResponse:
+    _require_list(request)
+    user = request.user
+    choices = Choices(user)
+    form = CaseFilterForm(request.GET or None, choices=choices)
+    if form.is_bound:
+        form.is_valid()  # shows malformed values as errors; the selector ignores them
+    cursor = request.GET.get("cursor") or None
+    base_query = _filter_query(request)
+    try:
+        page = list_selectors.case_list_page(actor=user, params=request.GET, cursor=cursor)
+    except InvalidCursor:
+        first = reverse("case_list:list") + (f"?{base_query}" if base_query else "")
+        return render(request, "cases/list_bad_cursor.html", {"first_url": first}, status=400)
+    count = list_selectors.case_count_estimate(actor=user, params=request.GET)
+    for case in page.items:
+        case.status_label = choices.status_labels.get(case.status, case.status)  # type: ignore[attr-defined]
+    saved_views = list_selectors.saved_views_for(actor=user)
+    for view in saved_views:
+        view.query_string = urlencode(  # type: ignore[attr-defined]
+            [(k, v) for k, values in view.filters.items() for v in (values if isinstance(values, list) else [values])]
+        )
+    sort = list_selectors.sort_key(request.GET)
+    list_url = reverse("case_list:list")
+    context = {
+        "form": form,
+        "page": page,
+        "count": count,
+        "count_cap": list_selectors.COUNT_CAP,
+        "sort": sort,
+        "sort_choices": SORT_CHOICES,
+        "sort_links": [(key, label, f"{list_url}?{_filter_query(request, sort=key)}") for key, label in SORT_CHOICES],
+        "is_later_page": bool(cursor),
+        "first_url": f"{list_url}?{base_query}" if base_query else list_url,
+        "next_url": f"{list_url}?{_filter_query(request, cursor=page.next_cursor)}" if page.next_cursor else "",
+        "filter_query": base_query,
+        "has_filters": any(k not in ("sort", "cursor") and request.GET.get(k) for k in request.GET),
+        "saved_views": saved_views,
+        "can_export": has_capability(user, EXPORT_CASES),
+        "can_edit": has_capability(user, EDIT_CASES),
+        "choices": choices,
+        "my_teams": [(str(pk), name) for pk, name in choices.teams if int(pk) in _team_ids(user)],
+        "export_cap": export.EXPORT_CAP,
+    }
+    htmx = getattr(request, "htmx", None)
+    template = "cases/list.html#results" if htmx and not htmx.boosted else "cases/list.html"
+    response = render(request, template, context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+def _team_ids(user: Any) -> set[int]:
+    from . import permissions
+
+    return set(permissions.team_ids_of(user))
+
+
+# --- bulk actions ---------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def case_bulk(request: HttpRequest) -> HttpResponse:
+    _require_list(request)
+    action = request.POST.get("action", "")
+    value = {
+        "assign_responsible": request.POST.get("responsible"),
+        "assign_team": request.POST.get("team"),
+        "add_tag": request.POST.get("tag"),
+        "transition": request.POST.get("transition"),
+    }.get(action)
+    back = reverse("case_list:list") + (f"?{request.POST['query']}" if request.POST.get("query") else "")
+    try:
+        results = list_services.case_bulk_apply(
+            actor=request.user, case_ids=list(request.POST.getlist("ids")), action=action, value=value
+        )
+    except errors.PermissionDenied:
+        raise PermissionDenied from None
+    except errors.DomainError as error:
+        text = " ".join(str(m) for ms in error.field_errors.values() for m in ms) or str(error.message)
+        messages.error(request, text)
+        return redirect(back)
+    ok = sum(1 for r in results if r.ok)
+    return render(
+        request,
+        "cases/list_bulk_result.html",
+        {"results": results, "ok_count": ok, "error_count": len(results) - ok, "back_url": back},
+    )
+
+
+# --- saved views ----------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def saved_view_create(request: HttpRequest) -> HttpResponse:
+    _require_list(request)
+    from django.http import QueryDict
+
+    query = request.POST.get("query", "")
+    filters = QueryDict(query)
+    try:
+        view = list_services.saved_view_create(
+            actor=request.user,
+            name=request.POST.get("name", ""),
+            filters=filters,
+            team_id=int(request.POST["team"]) if request.POST.get("team", "").isdigit() else None,
+        )
+    except errors.DomainError as error:
+        text = " ".join(str(m) for ms in error.field_errors.values() for m in ms) or str(error.message)
+        messages.error(request, text)
+    else:
+        messages.success(request, _("Saved view “%(name)s” created.") % {"name": view.name})
+    return redirect(reverse("case_list:list") + (f"?{query}" if query else ""))
+
+
+@login_required
+@require_POST
+def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+    _require_list(request)
+    try:
+        list_services.saved_view_delete(actor=request.user, saved_view_id=view_id)
+    except errors.NotFound:
+        raise Http404 from None
+    messages.success(request, _("Saved view deleted."))
+    return redirect("case_list:list")
+
+
+# --- export ------------------------------------------------------------------------------------
+
+
+def _export_prepare(request: HttpRequest, export_format: str) -> int:
+    _require_list(request)
+    if not has_capability(request.user, EXPORT_CASES):
+        raise PermissionDenied
+    rows = list_selectors.export_count(actor=request.user, params=request.GET, cap=export.EXPORT_CAP)
+    list_services.case_export_record(actor=request.user, params=request.GET, export_format=export_format, row_count=rows)
+    return rows
+
+
+def _filename(extension: str) -> str:
+    return f"cases-{timezone.localtime().strftime('%Y%m%d-%H%M')}.{extension}"
+
+
+@login_required
+@require_GET
+def export_csv(request: HttpRequest) -> StreamingHttpResponse:
+    _export_prepare(request, "csv")
+    rows = export.export_rows(actor=request.user, params=request.GET)
+    response = StreamingHttpResponse(export.csv_stream(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename("csv")}"'
+    return response
+
+
+@login_required
+@require_GET
+def export_xlsx(request: HttpRequest) -> FileResponse:
+    _export_prepare(request, "xlsx")
+    stream = export.xlsx_file(export.export_rows(actor=request.user, params=request.GET))
+    return FileResponse(
+        stream,
+        as_attachment=True,
+        filename=_filename("xlsx"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

@@ -1,0 +1,181 @@
+"""Reads of cases, always scoped to what the actor may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from leitplanke.core.errors import NotFound
+
+from . import permissions
+from .lifecycle import Transition, lifecycle_for
+from .models import Attachment, Case, CaseType, Category, CustomFieldDefinition, Interaction
+
+CASE_DETAIL_RELATED = (
+    "case_type",
+    "customer",
+    "contract",
+    "contract__product",
+    "product",
+    "category",
+    "responsible_user",
+    "team",
+    "parent",
+)
+
+
+def visible_cases(*, actor: Any) -> QuerySet[Case]:
+    """All cases the actor may see.
+
+    The team path is written as `team_id IN (…) OR responsible_user_id = X OR id IN
+    (SELECT case_id FROM watchers WHERE user_id = X)`: no joins, so each branch can use
+    its own index (case_team_idx, case_responsible_idx, the watchers' user index) at a
+    million rows. The team ids are read once per request.
+    """
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return Case.objects.none()
+    if permissions.sees_all(actor):
+        return Case.objects.all()
+    if not permissions.sees_team(actor):
+        return Case.objects.none()
+    watched = Case.watchers.through.objects.filter(user_id=actor.pk).values("case_id")
+    scope = Q(responsible_user_id=actor.pk) | Q(id__in=watched)
+    team_ids = permissions.team_ids_of(actor)
+    if team_ids:
+        scope |= Q(team_id__in=team_ids)
+    return Case.objects.filter(scope)
+
+
+def is_visible(actor: Any, case: Case) -> bool:
+    if case is None or case.pk is None:
+        return False
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return False
+    if permissions.sees_all(actor):
+        return True
+    if not permissions.sees_team(actor):
+        return False
+    if case.responsible_user_id == actor.pk:
+        return True
+    if case.team_id is not None and case.team_id in permissions.team_ids_of(actor):
+        return True
+    return Case.watchers.through.objects.filter(case_id=case.pk, user_id=actor.pk).exists()
+
+
+def can_edit(actor: Any, case: Case) -> bool:
+    """Edit capability and the case is visible to the actor."""
+    return permissions.may_edit_cases(actor) and is_visible(actor, case)
+
+
+def case_get(*, actor: Any, case_id: int | None = None, reference: str | None = None) -> Case:
+    """One visible case with the facts the detail page shows; NotFound otherwise."""
+    if case_id is None and not reference:
+        raise NotFound()
+    queryset = visible_cases(actor=actor).select_related(*CASE_DETAIL_RELATED)
+    try:
+        if case_id is not None:
+            return queryset.get(pk=int(case_id))
+        return queryset.get(reference=str(reference).strip().upper())
+    except (Case.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def case_timeline(*, actor: Any, case: Case) -> list[Interaction]:
+    """The case's timeline in order, with authors and attachments in three queries."""
+    if not is_visible(actor, case):
+        raise NotFound()
+    return list(
+        Interaction.objects.filter(case_id=case.pk)
+        .select_related("author")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("created_at", "id")))
+        .order_by("occurred_at", "id")
+    )
+
+
+def case_attachments(*, actor: Any, case: Case) -> list[Attachment]:
+    if not is_visible(actor, case):
+        raise NotFound()
+    return list(Attachment.objects.filter(case_id=case.pk).select_related("uploaded_by").order_by("created_at", "id"))
+
+
+def attachment_get(*, actor: Any, case_id: int, attachment_id: int) -> Attachment:
+    """An attachment of a case the actor may see; NotFound otherwise (never reveals existence)."""
+    case = case_get(actor=actor, case_id=case_id)
+    try:
+        return Attachment.objects.select_related("case").get(pk=int(attachment_id), case_id=case.pk)
+    except (Attachment.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def available_transitions(*, actor: Any, case: Case) -> list[Transition]:
+    """The transitions the actor may start from the case's current status."""
+    if not can_edit(actor, case):
+        return []
+    return lifecycle_for(case.case_type.key if case.case_type_id else None).transitions_from(case.status)
+
+
+def status_label(case: Case, language: str = "en") -> str:
+    state = lifecycle_for(None).state(case.status)
+    if state is None:
+        return case.status
+    return state.label_de if language == "de" else state.label_en
+
+
+def case_links(*, actor: Any, case: Case) -> list[dict[str, Any]]:
+    """Linked cases the actor may see (both directions)."""
+    visible = visible_cases(actor=actor)
+    out = [
+        {"kind": link.kind, "case": link.to_case, "direction": "out"}
+        for link in case.links_out.select_related("to_case").filter(to_case__in=visible.values("pk"))
+    ]
+    out += [
+        {"kind": link.kind, "case": link.from_case, "direction": "in"}
+        for link in case.links_in.select_related("from_case").filter(from_case__in=visible.values("pk"))
+    ]
+    return out
+
+
+def active_case_types() -> QuerySet[CaseType]:
+    return CaseType.objects.filter(is_active=True)
+
+
+def active_categories() -> QuerySet[Category]:
+    return Category.objects.filter(is_active=True).order_by("path")
+
+
+def custom_field_definitions(case_type: CaseType | None) -> list[CustomFieldDefinition]:
+    if case_type is None:
+        return []
+    return list(CustomFieldDefinition.objects.filter(case_type=case_type, is_active=True).order_by("order", "key"))
+
+
+def customer_by_number(customer_number: str) -> Any:
+    """The active customer with this number, or None (used by the create/edit forms)."""
+    from leitplanke.customers.models import Customer
+
+    number = (customer_number or "").strip()
+    if not number:
+        return None
+    return Customer.objects.filter(customer_number__iexact=number).first()
+
+
+def case_current_version(*, case_id: int) -> int | None:
+    """The stored version of a case (for conflict messages; no permission data revealed)."""
+    return Case.objects.filter(pk=case_id).values_list("version", flat=True).first()
+
+
+def case_field_labels() -> dict[str, str]:
+    """Verbose names of the case fields, in the active language."""
+    return {field.name: str(field.verbose_name) for field in Case._meta.get_fields() if hasattr(field, "verbose_name")}
+
+
+def case_choice_labels() -> dict[str, dict[Any, str]]:
+    """Labels of the coded case fields in the active language (priority, severity, channel)."""
+    from .models import Channel, Priority, Severity
+
+    return {
+        "priority": {value: str(label) for value, label in Priority.choices},
+        "severity": {value: str(label) for value, label in Severity.choices},
+        "channel": {value: str(label) for value, label in Channel.choices},
+    }

@@ -1,0 +1,1016 @@
+"""Every write to cases: one transaction, one audit event per change.
+
+`case_transition` is the one place a status changes; it asks the lifecycle (data in
+lifecycle.py) which transitions exist. Views and the API call these functions and never
+write case models themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import nh3
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leitplanke.accounts.models import Language, Team, User
+from leitplanke.core import events
+from leitplanke.core.audit import audit_record, changed_fields, snapshot
+from leitplanke.core.errors import NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
+from leitplanke.customers.models import Contract, Customer, Product
+
+from . import attachments as attachment_files
+from . import permissions
+from .lifecycle import lifecycle_for
+from .models import (
+    Attachment,
+    Case,
+    CaseLink,
+    CaseLinkKind,
+    CaseSearchDocument,
+    CaseType,
+    Category,
+    Channel,
+    CustomFieldDefinition,
+    FieldKind,
+    Interaction,
+    InteractionKind,
+    Priority,
+    Severity,
+    StatusKind,
+    Tag,
+)
+from .selectors import is_visible
+
+# What case_update may change, and what its audit snapshot contains.
+EDITABLE_FIELDS = [
+    "subject",
+    "description",
+    "case_type",
+    "channel",
+    "language",
+    "received_at",
+    "customer",
+    "contract",
+    "product",
+    "category",
+    "priority",
+    "severity",
+    "team",
+    "responsible_user",
+    "custom_fields",
+    "parent",
+    "tags",
+    "watchers",
+]
+CASE_AUDIT_FIELDS = ["reference", *EDITABLE_FIELDS, "status", "status_kind", "closed_at", "version"]
+TEXT_MAX = 2000
+SEARCH_TEXT_MAX = 1_000_000
+# Tags are short labels; commas separate them in forms.
+TAG_RE = re.compile(r"^[^,<>]{1,60}$")
+
+# nh3 allowlist: formatting only. No scripts, styles, event handlers or javascript: links
+# (nh3 drops unknown attributes and unsafe URL schemes itself).
+ALLOWED_TAGS = {
+    "a",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "s",
+    "p",
+    "br",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "code",
+    "pre",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "hr",
+    "span",
+    "div",
+    "sub",
+    "sup",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+
+def sanitize_html(html: str) -> str:
+    if not html:
+        return ""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of sanitised HTML, for search and previews."""
+    text = nh3.clean(re.sub(r"(?i)<br\s*/?>|</p>|</li>|</div>", "\n", html or ""), tags=set())
+    import html as html_module
+
+    return html_module.unescape(text).strip()
+
+
+class UnknownTransition(ValidationFailed):
+    code = "unknown_transition"
+
+
+class TransitionNotAvailable(ValidationFailed):
+    code = "transition_not_available"
+
+
+# --- permissions --------------------------------------------------------------------------
+
+
+def _require_create(actor: Any) -> None:
+    if not permissions.may_edit_cases(actor):
+        raise PermissionDenied()
+
+
+def _require_edit(actor: Any, case: Case) -> None:
+    if not is_visible(actor, case):
+        raise NotFound()
+    if not permissions.may_edit_cases(actor):
+        raise PermissionDenied()
+
+
+# --- references ---------------------------------------------------------------------------
+
+
+def next_reference(year: int, *, db: Any = None) -> str:
+    """The next case reference of a year, e.g. LP-2026-000123.
+
+    One atomic UPDATE … RETURNING per number: on PostgreSQL the row lock serialises
+    concurrent writers, on SQLite the IMMEDIATE transaction does, so no two cases get
+    the same number. The counter row is part of the caller's transaction, so a failed
+    create rolls its number back and the sequence has no gaps. `db` is another
+    connection (tests use it to run the counter on a file database).
+    """
+    with (db or connection).cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO cases_referencecounter (year, last_value) VALUES (%s, 0) ON CONFLICT (year) DO NOTHING",
+            [year],
+        )
+        cursor.execute(
+            "UPDATE cases_referencecounter SET last_value = last_value + 1 WHERE year = %s RETURNING last_value",
+            [year],
+        )
+        value = cursor.fetchone()[0]
+    return f"LP-{year}-{value:06d}"
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+def _text(value: Any, field: str, *, max_length: int, required: bool = False) -> str:
+    value = "" if value is None else str(value).replace("\r\n", "\n").strip()
+    if required and not value:
+        raise ValidationFailed(field_errors={field: [_("This field is required.")]})
+    if len(value) > max_length:
+        raise ValidationFailed(field_errors={field: [_("At most %(n)s characters.") % {"n": max_length}]})
+    return value
+
+
+def _choice(value: Any, field: str, choices: Iterable[Any], cast: Any = str) -> Any:
+    try:
+        value = cast(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(field_errors={field: [_("Choose one of the offered values.")]}) from None
+    if value not in list(choices):
+        raise ValidationFailed(field_errors={field: [_("Choose one of the offered values.")]})
+    return value
+
+
+def _instance(value: Any, model: Any, field: str, *, active_only: bool = False) -> Any:
+    """A model instance from an instance or a primary key; None stays None."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, model):
+        instance = value
+    elif model is CaseType and isinstance(value, str) and not value.isdigit():
+        instance = CaseType.objects.filter(key=value).first()
+        if instance is None:
+            raise ValidationFailed(field_errors={field: [_("This choice does not exist.")]})
+    else:
+        try:
+            instance = model.objects.get(pk=int(value))
+        except (model.DoesNotExist, TypeError, ValueError):
+            raise ValidationFailed(field_errors={field: [_("This choice does not exist.")]}) from None
+    if active_only and not getattr(instance, "is_active", True):
+        raise ValidationFailed(field_errors={field: [_("This choice is no longer active.")]})
+    return instance
+
+
+def _received_at(value: Any) -> dt.datetime:
+    if value in (None, ""):
+        return timezone.now()
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValidationFailed(field_errors={"received_at": [_("Enter a valid date and time.")]}) from None
+    if not isinstance(value, dt.datetime):
+        raise ValidationFailed(field_errors={"received_at": [_("Enter a valid date and time.")]})
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    # A little leeway for clocks of other machines (intake servers, browsers).
+    if value > timezone.now() + dt.timedelta(minutes=5):
+        raise ValidationFailed(field_errors={"received_at": [_("The receipt time cannot be in the future.")]})
+    if value.year < 2000:
+        raise ValidationFailed(field_errors={"received_at": [_("Enter a realistic date.")]})
+    return value
+
+
+def _responsible(value: Any) -> User | None:
+    user = _instance(value, User, "responsible_user")
+    if user is not None and not user.is_active:
+        raise ValidationFailed(field_errors={"responsible_user": [_("This user is inactive.")]})
+    if user is not None and not permissions.may_edit_cases(user):
+        raise ValidationFailed(field_errors={"responsible_user": [_("This user cannot work on cases.")]})
+    return user
+
+
+def _contract(value: Any, customer: Customer | None) -> Contract | None:
+    contract = _instance(value, Contract, "contract")
+    if contract is not None and (customer is None or contract.customer_id != customer.pk):
+        raise ValidationFailed(field_errors={"contract": [_("The contract belongs to another customer.")]})
+    return contract
+
+
+def _tag_names(values: Any) -> list[str]:
+    if isinstance(values, str):
+        values = values.split(",")
+    names: list[str] = []
+    for value in values or ():
+        name = value.name if isinstance(value, Tag) else str(value).strip()
+        if not name:
+            continue
+        if not TAG_RE.match(name):
+            raise ValidationFailed(field_errors={"tags": [_("Tags have at most 60 characters and no commas.")]})
+        if name.casefold() not in {n.casefold() for n in names}:
+            names.append(name)
+    if len(names) > 30:
+        raise ValidationFailed(field_errors={"tags": [_("At most 30 tags.")]})
+    return names
+
+
+def _tags(values: Any) -> list[Tag]:
+    tags = []
+    for name in _tag_names(values):
+        tag = Tag.objects.filter(name__iexact=name).first()
+        if tag is None:
+            try:
+                with transaction.atomic():
+                    tag = Tag.objects.create(name=name)
+            except IntegrityError:
+                tag = Tag.objects.get(name__iexact=name)
+        tags.append(tag)
+    return tags
+
+
+def _users(values: Any, field: str) -> list[User]:
+    return [user for user in (_instance(v, User, field) for v in values or ()) if user is not None]
+
+
+def _custom_value(definition: CustomFieldDefinition, value: Any) -> Any:
+    key, kind = definition.key, definition.kind
+    invalid = ValidationFailed
+    if kind == FieldKind.TEXT:
+        text = str(value).strip()
+        if len(text) > TEXT_MAX:
+            raise invalid(field_errors={key: [_("At most %(n)s characters.") % {"n": TEXT_MAX}]})
+        return text
+    if kind == FieldKind.NUMBER:
+        if isinstance(value, bool):
+            raise invalid(field_errors={key: [_("Enter a number.")]})
+        try:
+            number = decimal.Decimal(str(value).strip().replace(",", "."))
+        except (decimal.InvalidOperation, ValueError):
+            raise invalid(field_errors={key: [_("Enter a number.")]}) from None
+        if not number.is_finite():
+            raise invalid(field_errors={key: [_("Enter a number.")]})
+        # Stored as JSON: whole numbers as int, others as a decimal string (never a float).
+        return int(number) if number == number.to_integral_value() else str(number)
+    if kind == FieldKind.MONEY:
+        currency = "EUR"
+        amount = value
+        if isinstance(value, dict):
+            amount, currency = value.get("amount"), str(value.get("currency") or "EUR").upper()
+        if not re.fullmatch(r"[A-Z]{3}", currency):
+            raise invalid(field_errors={key: [_("Enter a three-letter currency code, e.g. EUR.")]})
+        if isinstance(amount, bool | float):
+            raise invalid(field_errors={key: [_("Enter an amount such as 12.50.")]})
+        try:
+            parsed = decimal.Decimal(str(amount).strip().replace(",", "."))
+        except (decimal.InvalidOperation, ValueError):
+            raise invalid(field_errors={key: [_("Enter an amount such as 12.50.")]}) from None
+        exponent = parsed.as_tuple().exponent
+        if not parsed.is_finite() or not isinstance(exponent, int) or exponent < -2 or abs(parsed) >= 10**12:
+            raise invalid(field_errors={key: [_("Enter an amount such as 12.50.")]})
+        return {"amount": str(parsed.quantize(decimal.Decimal("0.01"))), "currency": currency}
+    if kind == FieldKind.DATE:
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        try:
+            return dt.date.fromisoformat(str(value).strip()).isoformat()
+        except ValueError:
+            raise invalid(field_errors={key: [_("Enter a date as YYYY-MM-DD.")]}) from None
+    if kind == FieldKind.CHOICE:
+        allowed = [str(choice.get("value")) for choice in definition.choices or [] if isinstance(choice, dict)]
+        if str(value) not in allowed:
+            raise invalid(field_errors={key: [_("Choose one of the offered values.")]})
+        return str(value)
+    if kind == FieldKind.BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "1", "yes", "on", "ja"):
+            return True
+        if text in ("false", "0", "no", "off", "nein"):
+            return False
+        raise invalid(field_errors={key: [_("Choose yes or no.")]})
+    raise invalid(field_errors={key: [_("Unknown field kind.")]})
+
+
+def validate_custom_fields(case_type: CaseType, values: dict[str, Any] | None) -> dict[str, Any]:
+    """Cleans custom field values for a case type; all errors at once, keyed by field key."""
+    values = dict(values or {})
+    definitions = {d.key: d for d in CustomFieldDefinition.objects.filter(case_type=case_type, is_active=True)}
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    for key in values:
+        if key not in definitions:
+            errors.setdefault(key, []).append(_("Unknown field “%(key)s” for this case type.") % {"key": key})
+    for key, definition in definitions.items():
+        value = values.get(key)
+        empty = value is None or (isinstance(value, str) and not value.strip()) or value == {}
+        if empty:
+            if definition.required:
+                errors.setdefault(key, []).append(_("This field is required."))
+            continue
+        try:
+            cleaned[key] = _custom_value(definition, value)
+        except ValidationFailed as error:
+            for field, messages in error.field_errors.items():
+                errors.setdefault(field, []).extend(str(m) for m in messages)
+    if errors:
+        raise ValidationFailed(
+            field_errors={f"custom_fields.{k}" if k not in ("custom_fields",) else k: v for k, v in errors.items()}
+        )
+    return cleaned
+
+
+# --- search and timeline helpers ----------------------------------------------------------
+
+
+def _search_document_refresh(case: Case, *, extra_text: str = "") -> None:
+    """Rebuilds the subject/description part; message texts are appended after a marker."""
+    document, _created = CaseSearchDocument.objects.get_or_create(case=case)
+    head = f"{case.reference}\n{case.subject}\n{case.description}"
+    marker = "\n\u2063messages\u2063\n"
+    tail = document.text.split(marker, 1)[1] if marker in document.text else ""
+    if extra_text:
+        tail = f"{tail}\n{extra_text}".strip()
+    document.text = (head + (marker + tail if tail else ""))[:SEARCH_TEXT_MAX]
+    document.save()
+
+
+def _timeline(case: Case, *, kind: str, actor: Any, occurred_at: dt.datetime | None = None, **fields: Any) -> Interaction:
+    author = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    return Interaction.objects.create(
+        case=case,
+        kind=kind,
+        occurred_at=occurred_at or timezone.now(),
+        author=author,
+        **fields,
+    )
+
+
+def _lock(case: Case) -> Case:
+    try:
+        return Case.objects.select_for_update(of=("self",)).select_related("case_type").get(pk=case.pk)
+    except Case.DoesNotExist:
+        raise NotFound() from None
+
+
+def _check_version(case: Case, expected_version: Any) -> None:
+    if expected_version is None or expected_version == "":
+        return
+    try:
+        expected = int(expected_version)
+    except (TypeError, ValueError):
+        raise PreconditionFailed() from None
+    if expected != case.version:
+        raise PreconditionFailed(current_version=case.version)
+
+
+# --- cases --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_create(
+    *,
+    actor: Any,
+    case_type: CaseType | int | str,
+    subject: str,
+    description: str = "",
+    channel: str,
+    received_at: dt.datetime | None = None,
+    customer: Customer | None = None,
+    contract: Contract | None = None,
+    product: Product | None = None,
+    category: Category | None = None,
+    priority: int = Priority.NORMAL,
+    severity: str = Severity.MINOR,
+    team: Team | None = None,
+    responsible_user: User | None = None,
+    tags: Iterable[Any] = (),
+    custom_fields: dict[str, Any] | None = None,
+    language: str = Language.GERMAN,
+    parent: Case | None = None,
+) -> Case:
+    """Registers a case; `actor=None` is the system (intake). Returns the saved case."""
+    if actor is not None:
+        _require_create(actor)
+    errors: dict[str, list[str]] = {}
+
+    def collect(func: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ValidationFailed as error:
+            for field, messages in error.field_errors.items():
+                errors.setdefault(field, []).extend(messages)
+            return None
+
+    the_type = collect(_instance, case_type, CaseType, "case_type", active_only=True)
+    if the_type is None and "case_type" not in errors:
+        errors["case_type"] = [_("This field is required.")]
+    subject = collect(_text, subject, "subject", max_length=255, required=True)
+    description = collect(_text, description, "description", max_length=100_000)
+    channel = collect(_choice, channel, "channel", Channel.values)
+    language = collect(_choice, language, "language", Language.values)
+    priority = collect(_choice, priority, "priority", Priority.values, int)
+    severity = collect(_choice, severity, "severity", Severity.values)
+    received = collect(_received_at, received_at)
+    the_customer = collect(_live_customer, customer)
+    the_contract = collect(_contract, contract, the_customer)
+    the_product = collect(_instance, product, Product, "product", active_only=True)
+    if the_product is None and the_contract is not None:
+        the_product = the_contract.product
+    the_category = collect(_instance, category, Category, "category", active_only=True)
+    the_team = collect(_instance, team, Team, "team", active_only=True)
+    the_responsible = collect(_responsible, responsible_user)
+    the_parent = collect(_instance, parent, Case, "parent")
+    if the_parent is not None and actor is not None and not is_visible(actor, the_parent):
+        errors.setdefault("parent", []).append(_("This choice does not exist."))
+    tag_names = collect(_tag_names, tags)
+    cleaned_custom = collect(validate_custom_fields, the_type, custom_fields) if the_type is not None else None
+    if errors:
+        raise ValidationFailed(field_errors=errors)
+    # Without a team, a case created by an agent lands in the agent's (first) team so that
+    # the agent keeps seeing it.
+    if the_team is None and actor is not None and not permissions.sees_all(actor):
+        team_ids = permissions.team_ids_of(actor)
+        if team_ids:
+            the_team = Team.objects.get(pk=team_ids[0])
+    lifecycle = lifecycle_for(the_type.key)
+    initial = lifecycle.state(lifecycle.initial)
+    now = timezone.now()
+    case = Case.objects.create(
+        reference=next_reference(timezone.localtime(now).year),
+        case_type=the_type,
+        subject=subject,
+        description=description,
+        channel=channel,
+        language=language,
+        received_at=received,
+        customer=the_customer,
+        contract=the_contract,
+        product=the_product,
+        category=the_category,
+        priority=priority,
+        severity=severity,
+        status=lifecycle.initial,
+        status_kind=initial.kind if initial else StatusKind.OPEN,
+        team=the_team,
+        responsible_user=the_responsible,
+        custom_fields=cleaned_custom or {},
+        parent=the_parent,
+        created_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+        last_activity_at=now,
+    )
+    if tag_names:
+        case.tags.set(_tags(tag_names))
+    if actor is not None and getattr(actor, "is_authenticated", False) and not is_visible(actor, case):
+        # A creator without a team would lose sight of the case at once: they watch it.
+        case.watchers.add(actor)
+    backdated = received < now - dt.timedelta(minutes=5)
+    _timeline(
+        case,
+        kind=InteractionKind.SYSTEM,
+        actor=actor,
+        occurred_at=now,
+        channel=channel,
+        author_label="" if actor is not None else "system",
+        data={"event": "created", "status": case.status, "received_at": received.isoformat(), "backdated": backdated},
+    )
+    _search_document_refresh(case)
+    after = snapshot(case, CASE_AUDIT_FIELDS)
+    after["backdated"] = backdated
+    audit_record(actor=actor or "system", action="case.create", obj=case, after=after)
+    events.emit("case.created", _event_payload(case))
+    return case
+
+
+def _live_customer(value: Any) -> Customer | None:
+    """A customer that still exists on its own: merged or deactivated records are refused."""
+    customer = _instance(value, Customer, "customer")
+    if customer is not None and (customer.merged_into_id is not None or not customer.is_active):
+        raise ValidationFailed(field_errors={"customer": [_("This customer was merged into another record; choose that one.")]})
+    return customer
+
+
+def _event_payload(case: Case) -> dict[str, Any]:
+    return {
+        "case_id": case.pk,
+        "reference": case.reference,
+        "case_type": case.case_type.key,
+        "status": case.status,
+        "status_kind": case.status_kind,
+        "team_id": case.team_id,
+        "responsible_user_id": case.responsible_user_id,
+        "customer_id": case.customer_id,
+        "version": case.version,
+    }
+
+
+def _apply_change(case: Case, field: str, value: Any, errors: dict[str, list[str]]) -> None:
+    try:
+        if field == "subject":
+            case.subject = _text(value, "subject", max_length=255, required=True)
+        elif field == "description":
+            case.description = _text(value, "description", max_length=100_000)
+        elif field == "case_type":
+            case.case_type = _instance(value, CaseType, "case_type", active_only=True) or case.case_type
+        elif field == "channel":
+            case.channel = _choice(value, "channel", Channel.values)
+        elif field == "language":
+            case.language = _choice(value, "language", Language.values)
+        elif field == "received_at":
+            if value in (None, ""):
+                raise ValidationFailed(field_errors={"received_at": [_("This field is required.")]})
+            case.received_at = _received_at(value)
+        elif field == "customer":
+            case.customer = _live_customer(value)
+        elif field == "product":
+            case.product = _instance(value, Product, "product", active_only=True)
+        elif field == "category":
+            case.category = _instance(value, Category, "category", active_only=True)
+        elif field == "priority":
+            case.priority = _choice(value, "priority", Priority.values, int)
+        elif field == "severity":
+            case.severity = _choice(value, "severity", Severity.values)
+        elif field == "team":
+            case.team = _instance(value, Team, "team", active_only=True)
+        elif field == "responsible_user":
+            case.responsible_user = _responsible(value)
+        elif field == "parent":
+            parent = _instance(value, Case, "parent")
+            if parent is not None and parent.pk == case.pk:
+                raise ValidationFailed(field_errors={"parent": [_("A case cannot be its own parent.")]})
+            case.parent = parent
+    except ValidationFailed as error:
+        for key, messages in error.field_errors.items():
+            errors.setdefault(key, []).extend(messages)
+
+
+_RELATED_MODELS: dict[str, Any] = {
+    "case_type": CaseType,
+    "customer": Customer,
+    "contract": Contract,
+    "product": Product,
+    "category": Category,
+    "team": Team,
+    "responsible_user": User,
+    "parent": Case,
+}
+
+
+def _readable(field: str, value: Any) -> str:
+    """A short human-readable form of a snapshot value, stored with the timeline entry so the
+    page never needs extra queries to show what changed."""
+    if value is None or value == "" or value == []:
+        return "—"
+    model = _RELATED_MODELS.get(field)
+    if model is not None:
+        instance = model.objects.filter(pk=value).first()
+        if instance is None:
+            return f"#{value}"
+        if model is User:
+            return instance.full_name
+        if model is Case:
+            return instance.reference
+        return str(instance)[:200]
+    if field == "tags":
+        return ", ".join(Tag.objects.filter(pk__in=value).order_by("name").values_list("name", flat=True))
+    if field == "watchers":
+        return ", ".join(User.objects.filter(pk__in=value).order_by("full_name").values_list("full_name", flat=True))
+    if field == "priority":
+        return str(Priority(value).label) if value in Priority.values else str(value)
+    if field == "severity":
+        return str(Severity(value).label) if value in Severity.values else str(value)
+    if field == "channel":
+        return str(Channel(value).label) if value in Channel.values else str(value)
+    if field == "custom_fields" and isinstance(value, dict):
+        return ", ".join(
+            f"{k}: {v['amount'] + ' ' + v['currency'] if isinstance(v, dict) else v}" for k, v in sorted(value.items())
+        )[:500]
+    if field == "received_at":
+        try:
+            return timezone.localtime(dt.datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
+        except (TypeError, ValueError):
+            return str(value)
+    text = str(value)
+    return text if len(text) <= 300 else text[:297] + "…"
+
+
+@transaction.atomic
+def case_update(*, actor: Any, case: Case, expected_version: int | None = None, **changes: Any) -> Case:
+    """Changes editable fields; PreconditionFailed if the case changed since `expected_version`.
+
+    Writes one FIELD_CHANGE timeline entry and one audit event listing what changed.
+    """
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise ValidationFailed(field_errors={name: [_("This field cannot be changed here.")] for name in unknown})
+    _require_edit(actor, case)
+    case = _lock(case)
+    _check_version(case, expected_version)
+    before = snapshot(case, CASE_AUDIT_FIELDS)
+    errors: dict[str, list[str]] = {}
+    for field in EDITABLE_FIELDS:
+        if field in changes and field not in ("tags", "watchers", "custom_fields", "contract"):
+            _apply_change(case, field, changes[field], errors)
+    if "parent" in changes and case.parent is not None and not is_visible(actor, case.parent):
+        errors.setdefault("parent", []).append(_("This choice does not exist."))
+    if "contract" in changes:
+        try:
+            case.contract = _contract(changes["contract"], case.customer)
+        except ValidationFailed as error:
+            errors.setdefault("contract", []).extend(error.field_errors["contract"])
+    elif "customer" in changes and case.contract is not None and case.contract.customer_id != case.customer_id:
+        case.contract = None
+    if "custom_fields" in changes or "case_type" in changes:
+        try:
+            case.custom_fields = validate_custom_fields(case.case_type, changes.get("custom_fields", case.custom_fields))
+        except ValidationFailed as error:
+            for key, messages in error.field_errors.items():
+                errors.setdefault(key, []).extend(messages)
+    tags = watchers = None
+    if "tags" in changes:
+        try:
+            tags = _tag_names(changes["tags"])
+        except ValidationFailed as error:
+            errors.setdefault("tags", []).extend(error.field_errors["tags"])
+    if "watchers" in changes:
+        try:
+            watchers = _users(changes["watchers"], "watchers")
+        except ValidationFailed as error:
+            errors.setdefault("watchers", []).extend(error.field_errors["watchers"])
+    if errors:
+        raise ValidationFailed(field_errors=errors)
+    if tags is not None:
+        case.tags.set(_tags(tags))
+    if watchers is not None:
+        case.watchers.set(watchers)
+    old, new = changed_fields(before, snapshot(case, CASE_AUDIT_FIELDS))
+    if not new:
+        return case
+    now = timezone.now()
+    case.version += 1
+    case.last_activity_at = now
+    case.save()
+    new["version"], old["version"] = case.version, case.version - 1
+    fields = [name for name in new if name != "version"]
+    _timeline(
+        case,
+        kind=InteractionKind.FIELD_CHANGE,
+        actor=actor,
+        occurred_at=now,
+        data={
+            "fields": fields,
+            "from": {k: old[k] for k in fields},
+            "to": {k: new[k] for k in fields},
+            "display_from": {k: _readable(k, old[k]) for k in fields},
+            "display_to": {k: _readable(k, new[k]) for k in fields},
+        },
+    )
+    if {"subject", "description"} & set(fields):
+        _search_document_refresh(case)
+    audit_record(actor=actor, action="case.update", obj=case, before=old, after=new)
+    if {"team", "responsible_user"} & set(fields):
+        events.emit("case.assigned", _event_payload(case))
+    return case
+
+
+@transaction.atomic
+def case_transition(*, actor: Any, case: Case, transition: str, expected_version: int | None = None, note: str = "") -> Case:
+    """Moves the case along a transition of its lifecycle (the only place status changes)."""
+    if actor is not None:
+        _require_edit(actor, case)
+    case = _lock(case)
+    _check_version(case, expected_version)
+    lifecycle = lifecycle_for(case.case_type.key)
+    step = lifecycle.transition(str(transition or ""))
+    if step is None:
+        raise UnknownTransition(field_errors={"transition": [_("Unknown transition.")]})
+    if case.status not in step.sources:
+        raise TransitionNotAvailable(field_errors={"transition": [_("This step is not possible in the current status.")]})
+    target = lifecycle.state(step.target)
+    note = _text(note, "note", max_length=TEXT_MAX)
+    before = snapshot(case, ["status", "status_kind", "closed_at", "version"])
+    now = timezone.now()
+    from_status = case.status
+    case.status = step.target
+    case.status_kind = target.kind if target else StatusKind.OPEN
+    if case.status_kind == StatusKind.CLOSED:
+        case.closed_at = now
+    elif case.status_kind in (StatusKind.OPEN, StatusKind.WAITING):
+        case.closed_at = None
+    case.version += 1
+    case.last_activity_at = now
+    case.save()
+    _timeline(
+        case,
+        kind=InteractionKind.STATUS_CHANGE,
+        actor=actor,
+        occurred_at=now,
+        body_text=note,
+        author_label="" if actor is not None else "system",
+        data={
+            "transition": step.key,
+            "from": from_status,
+            "to": case.status,
+            "from_label_en": getattr(lifecycle.state(from_status), "label_en", from_status),
+            "to_label_en": target.label_en if target else case.status,
+            "from_label_de": getattr(lifecycle.state(from_status), "label_de", from_status),
+            "to_label_de": target.label_de if target else case.status,
+        },
+    )
+    after = snapshot(case, ["status", "status_kind", "closed_at", "version"])
+    after["transition"] = step.key
+    if note:
+        after["note"] = note
+    audit_record(actor=actor or "system", action="case.transition", obj=case, before=before, after=after)
+    events.emit("case.transitioned", {**_event_payload(case), "transition": step.key, "from": from_status})
+    return case
+
+
+# --- timeline -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def interaction_add(
+    *,
+    actor: Any,
+    case: Case,
+    kind: str,
+    body_text: str = "",
+    body_html: str = "",
+    subject: str = "",
+    channel: str = "",
+    is_internal: bool = True,
+    author_label: str = "",
+    data: dict[str, Any] | None = None,
+    message_id: str = "",
+    occurred_at: dt.datetime | None = None,
+) -> Interaction:
+    """Adds a note or message to the timeline. Agents add notes and outbound messages;
+    inbound messages come from intake (`actor=None`, the system)."""
+    if actor is None:
+        if kind not in (InteractionKind.INBOUND_MESSAGE, InteractionKind.SYSTEM, InteractionKind.OUTBOUND_MESSAGE):
+            raise ValidationFailed(field_errors={"kind": [_("Choose one of the offered values.")]})
+    else:
+        _require_edit(actor, case)
+        if kind not in permissions.AGENT_NOTE_KINDS:
+            raise ValidationFailed(field_errors={"kind": [_("Choose one of the offered values.")]})
+    errors: dict[str, list[str]] = {}
+    clean_html = sanitize_html(body_html)
+    body_text = (body_text or "").strip()
+    if not body_text and clean_html:
+        body_text = html_to_text(clean_html)
+    if not body_text and not clean_html:
+        errors["body_text"] = [_("This field is required.")]
+    if len(body_text) > 1_000_000:
+        errors["body_text"] = [_("The text is too long.")]
+    if channel and channel not in Channel.values:
+        errors["channel"] = [_("Choose one of the offered values.")]
+    if len(subject or "") > 255:
+        errors["subject"] = [_("At most %(n)s characters.") % {"n": 255}]
+    if errors:
+        raise ValidationFailed(field_errors=errors)
+    case = _lock(case)
+    now = timezone.now()
+    if kind == InteractionKind.PHONE_NOTE and not channel:
+        channel = Channel.PHONE
+    interaction = _timeline(
+        case,
+        kind=kind,
+        actor=actor,
+        occurred_at=occurred_at or now,
+        body_text=body_text,
+        body_html=clean_html,
+        subject=(subject or "").strip()[:255],
+        channel=channel or "",
+        is_internal=bool(is_internal),
+        author_label=(author_label or "")[:255],
+        data=data or {},
+        message_id=(message_id or "")[:500],
+    )
+    case.last_activity_at = now
+    case.save(update_fields=["last_activity_at", "updated_at"])
+    if kind in (
+        InteractionKind.INBOUND_MESSAGE,
+        InteractionKind.OUTBOUND_MESSAGE,
+        InteractionKind.PHONE_NOTE,
+        InteractionKind.INTERNAL_NOTE,
+    ):
+        _search_document_refresh(case, extra_text=f"{subject}\n{body_text}".strip())
+    audit_record(
+        actor=actor or "system",
+        action="interaction.add",
+        obj=interaction,
+        after={
+            "case": case.pk,
+            "kind": kind,
+            "is_internal": interaction.is_internal,
+            "subject": interaction.subject,
+            "length": len(body_text),
+        },
+    )
+    return interaction
+
+
+@transaction.atomic
+def attachment_add(
+    *, actor: Any, case: Case, uploaded_file: Any, interaction: Interaction | None = None, name: str | None = None
+) -> Attachment:
+    """Stores a file for a case under a random name after checking its size and real type.
+
+    `uploaded_file` is a Django UploadedFile, bytes (with `name`), or a (name, bytes) pair.
+    Without `interaction`, an ATTACHMENT entry is added to the timeline.
+    """
+    if actor is not None:
+        _require_edit(actor, case)
+    if interaction is not None and interaction.case_id != case.pk:
+        raise ValidationFailed(field_errors={"interaction": [_("This entry belongs to another case.")]})
+    prepared = attachment_files.prepare(uploaded_file, name)
+    case = _lock(case)
+    now = timezone.now()
+    if interaction is None:
+        interaction = _timeline(
+            case,
+            kind=InteractionKind.ATTACHMENT,
+            actor=actor,
+            occurred_at=now,
+            author_label="" if actor is not None else "system",
+            data={"original_name": prepared.original_name, "size": prepared.size, "content_type": prepared.kind.content_type},
+        )
+    attachment = Attachment(
+        case=case,
+        interaction=interaction,
+        stored_name=prepared.stored_name,
+        original_name=prepared.original_name,
+        content_type=prepared.kind.content_type,
+        size=prepared.size,
+        sha256=prepared.sha256,
+        uploaded_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+    )
+    attachment.file.save(prepared.stored_name, prepared.as_django_file(), save=False)
+    try:
+        attachment.save()
+    except Exception:
+        attachment.file.storage.delete(str(attachment.file.name))
+        raise
+    case.last_activity_at = now
+    case.save(update_fields=["last_activity_at", "updated_at"])
+    audit_record(
+        actor=actor or "system",
+        action="attachment.add",
+        obj=attachment,
+        after={
+            "case": case.pk,
+            "original_name": attachment.original_name,
+            "size": attachment.size,
+            "content_type": attachment.content_type,
+            "sha256": attachment.sha256,
+        },
+    )
+    return attachment
+
+
+@transaction.atomic
+def case_link(*, actor: Any, case: Case, other: Case, kind: str = CaseLinkKind.RELATED) -> CaseLink:
+    """Links two cases (related, or duplicate of `other`)."""
+    _require_edit(actor, case)
+    if not is_visible(actor, other):
+        raise ValidationFailed(field_errors={"other": [_("This case does not exist.")]})
+    if other.pk == case.pk:
+        raise ValidationFailed(field_errors={"other": [_("A case cannot be linked to itself.")]})
+    kind = _choice(kind, "kind", CaseLinkKind.values)
+    if (
+        CaseLink.objects.filter(from_case=case, to_case=other).exists()
+        or CaseLink.objects.filter(from_case=other, to_case=case).exists()
+    ):
+        raise ValidationFailed(field_errors={"other": [_("The cases are linked already.")]})
+    link = CaseLink.objects.create(from_case=case, to_case=other, kind=kind)
+    _timeline(
+        case,
+        kind=InteractionKind.SYSTEM,
+        actor=actor,
+        data={"event": "linked", "kind": kind, "other": other.pk, "other_reference": other.reference},
+    )
+    audit_record(actor=actor, action="case.link", obj=case, after={"to_case": other.pk, "kind": kind})
+    return link
+
+
+@transaction.atomic
+def case_watch(*, actor: Any, case: Case, watching: bool) -> Case:
+    """Starts or stops watching a case (the actor only; others via case_update(watchers=…))."""
+    if not is_visible(actor, case):
+        raise NotFound()
+    if not permissions.may_edit_cases(actor):
+        raise PermissionDenied()
+    already = case.watchers.filter(pk=actor.pk).exists()
+    if bool(watching) == already:
+        return case
+    if watching:
+        case.watchers.add(actor)
+    else:
+        case.watchers.remove(actor)
+    audit_record(
+        actor=actor,
+        action="case.watch" if watching else "case.unwatch",
+        obj=case,
+        after={"user": actor.pk, "watching": bool(watching)},
+    )
+    return case
+
+
+# --- categories ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def category_create(*, actor: Any, parent: Category | None, key: str, name_de: str, name_en: str) -> Category:
+    """Adds a node to the category tree; keeps the materialised path ("3/17/42/") and depth."""
+    from leitplanke.accounts.permissions import MANAGE_ORGANISATION, MANAGE_PROCESSES, has_capability
+
+    if actor is not None and not (has_capability(actor, MANAGE_ORGANISATION) or has_capability(actor, MANAGE_PROCESSES)):
+        raise PermissionDenied()
+    key = _text(key, "key", max_length=80, required=True)
+    if not re.fullmatch(r"[-a-z0-9_]+", key):
+        raise ValidationFailed(field_errors={"key": [_("Use lower-case letters, digits, hyphens and underscores.")]})
+    name_de = _text(name_de, "name_de", max_length=200, required=True)
+    name_en = _text(name_en, "name_en", max_length=200, required=True)
+    if Category.objects.filter(key=key).exists():
+        raise ValidationFailed(field_errors={"key": [_("This key exists already.")]})
+    if parent is not None and parent.depth >= 5:
+        raise ValidationFailed(field_errors={"parent": [_("The tree may be at most six levels deep.")]})
+    category = Category.objects.create(
+        parent=parent, key=key, name_de=name_de, name_en=name_en, path="", depth=(parent.depth + 1) if parent else 0
+    )
+    category.path = f"{parent.path if parent else ''}{category.pk}/"
+    if len(category.path) > 255:
+        raise ValidationFailed(field_errors={"parent": [_("The tree is too deep.")]})
+    category.save(update_fields=["path"])
+    audit_record(
+        actor=actor or "system",
+        action="category.create",
+        obj=category,
+        after=snapshot(category, ["parent", "key", "name_de", "name_en", "path", "depth"]),
+    )
+    return category

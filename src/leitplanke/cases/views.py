@@ -1,0 +1,383 @@
+"""Case pages: create, detail, edit, timeline actions and attachment downloads.
+
+Thin: forms shape input, services write, selectors read. Domain errors become form errors
+(422/409, keeping what the user typed), 403 or 404.
+"""
+
+from __future__ import annotations
+
+import decimal
+import mimetypes
+from typing import Any
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from leitplanke.core.errors import DomainError, NotFound, PermissionDenied, PreconditionFailed
+from leitplanke.core.forms import apply_domain_error
+
+from . import permissions, selectors, services
+from .forms import CUSTOM_PREFIX, AttachmentForm, CaseEditForm, CaseForm, NoteForm, TransitionForm, initial_for_case
+from .lifecycle import lifecycle_for
+
+
+def _raise_http(error: DomainError) -> None:
+    if isinstance(error, NotFound):
+        raise Http404()
+    if isinstance(error, PermissionDenied):
+        raise DjangoPermissionDenied()
+
+
+def _case_or_404(request: HttpRequest, case_id: int) -> Any:
+    try:
+        return selectors.case_get(actor=request.user, case_id=case_id)
+    except NotFound:
+        raise Http404() from None
+
+
+def _map_custom_errors(error: DomainError) -> DomainError:
+    """Service keys `custom_fields.<key>` map onto the form's `cf_<key>` fields."""
+    if error.field_errors:
+        error.field_errors = {
+            (
+                CUSTOM_PREFIX + key.split(".", 1)[1]
+                if key.startswith("custom_fields.")
+                else "customer_number"
+                if key == "customer"
+                else key
+            ): messages_
+            for key, messages_ in error.field_errors.items()
+        }
+    return error
+
+
+def _chosen_case_type(value: Any) -> Any:
+    if value in (None, ""):
+        return selectors.active_case_types().first()
+    try:
+        return selectors.active_case_types().filter(pk=int(value)).first()
+    except (TypeError, ValueError):
+        return None
+
+
+# --- create -------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_create(request: HttpRequest) -> HttpResponse:
+    if not permissions.may_edit_cases(request.user):
+        raise DjangoPermissionDenied()
+    status = 200
+    if request.method == "POST":
+        case_type = _chosen_case_type(request.POST.get("case_type"))
+        form = CaseForm(request.POST, case_type=case_type)
+        if form.is_valid():
+            try:
+                case = services.case_create(actor=request.user, **form.service_arguments())
+            except DomainError as error:
+                _raise_http(error)
+                apply_domain_error(form, _map_custom_errors(error))
+                status = 422
+            else:
+                messages.success(request, _("Case %(reference)s was created.") % {"reference": case.reference})
+                return redirect("cases:detail", case_id=case.pk)
+        else:
+            status = 422
+    else:
+        # GET parameters (from the case type switch) pre-fill the form without validating it.
+        case_type = _chosen_case_type(request.GET.get("case_type"))
+        initial: dict[str, Any] = {
+            "received_at": timezone.localtime().replace(second=0, microsecond=0),
+            "language": getattr(request.user, "language", "de") or "de",
+            "channel": "phone",
+        }
+        initial.update({key: value for key, value in request.GET.items() if value})
+        if case_type is not None:
+            initial["case_type"] = case_type.pk
+        team_ids = permissions.team_ids_of(request.user)
+        if "team" not in initial and team_ids:
+            initial["team"] = team_ids[0]
+        form = CaseForm(initial=initial, case_type=case_type)
+    template = "cases/case_form.html"
+    if getattr(request, "htmx", False) and request.GET.get("partial") == "custom_fields":
+        template = "cases/_custom_fields.html"
+    return render(request, template, {"form": form, "mode": "create"}, status=status)
+
+
+# --- detail -------------------------------------------------------------------------------
+
+KIND_ICONS: dict[str, str] = {
+    "inbound_message": "✉",
+    "outbound_message": "➦",
+    "phone_note": "☎",
+    "internal_note": "✎",
+    "status_change": "⇄",
+    "field_change": "✱",
+    "attachment": "⇩",
+    "system": "●",
+}
+
+
+def _field_labels() -> dict[str, str]:
+    labels = selectors.case_field_labels()
+    labels.update(
+        {
+            "tags": _("Tags"),
+            "watchers": _("Watchers"),
+            "custom_fields": _("Additional fields"),
+            "responsible_user": _("Responsible"),
+            "parent": _("Parent case"),
+        }
+    )
+    return labels
+
+
+def _timeline_entries(request: HttpRequest, case: Any) -> list[dict[str, Any]]:
+    language = (getattr(request, "LANGUAGE_CODE", None) or "de")[:2]
+    labels = _field_labels()
+    coded = selectors.case_choice_labels()
+    entries = []
+    for item in selectors.case_timeline(actor=request.user, case=case):
+        entry: dict[str, Any] = {"item": item, "icon": KIND_ICONS.get(item.kind, "●"), "kind_label": item.get_kind_display()}
+        if item.kind == "system" and item.data.get("event") == "created":
+            entry["kind_label"] = _("Registered")
+        if item.kind == "status_change":
+            entry["from_label"] = item.data.get(f"from_label_{language}", item.data.get("from"))
+            entry["to_label"] = item.data.get(f"to_label_{language}", item.data.get("to"))
+        elif item.kind == "field_change":
+            shown_from, shown_to = item.data.get("display_from", {}), item.data.get("display_to", {})
+            raw_from, raw_to = item.data.get("from", {}), item.data.get("to", {})
+            changes = []
+            for name in item.data.get("fields", []):
+                if name in coded:  # coded values: labels in the reader's language
+                    shown = (coded[name].get(raw_from.get(name), "—"), coded[name].get(raw_to.get(name), "—"))
+                else:
+                    shown = (shown_from.get(name, raw_from.get(name)), shown_to.get(name, raw_to.get(name)))
+                changes.append({"label": labels.get(name, name), "from": shown[0], "to": shown[1]})
+            entry["changes"] = changes
+        entries.append(entry)
+    return entries
+
+
+def money_display(value: dict[str, Any]) -> str:
+    """12.50/EUR as "12,50 EUR" or "12.50 EUR", in the reader's number format."""
+    try:
+        amount = formats.number_format(decimal.Decimal(str(value.get("amount"))), 2, use_l10n=True, force_grouping=True)
+    except (decimal.InvalidOperation, ValueError, TypeError):
+        amount = str(value.get("amount"))
+    return f"{amount} {value.get('currency') or ''}".strip()
+
+
+def _render_detail(
+    request: HttpRequest,
+    case: Any,
+    *,
+    note_form: NoteForm | None = None,
+    attachment_form: AttachmentForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    language = (getattr(request, "LANGUAGE_CODE", None) or "de")[:2]
+    lifecycle = lifecycle_for(case.case_type.key)
+    state = lifecycle.state(case.status)
+    editable = selectors.can_edit(request.user, case)
+    transitions = [
+        {"key": t.key, "label": t.label_de if language == "de" else t.label_en}
+        for t in (lifecycle.transitions_from(case.status) if editable else [])
+    ]
+    definitions = {d.key: d for d in selectors.custom_field_definitions(case.case_type)}
+    custom = []
+    for key, value in (case.custom_fields or {}).items():
+        definition = definitions.get(key)
+        label = (definition.label_de if language == "de" else definition.label_en) if definition else key
+        if isinstance(value, dict):
+            value = money_display(value)
+        elif isinstance(value, bool):
+            value = _("Yes") if value else _("No")
+        elif definition is not None and definition.kind == "choice":
+            labels = {str(c.get("value")): c.get(f"label_{language}", value) for c in definition.choices}
+            value = labels.get(str(value), value)
+        custom.append({"label": label, "value": value})
+    context = {
+        "case": case,
+        "status_label": (state.label_de if language == "de" else state.label_en) if state else case.status,
+        "status_kind": case.status_kind,
+        "timeline": _timeline_entries(request, case),
+        "attachments": selectors.case_attachments(actor=request.user, case=case),
+        "tags": list(case.tags.all()),
+        "watching": case.watchers.filter(pk=request.user.pk).exists(),
+        "custom": custom,
+        "transitions": transitions,
+        "can_edit": editable,
+        "show_sensitive": permissions.may_see_sensitive(request.user),
+        "note_form": note_form or NoteForm(),
+        "attachment_form": attachment_form or AttachmentForm(),
+    }
+    return render(request, "cases/case_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    return _render_detail(request, _case_or_404(request, case_id))
+
+
+# --- edit ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id)
+    if not selectors.can_edit(request.user, case):
+        raise DjangoPermissionDenied()
+    status = 200
+    conflict = False
+    if request.method == "POST":
+        case_type = _chosen_case_type(request.POST.get("case_type")) or case.case_type
+        form = CaseEditForm(request.POST, case_type=case_type)
+        if form.is_valid():
+            changes = form.service_arguments()
+            # The form shows minutes only: an unchanged minute keeps the stored seconds.
+            shown = timezone.localtime(case.received_at).replace(second=0, microsecond=0)
+            if changes["received_at"] is not None and timezone.localtime(changes["received_at"]) == shown:
+                del changes["received_at"]
+            try:
+                services.case_update(actor=request.user, case=case, expected_version=form.cleaned_data["version"], **changes)
+            except PreconditionFailed:
+                conflict = True
+                status = 409
+                # Saving again deliberately overwrites: the form now carries the current version.
+                data = request.POST.copy()
+                data["version"] = str(selectors.case_current_version(case_id=case.pk))
+                form.data = data
+            except DomainError as error:
+                _raise_http(error)
+                apply_domain_error(form, _map_custom_errors(error))
+                status = 422
+            else:
+                messages.success(request, _("The changes were saved."))
+                return redirect("cases:detail", case_id=case.pk)
+        else:
+            status = 422
+    else:
+        form = CaseEditForm(initial=initial_for_case(case), case_type=case.case_type)
+    return render(
+        request, "cases/case_form.html", {"form": form, "mode": "edit", "case": case, "conflict": conflict}, status=status
+    )
+
+
+# --- actions on the detail page -------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def case_transition(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("This step is not possible in the current status."))
+        return redirect("cases:detail", case_id=case.pk)
+    try:
+        case = services.case_transition(
+            actor=request.user,
+            case=case,
+            transition=form.cleaned_data["transition"],
+            expected_version=form.cleaned_data.get("version"),
+            note=form.cleaned_data.get("note", ""),
+        )
+    except PreconditionFailed:
+        messages.error(request, _("Someone else changed this case meanwhile. Please check its status and try again."))
+        return redirect("cases:detail", case_id=case.pk)
+    except DomainError as error:
+        _raise_http(error)
+        messages.error(request, "; ".join(str(m) for ms in error.field_errors.values() for m in ms) or str(error.message))
+        return redirect("cases:detail", case_id=case.pk)
+    messages.success(request, _("Status changed."))
+    return redirect("cases:detail", case_id=case.pk)
+
+
+@login_required
+@require_POST
+def case_note_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id)
+    if not selectors.can_edit(request.user, case):
+        raise DjangoPermissionDenied()
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.interaction_add(
+                actor=request.user, case=case, kind=form.cleaned_data["kind"], body_text=form.cleaned_data["body_text"]
+            )
+        except DomainError as error:
+            _raise_http(error)
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, _("The note was added."))
+            return redirect(reverse("cases:detail", kwargs={"case_id": case.pk}) + "#timeline")
+    return _render_detail(request, case, note_form=form, status=422)
+
+
+@login_required
+@require_POST
+def case_attachment_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id)
+    if not selectors.can_edit(request.user, case):
+        raise DjangoPermissionDenied()
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.attachment_add(actor=request.user, case=case, uploaded_file=form.cleaned_data["file"])
+        except DomainError as error:
+            _raise_http(error)
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, _("The file was attached."))
+            return redirect(reverse("cases:detail", kwargs={"case_id": case.pk}) + "#attachments")
+    return _render_detail(request, case, attachment_form=form, status=422)
+
+
+@login_required
+@require_POST
+def case_watch(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id)
+    try:
+        services.case_watch(actor=request.user, case=case, watching=request.POST.get("watching") == "1")
+    except DomainError as error:
+        _raise_http(error)
+    return redirect("cases:detail", case_id=case.pk)
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment` with an ASCII fallback and the exact name as RFC 5987 `filename*`."""
+    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;' else "_" for ch in filename) or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, case_id: int, attachment_id: int) -> FileResponse:
+    try:
+        attachment = selectors.attachment_get(actor=request.user, case_id=case_id, attachment_id=attachment_id)
+    except NotFound:
+        raise Http404() from None
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404() from None
+    content_type = attachment.content_type or mimetypes.guess_type(attachment.original_name)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type)
+    response["Content-Disposition"] = content_disposition(attachment.original_name)
+    response["Content-Length"] = str(attachment.size)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -1,0 +1,275 @@
+"""Reads of customers, contracts and products.
+
+Customers are reference data shared by all case workers: everyone who may see cases
+(cases.view_team or cases.view_all) may see customers. The vulnerability reason is
+never loaded here (it is read through the audited `services.vulnerability_view`), and
+the vulnerability flag is masked (`is_vulnerable = None`) for users without
+customers.view_sensitive. Masked instances carry `sensitive_masked = True`; services
+always reload what they change, so a masked instance is never written back.
+
+Name search uses the expression index on LOWER(display_name), id: a prefix becomes the
+range LOWER(display_name) >= 'prefix' AND < 'prefiy', which SQLite and PostgreSQL (any
+collation) both answer from the index, and lists are ordered by the same expression so
+that the index also gives the order (no sort of all matching rows). Customer numbers are
+stored upper-case and e-mail addresses lower-case, so those lookups are exact matches on
+their indexes. Limitation on SQLite: its LOWER() folds ASCII letters only, so "ärger"
+does not find "Ärger GmbH" there (PostgreSQL folds all letters).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
+
+from leitplanke.accounts import permissions
+from leitplanke.core.errors import NotFound, PermissionDenied
+from leitplanke.core.pagination import Page, decode_cursor, keyset_page
+
+from .models import ConsentPurpose, ConsentRecord, Contract, Customer, CustomerEmail, CustomerPhone, Product
+from .services import normalise_customer_number, normalise_email, normalise_phone
+
+LIST_ORDERING = ["name_key", "id"]
+MAX_LIMIT = 200
+PHONE_LIKE = re.compile(r"^\+?[\d\s()./-]{5,}$")
+NUMBER_LIKE = re.compile(r"^[A-Za-z]{1,4}-?\d{3,}$")
+
+
+def can_see_customers(actor: Any) -> bool:
+    return bool({permissions.VIEW_TEAM_CASES, permissions.VIEW_ALL_CASES} & permissions.capabilities_of(actor))
+
+
+def can_see_sensitive(actor: Any) -> bool:
+    return permissions.has_capability(actor, permissions.VIEW_SENSITIVE)
+
+
+def can_manage_customers(actor: Any) -> bool:
+    return permissions.has_capability(actor, permissions.MANAGE_CUSTOMERS)
+
+
+def can_manage_products(actor: Any) -> bool:
+    return bool({permissions.MANAGE_PROCESSES, permissions.MANAGE_ORGANISATION} & permissions.capabilities_of(actor))
+
+
+def _require_view(actor: Any) -> None:
+    if not can_see_customers(actor):
+        raise PermissionDenied()
+
+
+def mask(customer: Customer, *, actor: Any) -> Customer:
+    """Hides what `actor` may not see; the reason is never shown without an audit event."""
+    customer.vulnerability_reason = ""
+    if not can_see_sensitive(actor):
+        customer.is_vulnerable = None  # type: ignore[assignment]
+    customer.sensitive_masked = True  # type: ignore[attr-defined]
+    return customer
+
+
+def _base(actor: Any) -> QuerySet[Customer]:
+    _require_view(actor)
+    return Customer.objects.defer("vulnerability_reason").annotate(name_key=Lower("display_name"))
+
+
+def _list_queryset(actor: Any) -> QuerySet[Customer]:
+    return _base(actor).prefetch_related(
+        Prefetch("emails", CustomerEmail.objects.order_by("-is_primary", "id")),
+        Prefetch("phones", CustomerPhone.objects.order_by("-is_primary", "id")),
+    )
+
+
+def _prefix_range(prefix: str) -> Q:
+    """Prefix match on LOWER(display_name) as an index range, rechecked by startswith."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(name_key__gte=prefix, name_key__lt=upper, name_key__startswith=prefix)
+
+
+@dataclass
+class SearchFilters:
+    q: str = ""
+    email: str = ""
+    phone: str = ""
+    customer_number: str = ""
+    include_inactive: bool = False
+
+
+def _filtered(actor: Any, filters: SearchFilters) -> QuerySet[Customer]:
+    qs = _list_queryset(actor)
+    if not filters.include_inactive:
+        qs = qs.filter(is_active=True)
+    none = qs.none()
+    if filters.customer_number:
+        qs = qs.filter(customer_number=normalise_customer_number(filters.customer_number))
+    if filters.email:
+        email = normalise_email(filters.email)
+        if email is None:
+            return none
+        qs = qs.filter(pk__in=CustomerEmail.objects.filter(address=email).values("customer_id"))
+    if filters.phone:
+        phone = normalise_phone(filters.phone)
+        if phone is None:
+            return none
+        qs = qs.filter(pk__in=CustomerPhone.objects.filter(number=phone).values("customer_id"))
+    q = (filters.q or "").strip()
+    if q:
+        qs = qs.filter(_q_condition(q))
+    return qs
+
+
+def _q_condition(q: str) -> Q:
+    """One search box: an e-mail address, a phone number, a customer number or a name prefix."""
+    if "@" in q:
+        email = normalise_email(q) or q.lower()
+        return Q(pk__in=CustomerEmail.objects.filter(address=email).values("customer_id"))
+    if NUMBER_LIKE.match(q) and Customer.objects.filter(customer_number=normalise_customer_number(q)).exists():
+        return Q(customer_number=normalise_customer_number(q))
+    if PHONE_LIKE.match(q) and sum(ch.isdigit() for ch in q) >= 5:
+        phone = normalise_phone(q)
+        if phone is not None:
+            return Q(pk__in=CustomerPhone.objects.filter(number=phone).values("customer_id"))
+        return Q(customer_number=normalise_customer_number(q))
+    return _prefix_range(q.lower())
+
+
+def customer_search(
+    *,
+    actor: Any,
+    q: str = "",
+    cursor: str | None = None,
+    limit: int = 25,
+    email: str = "",
+    phone: str = "",
+    customer_number: str = "",
+    include_inactive: bool = False,
+) -> Page[Customer]:
+    """One page of customers ordered by name (case-insensitive), then id."""
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    qs = _filtered(
+        actor, SearchFilters(q=q, email=email, phone=phone, customer_number=customer_number, include_inactive=include_inactive)
+    )
+    if cursor:
+        # keyset_page adds (name > x) OR (name = x AND id > y); the redundant name >= x lets
+        # the database start its index range at the cursor instead of filtering from row one.
+        qs = qs.filter(**{"name_key__gte": decode_cursor(cursor, len(LIST_ORDERING))[0]})
+    page = keyset_page(qs, ordering=LIST_ORDERING, cursor=cursor, limit=limit)
+    for customer in page.items:
+        mask(customer, actor=actor)
+    return page
+
+
+def customer_get(*, actor: Any, customer_id: int) -> Customer:
+    """One customer with contact data, contracts (with product) and the consent history."""
+    customer = (
+        _list_queryset(actor)
+        .select_related("merged_into")
+        .prefetch_related(
+            Prefetch("contracts", Contract.objects.select_related("product").order_by("-starts_on", "id")),
+            Prefetch("consents", ConsentRecord.objects.select_related("recorded_by").order_by("-recorded_at", "-id")),
+        )
+        .filter(pk=customer_id)
+        .first()
+    )
+    if customer is None:
+        raise NotFound()
+    return mask(customer, actor=actor)
+
+
+def customer_get_by_number(*, actor: Any, customer_number: str) -> Customer:
+    row = _base(actor).filter(customer_number=normalise_customer_number(customer_number)).values("pk").first()
+    if row is None:
+        raise NotFound()
+    return customer_get(actor=actor, customer_id=row["pk"])
+
+
+def customer_find_by_email(email: str) -> Customer | None:
+    """The active customer with this address, for e-mail intake (a system read, unmasked
+    flag, never the reason). With several matches the most recently changed one wins."""
+    address = normalise_email(email)
+    if address is None:
+        return None
+    return (
+        Customer.objects.defer("vulnerability_reason")
+        .filter(is_active=True, emails__address=address)
+        .order_by("-updated_at", "-id")
+        .first()
+    )
+
+
+def customer_contracts(*, actor: Any, customer_id: int) -> list[Contract]:
+    if not _base(actor).filter(pk=customer_id).exists():
+        raise NotFound()
+    return list(Contract.objects.filter(customer_id=customer_id).select_related("product").order_by("-starts_on", "id"))
+
+
+def customer_cases(*, actor: Any, customer: Customer, limit: int = 20) -> list[Any]:
+    """The customer's latest cases that `actor` may see (the cases app's own visibility
+    rules), each with `status_display` in the active language."""
+    from django.utils.translation import get_language
+
+    from leitplanke.cases import selectors as case_selectors  # cases depends on customers, not the other way round
+
+    _require_view(actor)
+    cases = list(
+        case_selectors.visible_cases(actor=actor)
+        .filter(customer_id=customer.pk)
+        .select_related("case_type")
+        .order_by("-received_at", "-id")[:limit]
+    )
+    language = (get_language() or "en")[:2]
+    for case in cases:
+        case.status_display = case_selectors.status_label(case, language)  # type: ignore[attr-defined]
+    return cases
+
+
+@dataclass
+class ConsentState:
+    purpose: str
+    label: str
+    granted: bool | None
+    record: ConsentRecord | None
+
+
+def consent_states(customer: Customer) -> list[ConsentState]:
+    """The current state per purpose (latest record wins), from the prefetched history."""
+    latest: dict[str, ConsentRecord] = {}
+    for record in customer.consents.all():  # ordered newest first
+        latest.setdefault(record.purpose, record)
+    return [
+        ConsentState(
+            purpose=value, label=str(label), granted=latest[value].granted if value in latest else None, record=latest.get(value)
+        )
+        for value, label in ConsentPurpose.choices
+    ]
+
+
+def merge_preview(*, actor: Any, survivor: Customer, duplicate: Customer) -> dict[str, int]:
+    """What a merge would move (for the confirmation page)."""
+    from leitplanke.cases.models import Case
+
+    _require_view(actor)
+    survivor_emails = CustomerEmail.objects.filter(customer=survivor).values("address")
+    survivor_phones = CustomerPhone.objects.filter(customer=survivor).values("number")
+    return {
+        "emails": CustomerEmail.objects.filter(customer=duplicate).exclude(address__in=survivor_emails).count(),
+        "phones": CustomerPhone.objects.filter(customer=duplicate).exclude(number__in=survivor_phones).count(),
+        "consents": ConsentRecord.objects.filter(customer=duplicate).count(),
+        "contracts": Contract.objects.filter(customer=duplicate).count(),
+        "cases": Case.objects.filter(customer=duplicate).count(),
+    }
+
+
+# --- products ----------------------------------------------------------------------------
+
+
+def product_list(*, active_only: bool = False) -> QuerySet[Product]:
+    qs = Product.objects.order_by("name_en", "id")
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def product_get(*, product_id: int) -> Product:
+    product = Product.objects.filter(pk=product_id).first()
+    if product is None:
+        raise NotFound()
+    return product

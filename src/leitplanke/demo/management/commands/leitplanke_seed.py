@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from leitplanke.demo import seed
+
+DEMO_CASES = 2000
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo organisation (idempotent) and, on the first run, 2,000 demo cases; "
+        "--cases N bulk-generates N more cases (fast path, for benchmarks)."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--if-empty", action="store_true", help="do nothing when the demo is loaded already")
+        parser.add_argument("--cases", type=int, default=None, help="bulk-generate this many cases")
+        parser.add_argument("--seed", type=int, default=42, help="random seed for generated cases")
+        parser.add_argument("--batch-size", type=int, default=5000, help="rows per insert transaction")
+
+    def handle(self, *args: Any, if_empty: bool, cases: int | None, **options: Any) -> None:
+        # Imported here: the demo cases module pulls in the case models.
+        from leitplanke.demo.cases import demo_cases_present, seed_demo_cases
+
+        if cases is not None and cases < 0:
+            raise CommandError("--cases must be 0 or more")
+        if if_empty and seed.is_seeded() and demo_cases_present():
+            self.stdout.write("Demo data present; nothing to do.")
+            return
+        seed.seed_organisation()
+        self.stdout.write(self.style.SUCCESS("Demo organisation loaded."))
+        count = cases if cases is not None else (0 if demo_cases_present() else DEMO_CASES)
+        if not count:
+            return
+
+        def progress(done: int, total: int, seconds: float) -> None:
+            if total >= 50_000:
+                self.stdout.write(f"  {done:,}/{total:,} cases, {seconds:.1f} s, {done / max(seconds, 0.001):,.0f}/s")
+
+        result = seed_demo_cases(count, options["seed"], batch_size=options["batch_size"], progress=progress)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded {result.cases:,} cases ({result.customers:,} customers, {result.interactions:,} timeline entries) "
+                f"in {result.seconds:.1f} s ({result.rate:,.0f} cases/s)."
+            )
+        )
+        self.stdout.write(f"seed_cases_seconds={result.seconds}")

@@ -1,0 +1,246 @@
+"""Outbound e-mail: replies from templates and automatic acknowledgements.
+
+A reply is an outbound timeline entry with delivery status queued → sent (or failed,
+retried with backoff by the worker, finally gave_up). Its subject carries the case
+reference token and its Message-ID / In-Reply-To / References make the customer's
+answer thread back onto the case.
+"""
+
+from __future__ import annotations
+
+import re
+from email.utils import make_msgid
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from leitplanke.cases import services as case_services
+from leitplanke.cases.models import Case, Channel, DeliveryStatus, Interaction, InteractionKind
+from leitplanke.core.audit import audit_record
+from leitplanke.core.background import background_task, enqueue_on_commit
+from leitplanke.core.errors import ValidationFailed
+
+from .models import ReplyTemplate, ReplyTemplateVersion
+
+MAX_SEND_ATTEMPTS = 6
+PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+PLACEHOLDERS = {
+    "customer_name": gettext_lazy("Name of the customer"),
+    "case_reference": gettext_lazy("Case reference, e.g. LP-2026-000123"),
+    "case_subject": gettext_lazy("Subject of the case"),
+    "received_date": gettext_lazy("Date the case was received"),
+    "agent_name": gettext_lazy("Name of the person who sends the reply"),
+    "organisation_name": gettext_lazy("Name of the organisation"),
+    "status_url": gettext_lazy("Link to the customer's status page"),
+}
+
+
+def unknown_placeholders(text: str) -> list[str]:
+    return sorted({name for name in PLACEHOLDER.findall(text) if name not in PLACEHOLDERS})
+
+
+def status_link_token(case: Case) -> str:
+    return signing.dumps({"case": case.pk, "ref": case.reference}, salt="leitplanke.status")
+
+
+def placeholder_values(case: Case, *, agent: Any = None) -> dict[str, str]:
+    from leitplanke.accounts.services import organisation_get
+
+    with translation.override(case.language or "de"):
+        received = date_format(timezone.localtime(case.received_at), "DATE_FORMAT")
+    base = getattr(settings, "LEITPLANKE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    return {
+        "customer_name": case.customer.display_name if case.customer is not None else "",
+        "case_reference": case.reference,
+        "case_subject": case.subject,
+        "received_date": received,
+        "agent_name": getattr(agent, "full_name", "") or organisation_get().name,
+        "organisation_name": organisation_get().name,
+        "status_url": f"{base}/complaint/status/{status_link_token(case)}/",
+    }
+
+
+def render_template_text(text: str, values: dict[str, str]) -> str:
+    """Plain substitution of known placeholders: no template language, nothing executable."""
+    return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)
+
+
+def with_reference(subject: str, case: Case) -> str:
+    token = f"[{case.reference}]"
+    return subject if case.reference in subject else f"{subject} {token}".strip()
+
+
+def _thread_headers(case: Case, in_reply_to: str = "") -> tuple[str, list[str]]:
+    """The message this reply answers and the References chain (oldest first)."""
+    ids = list(case.interactions.exclude(message_id="").order_by("occurred_at", "id").values_list("message_id", flat=True)[:50])
+    parent = in_reply_to or (ids[-1] if ids else "")
+    return parent, ids[-20:]
+
+
+def _queue(*, case: Case, actor: Any, to: str, subject: str, body: str, in_reply_to: str = "", purpose: str) -> Interaction:
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "leitplanke.local"
+    message_id = make_msgid(idstring=case.reference, domain=domain).strip("<>")
+    parent, references = _thread_headers(case, in_reply_to)
+    interaction = case_services.interaction_add(
+        actor=actor,
+        case=case,
+        kind=InteractionKind.OUTBOUND_MESSAGE,
+        subject=with_reference(subject, case)[:255],
+        body_text=body,
+        channel=Channel.EMAIL,
+        is_internal=False,
+        message_id=message_id,
+        author_label=getattr(actor, "full_name", "") or "Leitplanke",
+        data={"to": [to], "in_reply_to": parent, "references": references, "purpose": purpose, "attempts": 0},
+    )
+    interaction.delivery_status = DeliveryStatus.QUEUED
+    interaction.save(update_fields=["delivery_status"])
+    return interaction
+
+
+def reply_queue(*, actor: Any, case: Case, to: str, subject: str, body: str) -> Interaction:
+    """Queues a reply written on the case page; the worker sends it."""
+    if not to or "@" not in to:
+        raise ValidationFailed(field_errors={"to": [_("Enter the recipient's e-mail address.")]})
+    if not subject.strip() or not body.strip():
+        raise ValidationFailed(field_errors={"body": [_("Subject and text are required.")]})
+    if missing := unknown_placeholders(subject + body):
+        raise ValidationFailed(field_errors={"body": [_("Unknown placeholder: %(names)s") % {"names": ", ".join(missing)}]})
+    values = placeholder_values(case, agent=actor)
+    with transaction.atomic():
+        interaction = _queue(
+            case=case,
+            actor=actor,
+            to=to,
+            subject=render_template_text(subject, values),
+            body=render_template_text(body, values),
+            purpose="reply",
+        )
+        enqueue_on_commit(send_outbound_email, interaction.pk)
+    return interaction
+
+
+def template_for(case: Case, purpose: str) -> ReplyTemplateVersion | None:
+    templates = ReplyTemplate.objects.filter(purpose=purpose, is_active=True, language=case.language or "de")
+    template = templates.filter(case_type=case.case_type).first() or templates.filter(case_type__isnull=True).first()
+    return template.versions.order_by("-number").first() if template else None
+
+
+def acknowledgement_queue(*, case: Case, to: str, in_reply_to: str = "") -> Interaction | None:
+    """The automatic acknowledgement (reference and time frame), if a template exists."""
+    version = template_for(case, "acknowledgement")
+    if version is None:
+        return None
+    values = placeholder_values(case)
+    interaction = _queue(
+        case=case,
+        actor=None,
+        to=to,
+        subject=render_template_text(version.subject, values),
+        body=render_template_text(version.body, values),
+        in_reply_to=in_reply_to,
+        purpose="acknowledgement",
+    )
+    enqueue_on_commit(send_outbound_email, interaction.pk)
+    return interaction
+
+
+def build_message(interaction: Interaction) -> EmailMessage:
+    data = interaction.data
+    headers = {"Message-ID": f"<{interaction.message_id}>"}
+    if data.get("in_reply_to"):
+        headers["In-Reply-To"] = f"<{data['in_reply_to']}>"
+    if data.get("references"):
+        headers["References"] = " ".join(f"<{ref}>" for ref in data["references"])
+    if data.get("purpose") == "acknowledgement":
+        headers["Auto-Submitted"] = "auto-replied"  # RFC 3834: other systems must not auto-answer it
+    return EmailMessage(
+        subject=interaction.subject,
+        body=interaction.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=list(data.get("to", [])),
+        headers=headers,
+    )
+
+
+def _mark(interaction_id: int, status: str, error: str = "") -> Interaction:
+    with transaction.atomic():
+        interaction = Interaction.objects.select_for_update().get(pk=interaction_id)
+        before = interaction.delivery_status
+        data = dict(interaction.data)
+        data["attempts"] = int(data.get("attempts", 0)) + (0 if status == DeliveryStatus.QUEUED else 1)
+        if error:
+            data["last_error"] = error[:500]
+        interaction.delivery_status, interaction.data = status, data
+        interaction.save(update_fields=["delivery_status", "data"])
+        audit_record(
+            actor="mailer",
+            action="email.delivery_status",
+            obj=interaction,
+            before={"delivery_status": before},
+            after={"delivery_status": status, "error": error[:200]},
+        )
+    return interaction
+
+
+@background_task(max_attempts=MAX_SEND_ATTEMPTS, base_delay_seconds=30)
+def send_outbound_email(interaction_id: int) -> str:
+    interaction = Interaction.objects.get(pk=interaction_id)
+    if interaction.delivery_status == DeliveryStatus.SENT:
+        return "already sent"
+    try:
+        build_message(interaction).send(fail_silently=False)
+    except Exception as error:
+        attempts = int(interaction.data.get("attempts", 0)) + 1
+        final = attempts >= MAX_SEND_ATTEMPTS
+        _mark(interaction_id, DeliveryStatus.GAVE_UP if final else DeliveryStatus.FAILED, f"{type(error).__name__}: {error}")
+        raise
+    _mark(interaction_id, DeliveryStatus.SENT)
+    return "sent"
+
+
+def template_save(
+    *, actor: Any, key: str, name: str, language: str, subject: str, body: str, purpose: str = "reply", case_type: Any = None
+) -> ReplyTemplateVersion:
+    """Creates the template or a new version of it (versions are never edited)."""
+    from leitplanke.accounts.permissions import MANAGE_TEMPLATES, has_capability
+    from leitplanke.core.errors import PermissionDenied
+
+    if actor is not None and not has_capability(actor, MANAGE_TEMPLATES):
+        raise PermissionDenied()
+    errors: dict[str, list[str]] = {}
+    if missing := unknown_placeholders(subject + body):
+        errors["body"] = [_("Unknown placeholder: %(names)s") % {"names": ", ".join(missing)}]
+    if not subject.strip():
+        errors["subject"] = [_("This field is required.")]
+    if not body.strip():
+        errors.setdefault("body", []).append("This field is required.")
+    if language not in ("de", "en"):
+        errors["language"] = [_("Choose German or English.")]
+    if errors:
+        raise ValidationFailed(field_errors=errors)
+    with transaction.atomic():
+        template, created = ReplyTemplate.objects.get_or_create(
+            key=key, language=language, defaults={"name": name, "purpose": purpose, "case_type": case_type}
+        )
+        if not created:
+            template.name, template.purpose, template.case_type = name, purpose, case_type
+            template.save()
+        number = (template.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+        version = ReplyTemplateVersion.objects.create(
+            template=template, number=number, subject=subject, body=body, created_by=actor if actor is not None else None
+        )
+        audit_record(
+            actor=actor or "system",
+            action="template.save",
+            obj=template,
+            after={"version": number, "subject": subject, "body": body},
+        )
+    return version

@@ -1,0 +1,198 @@
+"""Reads for the intake screens: templates, mailboxes, inbound log, webhooks.
+
+These lists are organisation-wide administration data; the views check the capability
+(templates.manage or org.manage) before calling them. Case-bound reads go through
+`cases.selectors` so that the case scope applies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Case as CaseWhen
+from django.db.models import IntegerField, Max, Q, QuerySet, Value, When
+
+from leitplanke.cases import selectors as case_selectors
+from leitplanke.cases.models import Case
+from leitplanke.core.errors import NotFound
+
+from . import replies
+from .admin_services import REPROCESSED_PREFIX
+from .models import (
+    InboundEmail,
+    InboundSource,
+    InboundStatus,
+    Mailbox,
+    ReplyTemplate,
+    ReplyTemplateVersion,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+INBOUND_STATUSES = InboundStatus.choices
+INBOUND_SOURCES = InboundSource.choices
+QUARANTINED = InboundStatus.QUARANTINED
+
+# Shown when a template is previewed without a case.
+SAMPLE_VALUES = {
+    "customer_name": "Erika Mustermann",
+    "case_reference": "LP-2026-000123",
+    "case_subject": "Abschlag nach Umzug zu hoch",
+    "received_date": "3. März 2026",
+    "agent_name": "Max Beispiel",
+    "organisation_name": "Stadtwerke Rheinfeld",
+    "status_url": "https://leitplanke.example/complaint/status/…/",
+}
+
+
+def _get(queryset: QuerySet[Any], pk: Any) -> Any:
+    try:
+        return queryset.get(pk=int(pk))
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+# --- replies on a case ----------------------------------------------------------------------
+
+
+def reply_case_get(*, actor: Any, case_id: int) -> Case:
+    """The case to reply on: visible to the actor (NotFound otherwise)."""
+    return case_selectors.case_get(actor=actor, case_id=case_id)
+
+
+def may_reply(*, actor: Any, case: Case) -> bool:
+    return case_selectors.can_edit(actor, case)
+
+
+def reply_templates_for_case(case: Case) -> list[ReplyTemplate]:
+    """Active reply templates for the case's type (or any type); the case's language first."""
+    language = case.language or "de"
+    return list(
+        ReplyTemplate.objects.filter(purpose="reply", is_active=True)
+        .filter(Q(case_type__isnull=True) | Q(case_type_id=case.case_type_id))
+        .annotate(language_rank=CaseWhen(When(language=language, then=Value(0)), default=Value(1), output_field=IntegerField()))
+        .order_by("language_rank", "name", "language", "id")
+    )
+
+
+def default_reply_template(case: Case) -> ReplyTemplate | None:
+    version = replies.template_for(case, "reply")
+    if version is not None:
+        return version.template
+    templates = reply_templates_for_case(case)
+    return templates[0] if templates else None
+
+
+def latest_version(template: ReplyTemplate | None) -> ReplyTemplateVersion | None:
+    if template is None:
+        return None
+    return template.versions.order_by("-number").first()
+
+
+def customer_primary_email(case: Case) -> str:
+    if not case.customer_id:
+        return ""
+    address = (
+        case.customer.emails.order_by("-is_primary", "id").values_list("address", flat=True).first()  # type: ignore[union-attr]
+    )
+    return address or ""
+
+
+def preview_case_get(*, actor: Any, reference: str) -> Case:
+    """A case the actor may see, by reference, for previewing a template with real values."""
+    return case_selectors.case_get(actor=actor, reference=reference)
+
+
+# --- templates ------------------------------------------------------------------------------
+
+
+def template_list() -> QuerySet[ReplyTemplate]:
+    return (
+        ReplyTemplate.objects.select_related("case_type")
+        .annotate(latest_number=Max("versions__number"))
+        .order_by("key", "language", "id")
+    )
+
+
+def template_get(*, template_id: Any) -> ReplyTemplate:
+    return _get(ReplyTemplate.objects.select_related("case_type"), template_id)
+
+
+def template_versions(template: ReplyTemplate) -> list[ReplyTemplateVersion]:
+    return list(template.versions.select_related("created_by").order_by("-number"))
+
+
+def template_version_get(*, template: ReplyTemplate, number: Any) -> ReplyTemplateVersion:
+    try:
+        return template.versions.select_related("created_by").get(number=int(number))
+    except (ReplyTemplateVersion.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def template_sibling(template: ReplyTemplate) -> ReplyTemplate | None:
+    """The other language's variant (same key), if there is one."""
+    return ReplyTemplate.objects.filter(key=template.key).exclude(pk=template.pk).order_by("language").first()
+
+
+# --- mailboxes ------------------------------------------------------------------------------
+
+
+def mailbox_list() -> QuerySet[Mailbox]:
+    return Mailbox.objects.select_related("default_case_type", "default_team").order_by("name", "id")
+
+
+def mailbox_get(*, mailbox_id: Any) -> Mailbox:
+    return _get(Mailbox.objects.select_related("default_case_type", "default_team"), mailbox_id)
+
+
+# --- inbound e-mail -------------------------------------------------------------------------
+
+
+def inbound_list(*, status: str = "") -> QuerySet[InboundEmail]:
+    queryset = InboundEmail.objects.select_related("mailbox", "case")
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset
+
+
+def quarantine_list(*, include_reprocessed: bool = False) -> QuerySet[InboundEmail]:
+    queryset = inbound_list(status=QUARANTINED)
+    if not include_reprocessed:
+        queryset = queryset.exclude(reason__startswith=REPROCESSED_PREFIX)
+    return queryset
+
+
+def inbound_get(*, inbound_id: Any) -> InboundEmail:
+    return _get(InboundEmail.objects.select_related("mailbox", "case"), inbound_id)
+
+
+def inbound_raw(inbound: InboundEmail) -> bytes:
+    with inbound.raw.open("rb") as handle:
+        return handle.read()
+
+
+def is_reprocessable(inbound: InboundEmail) -> bool:
+    return inbound.status == QUARANTINED and not inbound.reason.startswith(REPROCESSED_PREFIX)
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+
+def webhook_list() -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.annotate(last_delivery_at=Max("deliveries__created_at")).order_by("url", "id")
+
+
+def webhook_get(*, endpoint_id: Any) -> WebhookEndpoint:
+    return _get(WebhookEndpoint.objects.all(), endpoint_id)
+
+
+def webhook_deliveries(endpoint: WebhookEndpoint, *, limit: int = 50) -> list[WebhookDelivery]:
+    return list(endpoint.deliveries.order_by("-created_at", "-id")[:limit])
+
+
+def webhook_delivery_get(*, endpoint: WebhookEndpoint, delivery_id: Any) -> WebhookDelivery:
+    return _get(endpoint.deliveries.select_related("endpoint"), delivery_id)
+
+
+def template_exists(*, key: str, language: str) -> bool:
+    return ReplyTemplate.objects.filter(key=key, language=language).exists()

@@ -1,0 +1,59 @@
+"""A quality manager filters the case list by a word and opens a case from it."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from leitplanke.accounts.models import User
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_filter_case_list_by_word_and_open_a_case(
+    page: Any, live_server: Any, login: Callable[..., None], make_user: Callable[..., User]
+) -> None:
+    from django.apps import apps
+    from playwright.sync_api import expect
+
+    from leitplanke.cases import services
+
+    # Transactional tests flush what data migrations created: case types back.
+    importlib.import_module("leitplanke.cases.migrations.0003_default_case_types").forward(apps, None)
+    meter = services.case_create(
+        actor=None,
+        case_type="complaint",
+        subject="Zählerstand falsch übernommen",
+        description="Der Zählerstand 4711 wurde geschätzt.",
+        channel="email",
+    )
+    fee = services.case_create(
+        actor=None,
+        case_type="complaint",
+        subject="Unexpected card fee",
+        language="en",
+        description="A foreign transaction fee was charged.",
+        channel="web_form",
+    )
+    quality = make_user("quality_manager", email="list-browser@example.org", name="Lena List", language="en")
+    login(page, quality)
+
+    page.get_by_role("link", name="Cases", exact=True).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cases")
+    rows = page.locator("#case-results tbody tr")
+    expect(rows).to_have_count(2)
+
+    page.get_by_label("Search").fill("Zählerstand")
+    page.get_by_role("button", name="Filter").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(meter.reference)
+    expect(page.locator("#case-results")).not_to_contain_text(fee.reference)
+    expect(page).to_have_url(re.compile(r"q=Z%C3%A4hlerstand|q=Zählerstand"))
+
+    rows.first.get_by_role("link", name=meter.reference).click()
+    expect(page).to_have_url(re.compile(rf"/cases/{meter.pk}/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Zählerstand falsch übernommen")

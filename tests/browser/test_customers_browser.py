@@ -1,0 +1,68 @@
+"""A case worker creates a customer with the form, finds it with the live search and
+opens its page; a team lead reveals a vulnerability reason (which is audited)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from leitplanke.accounts.models import Team, User
+from leitplanke.core.models import AuditEvent
+from leitplanke.customers import services
+from leitplanke.customers.models import Customer
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _user(make_user: Callable[..., User], role: str) -> User:
+    team, _ = Team.objects.get_or_create(name="Team Browser")
+    return make_user(role, teams=[team], language="en")
+
+
+def test_create_find_and_open_a_customer(
+    page: Any, live_server: Any, login: Callable[[Any, User], None], make_user: Callable[..., User]
+) -> None:
+    agent = _user(make_user, "agent")
+    login(page, agent)
+
+    page.locator("#main-nav a[href='/customers/']").click()
+    page.locator("main a[href='/customers/new/']").click()
+    page.locator("#id_first_name").fill("Erika")
+    page.locator("#id_last_name").fill("Mustermann")
+    page.locator("#id_emails").fill("Erika@Example.org")
+    page.locator("#id_phones").fill("0221 123456")
+    page.locator("#id_city").fill("Köln")
+    page.locator("main form button[type=submit].primary").click()
+    customer = Customer.objects.get()
+    page.wait_for_url(f"{live_server.url}/customers/{customer.pk}/")
+    assert page.locator(".message-success").count() == 1
+    assert page.locator("main").get_by_text("+49221123456").count() == 1
+
+    # Live search (htmx) finds it by a name prefix without a page reload.
+    page.goto(f"{live_server.url}/customers/")
+    page.locator("#customer-q").fill("muster")
+    page.wait_for_url(f"{live_server.url}/customers/?q=muster")
+    link = page.locator("#customer-results table.responsive a", has_text="Mustermann, Erika")
+    link.wait_for()
+    link.click()
+    page.wait_for_url(f"{live_server.url}/customers/{customer.pk}/")
+    assert page.locator("h1", has_text="Mustermann, Erika").count() == 1
+    assert page.locator("#vulnerability-panel").count() == 0
+
+
+def test_lead_reveals_the_vulnerability_reason(
+    page: Any, live_server: Any, login: Callable[[Any, User], None], make_user: Callable[..., User]
+) -> None:
+    lead = _user(make_user, "team_lead")
+    customer = services.customer_create(
+        actor=lead, last_name="Sorgfalt", is_vulnerable=True, vulnerability_reason="Recently bereaved"
+    )
+    login(page, lead)
+    page.goto(f"{live_server.url}/customers/{customer.pk}/")
+    panel = page.locator("#vulnerability-panel")
+    assert "Recently bereaved" not in panel.inner_text()
+    panel.get_by_role("button").click()
+    page.locator("#vulnerability-panel", has_text="Recently bereaved").wait_for()
+    assert AuditEvent.objects.filter(action="customer.vulnerability_view", actor=lead).count() == 1

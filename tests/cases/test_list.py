@@ -1,0 +1,360 @@
+"""The case list: filters, full-text search, keyset pages, query counts, export, bulk actions,
+saved views."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from leitplanke.cases import list_selectors, list_services, services
+from leitplanke.cases.models import Case, Category, SavedView
+from leitplanke.core.models import AuditEvent
+from leitplanke.core.pagination import InvalidCursor
+from leitplanke.customers.models import Customer, Product
+from leitplanke.demo.cases import ensure_reference_data, seed_demo_cases
+
+LIST = "/cases/"
+
+
+def ids(qs: Any) -> set[int]:
+    return set(qs.values_list("pk", flat=True))
+
+
+@pytest.fixture
+def refs(db: Any) -> dict[str, Any]:
+    return ensure_reference_data()
+
+
+@pytest.fixture
+def quality(make_user: Callable[..., Any]) -> Any:
+    return make_user("quality_manager", name="Quinn Quality")
+
+
+@pytest.fixture
+def sample(
+    make_case: Callable[..., Case], refs: dict[str, Any], team_a: Any, team_b: Any, make_user: Callable[..., Any]
+) -> dict[str, Any]:
+    """Three cases that differ in every filterable attribute."""
+    agent = make_user("agent", teams=[team_a], name="Berta Bearbeiterin")
+    meyer = Customer.objects.create(customer_number="K-1", display_name="Meyer, Jürgen", last_name="Meyer")
+    smith = Customer.objects.create(
+        customer_number="K-2", display_name="Smith, Amelia", last_name="Smith", preferred_language="en"
+    )
+    meter = Category.objects.get(key="billing-meter-reading")
+    fees = Category.objects.get(key="payments-card-fees")
+    now = timezone.now()
+    german = make_case(
+        team=team_a,
+        subject="Zählerstand falsch übernommen",
+        description="Der Zählerstand 4711 wurde geschätzt, die Jahresabrechnung ist zu hoch.",
+        channel="phone",
+        priority=4,
+        customer=meyer,
+        product=Product.objects.get(code="strom-basis"),
+        category=meter,
+        responsible_user=agent,
+        tags=["Presse"],
+        received_at=now - dt.timedelta(days=3),
+    )
+    english = make_case(
+        team=team_b,
+        subject="Unexpected card fee",
+        language="en",
+        description="I was charged a foreign transaction fee on my RheinPay card.",
+        channel="email",
+        priority=1,
+        customer=smith,
+        product=Product.objects.get(code="rheinpay-karte"),
+        category=fees,
+        received_at=now - dt.timedelta(days=40),
+        case_type="inquiry",
+    )
+    other = make_case(
+        subject="Rückruf nicht erfolgt",
+        description="Niemand hat mich zurückgerufen.",
+        channel="letter",
+        priority=2,
+        category=Category.objects.get(key="service"),
+        received_at=now - dt.timedelta(days=400),
+    )
+    services.case_transition(actor=None, case=english, transition="resolve")
+    Case.objects.filter(pk=english.pk).update(custom_fields={"amount_disputed": "12.50"})
+    return {
+        "german": german,
+        "english": english,
+        "other": other,
+        "agent": agent,
+        "meyer": meyer,
+        "meter": meter,
+        "team_a": team_a,
+        "billing": Category.objects.get(key="billing"),
+    }
+
+
+# --- filters and search ------------------------------------------------------------------------
+
+
+def test_each_filter_narrows_to_the_matching_cases(sample: dict[str, Any]) -> None:
+    g, e, o = sample["german"].pk, sample["english"].pk, sample["other"].pk
+    base = Case.objects.all()
+    today = timezone.localdate()
+    expectations: list[tuple[dict[str, Any], set[int]]] = [
+        ({}, {g, e, o}),
+        ({"status": "resolved"}, {e}),
+        ({"status_kind": "open"}, {g, o}),
+        ({"case_type": "inquiry"}, {e}),
+        ({"team": str(sample["team_a"].pk)}, {g}),
+        ({"responsible": str(sample["agent"].pk)}, {g}),
+        ({"responsible": "none"}, {e, o}),
+        ({"category": str(sample["billing"].pk)}, {g}),  # the subtree: billing → meter reading
+        ({"priority": "4"}, {g}),
+        ({"priority": ["1", "4"]}, {g, e}),
+        ({"channel": "letter"}, {o}),
+        ({"customer": str(sample["meyer"].pk)}, {g}),
+        ({"product": str(Product.objects.get(code="rheinpay-karte").pk)}, {e}),
+        ({"received_from": (today - dt.timedelta(days=10)).isoformat()}, {g}),
+        ({"received_to": (today - dt.timedelta(days=30)).isoformat()}, {e, o}),
+        ({"tags": "Presse,VIP"}, {g}),
+        ({"cf.amount_disputed": "12.50"}, {e}),
+        ({"received_from": "not-a-date", "priority": "x"}, {g, e, o}),  # malformed values are ignored
+    ]
+    for params, expected in expectations:
+        assert ids(list_selectors.filter_cases(base, params)) == expected, params
+
+
+def test_full_text_search_finds_german_words_with_umlauts_and_english_words(sample: dict[str, Any]) -> None:
+    g, e = sample["german"].pk, sample["english"].pk
+    search = lambda q: ids(list_selectors.filter_cases(Case.objects.all(), {"q": q}))  # noqa: E731
+    assert search("Zählerstand") == {g}
+    assert search("zählerstand geschätzt") == {g}
+    assert search("transaction fee") == {e}
+    assert search("RheinPay") == {e}
+    assert search("Kündigung") == set()
+
+
+def test_search_treats_fts_syntax_as_words_and_matches_references(sample: dict[str, Any]) -> None:
+    search = lambda q: ids(list_selectors.filter_cases(Case.objects.all(), {"q": q}))  # noqa: E731
+    for hostile in ['"', "fee OR", "NEAR(a b)", "text: fee", "*", "(", "-fee", "a AND", "^"]:
+        search(hostile)  # never an FTS syntax error
+    assert list_selectors.fts5_query('fee" OR x') == '"fee"""* "OR"* "x"*'
+    assert search(sample["english"].reference.lower()) == {sample["english"].pk}
+
+
+def test_list_page_filters_by_words(client_for: Callable[..., Any], quality: Any, sample: dict[str, Any]) -> None:
+    response = client_for(quality).get(LIST, {"q": "Zählerstand"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert sample["german"].reference in body
+    assert sample["english"].reference not in body
+
+
+def test_htmx_request_gets_only_the_results(client_for: Callable[..., Any], quality: Any, sample: dict[str, Any]) -> None:
+    response = client_for(quality).get(LIST, {"q": "fee"}, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert body.strip().startswith('<section id="case-results"')
+    assert sample["english"].reference in body and "<html" not in body
+
+
+def test_agent_sees_only_own_team_cases(client_for: Callable[..., Any], sample: dict[str, Any]) -> None:
+    body = client_for(sample["agent"]).get(LIST).content.decode()
+    assert sample["german"].reference in body
+    assert sample["english"].reference not in body and sample["other"].reference not in body
+
+
+# --- keyset pages -----------------------------------------------------------------------------
+
+
+def test_cursor_pages_have_no_duplicates_or_gaps(make_case: Callable[..., Case], quality: Any) -> None:
+    same_time = timezone.now() - dt.timedelta(hours=1)
+    created = [
+        make_case(subject=f"Fall {i}", received_at=same_time if i % 2 else same_time - dt.timedelta(minutes=i)) for i in range(23)
+    ]
+    for sort in list_selectors.SORTS:
+        seen: list[int] = []
+        cursor = None
+        while True:
+            page = list_selectors.case_list_page(actor=quality, params={"sort": sort}, cursor=cursor, limit=5)
+            seen += [case.pk for case in page.items]
+            if not page.next_cursor:
+                break
+            cursor = page.next_cursor
+        assert len(seen) == len(set(seen)) == len(created), sort
+        assert set(seen) == {case.pk for case in created}
+
+
+def test_invalid_cursor_is_a_clear_400(client_for: Callable[..., Any], quality: Any) -> None:
+    response = client_for(quality).get(LIST, {"cursor": "garbage", "q": "x"})
+    assert response.status_code == 400
+    assert response.templates[0].name == "cases/list_bad_cursor.html"
+    assert reverse("case_list:list") + "?q=x" in response.content.decode()  # a link back to the first page
+    with pytest.raises(InvalidCursor):
+        list_selectors.case_list_page(actor=quality, params={}, cursor="abc:def")
+
+
+def _list_queries(client: Any, params: dict[str, str] | None = None) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(LIST, params or {})
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_list_page_query_count_is_the_same_for_10_and_200_cases(
+    client_for: Callable[..., Any], quality: Any, refs: dict[str, Any]
+) -> None:
+    client = client_for(quality)
+    seed_demo_cases(10, seed=1)
+    small = _list_queries(client)
+    small_next = client.get(LIST).context["next_url"]
+    seed_demo_cases(190, seed=2)
+    assert Case.objects.count() == 200
+    assert _list_queries(client) == small
+    assert _list_queries(client, {"q": "Zählerstand", "sort": "priority"}) == small
+    assert small_next == ""  # 10 rows fit on one page
+    next_url = client.get(LIST).context["next_url"]
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(next_url).status_code == 200
+    assert len(ctx.captured_queries) == small
+
+
+def test_count_is_capped(quality: Any, refs: dict[str, Any]) -> None:
+    seed_demo_cases(30, seed=3)
+    estimate = list_selectors.case_count_estimate(actor=quality, params={}, cap=20)
+    assert (estimate.value, estimate.capped) == (20, True)
+    exact = list_selectors.case_count_estimate(actor=quality, params={"status_kind": "closed"}, cap=1000)
+    assert not exact.capped and exact.value == Case.objects.filter(status_kind="closed").count()
+
+
+# --- export ------------------------------------------------------------------------------------
+
+
+def _csv(response: Any) -> list[list[str]]:
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_csv_export_neutralises_formulas_and_respects_visibility(
+    client_for: Callable[..., Any], make_user: Callable[..., Any], make_case: Callable[..., Case], team_a: Any, team_b: Any
+) -> None:
+    lead = make_user("team_lead", teams=[team_a])
+    mine = make_case(team=team_a, subject="=cmd|' /C calc'!A0")
+    plus = make_case(team=team_a, subject="+SUM(A1:A9)")
+    hidden = make_case(team=team_b, subject="Fremdes Team")
+    response = client_for(lead).get("/cases/export.csv")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = _csv(response)
+    references = {row[0] for row in rows[1:]}
+    assert references == {mine.reference, plus.reference}
+    assert hidden.reference not in references
+    subjects = {row[1] for row in rows[1:]}
+    assert subjects == {"'=cmd|' /C calc'!A0", "'+SUM(A1:A9)"}
+    event = AuditEvent.objects.filter(action="case.export").get()
+    assert event.after["rows"] == 2 and event.after["format"] == "csv"
+
+
+def test_xlsx_export_is_audited_with_filters(client_for: Callable[..., Any], quality: Any, sample: dict[str, Any]) -> None:
+    response = client_for(quality).get("/cases/export.xlsx", {"q": "fee"})
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content)
+    assert content[:2] == b"PK"
+    event = AuditEvent.objects.filter(action="case.export").get()
+    assert event.after == {"format": "xlsx", "filters": {"q": "fee"}, "rows": 1}
+
+
+def test_agent_without_export_capability_gets_403(client_for: Callable[..., Any], agent_user: Any) -> None:
+    client = client_for(agent_user)
+    assert client.get("/cases/export.csv").status_code == 403
+    assert client.get("/cases/export.xlsx").status_code == 403
+    assert not AuditEvent.objects.filter(action="case.export").exists()
+
+
+def test_neutralise_leaves_numbers_and_plain_text() -> None:
+    from leitplanke.cases.export import neutralise
+
+    assert neutralise(-5) == -5
+    assert neutralise("Rechnung") == "Rechnung"
+    for dangerous in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
+        assert neutralise(dangerous) == "'" + dangerous
+
+
+# --- bulk actions -------------------------------------------------------------------------------
+
+
+def test_bulk_transition_reports_each_case(client_for: Callable[..., Any], quality: Any, make_case: Callable[..., Case]) -> None:
+    fresh = make_case(subject="Neu")
+    done = make_case(subject="Erledigt")
+    services.case_transition(actor=None, case=done, transition="resolve")
+    response = client_for(quality).post(
+        "/cases/bulk/", {"ids": [fresh.pk, done.pk], "action": "transition", "transition": "start"}
+    )
+    assert response.status_code == 200
+    results = {r.case_id: r for r in response.context["results"]}
+    assert results[fresh.pk].ok
+    assert not results[done.pk].ok and results[done.pk].message
+    body = response.content.decode()
+    assert fresh.reference in body and done.reference in body
+    fresh.refresh_from_db()
+    done.refresh_from_db()
+    assert (fresh.status, done.status) == ("in_progress", "resolved")
+
+
+def test_bulk_assign_and_tag(quality: Any, make_case: Callable[..., Case], make_user: Callable[..., Any], team_a: Any) -> None:
+    first, second = make_case(subject="Eins"), make_case(subject="Zwei")
+    agent = make_user("agent", teams=[team_a])
+    results = list_services.case_bulk_apply(
+        actor=quality, case_ids=[first.pk, second.pk, 999_999], action="assign_responsible", value=agent.pk
+    )
+    assert [r.ok for r in results] == [True, True, False]
+    list_services.case_bulk_apply(actor=quality, case_ids=[first.pk], action="add_tag", value="Ombudsstelle")
+    assert list(first.tags.values_list("name", flat=True)) == ["Ombudsstelle"]
+    assert Case.objects.get(pk=second.pk).responsible_user_id == agent.pk
+
+
+def test_bulk_needs_edit_capability(
+    client_for: Callable[..., Any], make_user: Callable[..., Any], make_case: Callable[..., Case]
+) -> None:
+    auditor = make_user("auditor")
+    case = make_case()
+    response = client_for(auditor).post("/cases/bulk/", {"ids": [case.pk], "action": "transition", "transition": "start"})
+    assert response.status_code == 403
+
+
+# --- saved views -----------------------------------------------------------------------------
+
+
+def test_saved_views_private_shared_and_deletable(
+    client_for: Callable[..., Any], make_user: Callable[..., Any], team_a: Any
+) -> None:
+    owner = make_user("agent", teams=[team_a])
+    colleague = make_user("agent", teams=[team_a])
+    stranger = make_user("agent")
+    client = client_for(owner)
+    client.post(reverse("case_list:saved_view_create"), {"name": "Meine offenen", "query": "status_kind=open&q=fee"})
+    client.post(reverse("case_list:saved_view_create"), {"name": "Team-Ansicht", "query": "priority=4", "team": str(team_a.pk)})
+    private, shared = SavedView.objects.order_by("name")
+    assert private.filters == {"status_kind": "open", "q": "fee"}
+    assert shared.team_id == team_a.pk
+    assert {v.name for v in list_selectors.saved_views_for(actor=colleague)} == {"Team-Ansicht"}
+    assert list_selectors.saved_views_for(actor=stranger) == []
+    page = client.get(LIST).content.decode()
+    assert "Meine offenen" in page and "status_kind=open" in page
+    assert client_for(colleague).post(reverse("case_list:saved_view_delete", args=[shared.pk])).status_code == 404
+    assert client.post(reverse("case_list:saved_view_delete", args=[shared.pk])).status_code == 302
+    assert not SavedView.objects.filter(pk=shared.pk).exists()
+
+
+def test_saved_view_cannot_be_shared_with_a_foreign_team(make_user: Callable[..., Any], team_a: Any, team_b: Any) -> None:
+    from leitplanke.core.errors import ValidationFailed
+
+    owner = make_user("agent", teams=[team_a])
+    with pytest.raises(ValidationFailed):
+        list_services.saved_view_create(actor=owner, name="X", filters={}, team_id=team_b.pk)

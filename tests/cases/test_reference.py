@@ -1,0 +1,129 @@
+"""Case references: LP-<year>-<6 digits>, sequential per year, unique under concurrency."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from django.db import close_old_connections, connection, transaction
+
+from leitplanke.cases.models import Case, ReferenceCounter
+from leitplanke.cases.services import next_reference
+
+
+@pytest.mark.django_db
+def test_references_are_sequential_per_year() -> None:
+    with transaction.atomic():
+        assert next_reference(2026) == "LP-2026-000001"
+        assert next_reference(2026) == "LP-2026-000002"
+        assert next_reference(2027) == "LP-2027-000001"
+        assert next_reference(2026) == "LP-2026-000003"
+    assert ReferenceCounter.objects.get(year=2026).last_value == 3
+
+
+@pytest.mark.django_db
+def test_case_create_uses_the_counter(make_case: Any) -> None:
+    first, second = make_case(), make_case()
+    year = first.registered_at.year
+    assert first.reference.startswith(f"LP-{year}-")
+    assert int(second.reference.rsplit("-", 1)[1]) == int(first.reference.rsplit("-", 1)[1]) + 1
+
+
+@pytest.mark.django_db
+def test_rolled_back_create_returns_its_number(make_case: Any) -> None:
+    first = make_case()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        make_case()
+        raise RuntimeError("abort")
+    third = make_case()
+    assert int(third.reference.rsplit("-", 1)[1]) == int(first.reference.rsplit("-", 1)[1]) + 1
+
+
+def _file_connection(path: Any) -> Any:
+    """A separate connection to a SQLite file with the production options (WAL, IMMEDIATE)."""
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    settings_dict = {**connection.settings_dict, "NAME": str(path), "TEST": {}}
+    return DatabaseWrapper(settings_dict, alias=f"refs-{threading.get_ident()}")
+
+
+@pytest.mark.django_db
+def test_counter_unique_under_concurrency_on_sqlite_files(tmp_path: Any) -> None:
+    """The counter SQL itself, with real file locking (the SQLite test database is in memory
+    with a shared cache, which has table locks instead of the WAL file locks of production)."""
+    path = tmp_path / "refs.sqlite3"
+    setup = _file_connection(path)
+    with setup.cursor() as cursor:
+        cursor.execute("CREATE TABLE cases_referencecounter (year integer PRIMARY KEY, last_value integer NOT NULL)")
+    setup.close()
+    threads_n, per_thread = 8, 25
+    results: list[str] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    start = threading.Barrier(threads_n)
+
+    def work() -> None:
+        db = _file_connection(path)
+        try:
+            start.wait()
+            for _ in range(per_thread):
+                db.set_autocommit(False)  # BEGIN IMMEDIATE (transaction_mode) on the first statement
+                value = next_reference(2026, db=db)
+                db.commit()
+                db.set_autocommit(True)
+                with lock:
+                    results.append(value)
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=work) for _ in range(threads_n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert sorted(results) == [f"LP-2026-{n:06d}" for n in range(1, threads_n * per_thread + 1)]
+
+
+def _memory_sqlite() -> bool:
+    return connection.vendor == "sqlite" and connection.is_in_memory_db()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_case_create_unique_under_concurrency(make_case: Any, complaint_type: Any) -> None:
+    """Whole case creations in parallel (PostgreSQL, or SQLite on a file)."""
+    if _memory_sqlite():
+        pytest.skip("in-memory shared-cache SQLite has table locks; the file variant above covers SQLite")
+    threads_n, per_thread = 6, 5
+    errors: list[BaseException] = []
+    references: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(threads_n)
+
+    def work() -> None:
+        try:
+            start.wait()
+            for _ in range(per_thread):
+                case = make_case()
+                with lock:
+                    references.append(case.reference)
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(threads_n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert len(references) == threads_n * per_thread
+    assert len(set(references)) == len(references)
+    numbers = sorted(int(reference.rsplit("-", 1)[1]) for reference in references)
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+    assert Case.objects.count() == threads_n * per_thread

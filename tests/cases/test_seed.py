@@ -1,0 +1,57 @@
+"""`leitplanke seed --cases N`: the fast bulk path for demo and benchmark data."""
+
+from __future__ import annotations
+
+import re
+from io import StringIO
+from typing import Any
+
+from django.core.management import call_command
+
+from leitplanke.cases.list_selectors import filter_cases
+from leitplanke.cases.models import Case, CaseSearchDocument, Interaction, ReferenceCounter
+from leitplanke.core.models import AuditEvent
+from leitplanke.customers.models import Customer, CustomerPhone
+
+
+def test_seed_cases_creates_cases_with_sequential_references_and_search_documents(db: Any) -> None:
+    out = StringIO()
+    call_command("leitplanke_seed", "--cases", "500", stdout=out)
+    assert "Seeded 500 cases" in out.getvalue()
+    assert Case.objects.count() == 500
+    references = list(Case.objects.order_by("id").values_list("reference", "received_at"))
+    assert len({ref for ref, _ in references}) == 500
+    by_year: dict[int, list[int]] = {}
+    for reference, received_at in references:
+        match = re.fullmatch(r"LP-(\d{4})-(\d{6})", reference)
+        assert match, reference
+        assert int(match.group(1)) == received_at.year
+        by_year.setdefault(int(match.group(1)), []).append(int(match.group(2)))
+    for year, numbers in by_year.items():
+        assert numbers == list(range(1, len(numbers) + 1)), year  # in order of receipt, no gaps
+        assert ReferenceCounter.objects.get(year=year).last_value == len(numbers)
+    assert CaseSearchDocument.objects.count() == 500
+    assert 500 <= Interaction.objects.count() <= 2500
+    assert Customer.objects.count() >= 100
+    assert all(re.fullmatch(r"\+\d{8,15}", n) for n in CustomerPhone.objects.values_list("number", flat=True))
+    assert filter_cases(Case.objects.all(), {"q": "Zählerstand"}).exists()
+    assert filter_cases(Case.objects.all(), {"q": "meter reading"}).exists()
+    assert AuditEvent.objects.filter(action="seed.bulk_cases").count() == 1
+
+
+def test_seed_without_cases_loads_demo_cases_once_and_if_empty_keeps_them(db: Any, settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    from leitplanke.demo.management.commands import leitplanke_seed
+
+    leitplanke_seed.DEMO_CASES, original = 40, leitplanke_seed.DEMO_CASES
+    try:
+        call_command("leitplanke_seed", "--if-empty", stdout=StringIO())
+        assert Case.objects.count() == 40
+        call_command("leitplanke_seed", "--if-empty", stdout=StringIO())
+        call_command("leitplanke_seed", stdout=StringIO())
+        assert Case.objects.count() == 40
+        call_command("leitplanke_seed", "--cases", "10", stdout=StringIO())
+        assert Case.objects.count() == 50
+        assert Case.objects.values("reference").distinct().count() == 50
+    finally:
+        leitplanke_seed.DEMO_CASES = original

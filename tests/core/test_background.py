@@ -1,0 +1,203 @@
+"""Background work: retries with backoff, enqueue on commit, the periodic scheduler and the worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult, TaskResultStatus
+
+from leitplanke.core import scheduler
+from leitplanke.core.background import ATTEMPT_KWARG, enqueue_on_commit, retry_delay
+from leitplanke.core.management.commands import leitplanke_worker
+from leitplanke.core.models import AuditEvent, ScheduledJob
+
+from . import tasks_for_tests
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture
+def database_tasks() -> Iterator[None]:
+    """The production backend: tasks are rows that `leitplanke worker` runs (django-tasks resets its
+    backends when TASKS changes)."""
+    with override_settings(TASKS=DATABASE_TASKS):
+        yield
+
+
+def run_worker() -> None:
+    call_command("leitplanke_worker", "--batch", "--interval", "0", stdout=mock.MagicMock())
+
+
+def results_of(the_task: Any) -> Any:
+    return DBTaskResult.objects.filter(task_path=the_task.module_path).order_by("enqueued_at")
+
+
+# --- retries -------------------------------------------------------------------------------
+
+
+def test_retry_delay_doubles_and_is_capped() -> None:
+    assert [retry_delay(n, base_seconds=10).total_seconds() for n in (1, 2, 3, 4)] == [10, 20, 40, 80]
+    assert retry_delay(30, base_seconds=10) == dt.timedelta(hours=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failing_task_is_retried_with_backoff_until_max_attempts(database_tasks: None) -> None:
+    tasks_for_tests.always_fails.enqueue("x")
+    for attempt in (1, 2, 3):
+        before = timezone.now()
+        run_worker()
+        failed = list(results_of(tasks_for_tests.always_fails).filter(status=TaskResultStatus.FAILED))
+        assert len(failed) == attempt
+        assert failed[-1].exception_class_path.endswith("Boom")
+        ready = list(results_of(tasks_for_tests.always_fails).filter(status=TaskResultStatus.READY))
+        if attempt < 3:
+            assert len(ready) == 1
+            retry = ready[0]
+            assert retry.args_kwargs["kwargs"] == {ATTEMPT_KWARG: attempt + 1}
+            assert retry.args_kwargs["args"] == ["x"]
+            expected = retry_delay(attempt, base_seconds=10)
+            assert retry.run_after >= before + expected
+            # not due yet: another worker run leaves it alone
+            run_worker()
+            assert results_of(tasks_for_tests.always_fails).filter(status=TaskResultStatus.FAILED).count() == attempt
+            DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now() - dt.timedelta(seconds=1))
+        else:
+            assert ready == []  # gave up after max_attempts
+    assert results_of(tasks_for_tests.always_fails).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_successful_task_runs_once(database_tasks: None) -> None:
+    result = tasks_for_tests.records_an_event.enqueue("done")
+    assert DBTaskResult.objects.get(pk=result.id).status == TaskResultStatus.READY
+    run_worker()
+    row = DBTaskResult.objects.get(pk=result.id)
+    assert row.status == TaskResultStatus.SUCCESSFUL
+    assert row.return_value == "done"
+    assert AuditEvent.objects.filter(action="test.task_ran", object_id="done").count() == 1
+    run_worker()
+    assert AuditEvent.objects.filter(action="test.task_ran").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_batch_seals_what_tasks_wrote(database_tasks: None) -> None:
+    tasks_for_tests.records_an_event.enqueue("sealed")
+    run_worker()
+    event = AuditEvent.objects.get(action="test.task_ran")
+    assert event.seq is not None and event.hash
+
+
+def test_immediate_backend_does_not_retry(db: Any) -> None:
+    with pytest.raises(tasks_for_tests.Boom):
+        tasks_for_tests.always_fails.call("direct")
+    with pytest.raises(tasks_for_tests.Boom):
+        tasks_for_tests.always_fails.call("again", **{ATTEMPT_KWARG: 2})
+
+
+# --- enqueue on commit ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_enqueue_on_commit_waits_for_the_commit(database_tasks: None, django_capture_on_commit_callbacks: Any) -> None:
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with transaction.atomic():
+            enqueue_on_commit(tasks_for_tests.records_an_event, "later")
+            assert not results_of(tasks_for_tests.records_an_event).exists()
+        assert not results_of(tasks_for_tests.records_an_event).exists()  # the test's outer transaction is open
+    assert len(callbacks) == 1
+    row = results_of(tasks_for_tests.records_an_event).get()
+    assert row.args_kwargs["args"] == ["later"]
+
+
+@pytest.mark.django_db
+def test_enqueue_on_commit_does_nothing_on_rollback(database_tasks: None, django_capture_on_commit_callbacks: Any) -> None:
+    class Abort(Exception):
+        pass
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(Abort), transaction.atomic():
+        enqueue_on_commit(tasks_for_tests.records_an_event, "never")
+        raise Abort
+    assert callbacks == []
+    assert not results_of(tasks_for_tests.records_an_event).exists()
+
+
+# --- scheduler -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def test_job(monkeypatch: pytest.MonkeyPatch) -> scheduler.PeriodicJob:
+    job = scheduler.PeriodicJob(name="tests.every_five_minutes", interval=dt.timedelta(minutes=5), enqueue=mock.Mock())
+    monkeypatch.setattr(scheduler, "REGISTRY", {job.name: job})
+    return job
+
+
+@pytest.mark.django_db
+def test_a_due_job_is_claimed_by_exactly_one_worker(test_job: scheduler.PeriodicJob) -> None:
+    now = timezone.now()
+    claims = [scheduler.claim(test_job, worker_id="worker-a", now=now), scheduler.claim(test_job, worker_id="worker-b", now=now)]
+    assert claims == [True, False]
+    row = ScheduledJob.objects.get(name=test_job.name)
+    assert row.next_run_at == now + test_job.interval
+    assert row.last_worker == "worker-a" and row.last_run_at == now
+
+
+@pytest.mark.django_db
+def test_tick_enqueues_once_and_again_after_the_interval(test_job: scheduler.PeriodicJob) -> None:
+    now = timezone.now()
+    assert scheduler.tick(worker_id="a", now=now) == [test_job.name]
+    assert scheduler.tick(worker_id="b", now=now) == []
+    assert scheduler.tick(worker_id="b", now=now + dt.timedelta(minutes=4)) == []
+    assert test_job.enqueue.call_count == 1  # type: ignore[attr-defined]
+    later = now + dt.timedelta(minutes=5)
+    assert scheduler.tick(worker_id="b", now=later) == [test_job.name]
+    assert test_job.enqueue.call_count == 2  # type: ignore[attr-defined]
+    assert ScheduledJob.objects.get(name=test_job.name).next_run_at == later + test_job.interval
+
+
+@pytest.mark.django_db
+def test_a_failing_enqueue_releases_the_claim(test_job: scheduler.PeriodicJob) -> None:
+    test_job.enqueue.side_effect = RuntimeError("queue down")  # type: ignore[attr-defined]
+    now = timezone.now()
+    with pytest.raises(RuntimeError):
+        scheduler.tick(worker_id="a", now=now)
+    test_job.enqueue.side_effect = None  # type: ignore[attr-defined]
+    assert scheduler.tick(worker_id="a", now=now) == [test_job.name]
+
+
+def test_core_registers_its_housekeeping_jobs() -> None:
+    assert any(name.endswith("prune_rate_limit_counters") for name in scheduler.REGISTRY)
+
+
+# --- housekeeping --------------------------------------------------------------------------
+
+
+class StopAfterOneTick(threading.Event):
+    """A stop signal that arrives while the loop waits after its first tick (no real waiting)."""
+
+    waits = 0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits += 1
+        self.set()
+        return True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_housekeeping_loop_seals_audit_events_and_ticks_the_scheduler(test_job: scheduler.PeriodicJob) -> None:
+    with transaction.atomic():
+        event = AuditEvent.objects.create(occurred_at=timezone.now(), action="test.unsealed")
+    stop = StopAfterOneTick()
+    leitplanke_worker.housekeeping_loop(stop, "worker-test", every=0)
+    assert stop.waits == 1
+    sealed = AuditEvent.objects.get(pk=event.pk)
+    assert sealed.seq is not None and sealed.hash
+    assert test_job.enqueue.call_count == 1  # type: ignore[attr-defined]
