@@ -305,7 +305,7 @@ def main() -> int:
     env = {
         **os.environ,
         "LEITPLANKE_DATA_DIR": str(scratch),
-        "DJANGO_SETTINGS_MODULE": "bench_settings",
+        "DJANGO_SETTINGS_MODULE": "leitplanke.config.settings.dev",
         "PYTHONPATH": os.pathsep.join([str(BENCH), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
         "LEITPLANKE_SECRET_KEY": secrets.token_urlsafe(50),
         "LEITPLANKE_DEBUG": "0",

@@ -89,7 +89,10 @@ class CaseFilterForm(forms.Form):
     )
     case_type = forms.ChoiceField(label=gettext_lazy("Case type"), required=False)
     status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
-    status_kind = forms.ChoiceField(label=gettext_lazy("Status kind"), required=False)
+    # Several kinds at once ("open" and "waiting" are what people mean by "not done yet").
+    status_kind = forms.MultipleChoiceField(
+        label=gettext_lazy("Status kind"), required=False, widget=forms.CheckboxSelectMultiple
+    )
     team = forms.ChoiceField(label=gettext_lazy("Team"), required=False)
     responsible = forms.ChoiceField(label=gettext_lazy("Responsible"), required=False)
     priority = forms.ChoiceField(label=gettext_lazy("Priority"), required=False)
@@ -112,7 +115,7 @@ class CaseFilterForm(forms.Form):
         fields = self.fields
         fields["case_type"].choices = lambda: every + choices.case_types  # type: ignore[attr-defined]
         fields["status"].choices = lambda: every + choices.statuses  # type: ignore[attr-defined]
-        fields["status_kind"].choices = every + list_selectors.STATUS_KIND_CHOICES  # type: ignore[attr-defined]
+        fields["status_kind"].choices = list_selectors.STATUS_KIND_CHOICES  # type: ignore[attr-defined]
         fields["team"].choices = lambda: every + choices.teams  # type: ignore[attr-defined]
         fields["responsible"].choices = lambda: [*every, ("none", _("Nobody")), *choices.users]  # type: ignore[attr-defined]
         fields["priority"].choices = every + list_selectors.PRIORITY_CHOICES  # type: ignore[attr-defined]

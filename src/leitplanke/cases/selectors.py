@@ -68,11 +68,14 @@ def can_edit(actor: Any, case: Case) -> bool:
     return permissions.may_edit_cases(actor) and is_visible(actor, case)
 
 
-def case_get(*, actor: Any, case_id: int | None = None, reference: str | None = None) -> Case:
-    """One visible case with the facts the detail page shows; NotFound otherwise."""
+def case_get(
+    *, actor: Any, case_id: int | None = None, reference: str | None = None, related: tuple[str, ...] = CASE_DETAIL_RELATED
+) -> Case:
+    """One visible case with the facts the detail page shows (or only the `related` rows a
+    caller needs, e.g. the API's case shape); NotFound otherwise."""
     if case_id is None and not reference:
         raise NotFound()
-    queryset = visible_cases(actor=actor).select_related(*CASE_DETAIL_RELATED)
+    queryset = visible_cases(actor=actor).select_related(*related)
     try:
         if case_id is not None:
             return queryset.get(pk=int(case_id))

@@ -162,19 +162,18 @@ def _require_edit(actor: Any, case: Case) -> None:
 def next_reference(year: int, *, db: Any = None) -> str:
     """The next case reference of a year, e.g. LP-2026-000123.
 
-    One atomic UPDATE … RETURNING per number: on PostgreSQL the row lock serialises
-    concurrent writers, on SQLite the IMMEDIATE transaction does, so no two cases get
-    the same number. The counter row is part of the caller's transaction, so a failed
-    create rolls its number back and the sequence has no gaps. `db` is another
-    connection (tests use it to run the counter on a file database).
+    One atomic upsert per number (INSERT … ON CONFLICT DO UPDATE … RETURNING: the first
+    number of a year creates the row): on PostgreSQL the row lock serialises concurrent
+    writers, on SQLite the IMMEDIATE transaction does, so no two cases get the same number.
+    The counter row is part of the caller's transaction, so a failed create rolls its
+    number back and the sequence has no gaps. `db` is another connection (tests use it to
+    run the counter on a file database).
     """
     with (db or connection).cursor() as cursor:
         cursor.execute(
-            "INSERT INTO cases_referencecounter (year, last_value) VALUES (%s, 0) ON CONFLICT (year) DO NOTHING",
-            [year],
-        )
-        cursor.execute(
-            "UPDATE cases_referencecounter SET last_value = last_value + 1 WHERE year = %s RETURNING last_value",
+            "INSERT INTO cases_referencecounter (year, last_value) VALUES (%s, 1) "
+            "ON CONFLICT (year) DO UPDATE SET last_value = cases_referencecounter.last_value + 1 "
+            "RETURNING last_value",
             [year],
         )
         value = cursor.fetchone()[0]
@@ -387,6 +386,13 @@ def validate_custom_fields(case_type: CaseType, values: dict[str, Any] | None) -
 # --- search and timeline helpers ----------------------------------------------------------
 
 
+def _search_document_create(case: Case) -> None:
+    """The search document of a new case (no message texts yet): one INSERT, the same text
+    `_search_document_refresh` would write."""
+    text = f"{case.reference}\n{case.subject}\n{case.description}"[:SEARCH_TEXT_MAX]
+    CaseSearchDocument.objects.create(case=case, text=text)
+
+
 def _search_document_refresh(case: Case, *, extra_text: str = "") -> None:
     """Rebuilds the subject/description part; message texts are appended after a marker."""
     document, _created = CaseSearchDocument.objects.get_or_create(case=case)
@@ -431,7 +437,6 @@ def _check_version(case: Case, expected_version: Any) -> None:
 # --- cases --------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def case_create(
     *,
     actor: Any,
@@ -455,7 +460,56 @@ def case_create(
 ) -> Case:
     """Registers a case; `actor=None` is the system (intake). Returns the saved case."""
     if actor is not None:
+        # The actor's capabilities and teams are cached on the user object for the request;
+        # reading them here, before the write transaction, keeps those reads out of
+        # SQLite's write lock. Everything about the case itself is read inside it.
         _require_create(actor)
+        if team in (None, "") and getattr(actor, "is_authenticated", False) and not permissions.sees_all(actor):
+            permissions.team_ids_of(actor)
+    with transaction.atomic():
+        return _case_create(
+            actor=actor,
+            case_type=case_type,
+            subject=subject,
+            description=description,
+            channel=channel,
+            received_at=received_at,
+            customer=customer,
+            contract=contract,
+            product=product,
+            category=category,
+            priority=priority,
+            severity=severity,
+            team=team,
+            responsible_user=responsible_user,
+            tags=tags,
+            custom_fields=custom_fields,
+            language=language,
+            parent=parent,
+        )
+
+
+def _case_create(
+    *,
+    actor: Any,
+    case_type: CaseType | int | str,
+    subject: str,
+    description: str,
+    channel: str,
+    received_at: dt.datetime | None,
+    customer: Customer | None,
+    contract: Contract | None,
+    product: Product | None,
+    category: Category | None,
+    priority: int,
+    severity: str,
+    team: Team | None,
+    responsible_user: User | None,
+    tags: Iterable[Any],
+    custom_fields: dict[str, Any] | None,
+    language: str,
+    parent: Case | None,
+) -> Case:
     errors: dict[str, list[str]] = {}
 
     def collect(func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -523,11 +577,16 @@ def case_create(
         created_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
         last_activity_at=now,
     )
+    tag_ids: list[int] = []
     if tag_names:
-        case.tags.set(_tags(tag_names))
+        the_tags = _tags(tag_names)
+        case.tags.set(the_tags)
+        tag_ids = [tag.pk for tag in the_tags]
+    watcher_ids: list[int] = []
     if actor is not None and getattr(actor, "is_authenticated", False) and not is_visible(actor, case):
         # A creator without a team would lose sight of the case at once: they watch it.
         case.watchers.add(actor)
+        watcher_ids = [actor.pk]
     backdated = received < now - dt.timedelta(minutes=5)
     _timeline(
         case,
@@ -538,8 +597,11 @@ def case_create(
         author_label="" if actor is not None else "system",
         data={"event": "created", "status": case.status, "received_at": received.isoformat(), "backdated": backdated},
     )
-    _search_document_refresh(case)
-    after = snapshot(case, CASE_AUDIT_FIELDS)
+    _search_document_create(case)
+    # A new case has exactly the tags and watchers just added: no need to read them back.
+    after = snapshot(case, [field for field in CASE_AUDIT_FIELDS if field not in ("tags", "watchers")])
+    after.update({"tags": sorted(set(tag_ids)), "watchers": watcher_ids})
+    after = {field: after[field] for field in CASE_AUDIT_FIELDS}
     after["backdated"] = backdated
     audit_record(actor=actor or "system", action="case.create", obj=case, after=after)
     events.emit("case.created", _event_payload(case))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import mailparse
 from .models import InboundSource
+from .run_cache import import_run
 from .services import email_ingest
 
 
@@ -43,9 +44,10 @@ def iter_raw_messages(path: Path) -> Iterator[bytes]:
 def import_path(path: Path) -> ImportReport:
     report = ImportReport()
     started = time.perf_counter()
-    for raw in iter_raw_messages(path):
-        result = email_ingest(raw, source=InboundSource.FILE)
-        report.total += 1
-        report.outcomes[result.status] += 1
+    with import_run():  # templates and the organisation's name are read once per run
+        for raw in iter_raw_messages(path):
+            result = email_ingest(raw, source=InboundSource.FILE)
+            report.total += 1
+            report.outcomes[result.status] += 1
     report.seconds = time.perf_counter() - started
     return report

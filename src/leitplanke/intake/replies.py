@@ -28,6 +28,7 @@ from leitplanke.core.background import background_task, enqueue_on_commit
 from leitplanke.core.errors import ValidationFailed
 
 from .models import ReplyTemplate, ReplyTemplateVersion
+from .run_cache import cached
 
 MAX_SEND_ATTEMPTS = 6
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -56,13 +57,14 @@ def placeholder_values(case: Case, *, agent: Any = None) -> dict[str, str]:
     with translation.override(case.language or "de"):
         received = date_format(timezone.localtime(case.received_at), "DATE_FORMAT")
     base = getattr(settings, "LEITPLANKE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    organisation_name = cached("organisation_name", lambda: organisation_get().name)
     return {
         "customer_name": case.customer.display_name if case.customer is not None else "",
         "case_reference": case.reference,
         "case_subject": case.subject,
         "received_date": received,
-        "agent_name": getattr(agent, "full_name", "") or organisation_get().name,
-        "organisation_name": organisation_get().name,
+        "agent_name": getattr(agent, "full_name", "") or organisation_name,
+        "organisation_name": organisation_name,
         "status_url": f"{base}/complaint/status/{status_link_token(case)}/",
     }
 
@@ -128,7 +130,14 @@ def reply_queue(*, actor: Any, case: Case, to: str, subject: str, body: str) -> 
 
 
 def template_for(case: Case, purpose: str) -> ReplyTemplateVersion | None:
-    templates = ReplyTemplate.objects.filter(purpose=purpose, is_active=True, language=case.language or "de")
+    """The current version of the active template for the case's type and language (or of
+    the one for all types); within an import run it is read once per type and language."""
+    language = case.language or "de"
+    return cached(("template", purpose, case.case_type_id, language), lambda: _template_for(case, purpose, language))
+
+
+def _template_for(case: Case, purpose: str, language: str) -> ReplyTemplateVersion | None:
+    templates = ReplyTemplate.objects.filter(purpose=purpose, is_active=True, language=language)
     template = templates.filter(case_type=case.case_type).first() or templates.filter(case_type__isnull=True).first()
     return template.versions.order_by("-number").first() if template else None
 

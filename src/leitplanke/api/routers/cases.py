@@ -47,6 +47,7 @@ StatusKindValue = Literal["open", "waiting", "resolved", "closed"]
 
 ERRORS: dict[int, Any] = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 422: Problem}
 WRITE_ERRORS: dict[int, Any] = {**ERRORS, 409: Problem, 412: Problem, 415: Problem}
+# The relations CaseSummary and CaseOut show (the other references are plain ids).
 LIST_RELATED = ("case_type", "customer", "team", "responsible_user", "category")
 NOT_AVAILABLE = _("This choice does not exist.")  # the services' words for an unknown id
 # A custom field key (a slug); "__" would reach into nested JSON, so it is refused.
@@ -366,7 +367,7 @@ def _case_response(request: HttpRequest, case: Case, *, status: int = 200, locat
     # Re-read with the detail relations (the service may return a bare row); a change that
     # moved the case out of the actor's sight still answers with what was saved.
     with suppress(NotFound):
-        case = selectors.case_get(actor=request.user, case_id=case.pk)
+        case = selectors.case_get(actor=request.user, case_id=case.pk, related=LIST_RELATED)
     headers = {"ETag": etag_for(case)}
     if location:
         headers["Location"] = case_url(case)
