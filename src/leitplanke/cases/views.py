@@ -26,7 +26,7 @@ from leitplanke.core.forms import apply_domain_error
 
 from . import permissions, selectors, services
 from .forms import CUSTOM_PREFIX, AttachmentForm, CaseEditForm, CaseForm, NoteForm, TransitionForm, initial_for_case
-from .lifecycle import lifecycle_for
+from .lifecycle import DEFAULT_LIFECYCLE, lifecycle_for
 
 
 def _raise_http(error: DomainError) -> None:
@@ -141,6 +141,14 @@ def _field_labels() -> dict[str, str]:
     return labels
 
 
+def _state_label(key: Any, language: str) -> Any:
+    """Label of a lifecycle state for entries that stored only its key (bulk-seeded history)."""
+    state = DEFAULT_LIFECYCLE.state(str(key)) if key else None
+    if state is None:
+        return key
+    return state.label_de if language == "de" else state.label_en
+
+
 def _timeline_entries(request: HttpRequest, case: Any) -> list[dict[str, Any]]:
     language = (getattr(request, "LANGUAGE_CODE", None) or "de")[:2]
     labels = _field_labels()
@@ -151,8 +159,8 @@ def _timeline_entries(request: HttpRequest, case: Any) -> list[dict[str, Any]]:
         if item.kind == "system" and item.data.get("event") == "created":
             entry["kind_label"] = _("Registered")
         if item.kind == "status_change":
-            entry["from_label"] = item.data.get(f"from_label_{language}", item.data.get("from"))
-            entry["to_label"] = item.data.get(f"to_label_{language}", item.data.get("to"))
+            entry["from_label"] = item.data.get(f"from_label_{language}") or _state_label(item.data.get("from"), language)
+            entry["to_label"] = item.data.get(f"to_label_{language}") or _state_label(item.data.get("to"), language)
         elif item.kind == "field_change":
             shown_from, shown_to = item.data.get("display_from", {}), item.data.get("display_to", {})
             raw_from, raw_to = item.data.get("from", {}), item.data.get("to", {})

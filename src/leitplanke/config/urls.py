@@ -8,6 +8,7 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("api/v1/", api.urls),
     path("accounts/", include("leitplanke.accounts.urls")),
+    path("settings/catalog/", include("leitplanke.cases.catalog_urls")),
     path("settings/", include("leitplanke.accounts.admin_urls")),
     path("cases/", include("leitplanke.cases.list_urls")),
     path("cases/", include("leitplanke.cases.urls")),

@@ -10,17 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 Handler = Callable[[str, dict[str, Any]], None]
 _subscribers: list[Handler] = []
 
 EVENTS = {
-    "case.created": "A case was created",
-    "case.transitioned": "A case changed its status",
-    "case.assigned": "A case got a new responsible person or team",
-    "message.received": "A customer message arrived on a case",
-    "deadline.warning": "A deadline reached its warning threshold",
-    "deadline.breached": "A deadline passed",
-    "decision.recorded": "A decision was recorded on a case",
+    "case.created": _("A case was created"),
+    "case.transitioned": _("A case changed its status"),
+    "case.assigned": _("A case got a new responsible person or team"),
+    "message.received": _("A customer message arrived on a case"),
+    "deadline.warning": _("A deadline reached its warning threshold"),
+    "deadline.breached": _("A deadline passed"),
+    "decision.recorded": _("A decision was recorded on a case"),
 }
 
 

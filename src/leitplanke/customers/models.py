@@ -40,7 +40,7 @@ class Customer(models.Model):
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     country = models.CharField(_("country"), max_length=2, default="DE")
-    region = models.CharField(_("state or nation"), max_length=16, blank=True, help_text="e.g. DE-BY, GB-SCT")
+    region = models.CharField(_("state or nation"), max_length=16, blank=True, help_text=_("e.g. DE-BY, GB-SCT"))
     is_vulnerable = models.BooleanField(_("vulnerable customer"), default=False)
     vulnerability_reason = models.TextField(_("reason for vulnerability"), blank=True)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from")
@@ -83,7 +83,7 @@ class PhoneKind(models.TextChoices):
 
 class CustomerPhone(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
-    number = models.CharField(_("phone number"), max_length=20, help_text="E.164, e.g. +4922112345678")
+    number = models.CharField(_("phone number"), max_length=20, help_text=_("E.164, e.g. +4922112345678"))
     kind = models.CharField(_("kind"), max_length=20, choices=PhoneKind.choices, default=PhoneKind.MOBILE)
     is_primary = models.BooleanField(default=False)
 

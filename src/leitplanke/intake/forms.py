@@ -129,6 +129,6 @@ class WebhookForm(forms.Form):
         super().__init__(*args, **kwargs)
         events = self.fields["events"]
         assert isinstance(events, forms.MultipleChoiceField)
-        events.choices = [(key, f"{key} — {_(label)}") for key, label in EVENTS.items()]
+        events.choices = [(key, f"{key} — {label}") for key, label in EVENTS.items()]
         if creating:
             del self.fields["is_active"]
