@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth import views as auth_views
@@ -64,16 +66,19 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:login")
 
 
+def _profile_context(request: HttpRequest, token_form: ApiTokenForm) -> dict[str, Any]:
+    user: Any = request.user  # login_required: an authenticated User
+    return {
+        "language_form": LanguageForm(initial={"language": user.language}),
+        "tokens": selectors.api_token_list(actor=user),
+        "token_form": token_form,
+        "absences": selectors.user_absences(actor=user, user=user)[:20],
+    }
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    own_absences = [a for a in selectors.absence_list(actor=request.user, current_only=True) if a.user_id == request.user.pk]
-    context = {
-        "language_form": LanguageForm(initial={"language": request.user.language}),  # type: ignore[union-attr]
-        "tokens": selectors.api_token_list(actor=request.user),
-        "token_form": ApiTokenForm(),
-        "absences": own_absences[:20],
-    }
-    return render(request, "accounts/profile.html", context)
+    return render(request, "accounts/profile.html", _profile_context(request, ApiTokenForm()))
 
 
 @require_POST
@@ -108,13 +113,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
             apply_domain_error(form, error)
         else:
             return render(request, "accounts/token_created.html", {"token": token, "plain": plain})
-    context = {
-        "language_form": LanguageForm(initial={"language": request.user.language}),  # type: ignore[union-attr]
-        "tokens": selectors.api_token_list(actor=request.user),
-        "token_form": form,
-        "absences": [],
-    }
-    return render(request, "accounts/profile.html", context, status=400)
+    return render(request, "accounts/profile.html", _profile_context(request, form), status=400)
 
 
 @login_required
