@@ -260,7 +260,12 @@ def write_docs(result: dict[str, Any], compare_md: str, args: argparse.Namespace
         + (" --no-peer" if args.no_peer else "")
         + f" (`make bench N={result['n']} DB={result['db']}`). "
         f"Seeded {result['n']:,} cases in {result['seed_seconds']} s ({result['seed_rate_per_s']:,} cases/s, "
-        "with customers, contracts, timelines and search documents).",
+        "with customers, contracts, timelines and search documents)"
+        + (
+            f"; planner statistics refreshed afterwards in {result['analyze_seconds']} s."
+            if result.get("analyze_seconds") is not None
+            else "."
+        ),
         "",
         *rows,
         "",
@@ -334,6 +339,8 @@ def main() -> int:
         print(seed_out, file=sys.stderr)
         match = re.search(r"seed_cases_seconds=([\d.]+)", seed_out)
         seed_seconds = float(match.group(1)) if match else seed_total
+        match = re.search(r"analyze_seconds=([\d.]+)", seed_out)
+        analyze_seconds = float(match.group(1)) if match else None
         run([PYTHON, "manage.py", "collectstatic", "--no-input", "-v", "0"], env, 300)
         password = secrets.token_urlsafe(16) + "-Aa1"
         info = json.loads(
@@ -427,6 +434,7 @@ def main() -> int:
         "seed_seconds": seed_seconds,
         "seed_rate_per_s": round(args.n / seed_seconds) if seed_seconds else None,
         "seed_command_seconds": seed_total,
+        "analyze_seconds": analyze_seconds,
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "host": platform.node()},
         "client": "httpbench",

@@ -158,6 +158,7 @@ def login(live_server: Any) -> Callable[[Any, User], None]:
 
 # Data migrations whose rows (roles, case types, categories, templates) every test expects.
 REFERENCE_DATA = [
+    ("leitplanke.core.migrations.0004_reference_generation", "create_row"),
     ("leitplanke.accounts.migrations.0002_default_roles_and_organisation", "create_defaults"),
     ("leitplanke.cases.migrations.0003_default_case_types", "forward"),
     ("leitplanke.intake.migrations.0002_default_templates", "create"),
@@ -188,10 +189,13 @@ def audit_guards(request: Any) -> Iterator[None]:
         return
     from django.db import connection
 
+    from leitplanke.core import refcache
     from leitplanke.core.audit_guards import install_guards, remove_guards
 
     request.getfixturevalue("transactional_db" if transactional else "db")
     install_guards(connection)
+    # A flushed database may hold new rows under an old reference generation.
+    refcache.clear_local()
     if transactional:
         restore_reference_data()
     yield

@@ -755,3 +755,26 @@ def test_the_published_vocabulary_matches_the_models() -> None:
     assert list(get_args(router.PriorityValue)) == list(Priority.values)
     assert list(get_args(router.SeverityValue)) == list(Severity.values)
     assert list(get_args(router.StatusKindValue)) == list(StatusKind.values)
+
+
+@pytest.mark.parametrize("tags", [[], ["Billing", "vip"]])
+def test_the_201_body_is_what_a_read_gives(
+    client_a: Client, customer: Customer, categories: dict[str, Category], tags: list[str]
+) -> None:
+    """Creation answers from the objects it validated (no read-back): the same body as GET."""
+    make_case(None, None, subject="Vorher", tags=["billing"])  # an existing tag, other case
+    payload = {
+        "case_type": "complaint",
+        "subject": "Abschlag zu hoch",
+        "channel": "email",
+        "customer_id": customer.pk,
+        "category_id": categories["child"].pk,
+        "tags": tags,
+    }
+    created = post_json(client_a, "/api/v1/cases", payload)
+    assert created.status_code == 201, created.content
+    read = client_a.get(created["Location"])
+    assert read.status_code == 200
+    assert created.json() == read.json()
+    assert created["ETag"] == read["ETag"]
+    assert created.json()["tags"] == (["billing", "vip"] if tags else [])  # the existing tag's spelling

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from leitplanke.core import refcache
+
 VIEW_TEAM_CASES = "cases.view_team"
 VIEW_ALL_CASES = "cases.view_all"
 EDIT_CASES = "cases.edit"
@@ -81,17 +83,22 @@ WRITE_CAPABILITIES = {EDIT_CASES, MANAGE_CUSTOMERS, MANAGE_PROCESSES, MANAGE_TEM
 
 
 def capabilities_of(user: Any) -> frozenset[str]:
-    """All capability codes of an active user, cached on the user object per request."""
+    """All capability codes of an active user: cached on the user object for the request, and
+    per process until roles or role assignments change (`core.refcache`)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
     cached = getattr(user, "_capabilities", None)
     if cached is None:
-        codes: set[str] = set()
-        for role in user.roles.all():
-            codes.update(role.capabilities)
-        cached = frozenset(codes)
+        cached = refcache.cached(("capabilities", user.pk), lambda: _capabilities_from_roles(user))
         user._capabilities = cached
     return cached
+
+
+def _capabilities_from_roles(user: Any) -> frozenset[str]:
+    codes: set[str] = set()
+    for role in user.roles.all():
+        codes.update(role.capabilities)
+    return frozenset(codes)
 
 
 def has_capability(user: Any, code: str) -> bool:

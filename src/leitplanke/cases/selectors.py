@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from leitplanke.core import refcache
 from leitplanke.core.errors import NotFound
 
 from . import permissions
@@ -141,6 +142,11 @@ def case_links(*, actor: Any, case: Case) -> list[dict[str, Any]]:
 
 def active_case_types() -> QuerySet[CaseType]:
     return CaseType.objects.filter(is_active=True)
+
+
+def active_case_type(key: str) -> CaseType | None:
+    """The active case type with this key (a shared cached instance: do not modify it)."""
+    return refcache.cached(("case_type", key), lambda: active_case_types().filter(key=key).first())
 
 
 def active_categories() -> QuerySet[Category]:

@@ -1,4 +1,5 @@
-"""Per-request context (request id, client IP) that the audit log picks up."""
+"""Per-request context: request id and client IP for the audit log, and the reference
+generation read once per request (`core.refcache`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from dataclasses import dataclass
 class RequestContext:
     request_id: str = ""
     ip: str | None = None
+    # A one-element list filled at the first use in a request; None outside requests
+    # (workers, commands), which read the generation at every use.
+    reference_generation: list[int | None] | None = None
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("leitplanke_request", default=RequestContext())  # noqa: B039 - frozen dataclass

@@ -32,7 +32,7 @@ class RequestContextMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
-        token = set_request_context(RequestContext(request_id=request_id, ip=client_ip(request)))
+        token = set_request_context(RequestContext(request_id=request_id, ip=client_ip(request), reference_generation=[None]))
         try:
             response = self._counting(request) if settings.LEITPLANKE_QUERY_COUNT_HEADER else self.get_response(request)
         finally:

@@ -82,6 +82,16 @@ class AuditChainHead(models.Model):
         return f"audit chain at seq {self.last_seq}"
 
 
+class ReferenceGeneration(models.Model):
+    """One row whose value changes with every change to cached reference data
+    (`core.refcache`): processes compare it with the value their copies were read under."""
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"reference generation {self.value}"
+
+
 class RateLimitCounter(models.Model):
     """Fixed-window counters shared by every app server (no cache server needed)."""
 

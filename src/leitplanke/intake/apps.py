@@ -7,9 +7,11 @@ class IntakeConfig(AppConfig):
     verbose_name = "Intake"
 
     def ready(self) -> None:
-        from leitplanke.core import events
+        from leitplanke.core import events, refcache
 
         from . import tasks  # noqa: F401  (registers the periodic mail fetch)
+        from .models import WebhookEndpoint
         from .webhooks import on_event
 
         events.subscribe(on_event)
+        refcache.watch([WebhookEndpoint])

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leitplanke.accounts.permissions import MANAGE_ORGANISATION, has_capability
+from leitplanke.core import refcache
 from leitplanke.core.audit import audit_record
 from leitplanke.core.background import background_task, enqueue_on_commit
 from leitplanke.core.errors import PermissionDenied, ValidationFailed
@@ -133,7 +134,8 @@ def webhook_endpoint_update(*, actor: Any, endpoint: WebhookEndpoint, **changes:
 
 def on_event(event: str, payload: dict[str, Any]) -> None:
     """Subscriber of core.events: one delivery row per interested endpoint, sent after commit."""
-    for endpoint in WebhookEndpoint.objects.filter(is_active=True):
+    endpoints = refcache.cached("webhook_endpoints", lambda: list(WebhookEndpoint.objects.filter(is_active=True)))
+    for endpoint in endpoints:
         if event in endpoint.events:
             delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event, payload=payload)
             enqueue_on_commit(deliver_webhook, delivery.pk)
