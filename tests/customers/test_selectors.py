@@ -57,6 +57,39 @@ def test_search_by_name_prefix_is_case_insensitive_and_ordered(agent: User, peop
     assert names(selectors.customer_search(actor=agent, q="ustermann")) == []  # a prefix, not a substring
 
 
+@pytest.mark.parametrize(
+    ("stored", "q"),
+    [
+        ("Ärger GmbH", "ärger"),
+        ("Özdemir, Ayşe", "ÖZDEMIR"),
+        ("Straße der Einheit e.V.", "strasse"),  # case folding: ß is ss
+        ("Øresund ApS", "øre"),
+        ("Ĳsselmeer BV", "ĳssel"),
+        ("Émile Zola", "ÉMILE"),
+    ],
+)
+def test_name_prefix_folds_every_letter_not_just_ascii(
+    agent: User, make_customer: Callable[..., Any], stored: str, q: str
+) -> None:
+    """SQLite's LOWER() folds ASCII only; the stored key folds all letters on both databases."""
+    make_customer(kind="organisation", organisation_name=stored)
+    make_customer(kind="organisation", organisation_name="Anders AG")
+    assert names(selectors.customer_search(actor=agent, q=q)) == [stored]
+
+
+def test_a_decomposed_query_finds_a_composed_name(agent: User, make_customer: Callable[..., Any]) -> None:
+    """macOS and some forms send "Ö" as O + combining diaeresis (NFD)."""
+    make_customer(first_name="Jörg", last_name="Öztürk")
+    assert names(selectors.customer_search(actor=agent, q="O\u0308ztu\u0308rk")) == ["Öztürk, Jörg"]
+
+
+def test_renaming_a_customer_updates_the_search_key(agent: User, lead: User, make_customer: Callable[..., Any]) -> None:
+    customer = make_customer(first_name="Anna", last_name="Alt")
+    services.customer_update(actor=lead, customer=customer, last_name="Übermut")
+    assert names(selectors.customer_search(actor=agent, q="über")) == ["Übermut, Anna"]
+    assert names(selectors.customer_search(actor=agent, q="alt")) == []
+
+
 def test_separate_filters(agent: User, people: dict[str, Any]) -> None:
     assert names(selectors.customer_search(actor=agent, email="MAX@example.org")) == ["Müller, Max"]
     assert names(selectors.customer_search(actor=agent, phone="0171 2345678")) == ["Müller, Max"]

@@ -322,3 +322,59 @@ def test_contract_validation(lead: User, make_customer: Callable[..., Any], prod
             status="weird",
         )
     assert set(field_errors(excinfo)) == {"contract_number", "ends_on", "status"}
+
+
+def test_contract_end_sets_status_and_date_and_is_audited(lead: User, make_customer: Callable[..., Any], product: Any) -> None:
+    contract = services.contract_create(
+        actor=lead, customer=make_customer(), product=product, contract_number="V-E1", starts_on=dt.date(2024, 1, 1)
+    )
+    ended = services.contract_end(actor=lead, contract=contract, ends_on=dt.date(2025, 6, 30))
+    assert (ended.status, ended.ends_on) == ("ended", dt.date(2025, 6, 30))
+    contract.refresh_from_db()
+    assert (contract.status, contract.ends_on) == ("ended", dt.date(2025, 6, 30))
+    event = AuditEvent.objects.get(action="contract.end", object_id=str(contract.pk))
+    assert event.actor == lead
+    assert event.before["status"] == "active" and event.before["ends_on"] is None
+    assert event.after["status"] == "ended" and event.after["ends_on"] == "2025-06-30"
+    assert event.after["contract_number"] == "V-E1"
+
+
+def test_contract_end_defaults_to_today_and_allows_a_future_date(
+    lead: User, make_customer: Callable[..., Any], product: Any
+) -> None:
+    from django.utils import timezone
+
+    customer = make_customer()
+    first = services.contract_create(actor=lead, customer=customer, product=product, contract_number="V-E2")
+    assert services.contract_end(actor=lead, contract=first).ends_on == timezone.localdate()
+    # A termination with notice: recorded now, ending later; pending contracts can be ended too.
+    second = services.contract_create(actor=lead, customer=customer, product=product, contract_number="V-E3", status="pending")
+    ahead = timezone.localdate() + dt.timedelta(days=400)
+    assert services.contract_end(actor=lead, contract=second, ends_on=ahead).ends_on == ahead
+
+
+def test_contract_end_refusals(
+    make_user: Callable[..., User],
+    agent: User,
+    lead: User,
+    process_owner: User,
+    make_customer: Callable[..., Any],
+    product: Any,
+) -> None:
+    contract = services.contract_create(
+        actor=lead, customer=make_customer(), product=product, contract_number="V-E4", starts_on=dt.date(2024, 3, 1)
+    )
+    # Agents manage customers in the default roles; process owners and auditors do not.
+    for reader in (process_owner, make_user("auditor", language="en")):
+        with pytest.raises(PermissionDenied):
+            services.contract_end(actor=reader, contract=contract)
+    with pytest.raises(ValidationFailed) as excinfo:
+        services.contract_end(actor=agent, contract=contract, ends_on=dt.date(2024, 2, 29))
+    assert field_errors(excinfo) == {"ends_on": ["The end cannot be before the start."]}
+    services.contract_end(actor=agent, contract=contract, ends_on=dt.date(2024, 3, 1))  # the start day itself is fine
+    with pytest.raises(ValidationFailed) as excinfo:
+        services.contract_end(actor=lead, contract=contract, ends_on=dt.date(2024, 12, 31))
+    assert field_errors(excinfo) == {"status": ["This contract has ended already."]}
+    contract.refresh_from_db()
+    assert contract.ends_on == dt.date(2024, 3, 1)
+    assert AuditEvent.objects.filter(action="contract.end").count() == 1

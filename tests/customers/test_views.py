@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from leitplanke.accounts.models import User
 from leitplanke.core.models import AuditEvent
@@ -324,3 +325,109 @@ def test_detail_query_count_does_not_grow_with_related_rows(
         services.contract_create(actor=lead, customer=customer, product=product, contract_number=f"V-{i}")
         services.consent_record(actor=lead, customer=customer, purpose="marketing", granted=bool(i % 2))
     assert count() == few
+
+
+def _contract(lead: User, customer: Any, product: Any, number: str, **kwargs: Any) -> Any:
+    return services.contract_create(actor=lead, customer=customer, product=product, contract_number=number, **kwargs)
+
+
+def test_end_contract_form_only_for_managers_and_only_on_running_contracts(
+    client_for: Callable[[User], Client],
+    agent: User,
+    process_owner: User,
+    lead: User,
+    make_customer: Callable[..., Any],
+    product: Any,
+) -> None:
+    import datetime as dt
+
+    customer = make_customer()
+    running = _contract(lead, customer, product, "V-RUN")
+    ended = _contract(lead, customer, product, "V-OLD", starts_on=dt.date(2020, 1, 1))
+    services.contract_end(actor=lead, contract=ended, ends_on=dt.date(2021, 1, 1))
+    page = client_for(agent).get(f"/customers/{customer.pk}/").content.decode()
+    assert f'action="/customers/{customer.pk}/contracts/{running.pk}/end/"' in page
+    assert f"/contracts/{ended.pk}/end/" not in page
+    assert "End contract" in page and f'name="end-{running.pk}-ends_on"' in page
+    assert f'value="{timezone.localdate():%Y-%m-%d}"' in page  # today as the default
+    assert "<script" not in page.split('id="contracts-heading"')[1].split("</section>")[0]
+    assert "style=" not in page
+    viewer_page = client_for(process_owner).get(f"/customers/{customer.pk}/").content.decode()
+    assert "V-RUN" in viewer_page and "/end/" not in viewer_page and "End contract" not in viewer_page
+    assert client_for(process_owner).post(f"/customers/{customer.pk}/contracts/{running.pk}/end/").status_code == 403
+
+
+def test_end_contract_by_post(
+    client_for: Callable[[User], Client], agent: User, lead: User, make_customer: Callable[..., Any], product: Any
+) -> None:
+    import datetime as dt
+
+    customer = make_customer()
+    contract = _contract(lead, customer, product, "V-END", starts_on=dt.date(2024, 1, 1))
+    client = client_for(agent)
+    url = f"/customers/{customer.pk}/contracts/{contract.pk}/end/"
+    assert client.get(url).status_code == 405
+    response = client.post(url, {f"end-{contract.pk}-ends_on": "2025-03-31"}, follow=True)
+    assert response.redirect_chain == [(f"/customers/{customer.pk}/", 302)]
+    assert "The contract V-END was ended." in response.content.decode()
+    contract.refresh_from_db()
+    assert (contract.status, contract.ends_on) == ("ended", dt.date(2025, 3, 31))
+    assert AuditEvent.objects.filter(action="contract.end", actor=agent).count() == 1
+    # Ended: no form any more, and a second POST shows the refusal instead of ending again.
+    again = client.post(url, {f"end-{contract.pk}-ends_on": "2025-04-30"})
+    assert again.status_code == 400
+    assert "This contract has ended already." in again.content.decode()
+    contract.refresh_from_db()
+    assert contract.ends_on == dt.date(2025, 3, 31)
+
+
+def test_end_contract_without_a_date_ends_today(
+    client_for: Callable[[User], Client], agent: User, lead: User, make_customer: Callable[..., Any], product: Any
+) -> None:
+    customer = make_customer()
+    contract = _contract(lead, customer, product, "V-TODAY")
+    response = client_for(agent).post(f"/customers/{customer.pk}/contracts/{contract.pk}/end/", {})
+    assert response.status_code == 302
+    contract.refresh_from_db()
+    assert (contract.status, contract.ends_on) == ("ended", timezone.localdate())
+
+
+def test_end_contract_of_another_customer_is_404(
+    client_for: Callable[[User], Client], agent: User, lead: User, make_customer: Callable[..., Any], product: Any
+) -> None:
+    mine, other = make_customer(), make_customer(last_name="Anders")
+    contract = _contract(lead, other, product, "V-OTHER")
+    client = client_for(agent)
+    assert client.post(f"/customers/{mine.pk}/contracts/{contract.pk}/end/").status_code == 404
+    assert client.post(f"/customers/{mine.pk}/contracts/{contract.pk + 99}/end/").status_code == 404
+    contract.refresh_from_db()
+    assert contract.status == "active"
+
+
+def test_end_contract_errors_in_the_users_language(
+    client_for: Callable[[User], Client],
+    make_user: Callable[..., User],
+    team: Any,
+    lead: User,
+    make_customer: Callable[..., Any],
+    product: Any,
+) -> None:
+    import datetime as dt
+
+    german_agent = make_user("agent", teams=[team], language="de")
+    customer = make_customer()
+    contract = _contract(lead, customer, product, "V-DE", starts_on=dt.date(2024, 5, 1))
+    response = client_for(german_agent).post(
+        f"/customers/{customer.pk}/contracts/{contract.pk}/end/", {f"end-{contract.pk}-ends_on": "2024-04-30"}
+    )
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert "Das Ende darf nicht vor dem Beginn liegen." in content
+    assert 'value="2024-04-30"' in content  # what was typed stays
+    assert "Vertrag beenden" in content
+    contract.refresh_from_db()
+    assert contract.status == "active"
+    ok = client_for(german_agent).post(
+        f"/customers/{customer.pk}/contracts/{contract.pk}/end/", {f"end-{contract.pk}-ends_on": "2024-05-31"}, follow=True
+    )
+    assert "Der Vertrag V-DE wurde beendet." in ok.content.decode()

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from leitplanke.accounts.models import Language
 
@@ -116,7 +117,9 @@ class ProductForm(forms.Form):
 class ContractForm(forms.Form):
     product = forms.ChoiceField(label=_("Product"))
     contract_number = forms.CharField(label=_("Contract number"), max_length=40)
-    starts_on = forms.DateField(label=_("Start"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(
+        label=pgettext_lazy("contract", "Start"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     ends_on = forms.DateField(label=_("End"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     status = forms.ChoiceField(label=_("Status"), choices=ContractStatus.choices)
 
@@ -125,3 +128,9 @@ class ContractForm(forms.Form):
         product_field = self.fields["product"]
         assert isinstance(product_field, forms.ChoiceField)
         product_field.choices = [(str(p.pk), p.label) for p in products]
+
+
+class ContractEndForm(forms.Form):
+    ends_on = forms.DateField(
+        label=_("End date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), required=False
+    )

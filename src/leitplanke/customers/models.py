@@ -3,9 +3,11 @@ product catalogue with contracts."""
 
 from __future__ import annotations
 
+import unicodedata
+from typing import Any
+
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from leitplanke.accounts.models import BilingualLabel, Language
@@ -29,8 +31,12 @@ class Customer(models.Model):
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     organisation_name = models.CharField(_("organisation name"), max_length=200, blank=True)
-    # "Last, First" or the organisation name: what lists sort and search by.
+    # "Last, First" or the organisation name: what lists show.
     display_name = models.CharField(_("name"), max_length=255)
+    # The display name folded in Python (`fold_name`), kept by save(): what name search and
+    # the list order use. SQLite's LOWER() folds ASCII letters only ("Ärger" would not be
+    # found as "ärger"); a stored key behaves the same on both databases.
+    name_key = models.CharField(max_length=255, default="", editable=False)
     preferred_language = models.CharField(_("preferred language"), max_length=5, choices=Language.choices, default="de")
     segment = models.CharField(_("segment"), max_length=20, choices=Segment.choices, default=Segment.PRIVATE)
     value_amount = models.DecimalField(_("customer value"), max_digits=14, decimal_places=2, null=True, blank=True)
@@ -52,7 +58,7 @@ class Customer(models.Model):
     class Meta:
         ordering = ["display_name", "id"]
         indexes = [
-            models.Index(Lower("display_name"), "id", name="customer_name_idx"),
+            models.Index(fields=["name_key", "id"], name="customer_namekey_idx"),
             models.Index(fields=["last_name", "first_name"], name="customer_person_idx"),
         ]
         verbose_name = _("customer")
@@ -60,6 +66,19 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.customer_number})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.name_key = fold_name(self.display_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "display_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
+
+
+def fold_name(value: str) -> str:
+    """Case-insensitive form of a name for search and sorting: NFC, then Unicode case
+    folding ("Straße" → "strasse", "ÖZDEMIR" → "özdemir")."""
+    return unicodedata.normalize("NFC", value).casefold()[:255]
 
 
 class CustomerEmail(models.Model):

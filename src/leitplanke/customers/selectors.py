@@ -7,13 +7,12 @@ the vulnerability flag is masked (`is_vulnerable = None`) for users without
 customers.view_sensitive. Masked instances carry `sensitive_masked = True`; services
 always reload what they change, so a masked instance is never written back.
 
-Name search uses the expression index on LOWER(display_name), id: a prefix becomes the
-range LOWER(display_name) >= 'prefix' AND < 'prefiy', which SQLite and PostgreSQL (any
-collation) both answer from the index, and lists are ordered by the same expression so
-that the index also gives the order (no sort of all matching rows). Customer numbers are
-stored upper-case and e-mail addresses lower-case, so those lookups are exact matches on
-their indexes. Limitation on SQLite: its LOWER() folds ASCII letters only, so "ärger"
-does not find "Ärger GmbH" there (PostgreSQL folds all letters).
+Name search uses the index on (name_key, id), where name_key is the display name folded
+in Python (`models.fold_name`: all Unicode letters, "ß" as "ss"): a prefix becomes the
+range name_key >= 'prefix' AND < 'prefiy', which SQLite and PostgreSQL (any collation)
+both answer from the index, and lists are ordered by the same key so that the index also
+gives the order (no sort of all matching rows). Customer numbers are stored upper-case
+and e-mail addresses lower-case, so those lookups are exact matches on their indexes.
 """
 
 from __future__ import annotations
@@ -23,13 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.db.models.functions import Lower
 
 from leitplanke.accounts import permissions
 from leitplanke.core.errors import NotFound, PermissionDenied
 from leitplanke.core.pagination import Page, decode_cursor, keyset_page
 
-from .models import ConsentPurpose, ConsentRecord, Contract, Customer, CustomerEmail, CustomerPhone, Product
+from .models import ConsentPurpose, ConsentRecord, Contract, Customer, CustomerEmail, CustomerPhone, Product, fold_name
 from .services import normalise_customer_number, normalise_email, normalise_phone
 
 LIST_ORDERING = ["name_key", "id"]
@@ -70,7 +68,7 @@ def mask(customer: Customer, *, actor: Any) -> Customer:
 
 def _base(actor: Any) -> QuerySet[Customer]:
     _require_view(actor)
-    return Customer.objects.defer("vulnerability_reason").annotate(name_key=Lower("display_name"))
+    return Customer.objects.defer("vulnerability_reason")
 
 
 def _list_queryset(actor: Any) -> QuerySet[Customer]:
@@ -130,7 +128,7 @@ def _q_condition(q: str) -> Q:
         if phone is not None:
             return Q(pk__in=CustomerPhone.objects.filter(number=phone).values("customer_id"))
         return Q(customer_number=normalise_customer_number(q))
-    return _prefix_range(q.lower())
+    return _prefix_range(fold_name(q))
 
 
 def customer_search(
@@ -201,6 +199,23 @@ def customer_contracts(*, actor: Any, customer_id: int) -> list[Contract]:
     if not _base(actor).filter(pk=customer_id).exists():
         raise NotFound()
     return list(Contract.objects.filter(customer_id=customer_id).select_related("product").order_by("-starts_on", "id"))
+
+
+def customer_contract(*, actor: Any, customer_id: int, contract_id: int) -> Contract:
+    """One contract of a visible customer; a contract of another customer is NotFound."""
+    if not _base(actor).filter(pk=customer_id).exists():
+        raise NotFound()
+    contract = Contract.objects.filter(pk=contract_id, customer_id=customer_id).select_related("product").first()
+    if contract is None:
+        raise NotFound()
+    return contract
+
+
+def customer_consents(*, actor: Any, customer_id: int) -> list[ConsentRecord]:
+    """The consent history of a visible customer, newest first."""
+    if not _base(actor).filter(pk=customer_id).exists():
+        raise NotFound()
+    return list(ConsentRecord.objects.filter(customer_id=customer_id).order_by("-recorded_at", "-id"))
 
 
 def customer_cases(*, actor: Any, customer: Customer, limit: int = 20) -> list[Any]:

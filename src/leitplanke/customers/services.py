@@ -59,6 +59,7 @@ __all__ = [
     "Segment",
     "consent_record",
     "contract_create",
+    "contract_end",
     "customer_create",
     "customer_merge",
     "customer_update",
@@ -709,4 +710,25 @@ def contract_create(
     except IntegrityError:
         raise _fail("contract_number", _("This contract number is taken.")) from None
     audit_record(actor=actor, action="contract.create", obj=contract, after=snapshot(contract, CONTRACT_FIELDS))
+    return contract
+
+
+@transaction.atomic
+def contract_end(*, actor: Any, contract: Contract, ends_on: dt.date | None = None) -> Contract:
+    """Ends a contract: status "ended" and `ends_on` (default: today in the organisation's
+    time zone). Refuses a contract that has ended already and an end before the start.
+    Pending contracts can be ended too (e.g. cancelled before they started). A future end
+    date is accepted without an upper bound: a termination with notice is recorded when it
+    is declared, with the agreed last day as `ends_on`."""
+    _require(actor, permissions.MANAGE_CUSTOMERS)
+    contract = Contract.objects.select_for_update().select_related("product").get(pk=contract.pk)
+    if contract.status == ContractStatus.ENDED:
+        raise _fail("status", _("This contract has ended already."))
+    end = ends_on or timezone.localdate()
+    if contract.starts_on and end < contract.starts_on:
+        raise _fail("ends_on", _("The end cannot be before the start."))
+    before = snapshot(contract, CONTRACT_FIELDS)
+    contract.status, contract.ends_on = ContractStatus.ENDED, end
+    contract.save(update_fields=["status", "ends_on"])
+    audit_record(actor=actor, action="contract.end", obj=contract, before=before, after=snapshot(contract, CONTRACT_FIELDS))
     return contract

@@ -14,5 +14,6 @@ urlpatterns: list = [
     path("<int:customer_id>/merge/", views.customer_merge, name="merge"),
     path("<int:customer_id>/consents/", views.consent_create, name="consent_create"),
     path("<int:customer_id>/contracts/", views.contract_create, name="contract_create"),
+    path("<int:customer_id>/contracts/<int:contract_id>/end/", views.contract_end, name="contract_end"),
     path("<int:customer_id>/vulnerability/", views.vulnerability_reason, name="vulnerability_reason"),
 ]

@@ -1,5 +1,6 @@
-"""Customer pages: list and search, detail, create, edit, merge, consents, the audited
-vulnerability reason, and the product catalogue. Thin: services write, selectors read."""
+"""Customer pages: list and search, detail, create, edit, merge, consents, contracts (add
+and end), the audited vulnerability reason, and the product catalogue. Thin: services
+write, selectors read."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -90,15 +92,28 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 # --- detail -------------------------------------------------------------------------------
 
 
-def _detail_context(request: HttpRequest, customer: Any) -> dict[str, Any]:
+def _end_form_prefix(contract: Any) -> str:
+    return f"end-{contract.pk}"  # one form per contract row: unique field ids on the page
+
+
+def _detail_context(request: HttpRequest, customer: Any, end_forms: dict[int, forms.Form] | None = None) -> dict[str, Any]:
+    """`end_forms`: bound "End contract" forms by contract id, to show their errors."""
     user = request.user
     consent_form = customer_forms.ConsentForm()
+    can_manage = selectors.can_manage_customers(user)
+    contracts = list(customer.contracts.all())
+    today = timezone.localdate()
+    for contract in contracts:
+        if end_forms and contract.pk in end_forms:
+            contract.end_form = end_forms[contract.pk]
+        elif can_manage and contract.status != services.ContractStatus.ENDED:
+            contract.end_form = customer_forms.ContractEndForm(prefix=_end_form_prefix(contract), initial={"ends_on": today})
     context = {
         **_context(request),
         "customer": customer,
         "emails": list(customer.emails.all()),
         "phones": list(customer.phones.all()),
-        "contracts": list(customer.contracts.all()),
+        "contracts": contracts,
         "consents": list(customer.consents.all()),
         "consent_states": selectors.consent_states(customer),
         "cases": selectors.customer_cases(actor=user, customer=customer),
@@ -162,6 +177,22 @@ def contract_create(request: HttpRequest, customer_id: int) -> HttpResponse:
             messages.success(request, _("The contract was added."))
             return redirect("customers:detail", customer_id=customer.pk)
     context = {**_detail_context(request, customer), "contract_form": form}
+    return render(request, "customers/customer_detail.html", context, status=400)
+
+
+@login_required
+@require_capability(MANAGE)
+@require_POST
+def contract_end(request: HttpRequest, customer_id: int, contract_id: int) -> HttpResponse:
+    customer = _call(selectors.customer_get, actor=request.user, customer_id=customer_id)
+    contract = _call(selectors.customer_contract, actor=request.user, customer_id=customer.pk, contract_id=contract_id)
+    form = customer_forms.ContractEndForm(request.POST, prefix=_end_form_prefix(contract))
+    if form.is_valid() and _attempt(
+        form, lambda: services.contract_end(actor=request.user, contract=contract, ends_on=form.cleaned_data["ends_on"])
+    ):
+        messages.success(request, _("The contract %(number)s was ended.") % {"number": contract.contract_number})
+        return redirect("customers:detail", customer_id=customer.pk)
+    context = _detail_context(request, customer, end_forms={contract.pk: form})
     return render(request, "customers/customer_detail.html", context, status=400)
 
 

@@ -35,7 +35,7 @@ from leitplanke.cases.models import (
     Tag,
 )
 from leitplanke.core.audit import audit_record
-from leitplanke.customers.models import Contract, Customer, CustomerEmail, CustomerPhone, Product
+from leitplanke.customers.models import Contract, Customer, CustomerEmail, CustomerPhone, Product, fold_name
 
 UTC = dt.UTC
 
@@ -527,6 +527,7 @@ def _create_customers(
             "last_name",
             "organisation_name",
             "display_name",
+            "name_key",
             "preferred_language",
             "segment",
             "customer_since",
@@ -574,6 +575,7 @@ def _create_customers(
                     last_name,
                     org,
                     display,
+                    fold_name(display),
                     language,
                     segment,
                     since,

@@ -5,6 +5,7 @@ writing needs customers.manage (products: processes.manage or org.manage). A cus
 ETag is `W/"<version>"`; `PATCH` requires it in `If-Match` (428 without, 412 when stale).
 The vulnerability flag is only shown to callers with customers.view_sensitive, and the
 reason only on request (`include_vulnerability_reason=true`), which is audited.
+Consents are appended, never edited; contracts are added and ended.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema
 from ninja.params import Header
+from pydantic import ConfigDict
 
 from leitplanke.api.auth import require_scope
 from leitplanke.api.etag import etag_for, expected_version
 from leitplanke.api.schemas import Problem
-from leitplanke.core.errors import PermissionDenied, ValidationFailed
+from leitplanke.core.errors import NotFound, PermissionDenied, ValidationFailed
 from leitplanke.core.pagination import keyset_page
 from leitplanke.customers import selectors, services
 
@@ -36,6 +39,8 @@ LanguageCode = Literal["de", "en"]
 PhoneKindCode = Literal["mobile", "landline", "work"]
 SectorCode = Literal["energy", "payments", "banking", "insurance", "telecoms", "other"]
 ContractStatusCode = Literal["active", "ended", "pending"]
+ConsentPurposeCode = Literal["processing", "contact_email", "contact_phone", "survey", "marketing"]
+FORBID = ConfigDict(extra="forbid")
 
 
 # --- schemas -------------------------------------------------------------------------------
@@ -196,6 +201,43 @@ class ContractOut(Schema):
     status: ContractStatusCode = Field(examples=["active"])
 
 
+class ContractIn(Schema):
+    model_config = FORBID
+
+    product_id: int = Field(examples=[5], description="An active product of the catalogue (GET /products).")
+    contract_number: str = Field(max_length=40, examples=["V-2024-0001"], description="Unique; stored upper-case.")
+    starts_on: dt.date | None = Field(None, examples=["2024-01-01"])
+    ends_on: dt.date | None = Field(None, examples=[None], description="Not before starts_on.")
+    status: ContractStatusCode = Field("active", examples=["active"])
+
+
+class ContractEndIn(Schema):
+    model_config = FORBID
+
+    ends_on: dt.date | None = Field(
+        None, examples=["2026-06-30"], description="The last day; default today. Not before the start; may lie ahead (notice)."
+    )
+
+
+class ConsentOut(Schema):
+    id: int = Field(examples=[11])
+    purpose: ConsentPurposeCode = Field(examples=["marketing"])
+    granted: bool = Field(examples=[False], description="false: withdrawn or refused.")
+    recorded_at: dt.datetime
+    source: str = Field(examples=["letter"])
+    note: str = Field(examples=[""])
+    recorded_by_id: int | None = Field(examples=[7], description="The user who recorded it; null for the system.")
+
+
+class ConsentIn(Schema):
+    model_config = FORBID
+
+    purpose: ConsentPurposeCode = Field(examples=["marketing"])
+    granted: bool = Field(examples=[False], description="false records a withdrawal or refusal.")
+    source: str = Field("", max_length=100, examples=["letter"], description="e.g. web form, phone, letter")
+    note: str = Field("", max_length=255, examples=[""])
+
+
 # --- helpers -------------------------------------------------------------------------------
 
 
@@ -325,6 +367,81 @@ def update_customer(
 def customer_contracts(request: HttpRequest, customer_id: int = Path(..., examples=[42])) -> list[Any]:
     require_scope(request, "read")
     return selectors.customer_contracts(actor=request.user, customer_id=customer_id)
+
+
+# The service names fields after the model (`product`); the API after its input (`product_id`).
+CONTRACT_INPUT_NAMES = {"product": "product_id"}
+
+
+@router.post(
+    "/customers/{customer_id}/contracts",
+    response={201: ContractOut, **ERRORS},
+    url_name="customer_contract_create",
+    summary="Add a contract",
+)
+def create_contract(request: HttpRequest, payload: ContractIn, customer_id: int = Path(..., examples=[42])) -> tuple[int, Any]:
+    """Records a contract of the customer for an active catalogue product (customers.manage).
+    An unknown or inactive product is a 422 pointing at `/product_id`."""
+    require_scope(request, "write")
+    customer = selectors.customer_get(actor=request.user, customer_id=customer_id)
+    data = payload.model_dump()
+    try:
+        product = selectors.product_get(product_id=data.pop("product_id"))
+    except NotFound:
+        raise ValidationFailed(field_errors={"product_id": [_("This choice does not exist.")]}) from None
+    try:
+        contract = services.contract_create(actor=request.user, customer=customer, product=product, **data)
+    except ValidationFailed as error:
+        error.field_errors = {CONTRACT_INPUT_NAMES.get(k, k): v for k, v in error.field_errors.items()}
+        raise
+    return 201, contract
+
+
+@router.post(
+    "/customers/{customer_id}/contracts/{contract_id}/end",
+    response={200: ContractOut, **ERRORS},
+    url_name="customer_contract_end",
+    summary="End a contract",
+)
+def end_contract(
+    request: HttpRequest,
+    payload: ContractEndIn | None = None,
+    customer_id: int = Path(..., examples=[42]),
+    contract_id: int = Path(..., examples=[7]),
+) -> Any:
+    """Sets the status to `ended` and `ends_on` (default, also without a body: today in the
+    organisation's time zone). A contract that has ended already is a 422 pointing at `/status`; a contract of
+    another customer is a 404."""
+    require_scope(request, "write")
+    contract = selectors.customer_contract(actor=request.user, customer_id=customer_id, contract_id=contract_id)
+    ends_on = payload.ends_on if payload is not None else None  # the body is optional
+    return services.contract_end(actor=request.user, contract=contract, ends_on=ends_on)
+
+
+@router.get(
+    "/customers/{customer_id}/consents",
+    response={200: list[ConsentOut], **ERRORS},
+    url_name="customer_consents",
+    summary="A customer's consent history",
+)
+def customer_consents(request: HttpRequest, customer_id: int = Path(..., examples=[42])) -> list[Any]:
+    """Every recorded consent and withdrawal, newest first; the latest per purpose is the current state."""
+    require_scope(request, "read")
+    return selectors.customer_consents(actor=request.user, customer_id=customer_id)
+
+
+@router.post(
+    "/customers/{customer_id}/consents",
+    response={201: ConsentOut, **ERRORS},
+    url_name="customer_consent_create",
+    summary="Record a consent or withdrawal",
+)
+def record_consent(request: HttpRequest, payload: ConsentIn, customer_id: int = Path(..., examples=[42])) -> tuple[int, Any]:
+    """Appends a consent (granted=true) or a withdrawal (granted=false); records are never
+    edited (customers.manage)."""
+    require_scope(request, "write")
+    customer = selectors.customer_get(actor=request.user, customer_id=customer_id)
+    return 201, services.consent_record(actor=request.user, customer=customer, **payload.model_dump())
 
 
 @router.post(
