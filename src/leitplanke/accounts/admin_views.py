@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from leitplanke.core import selectors as core_selectors
 from leitplanke.core.errors import DomainError, NotFound
-from leitplanke.core.forms import apply_domain_error
+from leitplanke.core.forms import attempt
 from leitplanke.core.pagination import InvalidCursor, keyset_page
 
 from . import admin_forms, permissions, selectors, services
@@ -32,17 +32,6 @@ from .decorators import require_capability
 PAGE_SIZE = 50
 ADMIN = permissions.MANAGE_ORGANISATION
 AUDIT = permissions.VIEW_AUDIT
-
-
-def _attempt(form: forms.Form, action: Callable[[], Any]) -> Any:
-    """Runs a service call; on a domain error shows it on the form and returns None."""
-    try:
-        return action()
-    except NotFound:
-        raise Http404 from None
-    except DomainError as error:
-        apply_domain_error(form, error)
-        return None
 
 
 def _posted(request: HttpRequest, form: forms.Form) -> bool:
@@ -86,7 +75,7 @@ def organisation(request: HttpRequest) -> HttpResponse:
     current = services.organisation_get()
     initial = {field: getattr(current, field) for field in services.ORG_FIELDS}
     form = admin_forms.OrganisationForm(request.POST or None, initial=initial)
-    if _posted(request, form) and _attempt(form, lambda: services.organisation_update(actor=request.user, **form.cleaned_data)):
+    if _posted(request, form) and attempt(form, lambda: services.organisation_update(actor=request.user, **form.cleaned_data)):
         messages.success(request, _("The organisation settings were saved."))
         return redirect("settings:organisation")
     return _form_page(request, "accounts/settings/organisation.html", {}, form)
@@ -131,7 +120,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         password = data.pop("password", "") or None
-        user = _attempt(form, lambda: services.user_create(actor=request.user, password=password, **data))
+        user = attempt(form, lambda: services.user_create(actor=request.user, password=password, **data))
         if user is not None:
             messages.success(request, _("The user %(name)s was created.") % {"name": user.full_name})
             if password is None:
@@ -186,9 +175,7 @@ def _user_edit_context(request: HttpRequest, user: Any, **forms_: Any) -> dict[s
 def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     user = _get(selectors.user_get, actor=request.user, user_id=user_id)
     form = admin_forms.UserForm(request.POST or None, initial=_user_initial(user), user=user)
-    if _posted(request, form) and _attempt(
-        form, lambda: services.user_update(actor=request.user, user=user, **form.cleaned_data)
-    ):
+    if _posted(request, form) and attempt(form, lambda: services.user_update(actor=request.user, user=user, **form.cleaned_data)):
         messages.success(request, _("The user %(name)s was saved.") % {"name": form.cleaned_data["full_name"]})
         return redirect("settings:user_edit", user_id=user.pk)
     return _form_page(request, "accounts/settings/user_form.html", _user_edit_context(request, user), form)
@@ -209,7 +196,7 @@ def user_password_link(request: HttpRequest, user_id: int) -> HttpResponse:
 def user_skill_add(request: HttpRequest, user_id: int) -> HttpResponse:
     user = _get(selectors.user_get, actor=request.user, user_id=user_id)
     form = admin_forms.UserSkillForm(request.POST, prefix="skill")
-    if form.is_valid() and _attempt(form, lambda: services.user_skill_set(actor=request.user, user=user, **form.cleaned_data)):
+    if form.is_valid() and attempt(form, lambda: services.user_skill_set(actor=request.user, user=user, **form.cleaned_data)):
         messages.success(request, _("%(skill)s was saved.") % {"skill": form.cleaned_data["skill"].label})
         return redirect("settings:user_edit", user_id=user.pk)
     user_form = admin_forms.UserForm(initial=_user_initial(user), user=user)
@@ -238,7 +225,7 @@ def user_skill_remove(request: HttpRequest, user_id: int, skill_id: int) -> Http
 def user_absence_add(request: HttpRequest, user_id: int) -> HttpResponse:
     user = _get(selectors.user_get, actor=request.user, user_id=user_id)
     form = admin_forms.AbsenceForm(request.POST, prefix="absence")
-    if form.is_valid() and _attempt(form, lambda: services.absence_create(actor=request.user, user=user, **form.cleaned_data)):
+    if form.is_valid() and attempt(form, lambda: services.absence_create(actor=request.user, user=user, **form.cleaned_data)):
         messages.success(request, _("The absence was added."))
         return redirect("settings:user_edit", user_id=user.pk)
     user_form = admin_forms.UserForm(initial=_user_initial(user), user=user)
@@ -287,7 +274,7 @@ def team_create(request: HttpRequest) -> HttpResponse:
                 team = services.team_update(actor=request.user, team=team, is_active=False)
             return team
 
-        team = _attempt(form, create)
+        team = attempt(form, create)
         if team is not None:
             messages.success(request, _("The team %(name)s was created.") % {"name": team.name})
             return redirect("settings:teams")
@@ -308,9 +295,7 @@ def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
         "is_active": team.is_active,
     }
     form = admin_forms.TeamForm(request.POST or None, initial=initial)
-    if _posted(request, form) and _attempt(
-        form, lambda: services.team_update(actor=request.user, team=team, **form.cleaned_data)
-    ):
+    if _posted(request, form) and attempt(form, lambda: services.team_update(actor=request.user, team=team, **form.cleaned_data)):
         messages.success(request, _("The team %(name)s was saved.") % {"name": form.cleaned_data["name"]})
         return redirect("settings:teams")
     return _form_page(request, "accounts/settings/team_form.html", {"team": team}, form)
@@ -331,7 +316,7 @@ def role_list(request: HttpRequest) -> HttpResponse:
 def role_create(request: HttpRequest) -> HttpResponse:
     form = admin_forms.RoleForm(request.POST or None, creating=True)
     if request.method == "POST" and form.is_valid():
-        role = _attempt(form, lambda: services.role_create(actor=request.user, **form.cleaned_data))
+        role = attempt(form, lambda: services.role_create(actor=request.user, **form.cleaned_data))
         if role is not None:
             messages.success(request, _("The role %(name)s was created.") % {"name": role.label})
             return redirect("settings:roles")
@@ -350,9 +335,7 @@ def role_edit(request: HttpRequest, role_id: int) -> HttpResponse:
         "capabilities": list(role.capabilities),
     }
     form = admin_forms.RoleForm(request.POST or None, initial=initial)
-    if _posted(request, form) and _attempt(
-        form, lambda: services.role_update(actor=request.user, role=role, **form.cleaned_data)
-    ):
+    if _posted(request, form) and attempt(form, lambda: services.role_update(actor=request.user, role=role, **form.cleaned_data)):
         messages.success(request, _("The role was saved."))
         return redirect("settings:roles")
     return _form_page(request, "accounts/settings/role_form.html", {"role": role}, form)
@@ -368,7 +351,7 @@ def skill_list(request: HttpRequest) -> HttpResponse:
     """The catalogue of skills and qualifications, with the form to add one below it."""
     form = admin_forms.SkillForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        skill = _attempt(form, lambda: services.skill_create(actor=request.user, **form.cleaned_data))
+        skill = attempt(form, lambda: services.skill_create(actor=request.user, **form.cleaned_data))
         if skill is not None:
             messages.success(request, _("%(skill)s was created.") % {"skill": skill.label})
             return redirect("settings:skills")

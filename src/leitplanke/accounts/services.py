@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leitplanke.core import ratelimit
-from leitplanke.core.audit import audit_record, changed_fields, snapshot
+from leitplanke.core.audit import audit_record, audit_update, changed_fields, snapshot
 from leitplanke.core.errors import Conflict, PermissionDenied, RateLimited, ValidationFailed
 
 from . import permissions
@@ -113,9 +113,7 @@ def organisation_update(*, actor: Any, **changes: Any) -> Organisation:
             raise ValidationFailed(field_errors={"calendar_region": [_("Unknown calendar region.")]})
         organisation.calendar_region = changes["calendar_region"]
     organisation.save()
-    old, new = changed_fields(before, snapshot(organisation, ORG_FIELDS))
-    if new:
-        audit_record(actor=actor or "system", action="organisation.update", obj=organisation, before=old, after=new)
+    audit_update(actor=actor or "system", action="organisation.update", obj=organisation, before=before, fields=ORG_FIELDS)
     return organisation
 
 
@@ -186,9 +184,7 @@ def user_update(*, actor: Any, user: User, **changes: Any) -> User:
         user.roles.set(new_roles)
     if "teams" in changes:
         user.teams.set(list(changes["teams"]))
-    old, new = changed_fields(before, snapshot(user, USER_FIELDS))
-    if new:
-        audit_record(actor=actor, action="user.update", obj=user, before=old, after=new)
+    audit_update(actor=actor, action="user.update", obj=user, before=before, fields=USER_FIELDS)
     return user
 
 
@@ -423,9 +419,7 @@ def role_update(*, actor: Any, role: Role, **changes: Any) -> Role:
             raise ValidationFailed(field_errors={"capabilities": [_("The administrator role must keep administration.")]})
         role.capabilities = codes
     role.save()
-    old, new = changed_fields(before, snapshot(role, ROLE_FIELDS))
-    if new:
-        audit_record(actor=actor, action="role.update", obj=role, before=old, after=new)
+    audit_update(actor=actor, action="role.update", obj=role, before=before, fields=ROLE_FIELDS)
     return role
 
 

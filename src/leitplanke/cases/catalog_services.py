@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from leitplanke.accounts.permissions import MANAGE_ORGANISATION, has_capability
-from leitplanke.core.audit import audit_record, changed_fields, snapshot
-from leitplanke.core.errors import PermissionDenied, ValidationFailed
+from leitplanke.core.audit import audit_record, audit_update, snapshot
+from leitplanke.core.errors import PermissionDenied, ValidationFailed, refuse_unknown_fields
 
 from . import services
 from .models import CaseType, Category, CustomFieldDefinition, FieldKind
@@ -187,9 +187,7 @@ def case_type_create(
 def case_type_update(*, actor: Any, case_type: CaseType, **changes: Any) -> CaseType:
     """Changes names, flags and order of a case type (the key cannot change)."""
     _require_admin(actor)
-    unknown = set(changes) - set(CASE_TYPE_EDITABLE)
-    if unknown:
-        raise ValidationFailed(field_errors={name: [_("This field cannot be changed.")] for name in sorted(unknown)})
+    refuse_unknown_fields(changes, CASE_TYPE_EDITABLE)
     case_type = CaseType.objects.select_for_update().get(pk=case_type.pk)
     before = snapshot(case_type, CASE_TYPE_FIELDS)
     errors: dict[str, list[str]] = {}
@@ -203,9 +201,7 @@ def case_type_update(*, actor: Any, case_type: CaseType, **changes: Any) -> Case
         case_type.order = _order(changes["order"], errors)
     _raise(errors)
     case_type.save()
-    old, new = changed_fields(before, snapshot(case_type, CASE_TYPE_FIELDS))
-    if new:
-        audit_record(actor=actor, action="case_type.update", obj=case_type, before=old, after=new)
+    audit_update(actor=actor, action="case_type.update", obj=case_type, before=before, fields=CASE_TYPE_FIELDS)
     return case_type
 
 
@@ -223,9 +219,7 @@ def category_update(*, actor: Any, category: Category, **changes: Any) -> Catego
     """Changes the names and the active flag of a category. Moving it to another parent is
     not supported (the materialised paths of the subtree and reports depend on it)."""
     _require_admin(actor)
-    unknown = set(changes) - set(CATEGORY_FIELDS)
-    if unknown:
-        raise ValidationFailed(field_errors={name: [_("This field cannot be changed.")] for name in sorted(unknown)})
+    refuse_unknown_fields(changes, CATEGORY_FIELDS)
     category = Category.objects.select_for_update().get(pk=category.pk)
     before = snapshot(category, CATEGORY_FIELDS)
     errors: dict[str, list[str]] = {}
@@ -236,9 +230,7 @@ def category_update(*, actor: Any, category: Category, **changes: Any) -> Catego
         category.is_active = bool(changes["is_active"])
     _raise(errors)
     category.save()
-    old, new = changed_fields(before, snapshot(category, CATEGORY_FIELDS))
-    if new:
-        audit_record(actor=actor, action="category.update", obj=category, before=old, after=new)
+    audit_update(actor=actor, action="category.update", obj=category, before=before, fields=CATEGORY_FIELDS)
     return category
 
 
@@ -293,9 +285,7 @@ def custom_field_update(*, actor: Any, definition: CustomFieldDefinition, **chan
     """Changes labels, choices, required, order and the active flag. Values already stored
     on cases stay as they are, even when a choice is removed."""
     _require_admin(actor)
-    unknown = set(changes) - set(CUSTOM_FIELD_EDITABLE)
-    if unknown:
-        raise ValidationFailed(field_errors={name: [_("This field cannot be changed.")] for name in sorted(unknown)})
+    refuse_unknown_fields(changes, CUSTOM_FIELD_EDITABLE)
     definition = CustomFieldDefinition.objects.select_for_update().get(pk=definition.pk)
     before = snapshot(definition, CUSTOM_FIELD_FIELDS)
     errors: dict[str, list[str]] = {}
@@ -311,7 +301,5 @@ def custom_field_update(*, actor: Any, definition: CustomFieldDefinition, **chan
         definition.order = _order(changes["order"], errors)
     _raise(errors)
     definition.save()
-    old, new = changed_fields(before, snapshot(definition, CUSTOM_FIELD_FIELDS))
-    if new:
-        audit_record(actor=actor, action="custom_field.update", obj=definition, before=old, after=new)
+    audit_update(actor=actor, action="custom_field.update", obj=definition, before=before, fields=CUSTOM_FIELD_FIELDS)
     return definition

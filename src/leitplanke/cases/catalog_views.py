@@ -21,25 +21,14 @@ from django.views.decorators.http import require_http_methods
 
 from leitplanke.accounts import permissions
 from leitplanke.accounts.decorators import require_capability
-from leitplanke.core.errors import DomainError, NotFound
-from leitplanke.core.forms import apply_domain_error
+from leitplanke.core.errors import NotFound
+from leitplanke.core.forms import attempt
 
 from . import catalog_selectors as selectors
 from . import catalog_services as services
 from .catalog_forms import CaseTypeForm, CategoryCreateForm, CategoryEditForm, CustomFieldForm
 
 ADMIN = permissions.MANAGE_ORGANISATION
-
-
-def _attempt(form: forms.Form, action: Callable[[], Any]) -> Any:
-    """Runs a service call; on a domain error shows it on the form and returns None."""
-    try:
-        return action()
-    except NotFound:
-        raise Http404 from None
-    except DomainError as error:
-        apply_domain_error(form, error)
-        return None
 
 
 def _get(getter: Callable[..., Any], **kwargs: Any) -> Any:
@@ -68,7 +57,7 @@ def case_type_list(request: HttpRequest) -> HttpResponse:
 def case_type_create(request: HttpRequest) -> HttpResponse:
     form = CaseTypeForm(request.POST or None, creating=True, initial={"acknowledgement_enabled": True, "is_active": True})
     if request.method == "POST" and form.is_valid():
-        case_type = _attempt(form, lambda: services.case_type_create(actor=request.user, **form.cleaned_data))
+        case_type = attempt(form, lambda: services.case_type_create(actor=request.user, **form.cleaned_data))
         if case_type is not None:
             messages.success(request, _("The case type %(name)s was created.") % {"name": case_type.label})
             return redirect("catalog:case_type_edit", case_type_id=case_type.pk)
@@ -96,7 +85,7 @@ def case_type_edit(request: HttpRequest, case_type_id: int) -> HttpResponse:
     case_type = _get(selectors.case_type_get, actor=request.user, case_type_id=case_type_id)
     form = CaseTypeForm(request.POST or None, initial=_case_type_initial(case_type))
     if request.method == "POST" and form.is_valid():
-        saved = _attempt(form, lambda: services.case_type_update(actor=request.user, case_type=case_type, **form.cleaned_data))
+        saved = attempt(form, lambda: services.case_type_update(actor=request.user, case_type=case_type, **form.cleaned_data))
         if saved is not None:
             messages.success(request, _("The case type %(name)s was saved.") % {"name": saved.label})
             return redirect("catalog:case_type_edit", case_type_id=saved.pk)
@@ -116,7 +105,7 @@ def custom_field_create(request: HttpRequest, case_type_id: int) -> HttpResponse
         return redirect("catalog:case_type_edit", case_type_id=case_type.pk)
     field_form = CustomFieldForm(request.POST, creating=True, auto_id="id_field_%s")
     if field_form.is_valid():
-        definition = _attempt(
+        definition = attempt(
             field_form,
             lambda: services.custom_field_create(actor=request.user, case_type=case_type, **field_form.cleaned_data),
         )
@@ -137,7 +126,7 @@ def custom_field_edit(request: HttpRequest, case_type_id: int, field_id: int) ->
     initial["choices"] = services.choices_to_lines(definition.choices)
     form = CustomFieldForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        saved = _attempt(
+        saved = attempt(
             form, lambda: services.custom_field_update(actor=request.user, definition=definition, **form.cleaned_data)
         )
         if saved is not None:
@@ -175,7 +164,7 @@ def category_create(request: HttpRequest) -> HttpResponse:
         initial["parent"] = _get(selectors.category_get, actor=request.user, category_id=int(parent_id))
     form = CategoryCreateForm(request.POST or None, actor=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
-        category = _attempt(form, lambda: services.category_create(actor=request.user, **form.cleaned_data))
+        category = attempt(form, lambda: services.category_create(actor=request.user, **form.cleaned_data))
         if category is not None:
             messages.success(request, _("The category %(name)s was added.") % {"name": category.label})
             return redirect("catalog:categories")
@@ -195,7 +184,7 @@ def category_edit(request: HttpRequest, category_id: int) -> HttpResponse:
     initial = {name: getattr(category, name) for name in services.CATEGORY_FIELDS}
     form = CategoryEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        saved = _attempt(form, lambda: services.category_update(actor=request.user, category=category, **form.cleaned_data))
+        saved = attempt(form, lambda: services.category_update(actor=request.user, category=category, **form.cleaned_data))
         if saved is not None:
             messages.success(request, _("The category %(name)s was saved.") % {"name": saved.label})
             return redirect("catalog:categories")

@@ -100,6 +100,14 @@ def audit_record(
     )
 
 
+def audit_update(*, actor: Any, action: str, obj: Model, before: Mapping[str, Any], fields: Iterable[str]) -> None:
+    """Records an update with the fields that changed since the `before` snapshot; nothing
+    when none did."""
+    old, new = changed_fields(before, snapshot(obj, fields))
+    if new:
+        audit_record(actor=actor, action=action, obj=obj, before=old, after=new)
+
+
 def event_payload(event: AuditEvent) -> dict[str, Any]:
     return {
         "id": event.pk,

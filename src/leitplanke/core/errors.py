@@ -3,8 +3,10 @@ and views to form errors or error pages, always in the user's language."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -60,3 +62,10 @@ class RateLimited(DomainError):
     def __init__(self, message: Any = None, *, retry_after: int = 60, **extra: Any):
         super().__init__(message, **extra)
         self.retry_after = retry_after
+
+
+def refuse_unknown_fields(changes: Iterable[str], allowed: Iterable[str]) -> None:
+    """Update services take `**changes`: a field they do not offer is an error on that field."""
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        raise ValidationFailed(field_errors={name: [gettext("This field cannot be changed.")] for name in sorted(unknown)})

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
-from django import forms
+from collections.abc import Callable
+from typing import Any
 
-from .errors import DomainError
+from django import forms
+from django.http import Http404
+
+from .errors import DomainError, NotFound
 
 
 def apply_domain_error(form: forms.Form, error: DomainError) -> None:
@@ -14,3 +18,15 @@ def apply_domain_error(form: forms.Form, error: DomainError) -> None:
         target = field if field in form.fields else None
         for message in messages:
             form.add_error(target, str(message))
+
+
+def attempt(form: forms.Form, action: Callable[[], Any]) -> Any:
+    """Runs a service call for a form view: NotFound becomes a 404; any other domain error
+    is shown on the form (which keeps what was typed) and the call returns None."""
+    try:
+        return action()
+    except NotFound:
+        raise Http404 from None
+    except DomainError as error:
+        apply_domain_error(form, error)
+        return None

@@ -195,16 +195,19 @@ def customer_find_by_email(email: str) -> Customer | None:
     )
 
 
-def customer_contracts(*, actor: Any, customer_id: int) -> list[Contract]:
+def _require_visible_customer(actor: Any, customer_id: int) -> None:
     if not _base(actor).filter(pk=customer_id).exists():
         raise NotFound()
+
+
+def customer_contracts(*, actor: Any, customer_id: int) -> list[Contract]:
+    _require_visible_customer(actor, customer_id)
     return list(Contract.objects.filter(customer_id=customer_id).select_related("product").order_by("-starts_on", "id"))
 
 
 def customer_contract(*, actor: Any, customer_id: int, contract_id: int) -> Contract:
     """One contract of a visible customer; a contract of another customer is NotFound."""
-    if not _base(actor).filter(pk=customer_id).exists():
-        raise NotFound()
+    _require_visible_customer(actor, customer_id)
     contract = Contract.objects.filter(pk=contract_id, customer_id=customer_id).select_related("product").first()
     if contract is None:
         raise NotFound()
@@ -213,8 +216,7 @@ def customer_contract(*, actor: Any, customer_id: int, contract_id: int) -> Cont
 
 def customer_consents(*, actor: Any, customer_id: int) -> list[ConsentRecord]:
     """The consent history of a visible customer, newest first."""
-    if not _base(actor).filter(pk=customer_id).exists():
-        raise NotFound()
+    _require_visible_customer(actor, customer_id)
     return list(ConsentRecord.objects.filter(customer_id=customer_id).order_by("-recorded_at", "-id"))
 
 

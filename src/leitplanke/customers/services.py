@@ -31,8 +31,8 @@ from django.utils.translation import gettext as _
 
 from leitplanke.accounts import permissions
 from leitplanke.accounts.models import Language
-from leitplanke.core.audit import audit_record, changed_fields, snapshot
-from leitplanke.core.errors import PermissionDenied, PreconditionFailed, ValidationFailed
+from leitplanke.core.audit import audit_record, audit_update, changed_fields, snapshot
+from leitplanke.core.errors import PermissionDenied, PreconditionFailed, ValidationFailed, refuse_unknown_fields
 
 from .models import (
     ConsentPurpose,
@@ -437,9 +437,7 @@ def customer_update(*, actor: Any, customer: Customer, expected_version: int | N
     vulnerability flag or reason needs customers.view_sensitive; with is_vulnerable=True
     and no new reason the stored reason is kept."""
     _require(actor, permissions.MANAGE_CUSTOMERS)
-    unknown = set(changes) - UPDATABLE
-    if unknown:
-        raise ValidationFailed(field_errors={name: [_("This field cannot be changed.")] for name in sorted(unknown)})
+    refuse_unknown_fields(changes, UPDATABLE)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.merged_into_id is not None:
         raise ValidationFailed(_("This customer was merged into another one and cannot be changed."))
@@ -655,9 +653,7 @@ def product_create(
 @transaction.atomic
 def product_update(*, actor: Any, product: Product, **changes: Any) -> Product:
     _require(actor, permissions.MANAGE_PROCESSES, permissions.MANAGE_ORGANISATION)
-    unknown = set(changes) - set(PRODUCT_FIELDS)
-    if unknown:
-        raise ValidationFailed(field_errors={name: [_("This field cannot be changed.")] for name in sorted(unknown)})
+    refuse_unknown_fields(changes, PRODUCT_FIELDS)
     product = Product.objects.select_for_update().get(pk=product.pk)
     before = snapshot(product, PRODUCT_FIELDS)
     errors = _Errors()
@@ -668,9 +664,7 @@ def product_update(*, actor: Any, product: Product, **changes: Any) -> Product:
     for field, value in data.items():
         setattr(product, field, value)
     product.save()
-    old, new = changed_fields(before, snapshot(product, PRODUCT_FIELDS))
-    if new:
-        audit_record(actor=actor, action="product.update", obj=product, before=old, after=new)
+    audit_update(actor=actor, action="product.update", obj=product, before=before, fields=PRODUCT_FIELDS)
     return product
 
 

@@ -184,14 +184,15 @@ def contract_create(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_capability(MANAGE)
 @require_POST
 def contract_end(request: HttpRequest, customer_id: int, contract_id: int) -> HttpResponse:
-    customer = _call(selectors.customer_get, actor=request.user, customer_id=customer_id)
-    contract = _call(selectors.customer_contract, actor=request.user, customer_id=customer.pk, contract_id=contract_id)
+    contract = _call(selectors.customer_contract, actor=request.user, customer_id=customer_id, contract_id=contract_id)
     form = customer_forms.ContractEndForm(request.POST, prefix=_end_form_prefix(contract))
     if form.is_valid() and _attempt(
         form, lambda: services.contract_end(actor=request.user, contract=contract, ends_on=form.cleaned_data["ends_on"])
     ):
         messages.success(request, _("The contract %(number)s was ended.") % {"number": contract.contract_number})
-        return redirect("customers:detail", customer_id=customer.pk)
+        return redirect("customers:detail", customer_id=customer_id)
+    # Only a refused end shows the page again: the whole customer is read just for that.
+    customer = _call(selectors.customer_get, actor=request.user, customer_id=customer_id)
     context = _detail_context(request, customer, end_forms={contract.pk: form})
     return render(request, "customers/customer_detail.html", context, status=400)
 
