@@ -1,8 +1,10 @@
 """A case worker creates a customer with the form, finds it with the live search and
-opens its page; a team lead reveals a vulnerability reason (which is audited)."""
+opens its page; a team lead reveals a vulnerability reason (which is audited); a case
+worker ends a contract after a refused end date."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -66,3 +68,38 @@ def test_lead_reveals_the_vulnerability_reason(
     panel.get_by_role("button").click()
     page.locator("#vulnerability-panel", has_text="Recently bereaved").wait_for()
     assert AuditEvent.objects.filter(action="customer.vulnerability_view", actor=lead).count() == 1
+
+
+def test_a_case_worker_ends_a_contract_and_a_wrong_date_is_refused_in_german(
+    page: Any, live_server: Any, login: Callable[[Any, User], None], make_user: Callable[..., User]
+) -> None:
+    team, _ = Team.objects.get_or_create(name="Team Browser")
+    agent = make_user("agent", teams=[team], language="de")
+    admin = make_user("administrator")
+    product = services.product_create(actor=admin, code="strom-basis", name_de="Strom Basis", name_en="Electricity Basic")
+    customer = services.customer_create(actor=agent, last_name="Vertrag")
+    contract = services.contract_create(
+        actor=agent, customer=customer, product=product, contract_number="V-1", starts_on=dt.date(2025, 1, 1)
+    )
+    login(page, agent)
+    page.goto(f"{live_server.url}/customers/{customer.pk}/")
+    row = page.locator("tr", has_text="V-1")
+
+    # An end before the start: the page says why, in German, and keeps the date typed.
+    row.locator("summary").click()
+    row.locator("input[type=date]").fill("2024-12-31")
+    row.locator("button[type=submit]").click()
+    row = page.locator("tr", has_text="V-1")
+    row.get_by_text("Das Ende darf nicht vor dem Beginn liegen.").wait_for()
+    assert row.locator("input[type=date]").input_value() == "2024-12-31"
+    contract.refresh_from_db()
+    assert contract.status == "active" and contract.ends_on is None
+
+    row.locator("input[type=date]").fill("2026-06-30")
+    row.locator("button[type=submit]").click()
+    page.wait_for_url(f"{live_server.url}/customers/{customer.pk}/")
+    assert page.locator(".message-success").count() == 1
+    contract.refresh_from_db()
+    assert contract.status == "ended" and contract.ends_on == dt.date(2026, 6, 30)
+    assert page.locator("tr", has_text="V-1").locator("form").count() == 0
+    assert AuditEvent.objects.filter(action="contract.end", actor=agent).count() == 1
