@@ -117,3 +117,23 @@ def test_a_case_type_switched_off_is_refused_on_the_next_create(
     refused = create()
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["pointer"] == "/case_type"
+
+
+def test_an_api_request_learns_the_generation_with_its_token(
+    make_user: Callable[..., User], api_client_for: Callable[..., Client]
+) -> None:
+    """The token lookup carries the generation: no query of its own, and still fresh."""
+    client = api_client_for(make_user("quality_manager"))
+
+    def create() -> Any:
+        body = {"case_type": "feedback", "subject": "Lob", "channel": "email"}
+        return client.post("/api/v1/cases", json.dumps(body), content_type="application/json")
+
+    assert create().status_code == 201
+    with CaptureQueriesContext(connection) as queries:
+        assert create().status_code == 201
+    generation_reads = [q["sql"] for q in queries if "core_referencegeneration" in q["sql"]]
+    assert len(generation_reads) == 1 and "accounts_apitoken" in generation_reads[0]
+    CaseType.objects.filter(key="feedback").update(is_active=False)  # behind the signals' back,
+    ReferenceGeneration.objects.filter(pk=refcache.ROW_ID).update(value=12345)  # like another process
+    assert create().status_code == 422

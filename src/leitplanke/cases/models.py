@@ -250,7 +250,8 @@ class DeliveryStatus(models.TextChoices):
 class Interaction(models.Model):
     """One entry of a case's timeline."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="interactions")
+    # db_index=False: interaction_case_idx (case, occurred_at, id) serves lookups by case.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="interactions", db_index=False)
     kind = models.CharField(max_length=30, choices=InteractionKind.choices)
     occurred_at = models.DateTimeField()
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -129,6 +129,7 @@ def database_from_env(default_url: str) -> dict:
             Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
         config["OPTIONS"] = dict(SQLITE_OPTIONS)
     elif config["ENGINE"] == "django.db.backends.postgresql":
+        config["ENGINE"] = "leitplanke.core.dbbackends.postgresql"
         config.setdefault("OPTIONS", {})
     return config
 

@@ -1,0 +1,1 @@
+"""Database backends: Django's own, with Leitplanke's connection handling (see postgresql)."""

@@ -1,0 +1,87 @@
+"""The PostgreSQL backend's health check (core.dbbackends.postgresql): a round trip only
+for a connection that sat idle, and a dead idle connection is still replaced."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.db import DatabaseError, connection, connections
+
+from leitplanke.core.dbbackends.postgresql import base
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL backend"),
+]
+
+
+@pytest.fixture
+def spare() -> Iterator[base.DatabaseWrapper]:
+    """A connection of its own, outside the test's transaction, like an app server's."""
+    wrapper = connections.create_connection("default")
+    assert isinstance(wrapper, base.DatabaseWrapper)
+    yield wrapper
+    wrapper.close()
+
+
+def request_on(wrapper: base.DatabaseWrapper) -> int:
+    """What Django does around a request that queries once; returns the backend's pid."""
+    wrapper.close_if_unusable_or_obsolete()  # request_started
+    with wrapper.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    wrapper.close_if_unusable_or_obsolete()  # request_finished
+    return int(pid)
+
+
+def count_checks(wrapper: base.DatabaseWrapper, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls = [0]
+    real = wrapper.is_usable
+
+    def spy() -> bool:
+        calls[0] += 1
+        return real()
+
+    monkeypatch.setattr(wrapper, "is_usable", spy)
+    return calls
+
+
+def test_a_connection_used_a_moment_ago_skips_the_check(spare: base.DatabaseWrapper, monkeypatch: pytest.MonkeyPatch) -> None:
+    checks = count_checks(spare, monkeypatch)
+    first = request_on(spare)
+    request_on(spare)
+    assert spare.last_healthy_at is not None
+    spare.last_healthy_at -= base.HEALTH_CHECK_AFTER_IDLE + 1  # idle for a while
+    assert request_on(spare) == first
+    assert checks[0] == 1  # only after the idle time (a new connection needs none)
+
+
+def test_a_connection_that_died_while_idle_is_replaced(spare: base.DatabaseWrapper) -> None:
+    dead = request_on(spare)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [dead])
+    spare.last_healthy_at -= base.HEALTH_CHECK_AFTER_IDLE + 1  # type: ignore[operator]
+    assert request_on(spare) != dead
+
+
+def test_the_start_of_a_request_does_not_count_as_use(spare: base.DatabaseWrapper, monkeypatch: pytest.MonkeyPatch) -> None:
+    request_on(spare)
+    spare.last_healthy_at -= base.HEALTH_CHECK_AFTER_IDLE + 1  # type: ignore[operator]
+    checks = count_checks(spare, monkeypatch)
+    spare.close_if_unusable_or_obsolete()  # a request starts (and ends) without a query
+    spare.close_if_unusable_or_obsolete()
+    request_on(spare)
+    assert checks[0] == 1
+
+
+def test_a_connection_lost_within_the_second_fails_one_request_only(spare: base.DatabaseWrapper) -> None:
+    """The trade-off: without the check, the request that finds the connection dead fails
+    (pages answer 503); Django then drops the connection and the next request reconnects."""
+    dead = request_on(spare)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [dead])
+    with pytest.raises(DatabaseError):
+        request_on(spare)
+    spare.close_if_unusable_or_obsolete()  # request_finished after the failure
+    assert request_on(spare) != dead
