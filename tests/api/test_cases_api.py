@@ -614,6 +614,71 @@ def test_list_rejects_bad_parameters(client_a: Client, params: dict[str, Any]) -
     assert_problem(client_a.get("/api/v1/cases", params), 422, "validation_error")
 
 
+@pytest.fixture
+def custom_fields(case_types: dict[str, CaseType]) -> None:
+    complaint = case_types["complaint"]
+    for key, kind in (("amount_disputed", "money"), ("meters", "number"), ("incident_on", "date"), ("callback", "boolean")):
+        CustomFieldDefinition.objects.create(case_type=complaint, key=key, label_de=key, label_en=key, kind=kind)
+    CustomFieldDefinition.objects.create(
+        case_type=complaint, key="branch", label_de="Filiale", label_en="Branch", kind="choice", choices=[{"value": "koeln"}]
+    )
+
+
+def test_list_filters_custom_fields_by_their_kind_with_ranges(
+    client_a: Client, agent_a: User, team_a: Team, custom_fields: None
+) -> None:
+    small = make_case(
+        agent_a,
+        team_a,
+        custom_fields={"amount_disputed": "9.50", "meters": 9, "incident_on": "2026-02-28", "callback": True, "branch": "koeln"},
+    )
+    large = make_case(
+        agent_a,
+        team_a,
+        custom_fields={"amount_disputed": {"amount": "120", "currency": "CHF"}, "meters": "10.5", "incident_on": "2026-03-01"},
+    )
+    assert _ids(client_a, **{"cf.amount_disputed.min": "50"}) == [large.pk]  # the amount; its currency is ignored
+    assert _ids(client_a, **{"cf.amount_disputed.max": "9,50"}) == [small.pk]
+    assert _ids(client_a, **{"cf.amount_disputed": "9.5"}) == [small.pk]
+    assert _ids(client_a, **{"cf.meters.min": "9.5"}) == [large.pk]  # 10.5 > 9.5 as numbers
+    assert _ids(client_a, **{"cf.meters.min": "9", "cf.meters.max": "10"}) == [small.pk]
+    assert set(_ids(client_a, **{"cf.meters": ["9", "10,5"]})) == {small.pk, large.pk}
+    assert _ids(client_a, **{"cf.incident_on.min": "2026-03-01"}) == [large.pk]
+    assert _ids(client_a, **{"cf.incident_on.max": "2026-02-28"}) == [small.pk]
+    assert _ids(client_a, **{"cf.callback": "ja"}) == [small.pk]
+    assert _ids(client_a, **{"cf.callback": "false"}) == []  # no value stored is not "no"
+    assert _ids(client_a, **{"cf.branch": "koeln", "cf.meters.max": "100"}) == [small.pk]
+    assert set(_ids(client_a, **{"cf.branch": ""})) == {small.pk, large.pk}  # an empty value is no filter
+
+
+@pytest.mark.parametrize(
+    ("params", "pointer", "detail"),
+    [
+        ({"cf.unknown": "1"}, "/cf.unknown", "There is no field “unknown” to filter by."),
+        ({"cf.Meters": "1"}, "/cf.Meters", "There is no field “Meters” to filter by."),
+        ({"cf.amount_disputed.min": "fünfzig"}, "/cf.amount_disputed.min", "Enter an amount such as 12.50."),
+        ({"cf.meters.max": "1e5"}, "/cf.meters.max", "Enter a number."),
+        ({"cf.branch.min": "a"}, "/cf.branch.min", "The field “branch” can only be filtered by exact values, not by a range."),
+        ({"cf.branch": "Köln"}, "/cf.branch", "Choose one of the offered values."),
+        ({"cf.callback": "vielleicht"}, "/cf.callback", "Choose yes or no."),
+        ({"cf.incident_on.max": "01.03.2026"}, "/cf.incident_on.max", "Enter a date as YYYY-MM-DD."),
+        ({"cf.meters.min": "10", "cf.meters.max": "9"}, "/cf.meters.max", "Must not be below the lower bound."),
+    ],
+)
+def test_list_custom_field_problems_point_at_the_parameter(
+    client_a: Client, custom_fields: None, params: dict[str, str], pointer: str, detail: str
+) -> None:
+    response = client_a.get("/api/v1/cases", params, headers={"Accept-Language": "en"})
+    body = assert_problem(response, 422, "validation_error")
+    assert body["errors"] == [{"pointer": pointer, "detail": detail}]
+
+
+def test_openapi_describes_the_custom_field_filters(client: Client) -> None:
+    operation = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/cases"]["get"]
+    assert "cf.amount_disputed.min=50" in operation["description"]
+    assert "cf.<key>.max" in operation["description"]
+
+
 def test_a_page_size_above_200_points_at_limit(client_a: Client) -> None:
     body = assert_problem(client_a.get("/api/v1/cases", {"limit": "201"}), 422, "validation_error")
     assert pointers(body) == {"/limit"}

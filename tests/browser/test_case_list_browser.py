@@ -1,4 +1,4 @@
-"""A quality manager filters the case list by a word and opens a case from it."""
+"""The case list in a browser: filtering by a word and opening a case; custom-field filters."""
 
 from __future__ import annotations
 
@@ -57,3 +57,55 @@ def test_filter_case_list_by_word_and_open_a_case(
     rows.first.get_by_role("link", name=meter.reference).click()
     expect(page).to_have_url(re.compile(rf"/cases/{meter.pk}/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Zählerstand falsch übernommen")
+
+
+def test_filter_by_a_custom_field_range_after_choosing_the_case_type(
+    page: Any, live_server: Any, login: Callable[..., None], make_user: Callable[..., User]
+) -> None:
+    """Choosing a case type shows its fields; a range filters; another type drops the old filter."""
+    from django.apps import apps
+    from playwright.sync_api import expect
+
+    from leitplanke.cases import services
+    from leitplanke.cases.models import CaseType, CustomFieldDefinition
+
+    importlib.import_module("leitplanke.cases.migrations.0003_default_case_types").forward(apps, None)
+    CustomFieldDefinition.objects.create(
+        case_type=CaseType.objects.get(key="complaint"),
+        key="amount_disputed",
+        label_de="Strittiger Betrag",
+        label_en="Disputed amount",
+        kind="money",
+    )
+    cases = {
+        amount: services.case_create(
+            actor=None,
+            case_type="complaint",
+            subject=f"Betrag {amount}",
+            channel="email",
+            custom_fields={"amount_disputed": amount},
+        )
+        for amount in ("9.50", "10.00", "120.00")
+    }
+    quality = make_user("quality_manager", email="custom-fields@example.org", name="Lena List", language="en")
+    login(page, quality)
+
+    page.goto(f"{live_server.url}/cases/")
+    page.get_by_text("More filters").click()
+    page.get_by_label("Case type").focus()  # as a click or Tab would
+    page.get_by_label("Case type").select_option("complaint")
+    group = page.get_by_role("group", name="Additional fields")
+    expect(group).to_be_visible()
+    expect(page.get_by_label("Case type")).to_be_focused()
+
+    group.get_by_label("from").fill("9,75")
+    group.get_by_label("from").press("Tab")  # change → only the results are fetched again
+    rows = page.locator("#case-results tbody tr")
+    expect(rows).to_have_count(2)
+    expect(page.locator("#case-results")).not_to_contain_text(cases["9.50"].reference)
+    expect(page).to_have_url(re.compile(r"cf\.amount_disputed\.min=9%2C75"))
+
+    page.get_by_label("Case type").select_option("inquiry")
+    expect(page.get_by_role("group", name="Additional fields")).to_have_count(0)
+    expect(page).not_to_have_url(re.compile(r"cf\."))
+    expect(page.locator(".filter-error")).to_have_count(0)

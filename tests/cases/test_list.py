@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leitplanke.cases import list_selectors, list_services, services
-from leitplanke.cases.models import Case, Category, SavedView
+from leitplanke.cases.models import Case, CaseType, Category, CustomFieldDefinition, SavedView
 from leitplanke.core.models import AuditEvent
 from leitplanke.core.pagination import InvalidCursor
 from leitplanke.customers.models import Customer, Product
@@ -87,6 +87,9 @@ def sample(
         received_at=now - dt.timedelta(days=400),
     )
     services.case_transition(actor=None, case=english, transition="resolve")
+    CustomFieldDefinition.objects.create(
+        case_type=CaseType.objects.get(key="inquiry"), key="amount_disputed", label_de="Betrag", label_en="Amount", kind="number"
+    )
     Case.objects.filter(pk=english.pk).update(custom_fields={"amount_disputed": "12.50"})
     return {
         "german": german,
@@ -213,6 +216,10 @@ def test_list_page_query_count_is_the_same_for_10_and_200_cases(
     client_for: Callable[..., Any], quality: Any, refs: dict[str, Any]
 ) -> None:
     client = client_for(quality)
+    for case_type in CaseType.objects.all():
+        CustomFieldDefinition.objects.create(
+            case_type=case_type, key="amount_disputed", label_de="Betrag", label_en="Amount", kind="number"
+        )
     seed_demo_cases(10, seed=1)
     small = _list_queries(client)
     small_next = client.get(LIST).context["next_url"]
@@ -220,6 +227,12 @@ def test_list_page_query_count_is_the_same_for_10_and_200_cases(
     assert Case.objects.count() == 200
     assert _list_queries(client) == small
     assert _list_queries(client, {"q": "Zählerstand", "sort": "priority"}) == small
+    # The custom-field inputs and filters read cached definitions: no query of their own.
+    disputed = Case.objects.filter(custom_fields__has_key="amount_disputed").select_related("case_type").first()
+    assert disputed is not None
+    custom_filter = {"case_type": disputed.case_type.key, "cf.amount_disputed.min": "5,00"}
+    assert client.get(LIST, custom_filter).context["page"].items
+    assert _list_queries(client, custom_filter) == small
     assert small_next == ""  # 10 rows fit on one page
     next_url = client.get(LIST).context["next_url"]
     with CaptureQueriesContext(connection) as ctx:

@@ -6,26 +6,35 @@ Counting: an exact COUNT(*) over a million visible rows costs a full index scan 
 page view. `case_count_estimate` therefore counts at most COUNT_CAP + 1 rows
 (`SELECT COUNT(*) FROM (… LIMIT 10001)`) and shows "10,000+" beyond; the cost is bounded by
 the cap, not by the table. See docs/case-list.md.
+
+Custom fields filter by their kind (`custom_field_filters`): `cf.<key>=<value>` (repeat for
+any of several) and `cf.<key>.min` / `cf.<key>.max` for numbers, amounts and dates. The UI
+and the API share this one implementation; the API answers 422 where the UI shows a form error.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
-from django.db.models import BooleanField, Q, QuerySet
+from django.db import NotSupportedError, connection
+from django.db.models import BooleanField, DecimalField, F, Func, Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from leitplanke.core import refcache
 from leitplanke.core.pagination import Page, decode_cursor, keyset_page
 
 from . import permissions
-from .models import Case, Category, Channel, Priority, SavedView, StatusKind, Tag
-from .selectors import visible_cases
+from .models import Case, Category, Channel, CustomFieldDefinition, FieldKind, Priority, SavedView, StatusKind, Tag
+from .selectors import active_case_type, visible_cases
 
 CHANNEL_CHOICES = list(Channel.choices)
 PRIORITY_CHOICES = [(str(value), label) for value, label in Priority.choices]
@@ -44,7 +53,8 @@ MAX_PAGE_SIZE = 100
 COUNT_CAP = 10_000
 LIST_RELATED = ("case_type", "team", "responsible_user", "customer", "category")
 REFERENCE = re.compile(r"^\s*LP-\d{4}-\d{4,}\s*$", re.IGNORECASE)
-CUSTOM_FIELD_KEY = re.compile(r"^[a-z0-9_]{1,50}$")
+# The keys administrators can give a custom field (catalog_services.KEY_PATTERN, at most 50).
+CUSTOM_FIELD_KEY = re.compile(r"^[a-z0-9][-a-z0-9_]{0,49}$")
 # Filter keys a saved view or an export records (everything except paging).
 FILTER_KEYS = (
     "q",
@@ -137,6 +147,348 @@ def text_search_condition(text: str) -> Q | RawSQL | None:
     return Q(search_document__text__icontains=text)
 
 
+# --- custom fields ---------------------------------------------------------------------------
+
+CUSTOM_FIELD_PREFIX = "cf."
+EXACT, MIN, MAX = "exact", "min", "max"
+ORDERED_KINDS = (FieldKind.NUMBER, FieldKind.MONEY, FieldKind.DATE)
+# A number typed into a filter: one decimal comma or point, no exponent, no thousands
+# separators, and short, so that no database overflows on it.
+NUMBER_INPUT = re.compile(r"^[-+]?(\d{1,15}([.,]\d{0,10})?|[.,]\d{1,10})$")
+TRUE_WORDS = frozenset({"true", "yes", "ja", "1"})
+FALSE_WORDS = frozenset({"false", "no", "nein", "0"})
+# Stored text PostgreSQL may cast to numeric without an error (digit counts bounded so the
+# cast cannot overflow); other text is no number.
+PG_NUMERIC_TEXT = r"^\s*[-+]?(\d{1,100}(\.\d{0,100})?|\.\d{1,100})([eE][-+]?\d{1,4})?\s*$"
+PG_ISO_DATE_TEXT = r"^\d{4}-\d{2}-\d{2}$"
+# SQLite's GLOB has no alternatives: numeric text has a digit and no other characters than
+# digits, signs, points and exponent letters (its CAST reads the numeric prefix, never fails).
+SQLITE_HAS_DIGIT = "*[0-9]*"
+SQLITE_NON_NUMERIC_CHARACTER = "*[^0-9.eE+-]*"
+SQLITE_ISO_DATE = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+
+
+def _expand(template: str, pieces: dict[str, tuple[str, list[Any]]], params: tuple[Any, ...]) -> tuple[str, list[Any]]:
+    """Fills `{name}` pieces (SQL with their own parameters) and `%s` (from `params`) into a
+    template, keeping the parameters in the order their placeholders appear."""
+    sql: list[str] = []
+    ordered: list[Any] = []
+    own = iter(params)
+    for part in re.split(r"(\{\w+\}|%s)", template):
+        if part in pieces:
+            sql.append(pieces[part][0])
+            ordered.extend(pieces[part][1])
+        else:
+            sql.append(part)
+            if part == "%s":
+                ordered.append(next(own))
+    return "".join(sql), ordered
+
+
+class _JsonScalar(Func):
+    """A value inside a JSON column at `path`, typed for comparisons, or NULL where the stored
+    value has another type. Whatever a row holds (a field's kind may have been changed after
+    values were stored), it never raises a database error. The templates use `{type}` (the
+    JSON type name there) and `{value}` (the value: SQLite's SQL value, PostgreSQL's text)."""
+
+    sqlite_template = ""
+    sqlite_params: tuple[str, ...] = ()
+    postgresql_template = ""
+    postgresql_params: tuple[str, ...] = ()
+
+    def __init__(self, column: str, path: tuple[str, ...]) -> None:
+        super().__init__(F(column))
+        self.path = path
+
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> Any:
+        raise NotSupportedError("Custom-field comparisons are written for SQLite and PostgreSQL.")
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        column, params = compiler.compile(self.source_expressions[0])
+        # Every key quoted: Django's own path would read a key such as "123" as an array index.
+        path = [*params, "$" + "".join(f".{json.dumps(part)}" for part in self.path)]
+        pieces = {"{type}": (f"JSON_TYPE({column}, %s)", path), "{value}": (f"JSON_EXTRACT({column}, %s)", path)}
+        return _expand(self.sqlite_template, pieces, self.sqlite_params)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        column, params = compiler.compile(self.source_expressions[0])
+        path = [*params, list(self.path)]
+        pieces = {"{type}": (f"jsonb_typeof({column} #> %s)", path), "{value}": (f"({column} #>> %s)", path)}
+        return _expand(self.postgresql_template, pieces, self.postgresql_params)
+
+
+class JsonNumber(_JsonScalar):
+    """A JSON number, or numeric text, as a number."""
+
+    output_field = DecimalField()
+    # The outer CAST gives the result NUMERIC affinity, so a parameter compares as a number.
+    sqlite_template = (
+        "CAST(CASE {type} WHEN 'integer' THEN {value} WHEN 'real' THEN {value} "
+        "WHEN 'text' THEN CASE WHEN {value} GLOB %s AND {value} NOT GLOB %s THEN {value} END END AS NUMERIC)"
+    )
+    sqlite_params = (SQLITE_HAS_DIGIT, SQLITE_NON_NUMERIC_CHARACTER)
+    # Only text matching the pattern is cast: CAST('viel' AS numeric) is an error.
+    postgresql_template = (
+        "(CASE {type} WHEN 'number' THEN CAST({value} AS numeric) "
+        "WHEN 'string' THEN CASE WHEN {value} ~ %s THEN CAST({value} AS numeric) END END)"
+    )
+    postgresql_params = (PG_NUMERIC_TEXT,)
+
+
+class JsonIsoDate(_JsonScalar):
+    """A JSON string of the form YYYY-MM-DD; ISO dates sort correctly as text."""
+
+    output_field = TextField()
+    sqlite_template = "(CASE WHEN {type} = 'text' AND {value} GLOB %s THEN {value} END)"
+    sqlite_params = (SQLITE_ISO_DATE,)
+    postgresql_template = "(CASE WHEN {type} = 'string' AND {value} ~ %s THEN {value} END)"
+    postgresql_params = (PG_ISO_DATE_TEXT,)
+
+
+class JsonString(_JsonScalar):
+    """A JSON string as text."""
+
+    output_field = TextField()
+    sqlite_template = "(CASE WHEN {type} = 'text' THEN {value} END)"
+    postgresql_template = "(CASE WHEN {type} = 'string' THEN {value} END)"
+
+
+class JsonBoolean(_JsonScalar):
+    """A JSON boolean as the text 'true' or 'false'."""
+
+    output_field = TextField()
+    sqlite_template = "(CASE WHEN {type} IN ('true', 'false') THEN {type} END)"
+    postgresql_template = "(CASE WHEN {type} = 'boolean' THEN {value} END)"
+
+
+def active_custom_fields() -> tuple[CustomFieldDefinition, ...]:
+    """Every active custom field definition in form order. Reference data: cached per process
+    and checked once per request (core.refcache), so filters and the form cost no query."""
+    return refcache.cached(
+        "active_custom_fields",
+        lambda: tuple(CustomFieldDefinition.objects.filter(is_active=True).order_by("case_type_id", "order", "key")),
+    )
+
+
+def custom_fields_of(case_type_id: int) -> list[CustomFieldDefinition]:
+    """The active custom fields of one case type, in form order (shared objects: read only)."""
+    return [definition for definition in active_custom_fields() if definition.case_type_id == case_type_id]
+
+
+def custom_fields_of_case_type(case_type_key: str) -> list[CustomFieldDefinition]:
+    """The active custom fields of the active case type with this key (none for another key)."""
+    case_type = active_case_type(case_type_key)
+    return custom_fields_of(case_type.pk) if case_type else []
+
+
+@dataclass(frozen=True)
+class KindGroup:
+    """Where a custom field key has one kind: those case types (and a choice field's values)."""
+
+    kind: str
+    case_type_ids: tuple[int, ...]
+    choice_values: frozenset[str]
+
+
+def custom_field_kinds() -> dict[str, list[KindGroup]]:
+    """Active custom field keys → their kinds; a key may have different kinds on different case types."""
+    grouped: dict[str, dict[str, list[CustomFieldDefinition]]] = {}
+    for definition in active_custom_fields():
+        grouped.setdefault(definition.key, {}).setdefault(definition.kind, []).append(definition)
+    return {key: [_kind_group(kind, definitions) for kind, definitions in kinds.items()] for key, kinds in grouped.items()}
+
+
+def _kind_group(kind: str, definitions: list[CustomFieldDefinition]) -> KindGroup:
+    values = {str(choice.get("value")) for d in definitions for choice in d.choices or [] if isinstance(choice, dict)}
+    return KindGroup(kind=kind, case_type_ids=tuple(d.case_type_id for d in definitions), choice_values=frozenset(values))
+
+
+def custom_field_parameter(key: str, bound: str = EXACT) -> str:
+    """The query parameter of a filter: `cf.amount`, `cf.amount.min`, `cf.amount.max`."""
+    return f"{CUSTOM_FIELD_PREFIX}{key}" if bound == EXACT else f"{CUSTOM_FIELD_PREFIX}{key}.{bound}"
+
+
+def split_custom_field_parameter(parameter: str) -> tuple[str, str]:
+    """`cf.amount.min` → ("amount", "min"); `cf.amount` → ("amount", "exact"). Keys have no dots."""
+    rest = parameter[len(CUSTOM_FIELD_PREFIX) :]
+    key, dot, bound = rest.rpartition(".")
+    return (key, bound) if dot and bound in (MIN, MAX) else (rest, EXACT)
+
+
+def custom_field_parameters(params: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The `cf.` parameters that carry a value; an empty form input is no filter."""
+    found = {str(name): _values(params, name) for name in params if str(name).startswith(CUSTOM_FIELD_PREFIX)}
+    return {name: values for name, values in found.items() if values}
+
+
+def _parse_number(text: str, group: KindGroup) -> decimal.Decimal | None:
+    text = text.strip()
+    return decimal.Decimal(text.replace(",", ".")) if NUMBER_INPUT.match(text) else None
+
+
+def _parse_date(text: str, group: KindGroup) -> str | None:
+    try:
+        return dt.date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        return None
+
+
+def _parse_boolean(text: str, group: KindGroup) -> str | None:
+    word = text.strip().lower()
+    return "true" if word in TRUE_WORDS else "false" if word in FALSE_WORDS else None
+
+
+def _parse_choice(text: str, group: KindGroup) -> str | None:
+    return text if text in group.choice_values else None
+
+
+def _parse_text(text: str, group: KindGroup) -> str | None:
+    return text.strip() or None
+
+
+PARSERS: dict[str, Callable[[str, KindGroup], Any]] = {
+    FieldKind.TEXT: _parse_text,
+    FieldKind.NUMBER: _parse_number,
+    FieldKind.MONEY: _parse_number,
+    FieldKind.DATE: _parse_date,
+    FieldKind.CHOICE: _parse_choice,
+    FieldKind.BOOLEAN: _parse_boolean,
+}
+
+
+def _invalid_value_message(kind: str) -> str:
+    messages: dict[str, str] = {
+        FieldKind.NUMBER: _("Enter a number."),
+        FieldKind.MONEY: _("Enter an amount such as 12.50."),
+        FieldKind.DATE: _("Enter a date as YYYY-MM-DD."),
+        FieldKind.BOOLEAN: _("Choose yes or no."),
+    }
+    return messages.get(kind, _("Choose one of the offered values."))
+
+
+def _stored_value(kind: str, key: str) -> _JsonScalar:
+    """What a filter compares: the number, the amount of a money value (its currency is not
+    compared), the ISO date text, the yes/no value or the text."""
+    if kind == FieldKind.NUMBER:
+        return JsonNumber("custom_fields", (key,))
+    if kind == FieldKind.MONEY:
+        return JsonNumber("custom_fields", (key, "amount"))
+    if kind == FieldKind.DATE:
+        return JsonIsoDate("custom_fields", (key,))
+    if kind == FieldKind.BOOLEAN:
+        return JsonBoolean("custom_fields", (key,))
+    return JsonString("custom_fields", (key,))
+
+
+COMPARISONS = {EXACT: Exact, MIN: GreaterThanOrEqual, MAX: LessThanOrEqual}
+
+
+def _value_condition(kind: str, key: str, bound: str, value: Any) -> Q:
+    return Q(COMPARISONS[bound](_stored_value(kind, key), value))
+
+
+@dataclass(frozen=True)
+class CustomFieldFilter:
+    """One `cf.` parameter, its values parsed for each kind its key has (`None`: not understood)."""
+
+    parameter: str
+    key: str
+    bound: str
+    parsed: dict[KindGroup, list[Any]]
+
+    def condition(self) -> Q:
+        """Any of the values, each kind compared on that kind's case types only."""
+        per_kind = []
+        for group, values in self.parsed.items():
+            matches = [_value_condition(group.kind, self.key, self.bound, value) for value in values if value is not None]
+            if matches:
+                per_kind.append(Q(case_type_id__in=group.case_type_ids) & _any(matches))
+        return _any(per_kind)
+
+
+def _any(conditions: list[Q]) -> Q:
+    """OR of the conditions; no condition matches nothing."""
+    if not conditions:
+        return Q(pk__in=[])
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined |= condition
+    return combined
+
+
+@dataclass
+class CustomFieldFilters:
+    """The custom-field filters of list parameters: the usable ones, and problems by query
+    parameter (in the active language). A parameter with a problem filters nothing."""
+
+    filters: list[CustomFieldFilter] = field(default_factory=list)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def condition(self) -> Q:
+        condition = Q()
+        for item in self.filters:
+            condition &= item.condition()
+        return condition
+
+    def refuse(self, parameter: str, message: str) -> None:
+        self.errors.setdefault(parameter, []).append(message)
+        self.filters = [item for item in self.filters if item.parameter != parameter]
+
+
+def custom_field_filters(params: Mapping[str, Any]) -> CustomFieldFilters:
+    """Reads `cf.<key>` (exact; repeated: any of them), `cf.<key>.min` and `cf.<key>.max`
+    (inclusive; number, money amount, date) by the kinds of the active fields with that key."""
+    result = CustomFieldFilters()
+    parameters = custom_field_parameters(params)
+    if not parameters:
+        return result  # no reference data read at all
+    kinds = custom_field_kinds()
+    for parameter, values in parameters.items():
+        outcome = _read_parameter(parameter, values, kinds)
+        if isinstance(outcome, CustomFieldFilter):
+            result.filters.append(outcome)
+        else:
+            result.refuse(parameter, outcome)
+    _refuse_reversed_ranges(result)
+    return result
+
+
+def _read_parameter(parameter: str, values: list[str], kinds: dict[str, list[KindGroup]]) -> CustomFieldFilter | str:
+    """The filter one parameter asks for, or why it cannot be applied."""
+    key, bound = split_custom_field_parameter(parameter)
+    known = kinds.get(key, []) if CUSTOM_FIELD_KEY.match(key) else []
+    if not known:
+        return _("There is no field “%(key)s” to filter by.") % {"key": key}
+    groups = known if bound == EXACT else [group for group in known if group.kind in ORDERED_KINDS]
+    if not groups:
+        return _("The field “%(key)s” can only be filtered by exact values, not by a range.") % {"key": key}
+    if bound != EXACT:
+        values = values[-1:]  # a bound has one value; the last one given counts
+    parsed = {group: [PARSERS[group.kind](value, group) for value in values] for group in groups}
+    # A value counts if one of the key's kinds understands it; the others then do not match.
+    if not all(any(parsed[group][i] is not None for group in groups) for i in range(len(values))):
+        return _invalid_value_message(groups[0].kind)
+    return CustomFieldFilter(parameter=parameter, key=key, bound=bound, parsed=parsed)
+
+
+def _refuse_reversed_ranges(result: CustomFieldFilters) -> None:
+    """`cf.x.min` above `cf.x.max` matches nothing: most likely a typing error, so say so."""
+    lower = {item.key: item for item in result.filters if item.bound == MIN}
+    for upper in [item for item in result.filters if item.bound == MAX and item.key in lower]:
+        pairs = [(lower[upper.key].parsed[group][0], upper.parsed[group][0]) for group in upper.parsed]
+        if any(low is not None and high is not None and low > high for low, high in pairs):
+            result.refuse(upper.parameter, _("Must not be below the lower bound."))
+
+
 def filter_cases(qs: QuerySet[Case], params: Mapping[str, Any]) -> QuerySet[Case]:
     """Narrows a case queryset by the list's filter parameters; unknown or malformed values
     are ignored (the form reports them)."""
@@ -177,11 +529,8 @@ def filter_cases(qs: QuerySet[Case], params: Mapping[str, Any]) -> QuerySet[Case
     if tags := _values(params, "tags"):
         tagged = Case.tags.through.objects.filter(tag__name__in=tags).values("case_id")
         qs = qs.filter(id__in=tagged)
-    for key in list(params.keys()):
-        if key.startswith("cf.") and CUSTOM_FIELD_KEY.match(key[3:]):
-            value = params.get(key)
-            if value not in (None, ""):
-                qs = qs.filter(**{f"custom_fields__{key[3:]}": value})
+    if custom := custom_field_filters(params).condition:
+        qs = qs.filter(custom)
     text_condition = text_search_condition(str(params.get("q") or ""))
     if text_condition is not None:
         qs = qs.filter(text_condition)

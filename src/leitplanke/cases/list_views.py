@@ -2,11 +2,14 @@
 bulk actions and export. Thin views: list_selectors read, list_services write.
 
 Filtering is a plain GET form (works without JavaScript); htmx swaps only the results
-partial when a filter changes. A page costs the same fixed number of queries at any size.
+partial when a filter changes, and the form with the results when the case type changes
+(its custom fields are the "Additional fields" inputs). A page costs the same fixed number
+of queries at any size.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -14,12 +17,12 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -36,6 +39,9 @@ SORT_CHOICES = [
     ("priority", gettext_lazy("Priority")),
     ("updated", gettext_lazy("Recently updated")),
 ]
+# The element holding the filter form and the results: changing the case type swaps both,
+# because the form's custom-field inputs depend on it (other filters swap only the results).
+FILTER_AREA_ID = "case-list"
 
 
 def _require_list(request: HttpRequest) -> None:
@@ -80,6 +86,69 @@ class Choices:
         return [(t.key, t.label_de if german else t.label_en) for t in DEFAULT_LIFECYCLE.transitions]
 
 
+def _is_german() -> bool:
+    return (get_language() or "de").startswith("de")
+
+
+def _field_label(definition: Any) -> str:
+    return str(definition.label_de if _is_german() else definition.label_en)
+
+
+def chosen_case_type(params: Any) -> str | None:
+    """The case type key when exactly one is chosen (only then are its custom fields offered)."""
+    keys = {value for value in params.getlist("case_type") if value} if params else set()
+    return keys.pop() if len(keys) == 1 else None
+
+
+RANGE_FROM = pgettext_lazy("filter range", "from")
+RANGE_TO = pgettext_lazy("filter range", "to")
+
+
+def custom_filter_inputs(definition: Any) -> dict[str, forms.Field]:
+    """The inputs filtering by one custom field, named by their query parameters: a from/to pair
+    for numbers, amounts and dates, a select for choices and yes/no, else a text (exact match)."""
+    kind, key, label = definition.kind, definition.key, _field_label(definition)
+    if kind in list_selectors.ORDERED_KINDS:
+        # Text inputs, not type=number: a German user types "49,90".
+        attrs = {"type": "date"} if kind == list_selectors.FieldKind.DATE else {"inputmode": "decimal", "autocomplete": "off"}
+        return {
+            list_selectors.custom_field_parameter(key, bound): forms.CharField(
+                label=bound_label, required=False, widget=forms.TextInput(attrs=attrs)
+            )
+            for bound, bound_label in ((list_selectors.MIN, RANGE_FROM), (list_selectors.MAX, RANGE_TO))
+        }
+    parameter = list_selectors.custom_field_parameter(key)
+    if kind == list_selectors.FieldKind.CHOICE:
+        options = [("", _("All")), *_choice_options(definition)]
+        return {parameter: forms.CharField(label=label, required=False, widget=forms.Select(choices=options))}
+    if kind == list_selectors.FieldKind.BOOLEAN:
+        options = [("", _("All")), ("true", _("Yes")), ("false", _("No"))]
+        return {parameter: forms.CharField(label=label, required=False, widget=forms.Select(choices=options))}
+    return {parameter: forms.CharField(label=label, required=False)}
+
+
+def _choice_options(definition: Any) -> list[tuple[str, str]]:
+    language_label = "label_de" if _is_german() else "label_en"
+    choices = [choice for choice in definition.choices or [] if isinstance(choice, dict)]
+    return [(str(choice.get("value")), str(choice.get(language_label) or choice.get("value"))) for choice in choices]
+
+
+@dataclass(frozen=True)
+class CustomFilterGroup:
+    """One custom field in the form: its label and its input (or its from/to pair)."""
+
+    label: str
+    fields: list[forms.BoundField]
+
+    @property
+    def is_range(self) -> bool:
+        return len(self.fields) == 2
+
+    @property
+    def errors(self) -> list[str]:
+        return [str(error) for field in self.fields for error in field.errors]
+
+
 class CaseFilterForm(forms.Form):
     q = forms.CharField(
         label=gettext_lazy("Search"),
@@ -113,6 +182,14 @@ class CaseFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         every = [("", _("All"))]
         fields = self.fields
+        fields["case_type"].widget.attrs.update(_case_type_swap_attributes())
+        case_type = chosen_case_type(self.data)
+        # (label, parameters) per custom field of the chosen case type, in the type's order.
+        self._custom_groups: list[tuple[str, list[str]]] = []
+        for definition in list_selectors.custom_fields_of_case_type(case_type) if case_type else []:
+            inputs = custom_filter_inputs(definition)
+            fields.update(inputs)
+            self._custom_groups.append((_field_label(definition), list(inputs)))
         fields["case_type"].choices = lambda: every + choices.case_types  # type: ignore[attr-defined]
         fields["status"].choices = lambda: every + choices.statuses  # type: ignore[attr-defined]
         fields["status_kind"].choices = list_selectors.STATUS_KIND_CHOICES  # type: ignore[attr-defined]
@@ -122,10 +199,71 @@ class CaseFilterForm(forms.Form):
         fields["channel"].choices = every + list_selectors.CHANNEL_CHOICES  # type: ignore[attr-defined]
         fields["category"].choices = lambda: every + choices.categories  # type: ignore[attr-defined]
 
+    def standard_fields(self) -> list[forms.BoundField]:
+        """The fixed filters of the "More filters" grid (not the search, not custom fields)."""
+        return [field for field in self if field.name != "q" and field.name not in self._custom_parameters]
 
-def _filter_query(request: HttpRequest, **overrides: Any) -> str:
+    @property
+    def _custom_parameters(self) -> set[str]:
+        return {name for _label, names in self._custom_groups for name in names}
+
+    def custom_filter_groups(self) -> list[CustomFilterGroup]:
+        return [CustomFilterGroup(label=label, fields=[self[name] for name in names]) for label, names in self._custom_groups]
+
+    @cached_property
+    def custom_field_problems(self) -> dict[str, list[str]]:
+        """Custom-field parameters the list ignores, with the reason: values the shared filter
+        cannot read, and filters the form does not offer (no single case type chosen, or a
+        field of another case type), which would otherwise filter invisibly."""
+        sent = list_selectors.custom_field_parameters(self.data) if self.is_bound else {}
+        offered = {name: values for name, values in sent.items() if name in self._custom_parameters}
+        problems = list_selectors.custom_field_filters(offered).errors
+        for parameter in sent.keys() - offered.keys():
+            problems[parameter] = [self._not_offered_message(parameter)]
+        return problems
+
+    def _not_offered_message(self, parameter: str) -> str:
+        if chosen_case_type(self.data) is None:
+            return _("Choose one case type to filter by its additional fields; the filter “%(parameter)s” is ignored.") % {
+                "parameter": parameter
+            }
+        return _("This case type offers no filter “%(parameter)s”; it is ignored.") % {"parameter": parameter}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for parameter, reasons in self.custom_field_problems.items():
+            for reason in reasons:
+                self.add_error(parameter if parameter in self.fields else None, reason)
+        return cleaned
+
+    def list_params(self) -> QueryDict:
+        """The request's parameters without the custom-field filters the form reports as ignored:
+        the list, its count, the export links and saved views all use the same filters."""
+        params = self.data.copy() if isinstance(self.data, QueryDict) else QueryDict(mutable=True)
+        for parameter in self.custom_field_problems:
+            params.pop(parameter, None)
+        return params
+
+
+def _case_type_swap_attributes() -> dict[str, str]:
+    """Choosing a case type re-renders the form (its custom-field inputs) and the results; the
+    old type's custom-field filters are left out of that request (htmx `consume` keeps the
+    form's own change trigger from firing as well)."""
+    url = reverse("case_list:list")
+    return {
+        "hx-get": url,
+        "hx-trigger": "change consume",
+        "hx-include": '#case-filter-form [name]:not([name^="cf."])',
+        "hx-target": f"#{FILTER_AREA_ID}",
+        "hx-select": f"#{FILTER_AREA_ID}",
+        "hx-swap": "outerHTML",
+        "hx-push-url": "true",
+    }
+
+
+def _filter_query(filters: QueryDict, **overrides: Any) -> str:
     """The current filters as a query string, without the cursor (and with overrides)."""
-    params = request.GET.copy()
+    params = filters.copy()
     params.pop("cursor", None)
     for key, value in overrides.items():
         if value in (None, ""):
@@ -145,14 +283,15 @@ def case_list(request: HttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET or None, choices=choices)
     if form.is_bound:
         form.is_valid()  # shows malformed values as errors; the selector ignores them
-    cursor = request.GET.get("cursor") or None
-    base_query = _filter_query(request)
+    params = form.list_params()
+    cursor = params.get("cursor") or None
+    base_query = _filter_query(params)
     try:
-        page = list_selectors.case_list_page(actor=user, params=request.GET, cursor=cursor)
+        page = list_selectors.case_list_page(actor=user, params=params, cursor=cursor)
     except InvalidCursor:
         first = reverse("case_list:list") + (f"?{base_query}" if base_query else "")
         return render(request, "cases/list_bad_cursor.html", {"first_url": first}, status=400)
-    count = list_selectors.case_count_estimate(actor=user, params=request.GET)
+    count = list_selectors.case_count_estimate(actor=user, params=params)
     for case in page.items:
         case.status_label = choices.status_labels.get(case.status, case.status)  # type: ignore[attr-defined]
     saved_views = list_selectors.saved_views_for(actor=user)
@@ -160,8 +299,11 @@ def case_list(request: HttpRequest) -> HttpResponse:
         view.query_string = urlencode(  # type: ignore[attr-defined]
             [(k, v) for k, values in view.filters.items() for v in (values if isinstance(values, list) else [values])]
         )
-    sort = list_selectors.sort_key(request.GET)
+    sort = list_selectors.sort_key(params)
     list_url = reverse("case_list:list")
+    htmx = getattr(request, "htmx", None)
+    swaps_filter_area = bool(htmx and htmx.target == FILTER_AREA_ID)
+    has_filters = any(k not in ("sort", "cursor") and request.GET.get(k) for k in request.GET)
     context = {
         "form": form,
         "page": page,
@@ -169,23 +311,26 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "count_cap": list_selectors.COUNT_CAP,
         "sort": sort,
         "sort_choices": SORT_CHOICES,
-        "sort_links": [(key, label, f"{list_url}?{_filter_query(request, sort=key)}") for key, label in SORT_CHOICES],
+        "sort_links": [(key, label, f"{list_url}?{_filter_query(params, sort=key)}") for key, label in SORT_CHOICES],
         "is_later_page": bool(cursor),
         "first_url": f"{list_url}?{base_query}" if base_query else list_url,
-        "next_url": f"{list_url}?{_filter_query(request, cursor=page.next_cursor)}" if page.next_cursor else "",
+        "next_url": f"{list_url}?{_filter_query(params, cursor=page.next_cursor)}" if page.next_cursor else "",
         "filter_query": base_query,
-        "has_filters": any(k not in ("sort", "cursor") and request.GET.get(k) for k in request.GET),
+        "has_filters": has_filters,
+        # A re-rendered form stays open where the user was choosing (even with "All" chosen).
+        "filters_open": has_filters or swaps_filter_area,
         "saved_views": saved_views,
         "can_export": has_capability(user, EXPORT_CASES),
         "can_edit": has_capability(user, EDIT_CASES),
         "choices": choices,
         "my_teams": [(str(pk), name) for pk, name in choices.teams if int(pk) in _team_ids(user)],
         "export_cap": export.EXPORT_CAP,
+        "filter_area_id": FILTER_AREA_ID,
     }
-    htmx = getattr(request, "htmx", None)
-    template = "cases/list.html#results" if htmx and not htmx.boosted else "cases/list.html"
+    only_results = htmx and not htmx.boosted and not swaps_filter_area
+    template = "cases/list.html#results" if only_results else "cases/list.html"
     response = render(request, template, context)
-    response["Vary"] = "HX-Request"
+    response["Vary"] = "HX-Request, HX-Target"
     return response
 
 

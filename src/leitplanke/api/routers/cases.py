@@ -9,14 +9,11 @@ may use, and shapes responses (ETag, Location, Idempotency-Key replays).
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Annotated, Any, Literal
 
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
@@ -50,8 +47,6 @@ WRITE_ERRORS: dict[int, Any] = {**ERRORS, 409: Problem, 412: Problem, 415: Probl
 # The relations CaseSummary and CaseOut show (the other references are plain ids).
 LIST_RELATED = ("case_type", "customer", "team", "responsible_user", "category")
 NOT_AVAILABLE = _("This choice does not exist.")  # the services' words for an unknown id
-# A custom field key (a slug); "__" would reach into nested JSON, so it is refused.
-CUSTOM_FIELD_KEY = re.compile(r"^(?!.*__)[A-Za-z0-9][A-Za-z0-9_-]{0,49}$")
 
 
 class UnsupportedMediaType(DomainError):
@@ -231,7 +226,8 @@ NOT_NULLABLE = ("subject", "description", "channel", "received_at", "language", 
 
 class CaseListQuery(Schema):
     """Filters of the case list; all combine with AND, repeated values of one filter with OR.
-    Custom fields filter as `cf.<key>=<value>` (e.g. `cf.amount_disputed=49.90`)."""
+    Custom fields filter as `cf.<key>=<value>`, `cf.<key>.min=` and `cf.<key>.max=` (see the
+    list endpoint's description); they are read from the query string by name."""
 
     status: list[str] = Field(default_factory=list, examples=[["new", "in_progress"]], description="Lifecycle state keys.")
     status_kind: list[StatusKindValue] = Field(default_factory=list, examples=[["open", "waiting"]])
@@ -456,37 +452,10 @@ def _case_type(key: str) -> Any:
 # --- list ------------------------------------------------------------------------------------
 
 
-def _custom_field_filters(request: HttpRequest) -> list[tuple[str, list[str]]]:
-    filters = []
-    for name in request.GET:
-        if not name.startswith("cf."):
-            continue
-        key = name[3:]
-        if not CUSTOM_FIELD_KEY.match(key):
-            raise ValidationFailed(field_errors={name: [str(_("Unknown custom field."))]})
-        filters.append((key, [value for value in request.GET.getlist(name) if value != ""]))
-    return filters
-
-
-def _custom_field_match(key: str, value: str) -> Q:
-    """Values arrive as text; the services store numbers as JSON numbers (whole) or decimal
-    strings, money as {"amount": "49.90", "currency": "EUR"} and yes/no as booleans."""
-    condition = Q(**{f"custom_fields__{key}": value})
-    if value.lower() in ("true", "false"):
-        condition |= Q(**{f"custom_fields__{key}": value.lower() == "true"})
-        return condition
-    try:
-        number = decimal.Decimal(value.strip().replace(",", "."))
-    except decimal.InvalidOperation:
-        return condition
-    if not number.is_finite():
-        return condition
-    if number == number.to_integral_value():
-        condition |= Q(**{f"custom_fields__{key}": int(number)})
-    condition |= Q(**{f"custom_fields__{key}": str(number)})
-    if number.as_tuple().exponent >= -2:  # type: ignore[operator]
-        condition |= Q(**{f"custom_fields__{key}__amount": str(number.quantize(decimal.Decimal("0.01")))})
-    return condition
+def _custom_field_params(request: HttpRequest) -> dict[str, list[str]]:
+    """The `cf.` parameters as sent; `list_selectors.custom_field_filters` reads them by kind."""
+    prefix = list_selectors.CUSTOM_FIELD_PREFIX
+    return {name: request.GET.getlist(name) for name in request.GET if name.startswith(prefix)}
 
 
 def _list_params(params: CaseListQuery, request: HttpRequest) -> dict[str, Any]:
@@ -510,22 +479,9 @@ def _list_params(params: CaseListQuery, request: HttpRequest) -> dict[str, Any]:
         "received_to": params.received_to.isoformat() if params.received_to else None,
         "tags": params.tag,
         "q": (params.q or "").strip(),
+        **_custom_field_params(request),
     }
     return out
-
-
-def filter_cases(queryset: QuerySet[Case], params: CaseListQuery, request: HttpRequest) -> QuerySet[Case]:
-    """The list's filters (delegated to the UI's list selectors) plus `cf.<key>` filters,
-    which here also match numbers, amounts and yes/no values stored as JSON."""
-    queryset = list_selectors.filter_cases(queryset, _list_params(params, request))
-    for key, values in _custom_field_filters(request):
-        if not values:
-            continue
-        condition = Q()
-        for value in values:
-            condition |= _custom_field_match(key, value)
-        queryset = queryset.filter(condition)
-    return queryset
 
 
 @router.get("/cases", response={200: CasePage, **ERRORS}, url_name="case_list", summary="List cases")
@@ -534,11 +490,33 @@ def list_cases(request: HttpRequest, query: Query[CaseListQuery]) -> dict[str, A
 
     Follow `next_cursor` until it is null. The page size is `limit` (1 to 200); the
     number of database queries per page does not grow with the page's contents.
+
+    **Custom fields** filter by the kind of the active field with that key (`GET /case-types`
+    lists each type's fields):
+
+    - `cf.<key>=<value>`: the exact value; repeat the parameter for any of several values.
+      Numbers and amounts compare as numbers (`49.90`, `49,90` and `49.9` are equal; an
+      amount's currency is ignored), yes/no fields take `true` or `false` (also `yes`/`no`,
+      `ja`/`nein`, `1`/`0`), dates `YYYY-MM-DD`, choice fields a choice's value, text fields
+      the exact text.
+    - `cf.<key>.min=<value>` and `cf.<key>.max=<value>`: an inclusive range, for number,
+      money (the amount; the currency is ignored) and date fields.
+
+    Example: `GET /api/v1/cases?case_type=complaint&cf.amount_disputed.min=50&cf.amount_disputed.max=200`
+
+    An unknown key, a range on a text, choice or yes/no field, a value the field cannot
+    hold, or a `.min` above the `.max` is a 422 `validation_error` whose error points at
+    the parameter, e.g. `{"pointer": "/cf.amount_disputed.min", "detail": "Enter an amount such as 12.50."}`.
+    If a key has different kinds on different case types, each case is compared by the
+    kind of its own type's field.
     """
     require_scope(request, "read")
     if query.received_from and query.received_to and query.received_from > query.received_to:
         raise ValidationFailed(field_errors={"received_to": [str(_("Must not be before received_from."))]})
-    queryset = filter_cases(selectors.visible_cases(actor=request.user), query, request)
+    params = _list_params(query, request)
+    if problems := list_selectors.custom_field_filters(params).errors:
+        raise ValidationFailed(field_errors=problems)  # pointers name the parameter: /cf.amount.min
+    queryset = list_selectors.filter_cases(selectors.visible_cases(actor=request.user), params)
     queryset = queryset.select_related(*LIST_RELATED).prefetch_related("tags")
     ordering = ["-received_at", "-id"] if query.ordering == "-received_at" else ["received_at", "id"]
     page = keyset_page(queryset, ordering=ordering, cursor=query.cursor, limit=query.limit)
