@@ -11,8 +11,10 @@ import pytest
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from leitplanke.accounts.models import Role, User
+from leitplanke.accounts import services as accounts
+from leitplanke.accounts.models import ApiToken, Role, User
 from leitplanke.cases import selectors
 from leitplanke.cases.models import CaseType
 from leitplanke.core import refcache
@@ -119,21 +121,65 @@ def test_a_case_type_switched_off_is_refused_on_the_next_create(
     assert refused.json()["errors"][0]["pointer"] == "/case_type"
 
 
-def test_an_api_request_learns_the_generation_with_its_token(
+# --- API tokens and their users --------------------------------------------------------------
+
+
+def test_a_known_token_costs_an_api_request_only_the_generation_read(
     make_user: Callable[..., User], api_client_for: Callable[..., Client]
 ) -> None:
-    """The token lookup carries the generation: no query of its own, and still fresh."""
     client = api_client_for(make_user("quality_manager"))
-
-    def create() -> Any:
-        body = {"case_type": "feedback", "subject": "Lob", "channel": "email"}
-        return client.post("/api/v1/cases", json.dumps(body), content_type="application/json")
-
-    assert create().status_code == 201
+    assert client.get("/api/v1/case-types").status_code == 200
     with CaptureQueriesContext(connection) as queries:
-        assert create().status_code == 201
-    generation_reads = [q["sql"] for q in queries if "core_referencegeneration" in q["sql"]]
-    assert len(generation_reads) == 1 and "accounts_apitoken" in generation_reads[0]
-    CaseType.objects.filter(key="feedback").update(is_active=False)  # behind the signals' back,
-    ReferenceGeneration.objects.filter(pk=refcache.ROW_ID).update(value=12345)  # like another process
-    assert create().status_code == 422
+        assert client.get("/api/v1/case-types").status_code == 200
+    assert not [q for q in queries if "accounts_apitoken" in q["sql"] or '"accounts_user"' in q["sql"]]
+
+
+def test_a_revoked_token_fails_on_the_next_request(make_user: Callable[..., User]) -> None:
+    user = make_user("quality_manager")
+    token, plain = accounts.api_token_create(actor=user, name="t", scopes=["read"])
+    client = Client(headers={"Authorization": f"Bearer {plain}"})
+    assert client.get("/api/v1/case-types").status_code == 200
+    accounts.api_token_revoke(actor=user, token=token)
+    assert client.get("/api/v1/case-types").status_code == 401
+
+
+def test_a_deactivated_user_fails_on_the_next_request(
+    make_user: Callable[..., User], api_client_for: Callable[..., Client]
+) -> None:
+    user = make_user("quality_manager")
+    client = api_client_for(user)
+    assert client.get("/api/v1/case-types").status_code == 200
+    user.is_active = False
+    user.save()
+    assert client.get("/api/v1/case-types").status_code == 401
+
+
+def test_a_token_revoked_by_another_process_fails_on_the_next_request(make_user: Callable[..., User]) -> None:
+    user = make_user("quality_manager")
+    token, plain = accounts.api_token_create(actor=user, name="t", scopes=["read"])
+    client = Client(headers={"Authorization": f"Bearer {plain}"})
+    assert client.get("/api/v1/case-types").status_code == 200
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())  # no signal here:
+    ReferenceGeneration.objects.filter(pk=refcache.ROW_ID).update(value=424242)  # the other process's
+    assert client.get("/api/v1/case-types").status_code == 401
+
+
+def test_each_request_gets_its_own_token_and_user(make_user: Callable[..., User]) -> None:
+    user = make_user("quality_manager")
+    _token, plain = accounts.api_token_create(actor=user, name="t", scopes=["read"])
+    first = accounts.api_token_authenticate(plain)
+    assert first is not None
+    first.user.full_name = "changed in one request"
+    first.scopes = ["admin"]
+    second = accounts.api_token_authenticate(plain)
+    assert second is not None and second is not first and second.user is not first.user
+    assert second.user.full_name != "changed in one request" and second.scopes == ["read"]
+
+
+def test_unknown_tokens_leave_nothing_in_the_cache(make_user: Callable[..., User]) -> None:
+    accounts.api_token_create(actor=make_user("agent"), name="t", scopes=["read"])
+    refcache.current_generation()  # the generation the next lookups run under
+    before = len(refcache._values)
+    for n in range(50):
+        assert accounts.api_token_authenticate(f"lpk_{n:012x}_secret") is None
+    assert len(refcache._values) == before

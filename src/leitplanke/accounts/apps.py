@@ -9,6 +9,8 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from leitplanke.core import refcache
 
-        from .models import Role, User
+        from .models import ApiToken, Role, User
 
-        refcache.watch([Role], m2m_through=[User.roles.through])
+        # Tokens with their users are cached for API authentication: a revoked token or a
+        # deactivated user must fail on the next request (ADR 0004).
+        refcache.watch([Role, ApiToken, User], m2m_through=[User.roles.through])

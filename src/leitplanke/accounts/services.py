@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import secrets
@@ -557,26 +558,37 @@ def api_token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
 
 
 def api_token_authenticate(raw: str) -> ApiToken | None:
-    """Finds the usable token for a bearer value, or None. Constant-time comparison."""
+    """Finds the usable token for a bearer value, or None. Constant-time comparison.
+
+    Tokens with their users are reference data (core.refcache, ADR 0004): every change to
+    a token or a user (revocation, deactivation, a new password) saves the row and so
+    changes the generation in the same transaction, and the next request anywhere reads
+    them anew. The request gets its own copies: code may set attributes on request.user.
+    """
     import hmac
 
     if not raw.startswith(TOKEN_PREFIX) or raw.count("_") < 2:
         return None
     prefix, _sep, secret = raw[len(TOKEN_PREFIX) :].partition("_")
-    # The prefix is unique: get() needs no ORDER BY, unlike first(). The reference
-    # generation comes along, saving every API request a round trip (core.refcache).
-    tokens = ApiToken.objects.select_related("user").annotate(reference_generation=refcache.generation_column())
-    try:
-        token = tokens.get(prefix=prefix)
-    except ApiToken.DoesNotExist:
+    shared = refcache.cached(("api_token", prefix), lambda: _token_with_user(prefix))
+    if shared is None or not hmac.compare_digest(shared.token_hash, hash_token_secret(secret)):
         return None
-    refcache.note_generation(token.reference_generation)  # type: ignore[attr-defined]
-    if not hmac.compare_digest(token.token_hash, hash_token_secret(secret)):
-        return None
-    if not token.is_usable or not token.user.is_active:
+    if not shared.is_usable or not shared.user.is_active:
         return None
     now = timezone.now()
-    # Touch at most once a minute: API reads should not each cause a write.
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    # Touch at most once a minute: API reads should not each cause a write. The update
+    # sends no signal, so the cached token stays valid; its copy here is brought along.
+    if shared.last_used_at is None or now - shared.last_used_at > dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=shared.pk).update(last_used_at=now)
+        shared.last_used_at = now
+    token = copy.copy(shared)
+    token.user = copy.copy(shared.user)
     return token
+
+
+def _token_with_user(prefix: str) -> ApiToken | None:
+    # The prefix is unique: get() needs no ORDER BY, unlike first().
+    try:
+        return ApiToken.objects.select_related("user").get(prefix=prefix)
+    except ApiToken.DoesNotExist:
+        return None

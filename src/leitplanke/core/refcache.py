@@ -27,7 +27,6 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
 from django.db import connection, models
-from django.db.models.expressions import RawSQL
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from .context import current_request_context
@@ -58,22 +57,11 @@ def current_generation() -> int:
     return value
 
 
-def generation_column() -> RawSQL:
-    """The generation as an extra column of a query the request runs anyway (the API token
-    lookup): `note_generation` then spares the request its own round trip for it."""
-    return RawSQL(f"({GENERATION_SQL})", [ROW_ID], output_field=models.BigIntegerField())  # noqa: S611 - fixed SQL
-
-
-def note_generation(value: int | None) -> None:
-    """Records the generation read by `generation_column` as this request's, unless the
-    request already read one (a request sees one generation, the first it read)."""
-    memo = current_request_context().reference_generation
-    if memo is not None and memo[0] is None:
-        memo[0] = int(value or 0)
-
-
 def cached(key: Hashable, load: Callable[[], T]) -> T:
-    """The value for `key` under the current generation; `load()` reads it on a miss."""
+    """The value for `key` under the current generation; `load()` reads it on a miss.
+
+    None is not kept: a lookup that found nothing runs again next time, so keys taken
+    from requests (an unknown token or case type) cannot fill the memory."""
     global _generation, _values
     generation = current_generation()
     with _lock:
@@ -83,7 +71,7 @@ def cached(key: Hashable, load: Callable[[], T]) -> T:
             return _values[key]  # type: ignore[no-any-return]
     value = load()
     with _lock:
-        if generation == _generation:
+        if generation == _generation and value is not None:
             _values[key] = value
     return value
 
