@@ -221,6 +221,16 @@ def make_plan(base: str, cookie: str, info: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def machine_check_seconds() -> float:
+    """A fixed pure-Python loop, timed: this shared machine's speed drifts by tens of percent
+    from hour to hour, and this figure lets readers compare runs made at different times."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return round(time.perf_counter() - started, 3)
+
+
 def db_version(env: dict[str, str], db: str) -> str:
     code = (
         "import django; django.setup(); from django.db import connection; c = connection.cursor(); "
@@ -270,6 +280,8 @@ def write_docs(result: dict[str, Any], compare_md: str, args: argparse.Namespace
         *rows,
         "",
     ]
+    if loop := result["machine"].get("python_loop_seconds"):
+        section += [f"Machine check before the scenarios: a fixed pure-Python loop took {loop} s (lower is faster).", ""]
     if result["notes"].get("not_run"):
         section += [f"Not measured: {', '.join(result['notes']['not_run'])}.", ""]
     if compare_md:
@@ -367,8 +379,6 @@ def main() -> int:
                 "120",
                 "--graceful-timeout",
                 "5",
-                "--access-logfile",
-                "/dev/null",
                 "--error-logfile",
                 str(scratch / "gunicorn.log"),
             ],
@@ -396,6 +406,7 @@ def main() -> int:
         plan_file, raw_file = scratch / "plan.json", scratch / "httpbench.json"
         plan_file.write_text(json.dumps(plan, ensure_ascii=False, indent=2), encoding="utf-8")
         budget = sum(s.get("duration_s", 60) + s.get("timeout_s", 30) + 15 for s in plan["scenarios"]) + 120
+        machine_check = machine_check_seconds()
         run([PYTHON, str(PEERS / "httpbench.py"), "--plan", str(plan_file), "--out", str(raw_file)], env, budget)
         bench = json.loads(raw_file.read_text(encoding="utf-8"))
         import django
@@ -436,7 +447,12 @@ def main() -> int:
         "seed_command_seconds": seed_total,
         "analyze_seconds": analyze_seconds,
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "host": platform.node()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "host": platform.node(),
+            "python_loop_seconds": machine_check,
+        },
         "client": "httpbench",
         "notes": {**plan["meta"], "not_run": not_run},
         "scenarios": {s["name"]: s for s in bench["scenarios"]},
