@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from leitplanke.accounts import services
@@ -62,6 +64,23 @@ def test_me_with_a_token(agent_user: User, api_client_for: Callable[..., Client]
     assert [r["key"] for r in body["roles"]] == ["agent"]
     assert "cases.edit" in body["capabilities"] and "org.manage" not in body["capabilities"]
     assert body["scopes"] == ["read"]
+
+
+def test_a_token_request_ignores_the_browser_session_it_carries(
+    make_user: Callable[..., User], api_client_for: Callable[..., Client]
+) -> None:
+    """The token decides who calls; a session cookie of someone else (here a German-speaking
+    user) neither sets the language nor costs the session and user lookups."""
+    token_user = make_user("agent", language="en")
+    session_user = make_user("agent", language="de")
+    client = api_client_for(token_user, ("read",))
+    client.force_login(session_user)
+    assert client.get("/api/v1/me").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/me", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.json()["email"] == token_user.email
+    assert response["Content-Language"] == "en"
+    assert not [q for q in queries if "django_session" in q["sql"]]
 
 
 def test_missing_token_is_a_401_problem(client: Client) -> None:

@@ -7,13 +7,17 @@ from django.utils import translation
 
 
 class UserLanguageMiddleware:
-    """Logged-in users see their chosen language; others get the browser's (LocaleMiddleware)."""
+    """Logged-in users see their chosen language; others get the browser's (LocaleMiddleware).
+
+    A request with a bearer token is the token's, whatever cookies it carries: the browser
+    session is not consulted (nor loaded: two queries), and the language is the client's
+    Accept-Language like for any API client."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
+        user = None if request.headers.get("Authorization", "").lower().startswith("bearer ") else getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.language:
             translation.activate(user.language)
             request.LANGUAGE_CODE = user.language  # type: ignore[attr-defined]
