@@ -19,7 +19,8 @@ api = NinjaAPI(
     description=(
         "Complaint and case management. Authenticate with a personal API token "
         "(`Authorization: Bearer lpk_…`, created under Profile → API tokens) with the scopes "
-        "read, write or admin. Errors are problem details (RFC 9457) with a stable `code`."
+        "read, write or admin. Errors are problem details (RFC 9457) with a stable `code`; "
+        "their texts are in the language of `Accept-Language` (German or English)."
     ),
     auth=auth,
     urls_namespace="api",
