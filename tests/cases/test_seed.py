@@ -55,3 +55,13 @@ def test_seed_without_cases_loads_demo_cases_once_and_if_empty_keeps_them(db: An
         assert Case.objects.values("reference").distinct().count() == 50
     finally:
         leitplanke_seed.DEMO_CASES = original
+
+
+def test_seeded_disputed_amounts_are_money_values_the_list_can_filter(db: Any) -> None:
+    call_command("leitplanke_seed", "--cases", "400", stdout=StringIO())
+    amounts = [c["amount_disputed"] for c in Case.objects.values_list("custom_fields", flat=True) if c]
+    assert amounts and all(set(a) == {"amount", "currency"} for a in amounts)
+    low = filter_cases(Case.objects.all(), {"case_type": "complaint", "cf.amount_disputed.max": "100"})
+    high = filter_cases(Case.objects.all(), {"case_type": "complaint", "cf.amount_disputed.min": "100.01"})
+    assert low.count() + high.count() == len(amounts)
+    assert all(float(c.custom_fields["amount_disputed"]["amount"]) <= 100 for c in low)

@@ -30,6 +30,8 @@ from leitplanke.cases.models import (
     CaseSearchDocument,
     CaseType,
     Category,
+    CustomFieldDefinition,
+    FieldKind,
     Interaction,
     ReferenceCounter,
     Tag,
@@ -39,6 +41,7 @@ from leitplanke.customers.models import Contract, Customer, CustomerEmail, Custo
 
 UTC = dt.UTC
 
+DISPUTED_AMOUNT = "amount_disputed"
 CASE_TYPES = [
     ("complaint", "Beschwerde", "Complaint", True, 0),
     ("inquiry", "Anfrage", "Inquiry", False, 1),
@@ -485,6 +488,13 @@ def ensure_reference_data() -> dict[str, Any]:
                 category.path = f"{parent.path if parent else ''}{category.pk}/"
                 category.save(update_fields=["path"])
             categories[key] = category
+        # The amount a customer disputes: a money field on complaints, so that the case list
+        # can filter by it (from/to) and the form asks for it.
+        CustomFieldDefinition.objects.get_or_create(
+            case_type=case_types["complaint"],
+            key=DISPUTED_AMOUNT,
+            defaults={"label_de": "Strittiger Betrag", "label_en": "Disputed amount", "kind": FieldKind.MONEY},
+        )
         products = {}
         for code, name_de, name_en, sector, psd2 in PRODUCTS:
             products[code], _ = Product.objects.get_or_create(
@@ -787,7 +797,10 @@ def _create_cases(
             responsible = rng.choice(team_members) if team_members and rng.random() < 0.8 else None
             handled = min(now, received + dt.timedelta(hours=rng.randrange(2, 24 * 30)))
             closed_at = handled if status == "closed" else None
-            custom = {"amount_disputed": f"{rng.randrange(5, 900)}.00"} if topic.key in ("payment", "chargeback") else {}
+            custom = {}
+            if topic.key in ("payment", "chargeback"):
+                amount = {"amount": f"{rng.randrange(5, 900)}.00", "currency": "EUR"}  # as cases.services stores money
+                custom = {DISPUTED_AMOUNT: amount} if type_keys[i] == "complaint" else {}
             reference = f"LP-{year}-{counters[year]:06d}"
             case_rows.append(
                 [
