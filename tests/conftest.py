@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -12,6 +13,7 @@ from django.test import Client
 
 from leitplanke.accounts import services as accounts
 from leitplanke.accounts.models import Role, Team, User
+from leitplanke.core import ratelimit
 
 PASSWORD = "Correct-Horse-Battery-9"
 ROLE_KEYS = ["agent", "team_lead", "process_owner", "quality_manager", "administrator", "auditor"]
@@ -83,6 +85,14 @@ def api_client_for() -> Callable[..., Client]:
         return Client(headers={"Authorization": f"Bearer {plain}"})
 
     return make
+
+
+@pytest.fixture
+def fixed_rate_limit_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep all attempts of a test in one rate-limit window, whatever the clock says (a test
+    that runs across the full hour would otherwise see its counter start again)."""
+    start = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+    monkeypatch.setattr(ratelimit, "_window_start", lambda now, window_seconds: start)
 
 
 # --- browser tests -------------------------------------------------------------------------

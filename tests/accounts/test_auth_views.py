@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable
 from typing import Any
@@ -12,7 +11,6 @@ from django.core import mail
 from django.test import Client
 
 from leitplanke.accounts.models import User
-from leitplanke.core import ratelimit
 from leitplanke.core.models import AuditEvent
 from tests.conftest import PASSWORD
 
@@ -22,10 +20,8 @@ LOGIN = "/accounts/login/"
 
 
 @pytest.fixture(autouse=True)
-def fixed_rate_limit_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep all attempts of a test in one rate-limit window, whatever the clock says."""
-    start = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
-    monkeypatch.setattr(ratelimit, "_window_start", lambda now, window_seconds: start)
+def _one_window(fixed_rate_limit_window: None) -> None:
+    """All login attempts of a test count in one rate-limit window (tests/conftest.py)."""
 
 
 def actions() -> list[str]:
