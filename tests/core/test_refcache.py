@@ -16,7 +16,7 @@ from django.utils import timezone
 from leitplanke.accounts import services as accounts
 from leitplanke.accounts.models import ApiToken, Role, User
 from leitplanke.cases import selectors
-from leitplanke.cases.models import CaseType
+from leitplanke.cases.models import CaseType, CustomFieldDefinition
 from leitplanke.core import refcache
 from leitplanke.core.context import RequestContext, reset_request_context, set_request_context
 from leitplanke.core.models import ReferenceGeneration
@@ -82,6 +82,21 @@ def test_a_request_reads_the_generation_once() -> None:
     finally:
         reset_request_context(token)
     assert len(queries) == 1 and "core_referencegeneration" in queries[0]["sql"]
+
+
+def test_custom_field_definitions_come_from_the_cache(make_user: Callable[..., User]) -> None:
+    """Forms, the detail page, list filters and validation share one cached reader."""
+    complaint = CaseType.objects.get(key="complaint")
+    CustomFieldDefinition.objects.create(case_type=complaint, key="amount", label_de="Betrag", label_en="Amount", kind="money")
+    selectors.custom_field_definitions(complaint)
+    token = set_request_context(RequestContext(request_id="r", reference_generation=[None]))
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            assert [d.key for d in selectors.custom_field_definitions(complaint)] == ["amount"]
+            assert selectors.custom_field_definitions(CaseType.objects.get(key="inquiry")) == []
+    finally:
+        reset_request_context(token)
+    assert [q["sql"] for q in queries if "customfielddefinition" in q["sql"]] == []
 
 
 def test_outside_a_request_every_use_reads_the_generation() -> None:

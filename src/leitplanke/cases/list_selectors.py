@@ -29,12 +29,11 @@ from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leitplanke.core import refcache
 from leitplanke.core.pagination import Page, decode_cursor, keyset_page
 
 from . import permissions
 from .models import Case, Category, Channel, CustomFieldDefinition, FieldKind, Priority, SavedView, StatusKind, Tag
-from .selectors import active_case_type, visible_cases
+from .selectors import active_case_type, active_custom_fields, custom_field_definitions, visible_cases
 
 CHANNEL_CHOICES = list(Channel.choices)
 PRIORITY_CHOICES = [(str(value), label) for value, label in Priority.choices]
@@ -269,24 +268,10 @@ class JsonBoolean(_JsonScalar):
     postgresql_template = "(CASE WHEN {type} = 'boolean' THEN {value} END)"
 
 
-def active_custom_fields() -> tuple[CustomFieldDefinition, ...]:
-    """Every active custom field definition in form order. Reference data: cached per process
-    and checked once per request (core.refcache), so filters and the form cost no query."""
-    return refcache.cached(
-        "active_custom_fields",
-        lambda: tuple(CustomFieldDefinition.objects.filter(is_active=True).order_by("case_type_id", "order", "key")),
-    )
-
-
-def custom_fields_of(case_type_id: int) -> list[CustomFieldDefinition]:
-    """The active custom fields of one case type, in form order (shared objects: read only)."""
-    return [definition for definition in active_custom_fields() if definition.case_type_id == case_type_id]
-
-
 def custom_fields_of_case_type(case_type_key: str) -> list[CustomFieldDefinition]:
     """The active custom fields of the active case type with this key (none for another key)."""
     case_type = active_case_type(case_type_key)
-    return custom_fields_of(case_type.pk) if case_type else []
+    return custom_field_definitions(case_type)
 
 
 @dataclass(frozen=True)

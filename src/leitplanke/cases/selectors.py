@@ -153,10 +153,21 @@ def active_categories() -> QuerySet[Category]:
     return Category.objects.filter(is_active=True).order_by("path")
 
 
+def active_custom_fields() -> tuple[CustomFieldDefinition, ...]:
+    """Every active custom field definition in form order. Reference data: cached per process
+    and checked once per request (core.refcache), so forms, filters and validation cost no
+    query. Shared objects: read only."""
+    return refcache.cached(
+        "active_custom_fields",
+        lambda: tuple(CustomFieldDefinition.objects.filter(is_active=True).order_by("case_type_id", "order", "key")),
+    )
+
+
 def custom_field_definitions(case_type: CaseType | None) -> list[CustomFieldDefinition]:
+    """The active custom fields of one case type, in form order (shared objects: read only)."""
     if case_type is None:
         return []
-    return list(CustomFieldDefinition.objects.filter(case_type=case_type, is_active=True).order_by("order", "key"))
+    return [definition for definition in active_custom_fields() if definition.case_type_id == case_type.pk]
 
 
 def customer_by_number(customer_number: str) -> Any:

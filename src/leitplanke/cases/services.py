@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leitplanke.accounts.models import Language, Team, User
-from leitplanke.core import events, refcache
+from leitplanke.core import events
 from leitplanke.core.audit import audit_record, changed_fields, snapshot
 from leitplanke.core.errors import NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
 from leitplanke.customers.models import Contract, Customer, Product
@@ -45,7 +45,7 @@ from .models import (
     StatusKind,
     Tag,
 )
-from .selectors import is_visible
+from .selectors import custom_field_definitions, is_visible
 
 # What case_update may change, and what its audit snapshot contains.
 EDITABLE_FIELDS = [
@@ -358,10 +358,7 @@ def _custom_value(definition: CustomFieldDefinition, value: Any) -> Any:
 def validate_custom_fields(case_type: CaseType, values: dict[str, Any] | None) -> dict[str, Any]:
     """Cleans custom field values for a case type; all errors at once, keyed by field key."""
     values = dict(values or {})
-    definitions = refcache.cached(
-        ("custom_fields", case_type.pk),
-        lambda: {d.key: d for d in CustomFieldDefinition.objects.filter(case_type=case_type, is_active=True)},
-    )
+    definitions = {definition.key: definition for definition in custom_field_definitions(case_type)}
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
     for key in values:
