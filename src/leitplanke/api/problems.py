@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -10,11 +12,23 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from leitplanke.core.errors import DomainError
+from leitplanke.core.errors import DomainError, ValidationFailed
 
 from .auth import NotAuthenticated
 
 PROBLEM_TYPE = "https://leitplanke.example/problems/"
+
+
+@contextmanager
+def input_names(api_name: Callable[[str], str]) -> Iterator[None]:
+    """Renames the fields of a service's validation errors to the API's input names, so each
+    error points at the JSON field the client sent (services say `product`, the API
+    `product_id`)."""
+    try:
+        yield
+    except ValidationFailed as error:
+        error.field_errors = {api_name(field): messages for field, messages in error.field_errors.items()}
+        raise
 
 
 def problem(

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from leitplanke.accounts import permissions
 from leitplanke.accounts.decorators import require_capability
 from leitplanke.core.errors import DomainError, NotFound, PermissionDenied, PreconditionFailed
-from leitplanke.core.forms import apply_domain_error
+from leitplanke.core.forms import apply_domain_error, attempt
 from leitplanke.core.pagination import InvalidCursor
 
 from . import forms as customer_forms
@@ -37,22 +37,6 @@ def _call(getter: Callable[..., Any], **kwargs: Any) -> Any:
         raise Http404 from None
     except PermissionDenied:
         raise DjangoPermissionDenied from None
-
-
-def _attempt(form: forms.Form, action: Callable[[], Any]) -> Any:
-    """Runs a service call; a domain error lands on the form (what was typed stays)."""
-    try:
-        return action()
-    except NotFound:
-        raise Http404 from None
-    except PermissionDenied as error:
-        if not error.field_errors and not str(error.message).strip():
-            raise DjangoPermissionDenied from None
-        apply_domain_error(form, error)
-        return None
-    except DomainError as error:
-        apply_domain_error(form, error)
-        return None
 
 
 def _page(
@@ -152,7 +136,7 @@ def vulnerability_reason(request: HttpRequest, customer_id: int) -> HttpResponse
 def consent_create(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _call(selectors.customer_get, actor=request.user, customer_id=customer_id)
     form = customer_forms.ConsentForm(request.POST)
-    if form.is_valid() and _attempt(
+    if form.is_valid() and attempt(
         form, lambda: services.consent_record(actor=request.user, customer=customer, **form.cleaned_data)
     ):
         messages.success(request, _("The consent was recorded."))
@@ -173,7 +157,7 @@ def contract_create(request: HttpRequest, customer_id: int) -> HttpResponse:
         product = products.filter(pk=data.pop("product")).first()
         if product is None:
             form.add_error("product", _("Choose a product."))
-        elif _attempt(form, lambda: services.contract_create(actor=request.user, customer=customer, product=product, **data)):
+        elif attempt(form, lambda: services.contract_create(actor=request.user, customer=customer, product=product, **data)):
             messages.success(request, _("The contract was added."))
             return redirect("customers:detail", customer_id=customer.pk)
     context = {**_detail_context(request, customer), "contract_form": form}
@@ -186,7 +170,7 @@ def contract_create(request: HttpRequest, customer_id: int) -> HttpResponse:
 def contract_end(request: HttpRequest, customer_id: int, contract_id: int) -> HttpResponse:
     contract = _call(selectors.customer_contract, actor=request.user, customer_id=customer_id, contract_id=contract_id)
     form = customer_forms.ContractEndForm(request.POST, prefix=_end_form_prefix(contract))
-    if form.is_valid() and _attempt(
+    if form.is_valid() and attempt(
         form, lambda: services.contract_end(actor=request.user, contract=contract, ends_on=form.cleaned_data["ends_on"])
     ):
         messages.success(request, _("The contract %(number)s was ended.") % {"number": contract.contract_number})
@@ -207,7 +191,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
     sensitive = selectors.can_see_sensitive(request.user)
     form = customer_forms.CustomerForm(request.POST or None, creating=True, sensitive=sensitive)
     if request.method == "POST" and form.is_valid():
-        customer = _attempt(form, lambda: services.customer_create(actor=request.user, **form.service_kwargs()))
+        customer = attempt(form, lambda: services.customer_create(actor=request.user, **form.service_kwargs()))
         if customer is not None:
             messages.success(request, _("The customer %(name)s was created.") % {"name": customer.display_name})
             return redirect("customers:detail", customer_id=customer.pk)
@@ -320,9 +304,7 @@ def customer_merge(request: HttpRequest, customer_id: int) -> HttpResponse:
             elif survivor.merged_into_id:
                 form.add_error(None, _("This customer was merged into another one; merge into that one instead."))
             elif request.method == "POST" and request.POST.get("confirm") == "yes":
-                moved = _attempt(
-                    form, lambda: services.customer_merge(actor=request.user, survivor=survivor, duplicate=duplicate)
-                )
+                moved = attempt(form, lambda: services.customer_merge(actor=request.user, survivor=survivor, duplicate=duplicate))
                 if moved is not None:
                     messages.success(
                         request,
@@ -355,7 +337,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
         if form is None:
             raise DjangoPermissionDenied
         if form.is_valid():
-            product = _attempt(form, lambda: services.product_create(actor=request.user, **form.cleaned_data))
+            product = attempt(form, lambda: services.product_create(actor=request.user, **form.cleaned_data))
             if product is not None:
                 messages.success(request, _("The product %(name)s was added.") % {"name": product.label})
                 return redirect("customers:products")
@@ -375,7 +357,7 @@ def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
     if (
         request.method == "POST"
         and form.is_valid()
-        and _attempt(form, lambda: services.product_update(actor=request.user, product=product, **form.cleaned_data))
+        and attempt(form, lambda: services.product_update(actor=request.user, product=product, **form.cleaned_data))
     ):
         messages.success(request, _("The product %(name)s was saved.") % {"name": form.cleaned_data["name_en"]})
         return redirect("customers:products")

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
@@ -25,6 +24,7 @@ from leitplanke.api.etag import etag_for, expected_version
 from leitplanke.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from leitplanke.api.idempotency import HEADER_DESCRIPTION as IDEMPOTENCY_DESCRIPTION
 from leitplanke.api.idempotency import idempotent
+from leitplanke.api.problems import input_names
 from leitplanke.api.schemas import Problem
 from leitplanke.cases import attachments as attachment_files
 from leitplanke.cases import list_selectors, selectors, services
@@ -386,7 +386,7 @@ def _case(request: HttpRequest, case_id: str) -> Case:
 
 
 # Request fields holding ids → the service argument that takes them. The services look the
-# ids up and report unknown or inactive ones per field; `_input_names` maps the errors back.
+# ids up and report unknown or inactive ones per field; `input_names` maps the errors back.
 REFERENCE_FIELDS = {
     "customer_id": "customer",
     "contract_id": "contract",
@@ -428,18 +428,9 @@ SERVICE_FIELDS = {
 }
 
 
-@contextmanager
-def _input_names() -> Iterator[None]:
-    """Renames the fields of a service's validation errors to the API's input names, so
-    each error points at the JSON field the client sent (`/customer_id`, `/custom_fields/x`)."""
-    try:
-        yield
-    except ValidationFailed as error:
-        error.field_errors = {
-            SERVICE_FIELDS.get(field, field).replace("custom_fields.", "custom_fields/", 1): messages
-            for field, messages in error.field_errors.items()
-        }
-        raise
+def _api_field(field: str) -> str:
+    """`customer` → `customer_id`; `custom_fields.x` → `custom_fields/x` (a JSON pointer step)."""
+    return SERVICE_FIELDS.get(field, field).replace("custom_fields.", "custom_fields/", 1)
 
 
 def _case_type(key: str) -> Any:
@@ -542,7 +533,7 @@ def create_case(request: HttpRequest, payload: CaseCreateIn, idempotency_key: st
     def create() -> HttpResponse:
         data = payload.model_dump(exclude={"case_type"})
         fields = _service_arguments(request.user, data)
-        with _input_names():
+        with input_names(_api_field):
             case = services.case_create(actor=request.user, case_type=_case_type(payload.case_type), **fields)
         # `case_create` returns the new case with the related rows it validated: no read-back.
         # Its tags are read only if some were sent (the service matches existing tag names).
@@ -589,7 +580,7 @@ def update_case(
     if nulls:
         raise ValidationFailed(field_errors=nulls)
     changes = _service_arguments(request.user, data)
-    with _input_names():
+    with input_names(_api_field):
         case = services.case_update(actor=request.user, case=case, expected_version=version, **changes)
     return _case_response(request, case)
 
@@ -652,7 +643,7 @@ def transition_case(
         version = expected_version(request, case, required=False)
         # The service refuses read-only roles (403), unknown steps (422 `unknown_transition`)
         # and steps not possible from the current status (422 `transition_not_available`).
-        with _input_names():
+        with input_names(_api_field):
             changed = services.case_transition(
                 actor=request.user, case=case, transition=payload.transition, expected_version=version, note=payload.note
             )
@@ -696,7 +687,7 @@ def add_interaction(
     case = _case(request, case_id)
 
     def add() -> HttpResponse:
-        with _input_names():
+        with input_names(_api_field):
             interaction = services.interaction_add(actor=request.user, case=case, **payload.model_dump())
         interaction = case.interactions.select_related("author").prefetch_related("attachments").get(pk=interaction.pk)
         return _json_response(201, InteractionOut.from_orm(interaction).model_dump(mode="json"))
@@ -758,6 +749,6 @@ def add_attachment(
         interaction = case.interactions.filter(pk=interaction_id).first()
         if interaction is None:
             raise ValidationFailed(field_errors={"interaction_id": [str(NOT_AVAILABLE)]})
-    with _input_names():
+    with input_names(_api_field):
         attachment = services.attachment_add(actor=request.user, case=case, uploaded_file=file, interaction=interaction)
     return _json_response(201, AttachmentOut.from_orm(attachment).model_dump(mode="json"))

@@ -24,6 +24,7 @@ from pydantic import ConfigDict
 
 from leitplanke.api.auth import require_scope
 from leitplanke.api.etag import etag_for, expected_version
+from leitplanke.api.problems import input_names
 from leitplanke.api.schemas import Problem
 from leitplanke.core.errors import NotFound, PermissionDenied, ValidationFailed
 from leitplanke.core.pagination import keyset_page
@@ -389,11 +390,8 @@ def create_contract(request: HttpRequest, payload: ContractIn, customer_id: int 
         product = selectors.product_get(product_id=data.pop("product_id"))
     except NotFound:
         raise ValidationFailed(field_errors={"product_id": [_("This choice does not exist.")]}) from None
-    try:
+    with input_names(lambda field: CONTRACT_INPUT_NAMES.get(field, field)):
         contract = services.contract_create(actor=request.user, customer=customer, product=product, **data)
-    except ValidationFailed as error:
-        error.field_errors = {CONTRACT_INPUT_NAMES.get(k, k): v for k, v in error.field_errors.items()}
-        raise
     return 201, contract
 
 
