@@ -147,11 +147,25 @@ class Case(models.Model):
         verbose_name=_("customer"),
         db_index=False,
     )
+    # Contract, product and parent are empty on most cases: their indexes are partial
+    # (Meta.indexes), so a case without them costs no index entry.
     contract = models.ForeignKey(
-        Contract, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases", verbose_name=_("contract")
+        Contract,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+        verbose_name=_("contract"),
+        db_index=False,
     )
     product = models.ForeignKey(
-        Product, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("product")
+        Product,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("product"),
+        db_index=False,
     )
     category = models.ForeignKey(
         Category,
@@ -181,8 +195,12 @@ class Case(models.Model):
     watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="watched_cases")
     tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
     custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children", db_index=False)
+    # No index: nothing looks cases up by creator, and a user who created cases through the
+    # services is an actor of audit events, which protect the user row from deletion.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
@@ -201,6 +219,9 @@ class Case(models.Model):
             models.Index(fields=["category", "-received_at"], name="case_category_idx"),
             models.Index(fields=["-priority", "-received_at", "-id"], name="case_priority_idx"),
             models.Index(fields=["-updated_at", "-id"], name="case_updated_idx"),
+            models.Index(fields=["contract"], name="case_contract_idx", condition=models.Q(contract__isnull=False)),
+            models.Index(fields=["product"], name="case_product_idx", condition=models.Q(product__isnull=False)),
+            models.Index(fields=["parent"], name="case_parent_idx", condition=models.Q(parent__isnull=False)),
         ]
         constraints = [models.UniqueConstraint(fields=["reference"], name="case_reference_unique")]
         verbose_name = _("case")

@@ -22,6 +22,7 @@ from leitplanke.accounts.models import Language, Team, User
 from leitplanke.core import events
 from leitplanke.core.audit import audit_record, changed_fields, snapshot
 from leitplanke.core.errors import NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
+from leitplanke.core.inserts import insert_row
 from leitplanke.customers.models import Contract, Customer, Product
 
 from . import attachments as attachment_files
@@ -390,7 +391,7 @@ def _search_document_create(case: Case) -> None:
     """The search document of a new case (no message texts yet): one INSERT, the same text
     `_search_document_refresh` would write."""
     text = f"{case.reference}\n{case.subject}\n{case.description}"[:SEARCH_TEXT_MAX]
-    CaseSearchDocument.objects.create(case=case, text=text)
+    insert_row(CaseSearchDocument(case=case, text=text))
 
 
 def _search_document_refresh(case: Case, *, extra_text: str = "") -> None:
@@ -407,13 +408,8 @@ def _search_document_refresh(case: Case, *, extra_text: str = "") -> None:
 
 def _timeline(case: Case, *, kind: str, actor: Any, occurred_at: dt.datetime | None = None, **fields: Any) -> Interaction:
     author = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-    return Interaction.objects.create(
-        case=case,
-        kind=kind,
-        occurred_at=occurred_at or timezone.now(),
-        author=author,
-        **fields,
-    )
+    entry = Interaction(case=case, kind=kind, occurred_at=occurred_at or timezone.now(), author=author, **fields)
+    return insert_row(entry)
 
 
 def _lock(case: Case) -> Case:
@@ -554,7 +550,7 @@ def _case_create(
     lifecycle = lifecycle_for(the_type.key)
     initial = lifecycle.state(lifecycle.initial)
     now = timezone.now()
-    case = Case.objects.create(
+    case = Case(
         reference=next_reference(timezone.localtime(now).year),
         case_type=the_type,
         subject=subject,
@@ -577,6 +573,7 @@ def _case_create(
         created_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
         last_activity_at=now,
     )
+    insert_row(case)
     tag_ids: list[int] = []
     if tag_names:
         the_tags = _tags(tag_names)

@@ -22,6 +22,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from .context import current_request_context
+from .inserts import insert_row
 from .models import AuditChainHead, AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -86,7 +87,7 @@ def audit_record(
         object_id = object_id or obj.pk
     context = current_request_context()
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         occurred_at=timezone.now(),
         actor=actor if is_user else None,
         actor_label=(getattr(actor, "email", "") if is_user else str(actor or "system"))[:255],
@@ -98,6 +99,7 @@ def audit_record(
         request_id=context.request_id[:64],
         ip=context.ip,
     )
+    return insert_row(event)  # append-only: AuditEvent.save() only refuses updates
 
 
 def audit_update(*, actor: Any, action: str, obj: Model, before: Mapping[str, Any], fields: Iterable[str]) -> None:

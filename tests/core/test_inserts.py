@@ -1,0 +1,127 @@
+"""core.inserts.insert_row: the same row as save() would write, with the statement compiled
+once, and a refusal wherever it would skip something save() does."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.db.models.signals import post_save, pre_save
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from leitplanke.cases.models import Case, CaseSearchDocument, CaseType, Interaction, InteractionKind
+from leitplanke.core import inserts
+from leitplanke.core.inserts import insert_row
+from leitplanke.core.models import AuditEvent, RateLimitCounter, ScheduledJob
+from leitplanke.customers.models import Customer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_statements() -> Iterator[None]:
+    """Refusals happen when a statement is compiled: each test starts with none compiled."""
+    saved = dict(inserts._STATEMENTS)
+    inserts._STATEMENTS.clear()
+    yield
+    inserts._STATEMENTS.clear()
+    inserts._STATEMENTS.update(saved)
+
+
+def test_a_row_reads_back_as_written_with_its_new_primary_key() -> None:
+    occurred = timezone.now() - dt.timedelta(minutes=3)
+    event = AuditEvent(
+        occurred_at=occurred,
+        actor_label="system",
+        action="test.insert",
+        object_type="core.test",
+        object_id="7",
+        before={"a": [1, "zwei"], "ü": None},
+        after={"amount": "12.50"},
+        ip="2001:db8::1",
+    )
+    assert insert_row(event) is event
+    assert event.pk is not None and not event._state.adding and event._state.db == "default"
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert stored.occurred_at == occurred
+    assert (stored.before, stored.after, stored.ip) == ({"a": [1, "zwei"], "ü": None}, {"amount": "12.50"}, "2001:db8::1")
+    assert stored.seq is None and stored.hash == ""
+
+
+def test_rows_get_increasing_primary_keys_and_the_statement_is_compiled_once() -> None:
+    first = insert_row(RateLimitCounter(key="a", window_start=timezone.now()))
+    second = insert_row(RateLimitCounter(key="b", window_start=timezone.now()))
+    assert second.pk > first.pk
+    assert list(inserts._STATEMENTS) == [(RateLimitCounter, connection.vendor)]
+
+
+def test_auto_now_fields_and_defaults_are_filled_in_like_save() -> None:
+    case_type = CaseType.objects.get(key="complaint")
+    case = Case(
+        reference="LP-2000-000001", case_type=case_type, subject="Zählerstand", channel="email", received_at=timezone.now()
+    )
+    before = timezone.now()
+    insert_row(case)
+    stored = Case.objects.get(pk=case.pk)
+    assert stored.registered_at >= before and stored.updated_at >= before
+    assert (stored.registered_at, stored.updated_at) == (case.registered_at, case.updated_at)
+    assert (stored.custom_fields, stored.version, stored.priority) == ({}, 1, case.priority)
+    entry = insert_row(Interaction(case=case, kind=InteractionKind.SYSTEM, occurred_at=timezone.now(), data={"event": "created"}))
+    assert Interaction.objects.get(pk=entry.pk).data == {"event": "created"}
+    document = insert_row(CaseSearchDocument(case=case, text="LP-2000-000001 Zählerstand"))
+    assert document.pk == case.pk  # a primary key the row brings along is written, not returned
+    assert CaseSearchDocument.objects.get(pk=case.pk).updated_at == document.updated_at
+
+
+def test_a_primary_key_that_is_not_numbered_by_the_database_is_written() -> None:
+    job = insert_row(ScheduledJob(name="test.job", next_run_at=timezone.now()))
+    assert ScheduledJob.objects.get(pk="test.job").next_run_at == job.next_run_at
+
+
+def test_database_errors_are_djangos_and_leave_nothing_behind() -> None:
+    start = timezone.now()
+    insert_row(RateLimitCounter(key="same", window_start=start))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_row(RateLimitCounter(key="same", window_start=start))
+    assert RateLimitCounter.objects.filter(key="same").count() == 1
+
+
+def test_a_model_with_save_receivers_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Any] = []
+
+    def receiver(**kwargs: Any) -> None:
+        calls.append(kwargs)
+
+    for signal in (pre_save, post_save):
+        signal.connect(receiver, sender=RateLimitCounter, weak=False)
+        try:
+            with pytest.raises(TypeError, match="signal receivers"):
+                insert_row(RateLimitCounter(key="x", window_start=timezone.now()))
+        finally:
+            signal.disconnect(receiver, sender=RateLimitCounter)
+    assert not RateLimitCounter.objects.exists() and calls == []
+
+
+def test_a_model_that_overrides_save_is_refused_unless_it_only_guards_updates() -> None:
+    with pytest.raises(TypeError, match="overrides save"):
+        insert_row(Customer(kind="person", display_name="Erika Mustermann"))
+    assert insert_row(AuditEvent(occurred_at=timezone.now(), action="test.guarded")).pk is not None
+
+
+def test_expressions_and_preset_numbered_keys_are_refused() -> None:
+    with pytest.raises(TypeError, match="expressions"):
+        insert_row(RateLimitCounter(key="x", window_start=timezone.now(), count=F("count") + 1))
+    with pytest.raises(TypeError, match="already has a primary key"):
+        insert_row(RateLimitCounter(pk=4711, key="y", window_start=timezone.now()))
+    assert not RateLimitCounter.objects.exists()
+
+
+def test_one_statement_per_row() -> None:
+    with CaptureQueriesContext(connection) as queries:
+        insert_row(AuditEvent(occurred_at=timezone.now(), action="test.one"))
+    assert len(queries) == 1 and queries[0]["sql"].startswith('INSERT INTO "core_auditevent"')
