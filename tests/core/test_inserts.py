@@ -91,7 +91,7 @@ def test_database_errors_are_djangos_and_leave_nothing_behind() -> None:
     assert RateLimitCounter.objects.filter(key="same").count() == 1
 
 
-def test_a_model_with_save_receivers_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_model_with_save_receivers_is_refused() -> None:
     calls: list[Any] = []
 
     def receiver(**kwargs: Any) -> None:

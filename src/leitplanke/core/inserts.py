@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from django.db.models.signals import post_save, pre_save
 
@@ -31,7 +32,7 @@ from django.db.models.signals import post_save, pre_save
 class _Statement:
     sql: str
     fields: tuple[Field, ...]
-    returns_pk: bool
+    returned_pk: Field | None  # the primary key the database numbers, read back with RETURNING
 
 
 M = TypeVar("M", bound=Model)
@@ -39,7 +40,7 @@ M = TypeVar("M", bound=Model)
 _STATEMENTS: dict[tuple[type[Model], str], _Statement] = {}
 
 
-def _compile(model: type[Model], alias: str) -> _Statement:
+def _compile(model: type[Model], connection: BaseDatabaseWrapper) -> _Statement:
     meta = model._meta
     if meta.parents:
         raise TypeError(f"insert_row does not handle multi-table inheritance ({meta.label})")
@@ -47,26 +48,23 @@ def _compile(model: type[Model], alias: str) -> _Statement:
         raise TypeError(f"{meta.label} has save signal receivers; use save()")
     if model.save is not Model.save and not getattr(model, "INSERT_ROW_SKIPS_NOTHING", False):
         raise TypeError(f"{meta.label} overrides save(); use save()")
-    connection = connections[alias]
-    pk = meta.pk
-    auto_pk = bool(getattr(pk, "db_returning", False))  # an AutoField: the database numbers it
-    fields = tuple(field for field in meta.local_concrete_fields if not field.generated and not (auto_pk and field is pk))
+    pk = meta.pk if getattr(meta.pk, "db_returning", False) else None  # an AutoField: the database numbers it
+    fields = tuple(field for field in meta.local_concrete_fields if not field.generated and field is not pk)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(field.column)) for field in fields)  # concrete fields have a column
     placeholders = ", ".join("%s" for _field in fields)
     # Table and column names come from the model's metadata, quoted; values are parameters.
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    if auto_pk:
-        assert pk is not None
+    if pk is not None:
         sql = f"{sql} RETURNING {quote(str(pk.column))}"
-    return _Statement(sql=sql, fields=fields, returns_pk=auto_pk)
+    return _Statement(sql=sql, fields=fields, returned_pk=pk)
 
 
-def _statement(model: type[Model], alias: str) -> _Statement:
-    key = (model, connections[alias].vendor)
+def _statement(model: type[Model], connection: BaseDatabaseWrapper) -> _Statement:
+    key = (model, connection.vendor)
     statement = _STATEMENTS.get(key)
     if statement is None:
-        statement = _STATEMENTS[key] = _compile(model, alias)
+        statement = _STATEMENTS[key] = _compile(model, connection)
     return statement
 
 
@@ -77,8 +75,9 @@ def insert_row(instance: M, *, using: str = DEFAULT_DB_ALIAS) -> M:
     if not connection.features.can_return_columns_from_insert:  # pragma: no cover - SQLite before 3.35
         instance.save(force_insert=True, using=using)
         return instance
-    statement = _statement(model, using)
-    if statement.returns_pk and instance.pk is not None:
+    statement = _statement(model, connection)
+    pk = statement.returned_pk
+    if pk is not None and instance.pk is not None:
         raise TypeError(f"{model._meta.label} {instance.pk} already has a primary key; the database numbers new rows")
     params: list[Any] = []
     for field in statement.fields:
@@ -88,10 +87,8 @@ def insert_row(instance: M, *, using: str = DEFAULT_DB_ALIAS) -> M:
         params.append(field.get_db_prep_save(value, connection=connection))
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, params)
-        if statement.returns_pk:
+        if pk is not None:
             (value,) = cursor.fetchone()
-            pk = model._meta.pk
-            assert pk is not None
             for converter in pk.get_db_converters(connection):
                 value = converter(value, None, connection)
             setattr(instance, pk.attname, value)
