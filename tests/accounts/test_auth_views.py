@@ -12,6 +12,7 @@ from django.test import Client
 
 from leitplanke.accounts.models import User
 from leitplanke.core.models import AuditEvent
+from tests.concurrency import Gate, in_parallel, shared_database
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -102,6 +103,42 @@ def test_ip_address_limit_is_higher_than_the_per_address_limit(
     assert post_login(client, users[0].email, PASSWORD).status_code == 429  # that address is locked
     assert post_login(client, users[2].email, PASSWORD, REMOTE_ADDR="10.9.9.9").status_code == 302
     assert post_login(Client(), users[2].email, PASSWORD).status_code == 429  # the IP address is locked now
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_wrong_passwords_are_checked_at_most_limit_times(
+    agent_user: User, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """20 wrong passwords for one address at the same moment: each attempt is counted before
+    its password is checked, so only the first 5 get a password check (400), the rest 429.
+    The gate holds every password check until all 20 requests have either reached one or
+    finished: counting after the check would let all 20 through the limit."""
+    attempts = 20
+    gate = Gate(attempts)
+    checked: list[str] = []
+    real_check = User.check_password
+
+    def check_password(user: User, raw_password: str) -> bool:
+        checked.append(raw_password)
+        gate.wait()
+        return real_check(user, raw_password)
+
+    monkeypatch.setattr(User, "check_password", check_password)
+
+    def attempt(index: int) -> int:
+        try:
+            return post_login(Client(), agent_user.email, f"wrong-password-{index}").status_code
+        finally:
+            gate.done()
+
+    with shared_database(tmp_path):
+        statuses = in_parallel(attempt, attempts)
+        assert len(checked) == 5
+        assert sorted(statuses) == [400] * 5 + [429] * 15
+        assert AuditEvent.objects.filter(action="auth.login_failed").count() == 5
+        assert AuditEvent.objects.filter(action="auth.login_locked").count() == 15
+        monkeypatch.setattr(User, "check_password", real_check)
+        assert post_login(Client(), agent_user.email, PASSWORD).status_code == 429
 
 
 def test_inactive_user_cannot_log_in(client: Client, admin_user: User, agent_user: User) -> None:

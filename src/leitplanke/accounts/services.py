@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -269,35 +270,65 @@ def _login_email_key(email: str) -> str:
     return f"login:email:{(email or '').strip().lower()}"
 
 
-def login_check_allowed(*, email: str, ip: str | None) -> None:
-    """Raises RateLimited while the address (or the IP address) has too many recent failures."""
+@dataclass(frozen=True)
+class LoginAttempt:
+    """One login attempt, counted before its password is checked (`login_attempt_start`)."""
+
+    email: str
+    ip: str | None
+    started_at: dt.datetime
+    number: int  # this attempt's number for the address in the current window
+
+
+def _login_limits(email: str, ip: str | None) -> dict[str, int]:
     from django.conf import settings
 
     limit = settings.LOGIN_RATE_LIMIT
     email_key, ip_key = _login_keys(email, ip)
-    allowed = {email_key: limit["attempts"], ip_key: limit.get("attempts_per_ip", limit["attempts"])}
-    for key, attempts in allowed.items():
-        if ratelimit.current(key, window_seconds=limit["window_seconds"]) >= attempts:
-            raise RateLimited(
-                _("Too many failed login attempts. Please wait %(minutes)s minutes or reset your password.")
-                % {"minutes": max(1, ratelimit.seconds_until_reset(limit["window_seconds"]) // 60)},
-                retry_after=ratelimit.seconds_until_reset(limit["window_seconds"]),
-            )
+    return {email_key: limit["attempts"], ip_key: limit.get("attempts_per_ip", limit["attempts"])}
+
+
+def _login_window() -> int:
+    from django.conf import settings
+
+    return int(settings.LOGIN_RATE_LIMIT["window_seconds"])
 
 
 @transaction.atomic
-def login_failed(*, email: str, ip: str | None) -> None:
-    """Counts a wrong password; the attempt after the limit is refused by `login_check_allowed`."""
-    from django.conf import settings
+def login_attempt_start(*, email: str, ip: str | None) -> LoginAttempt:
+    """Counts the attempt for the address and for the IP address, then checks the limits.
 
-    limit = settings.LOGIN_RATE_LIMIT
-    counts = [ratelimit.hit(key, window_seconds=limit["window_seconds"]) for key in _login_keys(email, ip)]
+    Counting comes first, with one atomic increment per counter: of 20 concurrent attempts
+    exactly the first `attempts` get a number within the limit, so no more passwords are
+    tried than the limit allows (reading the counters first and counting failures afterwards
+    let all 20 through). An attempt over a limit gives its counts back — a refused attempt
+    is not a failure — and raises RateLimited; the password is then not checked.
+    """
+    now = timezone.now()
+    limits = _login_limits(email, ip)
+    window = _login_window()
+    counts = {key: ratelimit.hit(key, window_seconds=window, now=now) for key in limits}
+    if any(counts[key] > allowed for key, allowed in limits.items()):
+        for key in limits:
+            ratelimit.release(key, window_seconds=window, now=now)
+        raise RateLimited(
+            _("Too many failed login attempts. Please wait %(minutes)s minutes or reset your password.")
+            % {"minutes": max(1, ratelimit.seconds_until_reset(window) // 60)},
+            retry_after=ratelimit.seconds_until_reset(window),
+        )
+    email_key = _login_email_key(email)
+    return LoginAttempt(email=email, ip=ip, started_at=now, number=counts[email_key])
+
+
+@transaction.atomic
+def login_failed(*, attempt: LoginAttempt) -> None:
+    """Records a wrong password; the attempt stays counted (`login_attempt_start`)."""
     audit_record(
         actor="anonymous",
         action="auth.login_failed",
         object_type="accounts.user",
         object_id="",
-        after={"email": (email or "")[:254], "attempts": max(counts)},
+        after={"email": (attempt.email or "")[:254], "attempts": attempt.number},
     )
 
 
@@ -314,8 +345,11 @@ def login_refused(*, email: str, ip: str | None) -> None:
 
 
 @transaction.atomic
-def login_succeeded(*, user: User, ip: str | None) -> None:
+def login_succeeded(*, user: User, attempt: LoginAttempt) -> None:
+    """A right password clears the address's failures and does not count against the IP address."""
     ratelimit.reset(_login_email_key(user.email))
+    _email_key, ip_key = _login_keys(attempt.email, attempt.ip)
+    ratelimit.release(ip_key, window_seconds=_login_window(), now=attempt.started_at)
     audit_record(actor=user, action="auth.login", obj=user)
 
 

@@ -32,7 +32,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         email, ip = form.cleaned_data["email"], client_ip(request)
         try:
-            services.login_check_allowed(email=email, ip=ip)
+            attempt = services.login_attempt_start(email=email, ip=ip)
         except RateLimited as error:
             services.login_refused(email=email, ip=ip)
             form.add_error(None, str(error.message))
@@ -40,12 +40,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
         else:
             user = authenticate(request, email=email, password=form.cleaned_data["password"])
             if user is None:
-                services.login_failed(email=email, ip=ip)
+                services.login_failed(attempt=attempt)
                 form.add_error(None, _("E-mail address or password is wrong."))
                 status = 400
             else:
                 login(request, user)
-                services.login_succeeded(user=user, ip=ip)
+                services.login_succeeded(user=user, attempt=attempt)
                 if not url_has_allowed_host_and_scheme(
                     next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
                 ):

@@ -16,9 +16,11 @@ def _window_start(now: dt.datetime, window_seconds: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(epoch - epoch % window_seconds, tz=dt.UTC)
 
 
-def hit(key: str, *, window_seconds: int) -> int:
-    """Counts one event for `key` in the current window and returns the new count."""
-    start = _window_start(timezone.now(), window_seconds)
+def hit(key: str, *, window_seconds: int, now: dt.datetime | None = None) -> int:
+    """Counts one event for `key` in the window of `now` (default: the current one) and
+    returns the new count. One atomic increment: concurrent callers get distinct counts, so
+    "count first, then check the returned number" cannot be raced past a limit."""
+    start = _window_start(now or timezone.now(), window_seconds)
     with transaction.atomic():
         updated = RateLimitCounter.objects.filter(key=key, window_start=start).update(count=F("count") + 1)
         if not updated:
@@ -28,6 +30,13 @@ def hit(key: str, *, window_seconds: int) -> int:
             except IntegrityError:
                 RateLimitCounter.objects.filter(key=key, window_start=start).update(count=F("count") + 1)
         return RateLimitCounter.objects.get(key=key, window_start=start).count
+
+
+def release(key: str, *, window_seconds: int, now: dt.datetime) -> None:
+    """Takes back one event that `hit(key, now=now)` counted and that turned out not to count
+    (an attempt refused before it was tried, or one that succeeded)."""
+    start = _window_start(now, window_seconds)
+    RateLimitCounter.objects.filter(key=key, window_start=start, count__gt=0).update(count=F("count") - 1)
 
 
 def current(key: str, *, window_seconds: int) -> int:
