@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from leitplanke.core.models import AuditEvent
 from leitplanke.core.pagination import InvalidCursor
 from leitplanke.customers.models import Customer, Product
 from leitplanke.demo.cases import ensure_reference_data, seed_demo_cases
+from tests.concurrency import in_parallel, shared_database
 
 LIST = "/cases/"
 
@@ -328,6 +330,35 @@ def test_bulk_assign_and_tag(quality: Any, make_case: Callable[..., Case], make_
     list_services.case_bulk_apply(actor=quality, case_ids=[first.pk], action="add_tag", value="Ombudsstelle")
     assert list(first.tags.values_list("name", flat=True)) == ["Ombudsstelle"]
     assert Case.objects.get(pk=second.pk).responsible_user_id == agent.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_bulk_tags_are_all_kept(
+    quality: Any, make_case: Callable[..., Case], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Two people add different tags to the same case at the same moment. Each change is a
+    delta applied under the case's row lock; reading the tags before the lock and writing the
+    whole list back lost one of them. The barrier lets both reach the service together."""
+    case = make_case(subject="Zweimal verschlagwortet", tags=["alt"])
+    together = threading.Barrier(2, timeout=60)
+    real_update = services.case_update
+
+    def case_update(**kwargs: Any) -> Case:
+        together.wait()
+        return real_update(**kwargs)
+
+    monkeypatch.setattr(services, "case_update", case_update)
+    with shared_database(tmp_path):
+        tags = ["Ombudsstelle", "Presse"]
+        results = in_parallel(
+            lambda index: list_services.case_bulk_apply(actor=quality, case_ids=[case.pk], action="add_tag", value=tags[index]),
+            2,
+        )
+        assert [result[0].ok for result in results] == [True, True]
+        case = Case.objects.get(pk=case.pk)
+        assert sorted(case.tags.values_list("name", flat=True)) == ["Ombudsstelle", "Presse", "alt"]
+        assert case.version == 3
+        assert AuditEvent.objects.filter(action="case.update", object_id=str(case.pk)).count() == 2
 
 
 def test_bulk_needs_edit_capability(

@@ -151,6 +151,27 @@ def test_version_conflict(case: Case, agent: Any) -> None:
     assert Case.objects.get(pk=case.pk).priority == 3
 
 
+def test_update_applies_tag_and_watcher_deltas_to_what_is_stored(case: Case, agent: Any, make_user: Any, team_a: Any) -> None:
+    colleague = make_user("agent", teams=[team_a])
+    services.case_update(actor=agent, case=case, tags=["Presse", "vip"])
+    services.case_update(actor=agent, case=case, tags_add=["VIP", "Ombudsstelle"], tags_remove=["presse"])
+    assert sorted(case.tags.values_list("name", flat=True)) == ["Ombudsstelle", "vip"]
+    services.case_update(actor=agent, case=case, watchers_add=[colleague.pk, agent])
+    services.case_update(actor=agent, case=case, watchers_remove=[agent.pk])
+    assert list(case.watchers.all()) == [colleague]
+    case.refresh_from_db()
+    version = case.version
+    services.case_update(actor=agent, case=case, tags_add=["vip"])  # there already: no change, no new version
+    case.refresh_from_db()
+    assert case.version == version
+    with pytest.raises(ValidationFailed) as excinfo:
+        services.case_update(actor=agent, case=case, tags=["a"], tags_add=["b"])
+    assert list(excinfo.value.field_errors) == ["tags"]
+    with pytest.raises(ValidationFailed) as excinfo:
+        services.case_update(actor=agent, case=case, tags_add=["a,b"])
+    assert list(excinfo.value.field_errors) == ["tags"]
+
+
 def test_update_refuses_unknown_and_status_fields(case: Case, agent: Any) -> None:
     with pytest.raises(ValidationFailed) as caught:
         services.case_update(actor=agent, case=case, status="closed")

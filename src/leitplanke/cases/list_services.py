@@ -139,9 +139,8 @@ def _apply(*, actor: Any, case: Case, action: str, value: Any) -> None:
         tag = str(value or "").strip()
         if not tag:
             raise ValidationFailed(field_errors={"tag": [_("Enter a tag.")]})
-        names = list(case.tags.values_list("name", flat=True))
-        if tag not in names:
-            services.case_update(actor=actor, case=case, tags=[*names, tag])
+        # A delta, applied to the tags the service reads under the case's row lock.
+        services.case_update(actor=actor, case=case, tags_add=[tag])
     elif action == "transition":
         services.case_transition(actor=actor, case=case, transition=str(value or ""))
 

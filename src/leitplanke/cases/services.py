@@ -70,6 +70,10 @@ EDITABLE_FIELDS = [
     "watchers",
 ]
 CASE_AUDIT_FIELDS = ["reference", *EDITABLE_FIELDS, "status", "status_kind", "closed_at", "version"]
+# Many-valued fields can also be changed by a delta (`tags_add=["vip"]`), which case_update
+# applies to the list it reads under the row lock: a bulk action that adds one tag must not
+# write back a list it read before someone else's change committed.
+DELTA_FIELDS = {f"{field}_{operation}": (field, operation) for field in ("tags", "watchers") for operation in ("add", "remove")}
 TEXT_MAX = 2000
 SEARCH_TEXT_MAX = 1_000_000
 # Tags are short labels; commas separate them in forms.
@@ -722,13 +726,16 @@ def case_update(*, actor: Any, case: Case, expected_version: int | None = None, 
     """Changes editable fields; PreconditionFailed if the case changed since `expected_version`.
 
     Writes one FIELD_CHANGE timeline entry and one audit event listing what changed.
+    Tags and watchers take the whole new list (`tags=[…]`) or a delta (`tags_add=[…]`,
+    `tags_remove=[…]`, `watchers_add=[…]`, `watchers_remove=[…]`) applied under the row lock.
     """
-    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS) - set(DELTA_FIELDS))
     if unknown:
         raise ValidationFailed(field_errors={name: [_("This field cannot be changed here.")] for name in unknown})
     _require_edit(actor, case)
     case = _lock(case)
     _check_version(case, expected_version)
+    changes = _apply_deltas(case, changes)
     before = snapshot(case, CASE_AUDIT_FIELDS)
     errors: dict[str, list[str]] = {}
     for field in EDITABLE_FIELDS:
@@ -794,6 +801,30 @@ def case_update(*, actor: Any, case: Case, expected_version: int | None = None, 
     if {"team", "responsible_user"} & set(fields):
         events.emit("case.assigned", _event_payload(case))
     return case
+
+
+def _apply_deltas(case: Case, changes: dict[str, Any]) -> dict[str, Any]:
+    """Turns `<field>_add` / `<field>_remove` into the field's whole new list, computed from
+    what the locked row holds now. Names (tags) compare case-insensitively, users by id."""
+    deltas = {name: DELTA_FIELDS[name] for name in changes if name in DELTA_FIELDS}
+    if not deltas:
+        return changes
+    result = {name: value for name, value in changes.items() if name not in deltas}
+    for field in sorted({field for field, _operation in deltas.values()}):
+        if field in changes:
+            raise ValidationFailed(field_errors={field: [_("Send the whole list or changes to it, not both.")]})
+        add, remove = changes.get(f"{field}_add") or [], changes.get(f"{field}_remove") or []
+        if field == "tags":
+            current: list[Any] = list(case.tags.values_list("name", flat=True))
+            removed = {name.casefold() for name in _tag_names(remove)}
+            kept = [name for name in current if name.casefold() not in removed]
+            result["tags"] = kept + [name for name in _tag_names(add) if name.casefold() not in {n.casefold() for n in kept}]
+        else:
+            current = list(case.watchers.values_list("pk", flat=True))
+            removed_ids = {user.pk for user in _users(remove, "watchers")}
+            kept = [pk for pk in current if pk not in removed_ids]
+            result["watchers"] = kept + [user.pk for user in _users(add, "watchers") if user.pk not in kept]
+    return result
 
 
 @transaction.atomic
