@@ -70,7 +70,8 @@ def install(api: NinjaAPI) -> None:
             for field, messages in exc.field_errors.items()
             for message in messages
         ]
-        headers = {"Retry-After": str(getattr(exc, "retry_after", 60))} if exc.status == 429 else None
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         extra = {k: v for k, v in exc.extra.items() if isinstance(v, str | int | float | bool | None)}
         return problem(
             api,

@@ -127,20 +127,25 @@ class ScheduledJob(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first response to a POST with an Idempotency-Key, replayed for repeats."""
+    """An Idempotency-Key claimed by the first request that carried it (`status` null while
+    it runs), then the response that request got, replayed for repeats (api/idempotency.py)."""
 
     key = models.CharField(max_length=255)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     method = models.CharField(max_length=10)
     path = models.CharField(max_length=500)
     request_hash = models.CharField(max_length=64)
-    status = models.PositiveSmallIntegerField()
-    body = models.JSONField()
+    # Which request holds the claim; a claim taken over after its holder died gets a new one.
+    claim_token = models.CharField(max_length=32, default="")
+    status = models.PositiveSmallIntegerField(null=True)
+    body = models.JSONField(null=True)
     headers = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key", "method", "path"], name="idempotency_user_key_endpoint"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"

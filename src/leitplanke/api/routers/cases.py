@@ -23,7 +23,7 @@ from leitplanke.api.auth import require_scope
 from leitplanke.api.etag import etag_for, expected_version
 from leitplanke.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from leitplanke.api.idempotency import HEADER_DESCRIPTION as IDEMPOTENCY_DESCRIPTION
-from leitplanke.api.idempotency import idempotent
+from leitplanke.api.idempotency import acting, idempotent
 from leitplanke.api.problems import input_names
 from leitplanke.api.schemas import Problem
 from leitplanke.cases import attachments as attachment_files
@@ -580,9 +580,13 @@ def update_case(
     if nulls:
         raise ValidationFailed(field_errors=nulls)
     changes = _service_arguments(request.user, data)
-    with input_names(_api_field):
-        case = services.case_update(actor=request.user, case=case, expected_version=version, **changes)
-    return _case_response(request, case)
+
+    def update() -> HttpResponse:
+        with input_names(_api_field):
+            changed = services.case_update(actor=request.user, case=case, expected_version=version, **changes)
+        return _case_response(request, changed)
+
+    return acting(update)
 
 
 # --- lifecycle ---------------------------------------------------------------------------------
@@ -749,6 +753,10 @@ def add_attachment(
         interaction = case.interactions.filter(pk=interaction_id).first()
         if interaction is None:
             raise ValidationFailed(field_errors={"interaction_id": [str(NOT_AVAILABLE)]})
-    with input_names(_api_field):
-        attachment = services.attachment_add(actor=request.user, case=case, uploaded_file=file, interaction=interaction)
-    return _json_response(201, AttachmentOut.from_orm(attachment).model_dump(mode="json"))
+
+    def add() -> HttpResponse:
+        with input_names(_api_field):
+            attachment = services.attachment_add(actor=request.user, case=case, uploaded_file=file, interaction=interaction)
+        return _json_response(201, AttachmentOut.from_orm(attachment).model_dump(mode="json"))
+
+    return acting(add)
