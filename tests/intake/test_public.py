@@ -103,3 +103,21 @@ def test_status_page_shows_public_messages_and_accepts_more(browser_client, djan
     assert response.status_code == 302
     assert case.interactions.filter(kind=InteractionKind.INBOUND_MESSAGE, body_text__contains="4711").exists()
     assert browser_client.get("/complaint/status/forged-token/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_file_leaves_none_of_the_others_on_disk(settings, tmp_path) -> None:
+    """Two good files and a program: the program is refused, so nothing of the complaint is
+    stored — and neither are the two files written before the refusal (they stayed on disk
+    without a row before)."""
+    settings.MEDIA_ROOT = tmp_path / "files"
+    files = [
+        SimpleUploadedFile("rechnung.pdf", b"%PDF-1.4 Rechnung", content_type="application/pdf"),
+        SimpleUploadedFile("zaehler.pdf", b"%PDF-1.4 Zaehlerstand", content_type="application/pdf"),
+        SimpleUploadedFile("tool.pdf", b"MZ\x90\x00 a program", content_type="application/pdf"),
+    ]
+    client = Client(HTTP_ACCEPT_LANGUAGE="de-DE", REMOTE_ADDR="203.0.113.8")
+    response = client.post("/complaint/", {**form_data(), "attachments": files})
+    assert response.status_code == 400
+    assert Case.objects.count() == 0
+    assert [path for path in (tmp_path / "files").rglob("*") if path.is_file()] == []

@@ -144,19 +144,19 @@ def idempotent(request: HttpRequest, produce: Callable[[], HttpResponse]) -> Htt
     fingerprint = request_fingerprint(request)
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
-        record, claimed = _claim(endpoint, fingerprint)
-        if claimed:
-            return _act(record, produce)
-        if record is not None and (record.status is not None or record.request_hash != fingerprint):
-            return _replay(record, fingerprint)  # IdempotencyKeyReused for another body
+        mine, holder = _claim(endpoint, fingerprint)
+        if mine is not None:
+            return _act(mine, produce)
+        if holder is not None and (holder.status is not None or holder.request_hash != fingerprint):
+            return _replay(holder, fingerprint)  # IdempotencyKeyReused for another body
         if time.monotonic() >= deadline:
             raise IdempotencyRequestInProgress()
         time.sleep(POLL_SECONDS)
 
 
-def _claim(endpoint: dict[str, Any], fingerprint: str) -> tuple[IdempotencyRecord | None, bool]:
-    """(the record, True) when this request now holds the key; else the record of the
-    request that holds it (None if it vanished in between: try again)."""
+def _claim(endpoint: dict[str, Any], fingerprint: str) -> tuple[IdempotencyRecord | None, IdempotencyRecord | None]:
+    """(the new record, None) when this request now holds the key; else (None, the record of
+    the request that holds it — None if it vanished in between: try again)."""
     now = timezone.now()
     with transaction.atomic():
         existing = IdempotencyRecord.objects.filter(**endpoint).first()
@@ -164,19 +164,17 @@ def _claim(endpoint: dict[str, Any], fingerprint: str) -> tuple[IdempotencyRecor
             expired = existing.created_at < now - RETENTION
             abandoned = existing.status is None and existing.created_at < now - ABANDONED_AFTER
             if not (expired or abandoned):
-                return existing, False
+                return None, existing
             # Conditional: a completion that committed meanwhile keeps its record.
-            IdempotencyRecord.objects.filter(
-                pk=existing.pk, claim_token=existing.claim_token, status=existing.status
-            ).delete()
+            IdempotencyRecord.objects.filter(pk=existing.pk, claim_token=existing.claim_token, status=existing.status).delete()
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
                     **endpoint, request_hash=fingerprint, claim_token=secrets.token_hex(16), status=None, body=None
                 )
         except IntegrityError:  # a twin claimed it first
-            return IdempotencyRecord.objects.filter(**endpoint).first(), False
-    return record, True
+            return None, IdempotencyRecord.objects.filter(**endpoint).first()
+    return record, None
 
 
 def _act(record: IdempotencyRecord, produce: Callable[[], HttpResponse]) -> HttpResponse:

@@ -7,8 +7,9 @@ class CasesConfig(AppConfig):
     verbose_name = "Cases"
 
     def ready(self) -> None:
-        from leitplanke.core import refcache
+        from leitplanke.core import refcache, storedfiles
 
-        from .models import CaseType, CustomFieldDefinition
+        from .models import Attachment, CaseType, CustomFieldDefinition
 
         refcache.watch([CaseType, CustomFieldDefinition])
+        storedfiles.owned_files("attachments/", Attachment, "file")

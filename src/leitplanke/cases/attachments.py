@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 
 from leitplanke.core.errors import ValidationFailed
@@ -163,9 +162,6 @@ class PreparedFile:
     @property
     def size(self) -> int:
         return len(self.content)
-
-    def as_django_file(self) -> ContentFile:
-        return ContentFile(self.content, name=self.stored_name)
 
 
 def read_upload(uploaded_file: Any, name: str | None = None) -> tuple[bytes, str]:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leitplanke.accounts.models import Language, Team, User
-from leitplanke.core import events
+from leitplanke.core import events, storedfiles
 from leitplanke.core.audit import audit_record, changed_fields, snapshot
 from leitplanke.core.errors import NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
 from leitplanke.core.inserts import insert_row
@@ -45,6 +45,7 @@ from .models import (
     Severity,
     StatusKind,
     Tag,
+    attachment_path,
 )
 from .selectors import custom_field_definitions, is_visible
 
@@ -1000,12 +1001,9 @@ def attachment_add(
         sha256=prepared.sha256,
         uploaded_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
     )
-    attachment.file.save(prepared.stored_name, prepared.as_django_file(), save=False)
-    try:
-        attachment.save()
-    except Exception:
-        attachment.file.storage.delete(str(attachment.file.name))
-        raise
+    # On disk only once the row has committed: staged now, moved into place on commit.
+    storedfiles.stage(attachment.file, attachment_path(attachment, prepared.stored_name), prepared.content)
+    attachment.save()
     case.last_activity_at = now
     case.save(update_fields=["last_activity_at", "updated_at"])
     audit_record(

@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from . import tasks  # noqa: F401  (registers periodic jobs)
+        from . import storedfiles, tasks  # noqa: F401  (periodic jobs; settling staged files after each request)

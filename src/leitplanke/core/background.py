@@ -18,6 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from . import storedfiles
+
 logger = logging.getLogger(__name__)
 ATTEMPT_KWARG = "_attempt"
 
@@ -46,6 +48,8 @@ def background_task(
                 else:
                     logger.error("task %s failed for good after %s attempts", func.__name__, attempt)
                 raise
+            finally:
+                storedfiles.settle()  # files staged by a rolled-back transaction of the task
 
         the_task = task(priority=priority, queue_name=queue_name)(run)
         return the_task

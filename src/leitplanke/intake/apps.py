@@ -7,11 +7,12 @@ class IntakeConfig(AppConfig):
     verbose_name = "Intake"
 
     def ready(self) -> None:
-        from leitplanke.core import events, refcache
+        from leitplanke.core import events, refcache, storedfiles
 
         from . import tasks  # noqa: F401  (registers the periodic mail fetch)
-        from .models import WebhookEndpoint
+        from .models import InboundEmail, WebhookEndpoint
         from .webhooks import on_event
 
         events.subscribe(on_event)
         refcache.watch([WebhookEndpoint])
+        storedfiles.owned_files("mail/raw/", InboundEmail, "raw")

@@ -3,6 +3,8 @@ outbound mail and webhooks."""
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -64,7 +66,8 @@ class InboundSource(models.TextChoices):
 
 
 def raw_message_path(instance: InboundEmail, filename: str) -> str:
-    return f"mail/raw/{instance.received_at:%Y/%m}/{instance.raw_sha256}.eml"
+    # The same message may arrive twice (two rows): a random part keeps each row's file its own.
+    return f"mail/raw/{instance.received_at:%Y/%m}/{instance.raw_sha256}-{secrets.token_hex(4)}.eml"
 
 
 class InboundEmail(models.Model):

@@ -13,18 +13,17 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from leitplanke.cases import services as case_services
 from leitplanke.cases.models import Case, CaseType, Channel, Interaction, InteractionKind
-from leitplanke.core import events
+from leitplanke.core import events, storedfiles
 from leitplanke.core.audit import audit_record
 from leitplanke.customers.models import Customer
 
 from . import mailparse
-from .models import InboundEmail, InboundStatus, Mailbox
+from .models import InboundEmail, InboundStatus, Mailbox, raw_message_path
 
 logger = logging.getLogger(__name__)
 DEFAULT_CASE_TYPE = "complaint"
@@ -69,7 +68,8 @@ def _keep_raw(raw: bytes, *, source: str, mailbox: Mailbox | None, imap_uid: int
             status=InboundStatus.QUARANTINED,
             reason="processing",
         )
-        inbound.raw.save(f"{digest}.eml", ContentFile(raw), save=False)
+        # On disk only once the row has committed: staged now, moved into place on commit.
+        storedfiles.stage(inbound.raw, raw_message_path(inbound, ""), raw)
         inbound.save()
         audit_record(
             actor="intake",

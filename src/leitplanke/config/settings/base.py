@@ -177,7 +177,8 @@ STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 # permissions; there is deliberately no MEDIA_URL route.
 MEDIA_ROOT = DATA_DIR / "files"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Files of rows are written to a staging area and moved into place on commit (core/storedfiles.py).
+    "default": {"BACKEND": "leitplanke.core.storedfiles.StagingFileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
