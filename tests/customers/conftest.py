@@ -39,6 +39,24 @@ def agent(make_user: Callable[..., User], team: Team) -> User:
 
 
 @pytest.fixture
+def quality(make_user: Callable[..., User]) -> User:
+    """Sees all cases and may merge customers (customers.merge)."""
+    return make_user("quality_manager", name="Quinn Quality", language="en")
+
+
+@pytest.fixture
+def team_merger(admin_user: User, make_user: Callable[..., User], team: Team) -> User:
+    """May merge customers (customers.merge) but sees only the cases of Team Rhein."""
+    from leitplanke.accounts import services as accounts
+    from leitplanke.accounts.permissions import MANAGE_CUSTOMERS, MERGE_CUSTOMERS, VIEW_TEAM_CASES
+
+    capabilities = [VIEW_TEAM_CASES, MANAGE_CUSTOMERS, MERGE_CUSTOMERS]
+    role = accounts.role_create(actor=admin_user, key="team_merger", name_de="M", name_en="M", capabilities=capabilities)
+    merger = make_user(None, teams=[team], name="Tim Merger", language="en")
+    return accounts.user_update(actor=admin_user, user=merger, roles=[role])
+
+
+@pytest.fixture
 def process_owner(make_user: Callable[..., User]) -> User:
     return make_user("process_owner", name="Paula Process", language="en")
 

@@ -156,6 +156,7 @@ def test_contracts_and_merge(
     api_client_for: Callable[..., Client],
     agent: User,
     lead: User,
+    quality: User,
     make_customer: Callable[..., Any],
     product: Any,
     make_case: Callable[..., Any],
@@ -163,10 +164,12 @@ def test_contracts_and_merge(
     survivor, duplicate = make_customer(), make_customer(emails=["dup@example.org"])
     services.contract_create(actor=lead, customer=duplicate, product=product, contract_number="V-9")
     make_case(duplicate)
-    client = api_client_for(agent)
-    contracts = client.get(f"{BASE}/customers/{duplicate.pk}/contracts").json()
+    contracts = api_client_for(agent).get(f"{BASE}/customers/{duplicate.pk}/contracts").json()
     assert contracts[0]["contract_number"] == "V-9" and contracts[0]["product"]["code"] == "strom-basis"
-    response = post(client, f"{BASE}/customers/{survivor.pk}/merge", {"duplicate_customer_number": duplicate.customer_number})
+    merge = {"duplicate_customer_number": duplicate.customer_number}
+    assert_problem(post(api_client_for(agent), f"{BASE}/customers/{survivor.pk}/merge", merge), 403, "permission_denied")
+    client = api_client_for(quality)
+    response = post(client, f"{BASE}/customers/{survivor.pk}/merge", merge)
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["moved"] == {"emails": 1, "phones": 0, "consents": 0, "contracts": 1, "cases": 1}
@@ -176,28 +179,22 @@ def test_contracts_and_merge(
     assert client.get(f"{BASE}/customers/{survivor.pk}/contracts").json()[0]["contract_number"] == "V-9"
 
 
-def test_products(api_client_for: Callable[..., Client], agent: User, process_owner: User, product: Any) -> None:
-    assert_problem(
-        post(api_client_for(agent), f"{BASE}/products", {"code": "x", "name_de": "X", "name_en": "X"}), 403, "permission_denied"
-    )
-    owner = api_client_for(process_owner)
-    response = post(
-        owner,
-        f"{BASE}/products",
-        {
-            "code": "giro-plus",
-            "name_de": "Girokonto Plus",
-            "name_en": "Current Plus",
-            "sector": "banking",
-            "payment_services": True,
-        },
-    )
-    assert response.status_code == 201, response.content
-    created = response.json()
-    assert created["payment_services"] is True
-    listed = api_client_for(agent, ("read",)).get(f"{BASE}/products").json()
-    assert {p["code"] for p in listed["items"]} == {"strom-basis", "giro-plus"}
-    assert api_client_for(agent).get(f"{BASE}/products/{created['id']}").json()["name_de"] == "Girokonto Plus"
-    assert_problem(
-        post(owner, f"{BASE}/products", {"code": "giro-plus", "name_de": "G", "name_en": "G"}), 422, "validation_error"
-    )
+def test_merge_through_the_api_tells_only_about_visible_cases(
+    api_client_for: Callable[..., Client],
+    agent: User,
+    team_merger: User,
+    make_customer: Callable[..., Any],
+    make_case: Callable[..., Any],
+) -> None:
+    """The reported attack: an agent merged another team's customer into their own and
+    learnt how many cases it has. Agents may not merge any more; a merger who sees only
+    their team's cases is told only about those."""
+    survivor, duplicate = make_customer(), make_customer()
+    make_case(duplicate)  # another team's case
+    url = f"{BASE}/customers/{survivor.pk}/merge"
+    assert_problem(post(api_client_for(agent), url, {"duplicate_id": duplicate.pk}), 403, "permission_denied")
+    assert duplicate.cases.count() == 1
+    response = post(api_client_for(team_merger), url, {"duplicate_id": duplicate.pk})
+    assert response.status_code == 200, response.content
+    assert response.json()["moved"]["cases"] == 0
+    assert survivor.cases.count() == 1

@@ -217,12 +217,20 @@ def test_lead_sets_vulnerability_in_edit_form(
 
 
 def test_merge_flow(
-    client_for: Callable[[User], Client], agent: User, make_customer: Callable[..., Any], make_case: Callable[..., Any]
+    client_for: Callable[[User], Client],
+    agent: User,
+    quality: User,
+    make_customer: Callable[..., Any],
+    make_case: Callable[..., Any],
 ) -> None:
     survivor = make_customer(emails=["a@example.org"])
     duplicate = make_customer(emails=["b@example.org"], customer_number="K-0000099")
     make_case(duplicate)
-    client = client_for(agent)
+    agents_page = client_for(agent).get(f"/customers/{survivor.pk}/")
+    assert f"/customers/{survivor.pk}/merge/" not in agents_page.content.decode()  # merging needs customers.merge
+    assert client_for(agent).get(f"/customers/{survivor.pk}/merge/").status_code == 403
+    assert f"/customers/{survivor.pk}/merge/" in client_for(quality).get(f"/customers/{survivor.pk}/").content.decode()
+    client = client_for(quality)
     assert client.get(f"/customers/{survivor.pk}/merge/").status_code == 200
     bad = client.post(f"/customers/{survivor.pk}/merge/", {"duplicate_number": "K-404"})
     assert bad.status_code == 400 and bad.context["form"].errors["duplicate_number"] == ["No customer has this number."]

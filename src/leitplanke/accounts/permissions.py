@@ -15,6 +15,7 @@ EDIT_CASES = "cases.edit"
 EXPORT_CASES = "cases.export"
 VIEW_SENSITIVE = "customers.view_sensitive"
 MANAGE_CUSTOMERS = "customers.manage"
+MERGE_CUSTOMERS = "customers.merge"
 MANAGE_PROCESSES = "processes.manage"
 MANAGE_TEMPLATES = "templates.manage"
 VIEW_QUALITY = "quality.view"
@@ -28,7 +29,8 @@ CAPABILITIES: dict[str, Any] = {
     EDIT_CASES: _("Create and edit cases"),
     EXPORT_CASES: _("Export case lists"),
     VIEW_SENSITIVE: _("See sensitive customer data (vulnerability)"),
-    MANAGE_CUSTOMERS: _("Create, edit and merge customers"),
+    MANAGE_CUSTOMERS: _("Create and edit customers"),
+    MERGE_CUSTOMERS: _("Merge duplicate customers (moves all their cases, also those of other teams)"),
     MANAGE_PROCESSES: _("Design processes and decision tables"),
     MANAGE_TEMPLATES: _("Manage reply templates"),
     VIEW_QUALITY: _("See quality figures and reports"),
@@ -56,7 +58,7 @@ DEFAULT_ROLES: list[tuple[str, str, str, list[str]]] = [
         "quality_manager",
         "Quality manager",
         "Qualitätsmanagement",
-        [VIEW_ALL_CASES, EDIT_CASES, EXPORT_CASES, VIEW_SENSITIVE, MANAGE_CUSTOMERS, VIEW_QUALITY, VIEW_AUDIT],
+        [VIEW_ALL_CASES, EDIT_CASES, EXPORT_CASES, VIEW_SENSITIVE, MANAGE_CUSTOMERS, MERGE_CUSTOMERS, VIEW_QUALITY, VIEW_AUDIT],
     ),
     (
         "administrator",
@@ -68,6 +70,7 @@ DEFAULT_ROLES: list[tuple[str, str, str, list[str]]] = [
             EXPORT_CASES,
             VIEW_SENSITIVE,
             MANAGE_CUSTOMERS,
+            MERGE_CUSTOMERS,
             MANAGE_PROCESSES,
             MANAGE_TEMPLATES,
             VIEW_QUALITY,
@@ -79,7 +82,15 @@ DEFAULT_ROLES: list[tuple[str, str, str, list[str]]] = [
 ]
 
 # Capabilities that change data; a user whose roles are all read-only never gets these.
-WRITE_CAPABILITIES = {EDIT_CASES, MANAGE_CUSTOMERS, MANAGE_PROCESSES, MANAGE_TEMPLATES, MANAGE_ORGANISATION, LEAD_TEAM}
+WRITE_CAPABILITIES = {
+    EDIT_CASES,
+    MANAGE_CUSTOMERS,
+    MERGE_CUSTOMERS,
+    MANAGE_PROCESSES,
+    MANAGE_TEMPLATES,
+    MANAGE_ORGANISATION,
+    LEAD_TEAM,
+}
 
 
 def capabilities_of(user: Any) -> frozenset[str]:

@@ -140,6 +140,28 @@ def case_links(*, actor: Any, case: Case) -> list[dict[str, Any]]:
     return out
 
 
+def customer_cases(*, actor: Any, customer_id: int, limit: int = 20) -> list[Case]:
+    """The customer's latest cases that `actor` may see, each with `status_display` in the
+    active language (the customer page's case list)."""
+    from django.utils.translation import get_language
+
+    cases = list(
+        visible_cases(actor=actor)
+        .filter(customer_id=customer_id)
+        .select_related("case_type")
+        .order_by("-received_at", "-id")[:limit]
+    )
+    language = (get_language() or "en")[:2]
+    for case in cases:
+        case.status_display = status_label(case, language)  # type: ignore[attr-defined]
+    return cases
+
+
+def customer_case_count(*, actor: Any, customer_id: int) -> int:
+    """How many of the customer's cases `actor` may see (what a merge shows it would move)."""
+    return visible_cases(actor=actor).filter(customer_id=customer_id).count()
+
+
 def active_case_types() -> QuerySet[CaseType]:
     return CaseType.objects.filter(is_active=True)
 

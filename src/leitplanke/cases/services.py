@@ -829,6 +829,51 @@ def _apply_deltas(case: Case, changes: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
+def case_customer_merge(*, actor: Any, survivor: Customer, duplicate: Customer) -> list[int]:
+    """The cases' part of merging `duplicate` into `survivor`: every case of the duplicate
+    gets the survivor as its customer, each recorded like any change — row lock, new
+    version and updated_at, a FIELD_CHANGE entry on its timeline and a `case.update` audit
+    event. Returns the ids of the moved cases.
+
+    A customer record is merged as a whole, so this moves cases the actor cannot see too:
+    it needs customers.merge, not the right to edit those cases. Callers report only the
+    cases the actor may see (`customer_services.customer_merge`)."""
+    from leitplanke.accounts.permissions import MERGE_CUSTOMERS, has_capability
+
+    if not has_capability(actor, MERGE_CUSTOMERS):
+        raise PermissionDenied()
+    cases = list(Case.objects.select_for_update(of=("self",)).filter(customer=duplicate).order_by("pk"))
+    now = timezone.now()
+    shown = {"from": {"customer": str(duplicate)[:200]}, "to": {"customer": str(survivor)[:200]}}
+    for case in cases:
+        case.customer = survivor
+        case.version += 1
+        case.save(update_fields=["customer", "version", "updated_at"])
+        _timeline(
+            case,
+            kind=InteractionKind.FIELD_CHANGE,
+            actor=actor,
+            occurred_at=now,
+            data={
+                "fields": ["customer"],
+                "from": {"customer": duplicate.pk},
+                "to": {"customer": survivor.pk},
+                "display_from": shown["from"],
+                "display_to": shown["to"],
+                "reason": "customer_merge",
+            },
+        )
+        audit_record(
+            actor=actor,
+            action="case.update",
+            obj=case,
+            before={"customer": duplicate.pk, "version": case.version - 1},
+            after={"customer": survivor.pk, "version": case.version, "reason": "customer.merge"},
+        )
+    return [case.pk for case in cases]
+
+
+@transaction.atomic
 def case_transition(*, actor: Any, case: Case, transition: str, expected_version: int | None = None, note: str = "") -> Case:
     """Moves the case along a transition of its lifecycle (the only place status changes)."""
     if actor is not None:

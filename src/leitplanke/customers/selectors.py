@@ -28,7 +28,7 @@ from leitplanke.core.errors import NotFound, PermissionDenied
 from leitplanke.core.pagination import Page, decode_cursor, keyset_page
 
 from .models import ConsentPurpose, ConsentRecord, Contract, Customer, CustomerEmail, CustomerPhone, Product, fold_name
-from .services import normalise_customer_number, normalise_email, normalise_phone
+from .normalise import normalise_customer_number, normalise_email, normalise_phone
 
 LIST_ORDERING = ["name_key", "id"]
 MAX_LIMIT = 200
@@ -46,6 +46,10 @@ def can_see_sensitive(actor: Any) -> bool:
 
 def can_manage_customers(actor: Any) -> bool:
     return permissions.has_capability(actor, permissions.MANAGE_CUSTOMERS)
+
+
+def can_merge_customers(actor: Any) -> bool:
+    return permissions.has_capability(actor, permissions.MERGE_CUSTOMERS)
 
 
 def can_manage_products(actor: Any) -> bool:
@@ -220,26 +224,6 @@ def customer_consents(*, actor: Any, customer_id: int) -> list[ConsentRecord]:
     return list(ConsentRecord.objects.filter(customer_id=customer_id).order_by("-recorded_at", "-id"))
 
 
-def customer_cases(*, actor: Any, customer: Customer, limit: int = 20) -> list[Any]:
-    """The customer's latest cases that `actor` may see (the cases app's own visibility
-    rules), each with `status_display` in the active language."""
-    from django.utils.translation import get_language
-
-    from leitplanke.cases import selectors as case_selectors  # cases depends on customers, not the other way round
-
-    _require_view(actor)
-    cases = list(
-        case_selectors.visible_cases(actor=actor)
-        .filter(customer_id=customer.pk)
-        .select_related("case_type")
-        .order_by("-received_at", "-id")[:limit]
-    )
-    language = (get_language() or "en")[:2]
-    for case in cases:
-        case.status_display = case_selectors.status_label(case, language)  # type: ignore[attr-defined]
-    return cases
-
-
 @dataclass
 class ConsentState:
     purpose: str
@@ -262,9 +246,8 @@ def consent_states(customer: Customer) -> list[ConsentState]:
 
 
 def merge_preview(*, actor: Any, survivor: Customer, duplicate: Customer) -> dict[str, int]:
-    """What a merge would move (for the confirmation page)."""
-    from leitplanke.cases.models import Case
-
+    """What a merge would move of the customer record (for the confirmation page; the cases
+    app counts the cases the actor may see: `cases.selectors.customer_case_count`)."""
     _require_view(actor)
     survivor_emails = CustomerEmail.objects.filter(customer=survivor).values("address")
     survivor_phones = CustomerPhone.objects.filter(customer=survivor).values("number")
@@ -273,7 +256,6 @@ def merge_preview(*, actor: Any, survivor: Customer, duplicate: Customer) -> dic
         "phones": CustomerPhone.objects.filter(customer=duplicate).exclude(number__in=survivor_phones).count(),
         "consents": ConsentRecord.objects.filter(customer=duplicate).count(),
         "contracts": Contract.objects.filter(customer=duplicate).count(),
-        "cases": Case.objects.filter(customer=duplicate).count(),
     }
 
 

@@ -17,13 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import phonenumbers
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -48,6 +46,7 @@ from .models import (
     Sector,
     Segment,
 )
+from .normalise import normalise_customer_number, normalise_email, normalise_phone
 
 # Re-exported for views, forms and the API, which may not import models directly.
 __all__ = [
@@ -121,40 +120,6 @@ class _Errors:
     def raise_if_any(self) -> None:
         if self.fields:
             raise ValidationFailed(field_errors=self.fields)
-
-
-# --- normalisation ------------------------------------------------------------------------
-
-
-def normalise_email(value: str) -> str | None:
-    """Lower-cased, stripped address, or None when it is not a valid e-mail address."""
-    email = (value or "").strip().lower()
-    try:
-        validate_email(email)
-    except DjangoValidationError:
-        return None
-    return email
-
-
-def normalise_phone(value: str, *, country: str = "DE") -> str | None:
-    """E.164 (e.g. "+49221123456"), or None when the number cannot be valid.
-
-    National numbers ("0221 123456") are read in the customer's country."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    try:
-        parsed = phonenumbers.parse(text, (country or "DE").upper())
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(parsed) or not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def normalise_customer_number(value: str) -> str:
-    """Customer numbers are stored upper-case, so that exact lookups hit the unique index."""
-    return (value or "").strip().upper()
 
 
 def _display_name(kind: str, first_name: str, last_name: str, organisation_name: str) -> str:
@@ -491,13 +456,18 @@ def vulnerability_view(*, actor: Any, customer: Customer) -> str:
 
 
 @transaction.atomic
-def customer_merge(*, actor: Any, survivor: Customer, duplicate: Customer) -> dict[str, int]:
+def customer_merge(
+    *, actor: Any, survivor: Customer, duplicate: Customer, move_cases: Callable[[Customer, Customer], int]
+) -> dict[str, int]:
     """Moves everything of `duplicate` to `survivor`: e-mail addresses and phone numbers
-    (without duplicates), consents, contracts and cases; then marks the duplicate inactive
-    and merged. Returns what moved, by kind."""
-    from leitplanke.cases.models import Case  # cases depends on customers, not the other way round
+    (without duplicates), consents, contracts and — through `move_cases(survivor,
+    duplicate)`, which returns how many moved — cases; then marks the duplicate inactive
+    and merged. Returns what moved, by kind.
 
-    _require(actor, permissions.MANAGE_CUSTOMERS)
+    Cases belong to the cases app, which depends on this one: start a merge with
+    `leitplanke.cases.customer_services.customer_merge`, which passes the function that
+    moves each case through the cases services."""
+    _require(actor, permissions.MERGE_CUSTOMERS)
     if survivor.pk == duplicate.pk:
         raise _fail("duplicate", _("A customer cannot be merged into itself."))
     # Lock both rows in id order, so that two merges of the same pair cannot deadlock.
@@ -519,7 +489,7 @@ def customer_merge(*, actor: Any, survivor: Customer, duplicate: Customer) -> di
         "phones": dup_phones.update(customer=survivor, is_primary=False),
         "consents": ConsentRecord.objects.filter(customer=duplicate).update(customer=survivor),
         "contracts": Contract.objects.filter(customer=duplicate).update(customer=survivor),
-        "cases": Case.objects.filter(customer=duplicate).update(customer=survivor, version=F("version") + 1),
+        "cases": move_cases(survivor, duplicate),
     }
     if not survivor_emails:
         first = survivor.emails.order_by("id").first()

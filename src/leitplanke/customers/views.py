@@ -19,6 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from leitplanke.accounts import permissions
 from leitplanke.accounts.decorators import require_capability
+from leitplanke.cases import customer_services as merging
+from leitplanke.cases import selectors as case_selectors
 from leitplanke.core.errors import DomainError, NotFound, PermissionDenied, PreconditionFailed
 from leitplanke.core.forms import apply_domain_error, attempt
 from leitplanke.core.pagination import InvalidCursor
@@ -53,6 +55,7 @@ def _context(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     return {
         "can_manage": selectors.can_manage_customers(user),
+        "can_merge": selectors.can_merge_customers(user),
         "can_see_sensitive": selectors.can_see_sensitive(user),
         "can_manage_products": selectors.can_manage_products(user),
     }
@@ -100,7 +103,8 @@ def _detail_context(request: HttpRequest, customer: Any, end_forms: dict[int, fo
         "contracts": contracts,
         "consents": list(customer.consents.all()),
         "consent_states": selectors.consent_states(customer),
-        "cases": selectors.customer_cases(actor=user, customer=customer),
+        # The view layer composes the apps: the cases app knows which cases the user may see.
+        "cases": case_selectors.customer_cases(actor=user, customer_id=customer.pk),
         "consent_form": consent_form,
     }
     if context["can_manage"]:
@@ -282,7 +286,7 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 
 @login_required
-@require_capability(MANAGE)
+@require_capability(permissions.MERGE_CUSTOMERS)
 @require_http_methods(["GET", "POST"])
 def customer_merge(request: HttpRequest, customer_id: int) -> HttpResponse:
     """Step 1: choose the duplicate by number; step 2: confirm what moves; then merge."""
@@ -304,7 +308,7 @@ def customer_merge(request: HttpRequest, customer_id: int) -> HttpResponse:
             elif survivor.merged_into_id:
                 form.add_error(None, _("This customer was merged into another one; merge into that one instead."))
             elif request.method == "POST" and request.POST.get("confirm") == "yes":
-                moved = attempt(form, lambda: services.customer_merge(actor=request.user, survivor=survivor, duplicate=duplicate))
+                moved = attempt(form, lambda: merging.customer_merge(actor=request.user, survivor=survivor, duplicate=duplicate))
                 if moved is not None:
                     messages.success(
                         request,
@@ -317,7 +321,10 @@ def customer_merge(request: HttpRequest, customer_id: int) -> HttpResponse:
                     {
                         "duplicate": duplicate,
                         "confirming": True,
-                        "preview": selectors.merge_preview(actor=request.user, survivor=survivor, duplicate=duplicate),
+                        "preview": {
+                            **selectors.merge_preview(actor=request.user, survivor=survivor, duplicate=duplicate),
+                            "cases": case_selectors.customer_case_count(actor=request.user, customer_id=duplicate.pk),
+                        },
                     }
                 )
     status = 400 if form.is_bound and form.errors else 200

@@ -18,6 +18,7 @@ from leitplanke.core.errors import PermissionDenied, ValidationFailed
 
 from .imap import FetchReport, fetch_mailbox
 from .models import InboundEmail, InboundStatus, Mailbox, ReplyTemplate
+from .selectors import REPROCESSED_PREFIX
 from .services import IngestResult, email_ingest
 
 MAILBOX_FIELDS = (
@@ -33,7 +34,6 @@ MAILBOX_FIELDS = (
     "default_team",
     "is_active",
 )
-REPROCESSED_PREFIX = "reprocessed as #"
 
 
 def _require(actor: Any, capability: str) -> None:

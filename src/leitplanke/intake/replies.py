@@ -29,6 +29,7 @@ from leitplanke.core.errors import ValidationFailed
 
 from .models import ReplyTemplate, ReplyTemplateVersion
 from .run_cache import cached
+from .selectors import template_for
 
 MAX_SEND_ATTEMPTS = 6
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -127,19 +128,6 @@ def reply_queue(*, actor: Any, case: Case, to: str, subject: str, body: str) -> 
         )
         enqueue_on_commit(send_outbound_email, interaction.pk)
     return interaction
-
-
-def template_for(case: Case, purpose: str) -> ReplyTemplateVersion | None:
-    """The current version of the active template for the case's type and language (or of
-    the one for all types); within an import run it is read once per type and language."""
-    language = case.language or "de"
-    return cached(("template", purpose, case.case_type_id, language), lambda: _template_for(case, purpose, language))
-
-
-def _template_for(case: Case, purpose: str, language: str) -> ReplyTemplateVersion | None:
-    templates = ReplyTemplate.objects.filter(purpose=purpose, is_active=True, language=language)
-    template = templates.filter(case_type=case.case_type).first() or templates.filter(case_type__isnull=True).first()
-    return template.versions.order_by("-number").first() if template else None
 
 
 def acknowledgement_queue(*, case: Case, to: str, in_reply_to: str = "") -> Interaction | None:

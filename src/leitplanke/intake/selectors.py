@@ -16,8 +16,6 @@ from leitplanke.cases import selectors as case_selectors
 from leitplanke.cases.models import Case
 from leitplanke.core.errors import NotFound
 
-from . import replies
-from .admin_services import REPROCESSED_PREFIX
 from .models import (
     InboundEmail,
     InboundSource,
@@ -28,10 +26,13 @@ from .models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from .run_cache import cached
 
 INBOUND_STATUSES = InboundStatus.choices
 INBOUND_SOURCES = InboundSource.choices
 QUARANTINED = InboundStatus.QUARANTINED
+# The reason of a quarantined message that was processed again (intake.admin_services).
+REPROCESSED_PREFIX = "reprocessed as #"
 
 # Shown when a template is previewed without a case.
 SAMPLE_VALUES = {
@@ -75,8 +76,21 @@ def reply_templates_for_case(case: Case) -> list[ReplyTemplate]:
     )
 
 
+def template_for(case: Case, purpose: str) -> ReplyTemplateVersion | None:
+    """The current version of the active template for the case's type and language (or of
+    the one for all types); within an import run it is read once per type and language."""
+    language = case.language or "de"
+    return cached(("template", purpose, case.case_type_id, language), lambda: _template_for(case, purpose, language))
+
+
+def _template_for(case: Case, purpose: str, language: str) -> ReplyTemplateVersion | None:
+    templates = ReplyTemplate.objects.filter(purpose=purpose, is_active=True, language=language)
+    template = templates.filter(case_type=case.case_type).first() or templates.filter(case_type__isnull=True).first()
+    return template.versions.order_by("-number").first() if template else None
+
+
 def default_reply_template(case: Case) -> ReplyTemplate | None:
-    version = replies.template_for(case, "reply")
+    version = template_for(case, "reply")
     if version is not None:
         return version.template
     templates = reply_templates_for_case(case)

@@ -24,8 +24,10 @@ from pydantic import ConfigDict
 
 from leitplanke.api.auth import require_scope
 from leitplanke.api.etag import etag_for, expected_version
+from leitplanke.api.idempotency import acting
 from leitplanke.api.problems import input_names
 from leitplanke.api.schemas import Problem
+from leitplanke.cases import customer_services as merging
 from leitplanke.core.errors import NotFound, PermissionDenied, ValidationFailed
 from leitplanke.core.pagination import keyset_page
 from leitplanke.customers import selectors, services
@@ -448,9 +450,11 @@ def record_consent(request: HttpRequest, payload: ConsentIn, customer_id: int = 
     url_name="customer_merge",
     summary="Merge a duplicate into this customer",
 )
-def merge_customer(request: HttpRequest, payload: MergeIn, customer_id: int = Path(..., examples=[42])) -> dict[str, Any]:
+def merge_customer(request: HttpRequest, payload: MergeIn, customer_id: int = Path(..., examples=[42])) -> HttpResponse:
     """Moves the duplicate's contact data, consents, contracts and cases to this customer
-    and deactivates the duplicate (`merged_into_id`). Cannot be undone."""
+    and deactivates the duplicate (`merged_into_id`). Needs customers.merge. Every case of
+    the duplicate moves, each recorded on its timeline; `moved.cases` counts those the
+    caller may see. Cannot be undone."""
     require_scope(request, "write")
     survivor = selectors.customer_get(actor=request.user, customer_id=customer_id)
     if payload.duplicate_id is not None:
@@ -459,12 +463,14 @@ def merge_customer(request: HttpRequest, payload: MergeIn, customer_id: int = Pa
         duplicate = selectors.customer_get_by_number(actor=request.user, customer_number=payload.duplicate_customer_number)
     else:
         raise ValidationFailed(field_errors={"duplicate_id": ["Send duplicate_id or duplicate_customer_number."]})
-    moved = services.customer_merge(actor=request.user, survivor=survivor, duplicate=duplicate)
-    return {
-        "survivor": selectors.customer_get(actor=request.user, customer_id=customer_id),
-        "duplicate_id": duplicate.pk,
-        "moved": moved,
-    }
+
+    def merge() -> HttpResponse:
+        moved = merging.customer_merge(actor=request.user, survivor=survivor, duplicate=duplicate)
+        merged = selectors.customer_get(actor=request.user, customer_id=customer_id)
+        survivor_out = CustomerOut.from_orm(merged).model_dump(mode="json")
+        return _json(200, {"survivor": survivor_out, "duplicate_id": duplicate.pk, "moved": moved})
+
+    return acting(merge)
 
 
 # --- products ------------------------------------------------------------------------------
