@@ -103,3 +103,31 @@ def test_a_case_worker_ends_a_contract_and_a_wrong_date_is_refused_in_german(
     assert contract.status == "ended" and contract.ends_on == dt.date(2026, 6, 30)
     assert page.locator("tr", has_text="V-1").locator("form").count() == 0
     assert AuditEvent.objects.filter(action="contract.end", actor=agent).count() == 1
+
+
+def test_a_quality_manager_merges_a_duplicate_and_its_case_records_it(
+    page: Any, live_server: Any, login: Callable[[Any, User], None], make_user: Callable[..., User]
+) -> None:
+    from leitplanke.cases import services as case_services
+    from leitplanke.cases.models import CaseType
+
+    quality = _user(make_user, "quality_manager")
+    survivor = services.customer_create(actor=quality, last_name="Bleibt", emails=["bleibt@example.org"])
+    duplicate = services.customer_create(actor=quality, last_name="Doppelt", customer_number="K-0000099")
+    case = case_services.case_create(
+        actor=quality, case_type=CaseType.objects.get(key="complaint"), subject="Abschlag", channel="email", customer=duplicate
+    )
+    login(page, quality)
+    page.goto(f"{live_server.url}/customers/{survivor.pk}/")
+    page.locator("main a", has_text="Merge a duplicate").click()
+    page.locator("#id_duplicate_number").fill("K-0000099")
+    page.locator("main form button[type=submit].primary").click()
+    page.get_by_text("1 case", exact=True).wait_for()
+    page.locator("main form button[type=submit].primary", has_text="Merge now").click()
+    page.wait_for_url(f"{live_server.url}/customers/{survivor.pk}/")
+    assert page.locator(".message-success").count() == 1
+    assert page.locator("main a", has_text=case.reference).count() == 1
+
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    page.get_by_text("The customer's duplicate record was merged into this one.").wait_for()
+    assert AuditEvent.objects.filter(action="case.update", object_id=str(case.pk), actor=quality).count() == 1
