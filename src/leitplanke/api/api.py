@@ -20,7 +20,10 @@ api = NinjaAPI(
         "Complaint and case management. Authenticate with a personal API token "
         "(`Authorization: Bearer lpk_…`, created under Profile → API tokens) with the scopes "
         "read, write or admin. Errors are problem details (RFC 9457) with a stable `code`; "
-        "their texts are in the language of `Accept-Language` (German or English)."
+        "their texts are in the language of `Accept-Language` (German or English). "
+        "Operations that list the `Idempotency-Key` header among their parameters (creating a case, "
+        "taking a lifecycle step, adding a note) act at most once per key: a repeat gets the first "
+        "response again."
     ),
     auth=auth,
     urls_namespace="api",
