@@ -116,8 +116,7 @@ def test_raw_mail_of_a_refused_row_is_not_kept(media: Path) -> None:
     raw = b"From: a@example.org\r\nTo: m@example.org\r\nSubject: Hallo\r\nMessage-ID: <1@example.org>\r\n\r\nText\r\n"
     email_ingest(raw, source="imap", mailbox=mailbox, imap_uid=7)
     with pytest.raises(Exception, match=r"(?i)unique"):
-        email_ingest(raw, source="imap", mailbox=mailbox, imap_uid=7)
-    storedfiles.settle()
+        email_ingest(raw, source="imap", mailbox=mailbox, imap_uid=7)  # settles when it ends
     inbound = InboundEmail.objects.get()
     assert [name for name in files_under(media) if name.startswith("mail/")] == [inbound.raw.name]
 

@@ -49,7 +49,7 @@ def background_task(
                     logger.error("task %s failed for good after %s attempts", func.__name__, attempt)
                 raise
             finally:
-                storedfiles.settle()  # files staged by a rolled-back transaction of the task
+                storedfiles.settle_quietly()  # files staged by a rolled-back transaction of the task
 
         the_task = task(priority=priority, queue_name=queue_name)(run)
         return the_task

@@ -27,19 +27,22 @@ Apps declare which rows own which files with `owned_files(prefix, model, field)`
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.files.storage import FileSystemStorage, storages
 from django.core.signals import request_finished
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 STAGING = ".staging"
 STALE_AFTER = dt.timedelta(hours=1)
 _BATCH = 500
@@ -172,14 +175,30 @@ def settle(*, using: str = DEFAULT_DB_ALIAS) -> int:
     return deleted
 
 
-def _settle_after_request(**kwargs: Any) -> None:
+def settle_quietly(**kwargs: Any) -> None:
+    """`settle()` for the end of a unit of work: a failure is logged, never raised over the
+    work's own result or error (the sweep catches up)."""
     try:
         settle()
-    except Exception:  # never break the response for housekeeping; the sweep catches up
+    except Exception:
         logger.exception("could not settle staged files")
 
 
-request_finished.connect(_settle_after_request, dispatch_uid="leitplanke.storedfiles.settle")
+def settling(func: Callable[..., T]) -> Callable[..., T]:
+    """Decorates a unit of work that may stage files outside any request or task (one
+    message of a mail import, say): its rolled-back files are deleted when it returns."""
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> T:
+        try:
+            return func(*args, **kwargs)
+        finally:
+            settle_quietly()
+
+    return run
+
+
+request_finished.connect(settle_quietly, dispatch_uid="leitplanke.storedfiles.settle")
 
 
 # --- the sweep -----------------------------------------------------------------------------

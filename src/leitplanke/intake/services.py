@@ -36,6 +36,7 @@ class IngestResult:
     case: Case | None = None
 
 
+@storedfiles.settling
 def email_ingest(raw: bytes, *, source: str, mailbox: Mailbox | None = None, imap_uid: int | None = None) -> IngestResult:
     """Takes one raw RFC 822 message through the whole intake. Never raises for bad mail."""
     inbound = _keep_raw(raw, source=source, mailbox=mailbox, imap_uid=imap_uid)
