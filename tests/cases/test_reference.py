@@ -6,10 +6,11 @@ import threading
 from typing import Any
 
 import pytest
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 
 from leitplanke.cases.models import Case, ReferenceCounter
 from leitplanke.cases.services import next_reference
+from tests.concurrency import in_parallel, shared_database
 
 
 @pytest.mark.django_db
@@ -88,42 +89,19 @@ def test_counter_unique_under_concurrency_on_sqlite_files(tmp_path: Any) -> None
     assert sorted(results) == [f"LP-2026-{n:06d}" for n in range(1, threads_n * per_thread + 1)]
 
 
-def _memory_sqlite() -> bool:
-    return connection.vendor == "sqlite" and connection.is_in_memory_db()
-
-
 @pytest.mark.django_db(transaction=True)
-def test_case_create_unique_under_concurrency(make_case: Any, complaint_type: Any) -> None:
-    """Whole case creations in parallel (PostgreSQL, or SQLite on a file)."""
-    if _memory_sqlite():
-        pytest.skip("in-memory shared-cache SQLite has table locks; the file variant above covers SQLite")
+def test_case_create_unique_under_concurrency(make_case: Any, complaint_type: Any, tmp_path: Any) -> None:
+    """Whole case creations in parallel (PostgreSQL, or the SQLite test database copied to a
+    file with the production settings: tests/concurrency.py)."""
     threads_n, per_thread = 6, 5
-    errors: list[BaseException] = []
-    references: list[str] = []
-    lock = threading.Lock()
-    start = threading.Barrier(threads_n)
 
-    def work() -> None:
-        try:
-            start.wait()
-            for _ in range(per_thread):
-                case = make_case()
-                with lock:
-                    references.append(case.reference)
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
-        finally:
-            close_old_connections()
-            connection.close()
+    def work(index: int) -> list[str]:
+        return [make_case().reference for _ in range(per_thread)]
 
-    threads = [threading.Thread(target=work) for _ in range(threads_n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    assert len(references) == threads_n * per_thread
-    assert len(set(references)) == len(references)
-    numbers = sorted(int(reference.rsplit("-", 1)[1]) for reference in references)
-    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
-    assert Case.objects.count() == threads_n * per_thread
+    with shared_database(tmp_path):
+        references = [reference for batch in in_parallel(work, threads_n) for reference in batch]
+        assert len(references) == threads_n * per_thread
+        assert len(set(references)) == len(references)
+        numbers = sorted(int(reference.rsplit("-", 1)[1]) for reference in references)
+        assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+        assert Case.objects.count() == threads_n * per_thread
