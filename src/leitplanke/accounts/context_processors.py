@@ -18,5 +18,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "manage_templates": permissions.MANAGE_TEMPLATES in codes,
             "edit_cases": permissions.EDIT_CASES in codes,
             "see_cases": bool({permissions.VIEW_ALL_CASES, permissions.VIEW_TEAM_CASES} & codes),
+            "manage_maturity": permissions.MANAGE_MATURITY in codes,
         }
     }

@@ -22,6 +22,8 @@ VIEW_QUALITY = "quality.view"
 VIEW_AUDIT = "audit.view"
 MANAGE_ORGANISATION = "org.manage"
 LEAD_TEAM = "teams.lead"
+VIEW_MATURITY = "maturity.view"
+MANAGE_MATURITY = "maturity.manage"
 
 CAPABILITIES: dict[str, Any] = {
     VIEW_TEAM_CASES: _("See the cases of own teams and own cases"),
@@ -37,6 +39,8 @@ CAPABILITIES: dict[str, Any] = {
     VIEW_AUDIT: _("Read the audit log"),
     MANAGE_ORGANISATION: _("Administer users, teams, roles and settings"),
     LEAD_TEAM: _("Lead teams: approvals, check-ins, team load"),
+    VIEW_MATURITY: _("See maturity check campaigns, results and roadmaps"),
+    MANAGE_MATURITY: _("Run maturity check campaigns, edit roadmaps and the recommendation library"),
 }
 
 # The roles every organisation starts with (key, English, German, capabilities).
@@ -46,19 +50,39 @@ DEFAULT_ROLES: list[tuple[str, str, str, list[str]]] = [
         "team_lead",
         "Team lead",
         "Teamleitung",
-        [VIEW_TEAM_CASES, EDIT_CASES, EXPORT_CASES, VIEW_SENSITIVE, MANAGE_CUSTOMERS, VIEW_QUALITY, LEAD_TEAM],
+        [
+            VIEW_TEAM_CASES,
+            EDIT_CASES,
+            EXPORT_CASES,
+            VIEW_SENSITIVE,
+            MANAGE_CUSTOMERS,
+            VIEW_QUALITY,
+            LEAD_TEAM,
+            VIEW_MATURITY,
+        ],
     ),
     (
         "process_owner",
         "Process owner",
         "Prozessverantwortung",
-        [VIEW_ALL_CASES, EXPORT_CASES, MANAGE_PROCESSES, MANAGE_TEMPLATES, VIEW_QUALITY],
+        [VIEW_ALL_CASES, EXPORT_CASES, MANAGE_PROCESSES, MANAGE_TEMPLATES, VIEW_QUALITY, VIEW_MATURITY],
     ),
     (
         "quality_manager",
         "Quality manager",
         "Qualitätsmanagement",
-        [VIEW_ALL_CASES, EDIT_CASES, EXPORT_CASES, VIEW_SENSITIVE, MANAGE_CUSTOMERS, MERGE_CUSTOMERS, VIEW_QUALITY, VIEW_AUDIT],
+        [
+            VIEW_ALL_CASES,
+            EDIT_CASES,
+            EXPORT_CASES,
+            VIEW_SENSITIVE,
+            MANAGE_CUSTOMERS,
+            MERGE_CUSTOMERS,
+            VIEW_QUALITY,
+            VIEW_AUDIT,
+            VIEW_MATURITY,
+            MANAGE_MATURITY,
+        ],
     ),
     (
         "administrator",
@@ -76,9 +100,16 @@ DEFAULT_ROLES: list[tuple[str, str, str, list[str]]] = [
             VIEW_QUALITY,
             VIEW_AUDIT,
             MANAGE_ORGANISATION,
+            VIEW_MATURITY,
+            MANAGE_MATURITY,
         ],
     ),
-    ("auditor", "Auditor (read-only)", "Revision (nur lesend)", [VIEW_ALL_CASES, VIEW_QUALITY, VIEW_AUDIT, VIEW_SENSITIVE]),
+    (
+        "auditor",
+        "Auditor (read-only)",
+        "Revision (nur lesend)",
+        [VIEW_ALL_CASES, VIEW_QUALITY, VIEW_AUDIT, VIEW_SENSITIVE, VIEW_MATURITY],
+    ),
 ]
 
 # Capabilities that change data; a user whose roles are all read-only never gets these.
@@ -90,6 +121,7 @@ WRITE_CAPABILITIES = {
     MANAGE_TEMPLATES,
     MANAGE_ORGANISATION,
     LEAD_TEAM,
+    MANAGE_MATURITY,
 }
 
 

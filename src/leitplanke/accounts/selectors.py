@@ -196,3 +196,9 @@ def audit_event_list(
     if actor_email:
         qs = qs.filter(actor_label__iexact=actor_email.strip())
     return qs
+
+
+def api_tokens_in_use(*, since: Any) -> int:
+    """How many unrevoked API tokens were used since the given time (a count only, for the
+    maturity check's evidence that other systems are connected)."""
+    return ApiToken.objects.filter(revoked_at__isnull=True, last_used_at__gte=since).count()

@@ -79,3 +79,9 @@ def category_get(*, actor: Any, category_id: int) -> Category:
         return Category.objects.select_related("parent").get(pk=category_id)
     except Category.DoesNotExist:
         raise NotFound() from None
+
+
+def case_types_with_fields_count() -> int:
+    """Active case types that have at least one active custom field (documented data per case
+    type), for the maturity check's evidence."""
+    return CaseType.objects.filter(is_active=True, custom_fields__is_active=True).distinct().count()

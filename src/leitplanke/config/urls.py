@@ -9,12 +9,15 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("leitplanke.accounts.urls")),
     path("settings/catalog/", include("leitplanke.cases.catalog_urls")),
+    path("settings/maturity/", include("leitplanke.maturity.admin_urls")),
     path("settings/", include("leitplanke.accounts.admin_urls")),
     path("cases/", include("leitplanke.cases.list_urls")),
     path("cases/", include("leitplanke.cases.urls")),
     path("customers/", include("leitplanke.customers.urls")),
     path("complaint/", include("leitplanke.intake.public_urls")),
     path("intake/", include("leitplanke.intake.urls")),
+    path("check/", include("leitplanke.maturity.public_urls")),
+    path("maturity/", include("leitplanke.maturity.urls")),
     path("", include("leitplanke.core.urls")),
 ]
 

@@ -210,3 +210,13 @@ def webhook_delivery_get(*, endpoint: WebhookEndpoint, delivery_id: Any) -> Webh
 
 def template_exists(*, key: str, language: str) -> bool:
     return ReplyTemplate.objects.filter(key=key, language=language).exists()
+
+
+def setup_counts() -> dict[str, int]:
+    """How far intake is set up, for the maturity check's evidence: active mailboxes,
+    webhooks and reply templates (organisation-wide counts, no content)."""
+    return {
+        "mailboxes": Mailbox.objects.filter(is_active=True).count(),
+        "webhooks": WebhookEndpoint.objects.filter(is_active=True).count(),
+        "reply_templates": ReplyTemplate.objects.filter(is_active=True).values("key").distinct().count(),
+    }

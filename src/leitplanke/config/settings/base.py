@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "leitplanke.customers",
     "leitplanke.cases",
     "leitplanke.intake",
+    "leitplanke.maturity",
     "leitplanke.demo",
 ]
 

@@ -20,5 +20,6 @@
       var source = document.getElementById(copy.getAttribute("data-copy"));
       if (source) navigator.clipboard.writeText(source.value || source.textContent);
     }
+    if (event.target.closest("[data-print]")) window.print();
   });
 })();
