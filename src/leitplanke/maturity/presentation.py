@@ -88,25 +88,30 @@ def dimension_name(key: str, language: str) -> str:
     return DIMENSIONS[key].name.get(language) if key in DIMENSIONS else ""
 
 
+def _and(names: list[str], de: bool) -> str:
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {'und' if de else 'and'} {names[-1]}"
+
+
 def _tension_view(tension: scoring.Tension, language: str) -> TensionView:
-    names = [dimension_name(key, language) for key in tension.dimensions]
     if tension.rule is not None:
-        return TensionView(
-            tension.key, tension.rule.title.get(language), tension.rule.explanation.get(language), tension.dimensions
-        )
-    high, low = names
+        return TensionView(tension.key, tension.rule.title.get(language), tension.rule.explanation.get(language), tension.dimensions)
+    de = german(language)
+    ahead = _and([dimension_name(key, language) for key in tension.ahead], de)
+    behind = _and([dimension_name(key, language) for key in tension.behind], de)
     difference = f"{float(tension.difference or 0):.1f}"
-    if german(language):
-        title = f"{high} weit vor {low}"
+    if de:
+        title = f"{ahead} weit vor {behind}"
         explanation = (
-            f"Zwischen „{high}“ und „{low}“ liegen {difference.replace('.', ',')} Punkte. Fortschritte im einen Bereich "
-            "bleiben wirkungslos, solange der andere nicht nachzieht."
+            f"Zwischen dem stärksten und dem schwächsten Bereich liegen {difference.replace('.', ',')} Punkte. "
+            "Fortschritte in den starken Bereichen bleiben wirkungslos, solange die schwachen nicht nachziehen."
         )
     else:
-        title = f"{high} far ahead of {low}"
+        title = f"{ahead} far ahead of {behind}"
         explanation = (
-            f"“{high}” and “{low}” are {difference} points apart. Progress in one area has little effect "
-            "while the other does not catch up."
+            f"The strongest and the weakest areas are {difference} points apart. Progress in the strong areas has "
+            "little effect while the weak ones do not catch up."
         )
     return TensionView(tension.key, title, explanation, tension.dimensions)
 

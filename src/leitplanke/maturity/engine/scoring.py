@@ -22,6 +22,9 @@ from fractions import Fraction
 from .model import DIMENSION_KEYS, LEVELS, QUESTION_KEYS, QUESTIONS, REACTIVE, STRATEGIC, Text, questions_of
 
 SPREAD_TENSION = Fraction(1)  # dimensions at least this far apart are a tension
+# In a spread tension, the dimensions within one answer of the top score lead and those within
+# one answer of the bottom score lag behind (one answer moves a three-question mean by 1/3).
+SPREAD_BAND = Fraction(1, 3)
 PERCEPTION_GAP = Fraction(7, 10)  # groups at least this far apart on a dimension see it differently
 IN_LINE = Fraction(1, 2)  # a dimension within this distance of the overall score is in line
 SIGNIFICANT_CHANGE = Fraction(1, 3)  # a change per dimension shown as up/down (one answer of three)
@@ -204,7 +207,10 @@ class Tension:
     key: str  # a TensionRule key, or "spread"
     dimensions: tuple[str, ...]
     questions: tuple[str, ...] = ()
-    difference: Fraction | None = None  # for "spread": how far apart the two dimensions are
+    # For "spread": the leading and the lagging dimensions, and how far apart the extremes are.
+    ahead: tuple[str, ...] = ()
+    behind: tuple[str, ...] = ()
+    difference: Fraction | None = None
 
     @property
     def rule(self) -> TensionRule | None:
@@ -265,11 +271,11 @@ def _tensions(
                     questions=tuple(c.key for c in rule.conditions if "." in c.key),
                 )
             )
-    highest = max(DIMENSION_KEYS, key=lambda key: scores[key])
-    for key in DIMENSION_KEYS:
-        difference = scores[highest] - scores[key]
-        if difference >= SPREAD_TENSION:
-            found.append(Tension(SPREAD, dimensions=(highest, key), difference=difference))
+    top, bottom = max(scores.values()), min(scores.values())
+    if top - bottom >= SPREAD_TENSION:
+        ahead = tuple(key for key in DIMENSION_KEYS if scores[key] >= top - SPREAD_BAND)
+        behind = tuple(key for key in DIMENSION_KEYS if scores[key] <= bottom + SPREAD_BAND)
+        found.append(Tension(SPREAD, dimensions=ahead + behind, ahead=ahead, behind=behind, difference=top - bottom))
     return tuple(found)
 
 
