@@ -117,7 +117,7 @@ DEFAULT_RULES: tuple[RecommendationRule, ...] = (
         PROJECT,
         ("Die Strategie von außen prüfen lassen", "Have the strategy tested from outside"),
         (
-            "Ein Sparring mit erfahrenen Externen gleicht Vision und Machbarkeit ab und zeigt Möglichkeiten, die ihr "
+            "Ein Sparring mit erfahrenen Externen gleicht Vision und Machbarkeit ab und zeigt Möglichkeiten, die Sie "
             "noch nicht nutzt.",
             "A sparring session with experienced outsiders matches vision and feasibility and shows options you do not use yet.",
         ),
@@ -516,7 +516,7 @@ DEFAULT_RULES: tuple[RecommendationRule, ...] = (
         QUICK_WIN,
         ("Eine Bindungszahl ins Reporting holen", "Put a retention figure into the report"),
         (
-            "Die Bindung beschwerdeführender Kunden, die ihr schon verfolgt, in den Monatsbericht aufnehmen.",
+            "Die Bindung beschwerdeführender Kunden, die Sie schon verfolgen, in den Monatsbericht aufnehmen.",
             "Add the retention of complaining customers, which you already track, to the monthly report.",
         ),
         QUALITY,
@@ -526,7 +526,7 @@ DEFAULT_RULES: tuple[RecommendationRule, ...] = (
     _rule(
         "tension.record_causes",
         QUICK_WIN,
-        ("Ursachen erfassen, bevor ihr sie weitergebt", "Record causes before passing them on"),
+        ("Ursachen erfassen, bevor Sie sie weitergeben", "Record causes before passing them on"),
         (
             "Kategorie und Ursache bei jedem Fall setzen, damit die Rückmeldeschleife Fakten statt Eindrücke bekommt.",
             "Set category and cause on every case so that the feedback loop gets facts instead of impressions.",

@@ -159,7 +159,7 @@ DIMENSION_LIST: tuple[Dimension, ...] = (
     Dimension(
         "steering",
         T("Ziele & Steuerung", "Goals & steering"),
-        T("Messt ihr die richtigen Kennzahlen?", "Do you measure the right figures?"),
+        T("Messen Sie die richtigen Kennzahlen?", "Do you measure the right figures?"),
     ),
     Dimension(
         "planning",
@@ -174,12 +174,12 @@ DIMENSION_LIST: tuple[Dimension, ...] = (
     Dimension(
         "engagement",
         T("Kundenbindung & Engagement", "Customer retention & engagement"),
-        T("Arbeitet ihr reaktiv oder proaktiv?", "Do you work reactively or proactively?"),
+        T("Arbeiten Sie reaktiv oder proaktiv?", "Do you work reactively or proactively?"),
     ),
     Dimension(
         "technology",
         T("Technologie & Skalierung", "Technology & scale"),
-        T("Halten eure Werkzeuge mit dem Wachstum Schritt?", "Do your tools keep up with growth?"),
+        T("Halten Ihre Werkzeuge mit dem Wachstum Schritt?", "Do your tools keep up with growth?"),
     ),
 )
 
@@ -198,7 +198,7 @@ QUESTION_LIST: tuple[Question, ...] = (
     _q(
         "vision.role",
         T(
-            "Welche Rolle spielt der Kundenservice in eurer Unternehmensstrategie?",
+            "Welche Rolle spielt der Kundenservice in Ihrer Unternehmensstrategie?",
             "What role does customer service play in your company's strategy?",
         ),
         T(
@@ -258,7 +258,7 @@ QUESTION_LIST: tuple[Question, ...] = (
     # --- goals & steering ------------------------------------------------------------------
     _q(
         "steering.kpis",
-        T("Welche Kennzahlen schaut ihr euch regelmäßig an?", "Which figures do you look at regularly?"),
+        T("Welche Kennzahlen sehen Sie sich regelmäßig an?", "Which figures do you look at regularly?"),
         T(
             "Höchstens Ticketmengen, Rückstand und Bearbeitungszeit.",
             "Ticket volumes, backlog and handling time at most.",
@@ -310,7 +310,7 @@ QUESTION_LIST: tuple[Question, ...] = (
     _q(
         "steering.quality",
         T(
-            "Wie prüft ihr die Qualität der Fallbearbeitung?",
+            "Wie prüfen Sie die Qualität der Fallbearbeitung?",
             "How do you check the quality of case handling?",
         ),
         T(
@@ -342,7 +342,7 @@ QUESTION_LIST: tuple[Question, ...] = (
     ),
     _q(
         "planning.capacity",
-        T("Wie plant ihr die Personalkapazität?", "How do you plan staff capacity?"),
+        T("Wie planen Sie die Personalkapazität?", "How do you plan staff capacity?"),
         T(
             "Engpässe merken wir am wachsenden Rückstand; dann bitten wir um Hilfe.",
             "We notice shortages when the backlog grows; then we ask for help.",
@@ -396,7 +396,7 @@ QUESTION_LIST: tuple[Question, ...] = (
     _q(
         "organisation.root_causes",
         T(
-            "Erfasst ihr zu jedem Fall Kategorie und Ursache?",
+            "Erfassen Sie zu jedem Fall Kategorie und Ursache?",
             "Do you record the category and the cause of every case?",
         ),
         T("Nein, oder nur im Freitext.", "No, or only in free text."),
@@ -411,7 +411,7 @@ QUESTION_LIST: tuple[Question, ...] = (
     ),
     _q(
         "organisation.processes",
-        T("Wie sind eure Serviceprozesse dokumentiert?", "How are your service processes documented?"),
+        T("Wie sind Ihre Serviceprozesse dokumentiert?", "How are your service processes documented?"),
         T(
             "In den Köpfen; Neue lernen durch Zuschauen.",
             "In people's heads; newcomers learn by watching.",
@@ -449,7 +449,7 @@ QUESTION_LIST: tuple[Question, ...] = (
     _q(
         "engagement.proactive",
         T(
-            "Meldet ihr euch bei Kunden, bevor sie sich bei euch melden?",
+            "Melden Sie sich bei Kunden, bevor diese sich bei Ihnen melden?",
             "Do you contact customers before they contact you?",
         ),
         T("Nein, wir beantworten nur eingehende Anliegen.", "No, we only answer incoming requests."),
@@ -464,7 +464,7 @@ QUESTION_LIST: tuple[Question, ...] = (
     ),
     _q(
         "engagement.voice",
-        T("Wie holt ihr Rückmeldungen von Kunden ein?", "How do you collect feedback from customers?"),
+        T("Wie holen Sie Rückmeldungen von Kunden ein?", "How do you collect feedback from customers?"),
         T("Nur über Beschwerden.", "Only through complaints."),
         T(
             "Befragungen nach dem Kontakt (z. B. Zufriedenheit); die Ergebnisse werden berichtet.",
@@ -496,7 +496,7 @@ QUESTION_LIST: tuple[Question, ...] = (
     # --- technology & scale ----------------------------------------------------------------
     _q(
         "technology.tools",
-        T("Wie gut tragen eure Werkzeuge Wachstum?", "How well do your tools carry growth?"),
+        T("Wie gut tragen Ihre Werkzeuge Wachstum?", "How well do your tools carry growth?"),
         T(
             "Mehr Menge heißt mehr Leute; die Werkzeuge sind Postfächer und Tabellen.",
             "More volume means more people; the tools are mailboxes and spreadsheets.",
@@ -513,7 +513,7 @@ QUESTION_LIST: tuple[Question, ...] = (
     ),
     _q(
         "technology.integration",
-        T("Wie sind eure Systeme verbunden?", "How are your systems connected?"),
+        T("Wie sind Ihre Systeme verbunden?", "How are your systems connected?"),
         T(
             "Mitarbeitende übertragen Daten von Hand zwischen den Systemen.",
             "Staff copy data between systems by hand.",

@@ -117,7 +117,7 @@ TENSION_RULES: tuple[TensionRule, ...] = (
         "goals_without_roadmap",
         T("Ehrgeizige Ziele ohne Roadmap", "Ambitious goals without a roadmap"),
         T(
-            "Die Ziele sind aus der Unternehmensstrategie abgeleitet, aber es gibt keinen Plan, wie ihr sie erreicht.",
+            "Die Ziele sind aus der Unternehmensstrategie abgeleitet, aber es gibt keinen Plan, wie sie erreicht werden.",
             "Goals are derived from the company strategy, but there is no plan for how to reach them.",
         ),
         (Condition("steering.goals", at_least=STRATEGIC), Condition("planning.roadmap", at_most=REACTIVE)),
@@ -144,7 +144,7 @@ TENSION_RULES: tuple[TensionRule, ...] = (
         "retention_without_figures",
         T("Kundenbindung ohne Bindungszahlen", "Retention work without retention figures"),
         T(
-            "Ihr sagt, ihr verfolgt die Bindung beschwerdeführender Kunden, schaut aber nur auf Mengen und Bearbeitungszeiten.",
+            "Sie geben an, die Bindung beschwerdeführender Kunden zu verfolgen, achten aber nur auf Mengen und Bearbeitungszeiten.",
             "You say you track whether complaining customers stay, but you only look at volumes and handling times.",
         ),
         (Condition("engagement.complainants", at_least=STRATEGIC), Condition("steering.kpis", at_most=REACTIVE)),
