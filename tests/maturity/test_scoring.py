@@ -147,7 +147,9 @@ def test_perception_gaps_between_groups():
     leadership = scoring.score(dimension_answers(vision=3, steering=3))
     team = scoring.score(dimension_answers(vision=1, steering=3))
     gaps = scoring.perception_gaps({"leadership": leadership, "service_team": team})
-    assert [(g.dimension, g.higher_group, g.lower_group, g.difference) for g in gaps] == [("vision", "leadership", "service_team", 2)]
+    assert [(g.dimension, g.higher_group, g.lower_group, g.difference) for g in gaps] == [
+        ("vision", "leadership", "service_team", 2)
+    ]
 
 
 def test_change_per_dimension():
