@@ -96,6 +96,8 @@ def _render_step(
 
 
 def _destination(flow: Flow, number: int, go: str) -> str:
+    if go == "stay":  # htmx saved one answer: show the same page (its progress bar)
+        return flow.url("step", number)
     if go == "back":
         return flow.url("step", number - 1) if number > 1 else flow.exit_url
     if go == "review" or (go == "next" and number >= STEPS):

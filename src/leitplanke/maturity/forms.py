@@ -80,7 +80,12 @@ class RoadmapItemForm(forms.Form):
 
 
 class RecommendationForm(forms.Form):
-    key = forms.SlugField(label=_("Key"), max_length=80, help_text=_("Letters, digits, dots, hyphens and underscores."))
+    key = forms.RegexField(
+        label=_("Key"),
+        max_length=80,
+        regex=r"^[a-z0-9][a-z0-9._-]*$",
+        help_text=_("Letters, digits, dots, hyphens and underscores."),
+    )
     dimension = forms.ChoiceField(label=_("Dimension"), choices=_dimension_choices, required=False)
     levels = forms.TypedMultipleChoiceField(
         label=_("Fits the levels"), coerce=int, choices=_level_choices, required=False, widget=forms.CheckboxSelectMultiple

@@ -96,7 +96,9 @@ def _and(names: list[str], de: bool) -> str:
 
 def _tension_view(tension: scoring.Tension, language: str) -> TensionView:
     if tension.rule is not None:
-        return TensionView(tension.key, tension.rule.title.get(language), tension.rule.explanation.get(language), tension.dimensions)
+        return TensionView(
+            tension.key, tension.rule.title.get(language), tension.rule.explanation.get(language), tension.dimensions
+        )
     de = german(language)
     ahead = _and([dimension_name(key, language) for key in tension.ahead], de)
     behind = _and([dimension_name(key, language) for key in tension.behind], de)
