@@ -35,7 +35,8 @@ def test_intro_is_public_and_bilingual(client):
 def test_pages_go_back_and_forth_and_keep_answers(client):
     token = start(client)
     page = client.get(f"/check/r/{token}/page/1/")
-    assert page.status_code == 200 and "Page 1 of 6" in page.content.decode() or "Seite 1 von 6" in page.content.decode()
+    assert page.status_code == 200
+    assert "Page 1 of 6" in page.content.decode() or "Seite 1 von 6" in page.content.decode()
     response = client.post(f"/check/r/{token}/page/1/", {"q-vision.role": "3", "go": "next"})
     assert response["Location"] == f"/check/r/{token}/page/2/"
     response = client.post(f"/check/r/{token}/page/2/", {"q-steering.kpis": "2", "go": "back"})

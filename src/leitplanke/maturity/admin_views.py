@@ -39,8 +39,9 @@ def recommendation_list(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(_("The page link is not valid. Start again from the first page."))
     language = (get_language() or "de")[:2]
     for row in page.items:
-        row.dimension_name = presentation.dimension_name(row.dimension, language)
-        row.level_names = [presentation.level_view(level, language).name for level in row.levels]
+        row.dimension_name = presentation.dimension_name(row.dimension, language)  # type: ignore[attr-defined]
+        names = [presentation.level_view(level, language).name for level in row.levels]
+        row.level_names = names  # type: ignore[attr-defined]
     next_url = "?" + urlencode({"cursor": page.next_cursor}) if page.next_cursor else ""
     return render(request, "maturity/settings/recommendation_list.html", {"page": page, "next_url": next_url})
 

@@ -178,8 +178,7 @@ def result_report(
     )
     if groups:
         story.append(_p(_("The groups' views"), s["h2"]))
-        header = [_("Dimension"), *[group["label"] for group in groups]]
-        table_rows = [header]
+        table_rows: list[list[Any]] = [[_("Dimension"), *[group["label"] for group in groups]]]
         for index, row in enumerate(view.dimensions):
             table_rows.append([_p(row.name, s["body"]), *[group["scores"][index] for group in groups]])
         story.append(_table(table_rows, [62 * mm, *[30 * mm for _group in groups]]))
@@ -229,7 +228,7 @@ def roadmap_report(*, title: str, starts_on: Any, quarters: Sequence[dict[str, A
         if not quarter["items"]:
             story.append(_p(_("Nothing planned."), s["muted"]))
             continue
-        rows = [[_("Item"), _("Owner"), _("Measurable indicator"), _("Status")]]
+        rows: list[list[Any]] = [[_("Item"), _("Owner"), _("Measurable indicator"), _("Status")]]
         for item in quarter["items"]:
             cell = [_p(item["title"], s["h3"]), _p(item["goal"], s["body"])]
             rows.append([cell, _p(item["owner"], s["body"]), _p(item["indicator"], s["body"]), _p(item["status"], s["body"])])

@@ -192,8 +192,8 @@ def invitations(*, actor: Any, campaign: Campaign, base_url: str) -> list[Invita
     from django.urls import reverse
 
     _require_view(actor)
-    counts = {
-        row["group"]: row
+    counts: dict[str, dict[str, Any]] = {
+        row["group"]: dict(row)
         for row in campaign.responses.values("group").annotate(
             completed=Count("id", filter=Q(completed_at__isnull=False)), started=Count("id")
         )

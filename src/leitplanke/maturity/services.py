@@ -19,6 +19,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from leitplanke.core.audit import audit_record, audit_update, snapshot
 from leitplanke.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, refuse_unknown_fields
@@ -55,12 +56,12 @@ ITEM_FIELDS = ["quarter", "horizon", "dimension", "title", "goal", "owner", "ind
 
 class AlreadyCompleted(Conflict):
     code = "already_completed"
-    default_message = _("This check is already completed; its answers can no longer change.")
+    default_message = gettext_lazy("This check is already completed; its answers can no longer change.")
 
 
 class Incomplete(ValidationFailed):
     code = "incomplete"
-    default_message = _("Some questions are not answered yet.")
+    default_message = gettext_lazy("Some questions are not answered yet.")
 
 
 # --- input checks -------------------------------------------------------------------------
@@ -146,7 +147,7 @@ def assessment_answer(*, assessment: Assessment, answers: Mapping[str, Any]) -> 
     assessment = _lock(Assessment, assessment.pk)
     if assessment.is_complete:
         raise AlreadyCompleted()
-    if assessment.campaign_id is not None:
+    if assessment.campaign is not None:
         links.require_open(assessment.campaign)
     try:
         valid = scoring.validate_answers(answers)
@@ -164,7 +165,7 @@ def assessment_complete(*, assessment: Assessment) -> Assessment:
     assessment = _lock(Assessment, assessment.pk)
     if assessment.is_complete:
         return assessment
-    if assessment.campaign_id is not None:
+    if assessment.campaign is not None:
         links.require_open(assessment.campaign)
     missing = scoring.missing_questions(assessment.answers)
     if missing:
@@ -377,6 +378,7 @@ def roadmap_create(
     title = _text(title, "title", max_length=TITLE_MAX)
     if (assessment is None) == (campaign is None):
         raise ValidationFailed(_("A roadmap is made from one check or one campaign."))
+    result: scoring.Result | None
     if assessment is not None:
         result = selectors.assessment_result(actor=actor, assessment=assessment)
     else:

@@ -390,9 +390,10 @@ def _roadmap_context(request: HttpRequest, roadmap: Any) -> dict[str, Any]:
     now = selectors.kpi_values(actor=request.user)
     baseline = roadmap.baseline.get("kpis", {})
     for item in items:
-        item.dimension_name = presentation.dimension_name(item.dimension, language)
-        item.kpi_now = now.get(item.kpi) if item.kpi else None
-        item.kpi_then = baseline.get(item.kpi) if item.kpi else None
+        # Display values for the template and the exports.
+        item.dimension_name = presentation.dimension_name(item.dimension, language)  # type: ignore[attr-defined]
+        item.kpi_now = now.get(item.kpi) if item.kpi else None  # type: ignore[attr-defined]
+        item.kpi_then = baseline.get(item.kpi) if item.kpi else None  # type: ignore[attr-defined]
     return {
         "roadmap": roadmap,
         "quarters": _quarters(items, language),

@@ -70,7 +70,8 @@ def next_step(recommendations: Sequence[Recommendation], dimension: str) -> Reco
     """The step that comes next for a dimension: its first quick win, else its first project."""
     for_dimension = [r for r in recommendations if r.rule.dimension == dimension and not r.because_of_tension]
     quick = [r for r in for_dimension if r.rule.horizon == QUICK_WIN]
-    return (quick or for_dimension or [None])[0]
+    candidates = quick or for_dimension
+    return candidates[0] if candidates else None
 
 
 @dataclass(frozen=True)

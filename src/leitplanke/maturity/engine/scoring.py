@@ -144,7 +144,8 @@ TENSION_RULES: tuple[TensionRule, ...] = (
         "retention_without_figures",
         T("Kundenbindung ohne Bindungszahlen", "Retention work without retention figures"),
         T(
-            "Sie geben an, die Bindung beschwerdeführender Kunden zu verfolgen, achten aber nur auf Mengen und Bearbeitungszeiten.",
+            "Sie geben an, die Bindung beschwerdeführender Kunden zu verfolgen, achten aber nur auf Mengen und "
+            "Bearbeitungszeiten.",
             "You say you track whether complaining customers stay, but you only look at volumes and handling times.",
         ),
         (Condition("engagement.complainants", at_least=STRATEGIC), Condition("steering.kpis", at_most=REACTIVE)),
