@@ -89,7 +89,7 @@ def _document(title: str, story: list[Any]) -> bytes:
     return buffer.getvalue()
 
 
-def radar_drawing(radar: charts.Radar, *, scale: float = 0.62) -> Drawing:
+def radar_drawing(radar: charts.Radar, *, scale: float = 0.46) -> Drawing:
     """The radar chart as vector graphics (ReportLab's y axis points up)."""
     height = radar.height
 
@@ -119,8 +119,8 @@ def radar_drawing(radar: charts.Radar, *, scale: float = 0.62) -> Drawing:
             drawing.add(Circle(x, y, 2, fillColor=colour, strokeColor=colour))
     for label in radar.labels:
         for line_index, line in enumerate(label.lines):
-            x, y = flip([label.x, label.y + line_index * 13])
-            drawing.add(String(x, y, line, fontName=FONT, fontSize=7.5, fillColor=colors.black, textAnchor=label.anchor))
+            x, y = flip([label.x, label.y + line_index * 16])
+            drawing.add(String(x, y, line, fontName=FONT, fontSize=6.8, fillColor=colors.black, textAnchor=label.anchor))
     return drawing
 
 
@@ -171,7 +171,7 @@ def result_report(
     chart = radar_drawing(group_radar or view.radar)
     story.append(
         Table(
-            [[chart, _table(rows, [62 * mm, 22 * mm, 26 * mm])]],
+            [[chart, _table(rows, [50 * mm, 16 * mm, 22 * mm])]],
             colWidths=[chart.width + 4, None],
             style=[("VALIGN", (0, 0), (-1, -1), "MIDDLE")],
         )

@@ -147,6 +147,7 @@ def result_view(
         for d in result.dimensions
     ]
     recommendations = advice.recommend(result, rules)
+    in_tension = {key for tension in result.tensions for key in tension.dimensions}
     weakest = result.weakest
     next_step = advice.next_step(recommendations, weakest.key)
     return ResultView(
@@ -155,7 +156,7 @@ def result_view(
         dimensions=rows,
         radar=charts.radar([row.name for row in rows], {"result": [d.score for d in result.dimensions]}),
         tensions=[_tension_view(tension, language) for tension in result.tensions],
-        in_line=[row.name for row in rows if row.position == "in_line"],
+        in_line=[row.name for row in rows if row.position == "in_line" and row.key not in in_tension],
         recommendations=[recommendation_view(r, language) for r in recommendations[:shown]],
         focus=next(row for row in rows if row.key == weakest.key),
         next_step=recommendation_view(next_step, language) if next_step else None,
