@@ -62,7 +62,7 @@ def radar(
     *,
     radius: float = 110,
     margin_x: float = 150,
-    margin_y: float = 50,
+    margin_y: float = 58,
 ) -> Radar:
     """Axes start at the top and go clockwise; a value v lies at v/3 of the radius."""
     count = len(labels)
@@ -84,7 +84,13 @@ def radar(
         dx = point.x - centre.x
         anchor = "middle" if abs(dx) < 1 else ("start" if dx > 0 else "end")
         lines = _split(label)
-        y = point.y - (8 if point.y < centre.y - 1 else 0) * (len(lines) - 1) + (10 if point.y > centre.y + 1 else 0)
+        extra_lines = len(lines) - 1
+        if abs(dx) < 1 and point.y < centre.y:  # above the chart: grow upwards
+            y = point.y - 18 * extra_lines - 4
+        elif abs(dx) < 1:  # below the chart: start under the axis end
+            y = point.y + 14
+        else:  # beside the chart: centred on the axis end
+            y = point.y - 9 * extra_lines + 4
         placed.append(Label(point.x, round(y, 1), anchor, lines))
     drawn = tuple(
         Series(key, tuple(at(i, float(value) / MAX_SCORE) for i, value in enumerate(values))) for key, values in series.items()
