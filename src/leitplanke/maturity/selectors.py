@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import number_format
 
 from leitplanke.accounts import selectors as account_selectors
 from leitplanke.cases import catalog_selectors, kpi_selectors
@@ -291,19 +293,30 @@ def kpi_figures(kpis: kpi_selectors.CaseKpis) -> dict[str, Fraction | int | None
     }
 
 
-def format_kpi(key: str, value: Fraction | int | None) -> str:
+def kpi_values(*, actor: Any) -> dict[str, str | None]:
+    """The live figures as plain decimal strings ("13.2", "0.25"): stored as a roadmap's
+    baseline and formatted for display in the reader's language (`format_kpi`)."""
+    return {key: _plain(value) for key, value in kpi_figures(live_kpis(actor=actor)).items()}
+
+
+def _plain(value: Fraction | int | None) -> str | None:
     if value is None:
-        return "–"
-    if key in (Kpi.REOPEN_RATE, Kpi.CATEGORY_SHARE):
-        return f"{float(value) * 100:.0f} %"
-    if key == Kpi.CLOSURE_MEDIAN_DAYS:
-        return f"{float(value):.1f}"
+        return None
+    if isinstance(value, Fraction):
+        return str(round(Decimal(value.numerator) / value.denominator, 3))
     return str(value)
 
 
-def kpi_values(*, actor: Any) -> dict[str, str]:
-    """The live figures as display strings (stored as a roadmap's baseline)."""
-    return {key: format_kpi(key, value) for key, value in kpi_figures(live_kpis(actor=actor)).items()}
+def format_kpi(key: str, value: str | None) -> str:
+    """A stored figure for display: rates as percent, days with one decimal, localised."""
+    if value is None:
+        return "–"
+    number = Decimal(value)
+    if key in (Kpi.REOPEN_RATE, Kpi.CATEGORY_SHARE):
+        return f"{number_format(number * 100, decimal_pos=0)} %"
+    if key == Kpi.CLOSURE_MEDIAN_DAYS:
+        return number_format(number, decimal_pos=1)
+    return number_format(number, decimal_pos=0)
 
 
 def facts(*, actor: Any, kpis: kpi_selectors.CaseKpis) -> evidence.Facts:

@@ -392,8 +392,8 @@ def _roadmap_context(request: HttpRequest, roadmap: Any) -> dict[str, Any]:
     for item in items:
         # Display values for the template and the exports.
         item.dimension_name = presentation.dimension_name(item.dimension, language)  # type: ignore[attr-defined]
-        item.kpi_now = now.get(item.kpi) if item.kpi else None  # type: ignore[attr-defined]
-        item.kpi_then = baseline.get(item.kpi) if item.kpi else None  # type: ignore[attr-defined]
+        item.kpi_now = selectors.format_kpi(item.kpi, now.get(item.kpi)) if item.kpi else None  # type: ignore[attr-defined]
+        item.kpi_then = selectors.format_kpi(item.kpi, baseline.get(item.kpi)) if item.kpi else None  # type: ignore[attr-defined]
     return {
         "roadmap": roadmap,
         "quarters": _quarters(items, language),
