@@ -89,7 +89,7 @@ def _document(title: str, story: list[Any]) -> bytes:
     return buffer.getvalue()
 
 
-def radar_drawing(radar: charts.Radar, *, scale: float = 0.46) -> Drawing:
+def radar_drawing(radar: charts.Radar, *, scale: float = 0.44) -> Drawing:
     """The radar chart as vector graphics (ReportLab's y axis points up)."""
     height = radar.height
 

@@ -61,7 +61,7 @@ def radar(
     series: Mapping[str, Sequence[Number]],
     *,
     radius: float = 110,
-    margin_x: float = 150,
+    margin_x: float = 168,
     margin_y: float = 58,
 ) -> Radar:
     """Axes start at the top and go clockwise; a value v lies at v/3 of the radius."""

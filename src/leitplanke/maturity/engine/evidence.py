@@ -111,11 +111,10 @@ def collect(facts: Facts) -> tuple[Evidence, ...]:
         Evidence(
             "organisation.processes",
             Text(
-                f"In Leitplanke gepflegt: {facts.reply_templates} Antwortvorlagen und {facts.case_types_with_fields} "
-                "Fallarten mit eigenen Feldern.",
-                f"Maintained in Leitplanke: {facts.reply_templates} reply templates and {facts.case_types_with_fields} "
-                "case types "
-                "with their own fields.",
+                f"In Leitplanke gepflegt: Antwortvorlagen: {facts.reply_templates}; "
+                f"Fallarten mit eigenen Feldern: {facts.case_types_with_fields}.",
+                f"Maintained in Leitplanke: reply templates: {facts.reply_templates}; "
+                f"case types with their own fields: {facts.case_types_with_fields}.",
             ),
             OPTIMISING if documented else REACTIVE,
             STRATEGIC if documented else OPTIMISING,
