@@ -120,8 +120,12 @@ def test_result_screenshots_in_both_languages_and_widths(browser, live_server):
             page = context.new_page()
             page.goto(f"{live_server.url}/check/")
             page.locator("form button[type=submit]").click()
-            answer_all_pages(page, [1, 2, 0, 1, 2, 1], "Weiter →" if label == "de" else "Next →",
-                             "Antworten prüfen" if label == "de" else "Review answers")
+            answer_all_pages(
+                page,
+                [1, 2, 0, 1, 2, 1],
+                "Weiter →" if label == "de" else "Next →",
+                "Antworten prüfen" if label == "de" else "Review answers",
+            )
             page.get_by_role("button", name="Ergebnis anzeigen" if label == "de" else "Show my result").click()
             page.screenshot(path=str(ARTIFACTS / f"maturity-shot-{label}-{width}.png"), full_page=True)
             context.close()
