@@ -196,12 +196,13 @@ def test_every_library_rule_fits_something():
 answer_sets = st.fixed_dictionaries({key: st.integers(min_value=1, max_value=3) for key in QUESTION_KEYS})
 
 
+@settings(deadline=None)
 @given(st.integers(min_value=1, max_value=3))
 def test_one_level_everywhere_gives_that_level(level):
     assert scoring.score(dict.fromkeys(QUESTION_KEYS, level)).level == level
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(answer_sets)
 def test_overall_level_lies_between_the_weakest_dimension_and_one_above_it(answers):
     result = scoring.score(answers)
@@ -211,7 +212,7 @@ def test_overall_level_lies_between_the_weakest_dimension_and_one_above_it(answe
     assert (result.spread >= 1) == any(t.key == "spread" for t in result.tensions)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(answer_sets, st.sampled_from(QUESTION_KEYS))
 def test_a_better_answer_never_lowers_a_score_or_the_level(answers, key):
     better = {**answers, key: min(3, answers[key] + 1)}
@@ -220,7 +221,7 @@ def test_a_better_answer_never_lowers_a_score_or_the_level(answers, key):
     assert all(a.score >= b.score and a.level >= b.level for a, b in zip(after.dimensions, before.dimensions, strict=True))
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(answer_sets, min_size=1, max_size=5))
 def test_a_group_of_identical_answers_scores_like_one_person(sets):
     assert scoring.combine([sets[0]] * len(sets)) == scoring.score(sets[0])
