@@ -119,7 +119,7 @@ def test_result_screenshots_in_both_languages_and_widths(browser, live_server):
             context = context_for(browser, locale=locale, width=width, height=900)
             page = context.new_page()
             page.goto(f"{live_server.url}/check/")
-            page.locator("form button[type=submit]").click()
+            page.locator("form button.primary").click()
             answer_all_pages(
                 page,
                 [1, 2, 0, 1, 2, 1],

@@ -100,6 +100,17 @@ def _require_manage(actor: Any) -> None:
         raise PermissionDenied()
 
 
+def _save_changes(
+    *, actor: Any, obj: Any, before: dict[str, Any], values: Mapping[str, Any], action: str, fields: list[str]
+) -> Any:
+    """Sets the checked values, saves, and audits the fields that changed."""
+    for field, value in values.items():
+        setattr(obj, field, value)
+    obj.save()
+    audit_update(actor=actor, action=action, obj=obj, before=before, fields=fields)
+    return obj
+
+
 def _lock(model: Any, pk: int) -> Any:
     try:
         return model.objects.select_for_update().get(pk=pk)
@@ -253,11 +264,10 @@ def campaign_update(*, actor: Any, campaign: Campaign, **changes: Any) -> Campai
     refuse_unknown_fields(changes, ["name", "description", "closes_at", "min_group_size"])
     campaign = _lock(Campaign, campaign.pk)
     before = snapshot(campaign, CAMPAIGN_FIELDS)
-    for field, value in _campaign_values(changes).items():
-        setattr(campaign, field, value)
-    campaign.save()
-    audit_update(actor=actor, action="maturity.campaign_update", obj=campaign, before=before, fields=CAMPAIGN_FIELDS)
-    return campaign
+    values = _campaign_values(changes)
+    return _save_changes(
+        actor=actor, obj=campaign, before=before, values=values, action="maturity.campaign_update", fields=CAMPAIGN_FIELDS
+    )
 
 
 @transaction.atomic
@@ -355,13 +365,14 @@ def recommendation_update(*, actor: Any, recommendation: Recommendation, **data:
     values = _recommendation_values({**before, **data})
     if Recommendation.objects.filter(key=values["key"]).exclude(pk=recommendation.pk).exists():
         raise ValidationFailed(field_errors={"key": [_("This key is already used.")]})
-    for field, value in values.items():
-        setattr(recommendation, field, value)
-    recommendation.save()
-    audit_update(
-        actor=actor, action="maturity.recommendation_update", obj=recommendation, before=before, fields=RECOMMENDATION_FIELDS
+    return _save_changes(
+        actor=actor,
+        obj=recommendation,
+        before=before,
+        values=values,
+        action="maturity.recommendation_update",
+        fields=RECOMMENDATION_FIELDS,
     )
-    return recommendation
 
 
 # --- roadmaps -----------------------------------------------------------------------------
@@ -433,10 +444,10 @@ def roadmap_update(*, actor: Any, roadmap: Roadmap, title: str) -> Roadmap:
     _require_manage(actor)
     roadmap = _lock(Roadmap, roadmap.pk)
     before = snapshot(roadmap, ["title"])
-    roadmap.title = _text(title, "title", max_length=TITLE_MAX)
-    roadmap.save()
-    audit_update(actor=actor, action="maturity.roadmap_update", obj=roadmap, before=before, fields=["title"])
-    return roadmap
+    values = {"title": _text(title, "title", max_length=TITLE_MAX)}
+    return _save_changes(
+        actor=actor, obj=roadmap, before=before, values=values, action="maturity.roadmap_update", fields=["title"]
+    )
 
 
 def _item_values(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -470,11 +481,10 @@ def roadmap_item_update(*, actor: Any, item: RoadmapItem, **data: Any) -> Roadma
     refuse_unknown_fields(data, ITEM_FIELDS)
     item = _lock(RoadmapItem, item.pk)
     before = snapshot(item, ITEM_FIELDS)
-    for field, value in _item_values({**before, **data}).items():
-        setattr(item, field, value)
-    item.save()
-    audit_update(actor=actor, action="maturity.roadmap_item_update", obj=item, before=before, fields=ITEM_FIELDS)
-    return item
+    values = _item_values({**before, **data})
+    return _save_changes(
+        actor=actor, obj=item, before=before, values=values, action="maturity.roadmap_item_update", fields=ITEM_FIELDS
+    )
 
 
 @transaction.atomic
