@@ -171,7 +171,7 @@ def result_report(
     chart = radar_drawing(group_radar or view.radar)
     story.append(
         Table(
-            [[chart, _table(rows, [50 * mm, 16 * mm, 22 * mm])]],
+            [[chart, _table(rows, [44 * mm, 23 * mm, 21 * mm])]],
             colWidths=[chart.width + 4, None],
             style=[("VALIGN", (0, 0), (-1, -1), "MIDDLE")],
         )
