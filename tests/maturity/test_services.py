@@ -4,17 +4,16 @@ anonymity, the recommendation library, roadmaps – each write audited where sta
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from typing import Any
 
 import pytest
-from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from leitplanke.core.errors import NotFound, PermissionDenied, ValidationFailed
 from leitplanke.core.models import AuditEvent
 from leitplanke.maturity import links, selectors, services
 from leitplanke.maturity.models import Assessment, Campaign, Recommendation, Roadmap, RoadmapItem
+from tests.concurrency import in_parallel, shared_database
 from tests.maturity.conftest import answers_at
 
 pytestmark = pytest.mark.django_db
@@ -126,47 +125,32 @@ def test_completing_twice_counts_once():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_completions_and_answers_do_not_double_count(make_user):
-    """Real parallel requests (PostgreSQL; in-memory SQLite has table locks instead of the WAL
-    file locks of production, so there the test above covers the same rule)."""
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        pytest.skip("in-memory shared-cache SQLite has table locks; test_completing_twice_counts_once covers it")
+def test_concurrent_completions_and_answers_do_not_double_count(make_user, tmp_path):
+    """Two pages of answers and two completions of the same response at once (threads with
+    their own connections, on PostgreSQL or a WAL file copy of the SQLite test database)."""
     campaign = services.campaign_create(actor=make_user("administrator"), name="Parallel")
     response, _token = services.assessment_start(campaign=campaign, group="service_team")
     services.assessment_answer(assessment=response, answers=dict(list(answers_at(2).items())[:10]))
-    rest = dict(list(answers_at(3).items())[10:])
-    halves = [dict(list(rest.items())[:5]), dict(list(rest.items())[5:])]
-    errors: list[BaseException] = []
-    start = threading.Barrier(4)
+    rest = list(answers_at(3).items())[10:]
+    halves = [dict(rest[:5]), dict(rest[5:])]
 
-    def work(action: Any) -> None:
+    def work(index: int) -> Any:
         try:
-            start.wait()
-            action()
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            close_old_connections()
-            connection.close()
+            if index < 2:
+                return services.assessment_answer(assessment=response, answers=halves[index])
+            return services.assessment_complete(assessment=response)
+        except services.Incomplete as error:  # the completion ran before the answers arrived
+            return error
 
-    answer_threads = [
-        threading.Thread(target=work, args=(lambda h=h: services.assessment_answer(assessment=response, answers=h),))
-        for h in halves
-    ]
-    complete_threads = [
-        threading.Thread(target=work, args=(lambda: services.assessment_complete(assessment=response),)) for _ in range(2)
-    ]
-    for thread in answer_threads + complete_threads:
-        thread.start()
-    for thread in answer_threads + complete_threads:
-        thread.join()
-    # Completion may have run before the answers arrived (then it was refused as incomplete).
-    assert all(isinstance(error, services.Incomplete | services.AlreadyCompleted) for error in errors), errors
-    response.refresh_from_db()
-    assert len(response.answers) == 20  # neither page's answers were lost
-    services.assessment_complete(assessment=response)
-    results = selectors._campaign_results(Campaign.objects.get(pk=campaign.pk))
-    assert [group.responses for group in results.groups] == [0, 1, 0]
+    with shared_database(tmp_path):
+        in_parallel(work, 4)
+        response.refresh_from_db()
+        assert len(response.answers) == 20  # neither page's answers were lost
+        in_parallel(lambda _index: services.assessment_complete(assessment=response), 3)
+        completed_at = Assessment.objects.get(pk=response.pk).completed_at
+        results = selectors._campaign_results(Campaign.objects.get(pk=campaign.pk))
+        assert [group.responses for group in results.groups] == [0, 1, 0]
+        assert completed_at is not None and Assessment.objects.get(pk=response.pk).completed_at == completed_at
 
 
 # --- campaigns ------------------------------------------------------------------------------
