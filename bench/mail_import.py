@@ -1,6 +1,6 @@
 """Measures `leitplanke mail import` on a generated mbox (default 10,000 messages).
 
-    python bench/mail_import.py [--messages N] [--db sqlite|postgres] [--keep]
+    python bench/mail_import.py [--messages N] [--db sqlite|postgres] [--database NAME] [--keep]
 
 The mbox mixes what a complaints mailbox receives: new complaints (German and English,
 some with attachments), replies that thread onto earlier ones, automatic replies and
@@ -93,6 +93,7 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--database", help="PostgreSQL database to create and drop (default: leitplanke_mailbench_<pid>)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="lp-mailbench-"))
     env = {
@@ -102,7 +103,7 @@ def main() -> int:
         "LEITPLANKE_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "LEITPLANKE_LOG_LEVEL": "WARNING",
     }
-    database = f"leitplanke_mailbench_{os.getpid()}"
+    database = args.database or f"leitplanke_mailbench_{os.getpid()}"
     if args.db == "postgres":
         env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
         _pg(f'CREATE DATABASE "{database}"')
@@ -112,6 +113,7 @@ def main() -> int:
         built = time.perf_counter()
         build_mbox(mbox, args.messages)
         print(f"built {args.messages} messages ({mbox.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - built:.1f} s")
+        load_before = os.getloadavg()
         started = time.perf_counter()
         result = subprocess.run(
             [str(PYTHON), "-m", "leitplanke.cli", "mail", "import", str(mbox)],
@@ -122,9 +124,11 @@ def main() -> int:
             text=True,
         )
         seconds = time.perf_counter() - started
-        summary = result.stdout.strip().splitlines()[-1]
+        load_after = os.getloadavg()
+        summary = result.stdout.strip().splitlines()[-1]  # one line per message, then the summary
         print(summary)
         print(f"wall time including start-up: {seconds:.1f} s = {args.messages / seconds:.0f} messages/s")
+        print(f"machine load (1-minute average) before {load_before[0]:.2f}, after {load_after[0]:.2f}")
         out = ROOT / "bench" / "results" / f"mail-import-{args.db}-{args.messages}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(
@@ -137,6 +141,7 @@ def main() -> int:
                     "seconds": round(seconds, 1),
                     "messages_per_s": round(args.messages / seconds, 1),
                     "summary": summary,
+                    "load_1min_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
                     "date": datetime.now(UTC).isoformat(timespec="seconds"),
                     "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
                 },

@@ -18,6 +18,8 @@ class StoredMessage:
     uid: int
     raw: bytes
     flags: set[str] = field(default_factory=set)
+    # When the message reached the mailbox, as IMAP's INTERNALDATE ("05-Jan-2026 10:00:00 +0100").
+    internal_date: str = "05-Jan-2026 10:00:00 +0100"
 
 
 @dataclass
@@ -151,7 +153,8 @@ class Handler(socketserver.StreamRequestHandler):
                 for index, message in enumerate(folder.messages, start=1):
                     if _matches(message.uid, selection):
                         self.store.fetch_count += 1
-                        self.send(f"* {index} FETCH (UID {message.uid} BODY[] {{{len(message.raw)}}}".encode())
+                        internal = f'INTERNALDATE "{message.internal_date}" ' if "INTERNALDATE" in _items.upper() else ""
+                        self.send(f"* {index} FETCH (UID {message.uid} {internal}BODY[] {{{len(message.raw)}}}".encode())
                         self.wfile.write(message.raw)
                         self.send(")")
                 self.send(f"{tag} OK FETCH completed")

@@ -114,3 +114,16 @@ def test_mail_fetch_command(server, capsys) -> None:
     mailbox_for(server)
     call_command("leitplanke_mail", "fetch")
     assert "1 imported" in capsys.readouterr().out
+
+
+def test_the_time_of_receipt_is_the_imap_internal_date_not_the_date_header(server) -> None:
+    """The sender's Date header said "now"; the message reached the mailbox on 5 January."""
+    import datetime as dt
+
+    inbox = server.store.folder("INBOX")
+    inbox.append(message(subject="Alte Post"))
+    inbox.messages[-1].internal_date = "05-Jan-2026 10:00:00 +0100"
+    imap.fetch_mailbox(mailbox_for(server))
+    case = Case.objects.get()
+    assert case.received_at == dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+    assert InboundEmail.objects.get().received_at == case.received_at

@@ -581,3 +581,97 @@ def test_webhook_can_be_deactivated_and_deliveries_redelivered(admin_user: User,
     assert endpoint.is_active is False
     other = WebhookEndpoint.objects.create(url="https://x.example.org/", events=["case.created"], secret="s")
     assert client.post(f"/intake/webhooks/{other.pk}/deliveries/{failed.pk}/redeliver/").status_code == 404
+
+
+# --- review, reasons in words, the case page ------------------------------------------------
+
+
+def _stranger_on(case: Case) -> bytes:
+    return (
+        f"From: Mallory <mallory@evil.example>\r\nTo: beschwerde@stadtwerke.example\r\n"
+        f"Subject: Re: [{case.reference}] Adresse\r\nMessage-ID: <stranger-1@evil.example>\r\n\r\nBitte Adresse ändern.\r\n"
+    ).encode()
+
+
+def test_review_queue_says_why_in_the_readers_language_and_accepting_adds_the_message(
+    admin_user: User, client_for: Callable[[User], Client], case: Case
+) -> None:
+    held = email_ingest(_stranger_on(case), source="api").inbound
+    assert held.status == InboundStatus.REVIEW
+    client = client_for(admin_user)
+    english = client.get("/intake/quarantine/").content.decode()
+    assert "mallory@evil.example" in english and "Re: [" in english and "Held for review" in english
+    assert "the sender is not known on that case" in english and f"/intake/inbound/{held.pk}/accept/" in english
+    assert f"/intake/inbound/{held.pk}/reprocess/" not in english
+    admin_user.language = "de"
+    admin_user.save(update_fields=["language"])
+    german = client.get("/intake/quarantine/").content.decode()
+    assert "Zur Prüfung zurückgehalten" in german and "der Absender ist dort nicht bekannt" in german
+    response = client.post(f"/intake/inbound/{held.pk}/accept/", follow=True)
+    assert response.status_code == 200 and "Die Nachricht wurde angenommen" in response.content.decode()
+    held.refresh_from_db()
+    assert held.status == InboundStatus.THREADED and held.case == case
+    assert case.interactions.filter(kind="inbound_message", author_label__contains="mallory").exists()
+    assert AuditEvent.objects.filter(action="inbound_email.accept", actor=admin_user).exists()
+    again = client.post(f"/intake/inbound/{held.pk}/accept/", follow=True)
+    assert "Nur zur Prüfung zurückgehaltene Nachrichten" in again.content.decode()
+
+
+def test_accepting_needs_an_administrator(
+    make_user: Callable[..., User], client_for: Callable[[User], Client], case: Case
+) -> None:
+    held = email_ingest(_stranger_on(case), source="api").inbound
+    agent = make_user("agent")
+    assert client_for(agent).post(f"/intake/inbound/{held.pk}/accept/").status_code == 403
+    held.refresh_from_db()
+    assert held.status == InboundStatus.REVIEW
+
+
+def test_quarantine_says_why_in_words(admin_user: User, client_for: Callable[[User], Client]) -> None:
+    email_ingest(b"\x00\x01 binary", source="api")
+    listing = client_for(admin_user).get("/intake/quarantine/").content.decode()
+    assert "This is not an e-mail: the data does not start with e-mail headers." in listing
+    log = client_for(admin_user).get("/intake/inbound/").content.decode()
+    assert "This is not an e-mail: the data does not start with e-mail headers." in log
+
+
+def test_the_reply_composer_answers_the_reply_to_address(
+    admin_user: User, client_for: Callable[[User], Client], case: Case
+) -> None:
+    raw = (
+        b"From: erika.muster@example.de\r\nReply-To: Erika <erika.buero@example.org>\r\nTo: beschwerde@stadtwerke.example\r\n"
+        + f"Subject: [{case.reference}] Nachtrag\r\nMessage-ID: <nachtrag-1@example.de>\r\n\r\nNoch etwas.\r\n".encode()
+    )
+    assert email_ingest(raw, source="api").status == InboundStatus.THREADED
+    page = client_for(admin_user).get(f"/intake/cases/{case.pk}/reply/").content.decode()
+    assert 'value="erika.buero@example.org"' in page
+    detail = client_for(admin_user).get(f"/cases/{case.pk}/").content.decode()
+    assert "Reply to: erika.buero@example.org" in detail
+
+
+def test_the_case_page_shows_notes_and_risky_files_in_the_readers_language(
+    admin_user: User, client_for: Callable[[User], Client]
+) -> None:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "Jens <jens@example.de>"
+    msg["To"] = "beschwerde@stadtwerke.example"
+    msg["Subject"] = "Unterlagen"
+    msg.set_content("Sehr geehrte Damen und Herren, anbei die Unterlagen.")
+    long_name = "Stellungnahme meines Anwalts zur Abrechnung vom 12. Januar 2026 mit allen Anlagen und Belegen.pdf"
+    msg.add_attachment(b"MZ\x90\x00" + b"\x00" * 40, maintype="application", subtype="octet-stream", filename="tool.exe")
+    msg.add_attachment(b"%PDF-1.4 x", maintype="application", subtype="pdf", filename=long_name)
+    case = email_ingest(msg.as_bytes(), source="api").case
+    client = client_for(admin_user)
+    english = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "Notes on the received e-mail" in english and "The message has no sending date" in english
+    assert "download only" in english and "A program or script" in english
+    assert f'title="{long_name}"' in english and "Stellungnahme meines Anwalts zur Abr…Anlagen und Belegen.pdf" in english
+    admin_user.language = "de"
+    admin_user.save(update_fields=["language"])
+    german = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "Hinweise zur empfangenen E-Mail" in german and "nur zum Herunterladen" in german
+    download = client.get(f"/cases/{case.pk}/attachments/{case.attachments.get(original_name='tool.exe').pk}/")
+    assert download["Content-Type"] == "application/octet-stream"
+    assert download["Content-Disposition"].startswith("attachment;")

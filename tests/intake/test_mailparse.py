@@ -426,10 +426,15 @@ def test_oversized_message_keeps_headers_and_truncated_text() -> None:
     [
         (b"Content-Type: multipart/mixed\n\nbody without boundary\n", "body without boundary", 0),
         (b"Content-Type: multipart/mixed; boundary=x\n\n--x--\n", "", 0),
-        (b"Content-Type: message/rfc822\n\nFrom: b@x\nSubject: inner\n\ninner\n", "", 1),
+        # no text of its own: the enclosed message, or the named text part, is the text
+        (
+            b"Content-Type: message/rfc822\n\nFrom: b@x\nSubject: inner\n\ninner\n",
+            "---------- Forwarded message ----------\nFrom: b@x\nSubject: inner\n\ninner",
+            1,
+        ),
         (b"Content-Type: text/plain; charset=utf-7\n\nGr+APw-+AN8-e\n", "Gr\u00fc\u00dfe", 0),
         (b"Content-Type: text/html\n\n<meta charset=windows-1252><p>Gr\xfc\xdfe</p>", "Gr\u00fc\u00dfe", 0),
-        (b"Content-Type: text/plain; name=notiz.txt\n\nnamed text part\n", "", 1),
+        (b"Content-Type: text/plain; name=notiz.txt\n\nnamed text part\n", "named text part", 1),
         (b"Content-Type: application/pkcs7-mime; name=smime.p7m\nContent-Transfer-Encoding: base64\n\nMIIB\n", "", 1),
     ],
 )

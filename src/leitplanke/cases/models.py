@@ -266,6 +266,7 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed, will retry")
     GAVE_UP = "gave_up", _("Failed")
+    BOUNCED = "bounced", _("Bounced")
 
 
 class Interaction(models.Model):
@@ -311,6 +312,10 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
+    # Set for a file of a kind that uploads refuse (programs, scripts, unknown binaries) that
+    # came with an e-mail: kept for the record, stored as an opaque binary, offered for
+    # download only with a warning. A key of cases.attachments.DOWNLOAD_NOTES.
+    download_note = models.CharField(max_length=40, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -319,6 +324,10 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def download_only(self) -> bool:
+        return bool(self.download_note)
 
 
 class SavedView(models.Model):

@@ -38,6 +38,7 @@ from .models import (
     Category,
     Channel,
     CustomFieldDefinition,
+    DeliveryStatus,
     FieldKind,
     Interaction,
     InteractionKind,
@@ -399,11 +400,48 @@ def _search_document_create(case: Case) -> None:
     insert_row(CaseSearchDocument(case=case, text=text))
 
 
+SEARCH_MESSAGES_MARKER = "\n\u2063messages\u2063\n"
+# Appends a message's text to a search document in one statement (the subject/description
+# part is unchanged by a new message): `text || '\n' || extra` after the marker, or the
+# marker and the text when it is the case's first message. Same result as the refresh below.
+_SEARCH_APPEND_SQL = (
+    "UPDATE cases_casesearchdocument SET text = substr(CASE WHEN {position}(text, %s) > 0 THEN text || %s "
+    "ELSE text || %s END, 1, %s), updated_at = %s WHERE case_id = %s"
+)
+_TOUCH_SQL = "UPDATE cases_case SET last_activity_at = %s, updated_at = %s WHERE id = %s"
+
+
+def _search_document_append(case: Case, text: str, now: dt.datetime) -> None:
+    """A new message's text for the search, without reading the document first."""
+    if connection.vendor not in ("sqlite", "postgresql") or not text:
+        _search_document_refresh(case, extra_text=text)
+        return
+    sql = _SEARCH_APPEND_SQL.format(position="instr" if connection.vendor == "sqlite" else "strpos")
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [SEARCH_MESSAGES_MARKER, f"\n{text}", SEARCH_MESSAGES_MARKER + text, SEARCH_TEXT_MAX, stamp, case.pk])
+        found = cursor.rowcount
+    if not found:  # a case from before search documents existed
+        _search_document_refresh(case, extra_text=text)
+
+
+def _touch(case: Case, now: dt.datetime) -> None:
+    """Records activity on a case in one UPDATE, which takes the row lock as `_lock` does
+    (the system's own entries need no fresh copy of the case first)."""
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(_TOUCH_SQL, [stamp, stamp, case.pk])
+        found = cursor.rowcount
+    if not found:
+        raise NotFound()
+    case.last_activity_at = case.updated_at = now
+
+
 def _search_document_refresh(case: Case, *, extra_text: str = "") -> None:
     """Rebuilds the subject/description part; message texts are appended after a marker."""
     document, _created = CaseSearchDocument.objects.get_or_create(case=case)
     head = f"{case.reference}\n{case.subject}\n{case.description}"
-    marker = "\n\u2063messages\u2063\n"
+    marker = SEARCH_MESSAGES_MARKER
     tail = document.text.split(marker, 1)[1] if marker in document.text else ""
     if extra_text:
         tail = f"{tail}\n{extra_text}".strip()
@@ -944,9 +982,11 @@ def interaction_add(
     data: dict[str, Any] | None = None,
     message_id: str = "",
     occurred_at: dt.datetime | None = None,
+    delivery_status: str = "",
 ) -> Interaction:
     """Adds a note or message to the timeline. Agents add notes and outbound messages;
-    inbound messages come from intake (`actor=None`, the system)."""
+    inbound messages come from intake (`actor=None`, the system). `delivery_status`:
+    an outbound message's initial status (queued)."""
     if actor is None:
         if kind not in (InteractionKind.INBOUND_MESSAGE, InteractionKind.SYSTEM, InteractionKind.OUTBOUND_MESSAGE):
             raise ValidationFailed(field_errors={"kind": [_("Choose one of the offered values.")]})
@@ -959,7 +999,9 @@ def interaction_add(
     body_text = (body_text or "").strip()
     if not body_text and clean_html:
         body_text = html_to_text(clean_html)
-    if not body_text and not clean_html:
+    # An e-mail may carry no text of its own (only a scan, a forwarded message): it is still
+    # the customer's message, so intake may add it empty.
+    if not body_text and not clean_html and not (actor is None and kind == InteractionKind.INBOUND_MESSAGE):
         errors["body_text"] = [_("This field is required.")]
     if len(body_text) > 1_000_000:
         errors["body_text"] = [_("The text is too long.")]
@@ -967,10 +1009,15 @@ def interaction_add(
         errors["channel"] = [_("Choose one of the offered values.")]
     if len(subject or "") > 255:
         errors["subject"] = [_("At most %(n)s characters.") % {"n": 255}]
+    if delivery_status and delivery_status not in DeliveryStatus.values:
+        errors["delivery_status"] = [_("Choose one of the offered values.")]
     if errors:
         raise ValidationFailed(field_errors=errors)
-    case = _lock(case)
     now = timezone.now()
+    if actor is None:
+        _touch(case, now)
+    else:
+        case = _lock(case)
     if kind == InteractionKind.PHONE_NOTE and not channel:
         channel = Channel.PHONE
     interaction = _timeline(
@@ -986,16 +1033,18 @@ def interaction_add(
         author_label=(author_label or "")[:255],
         data=data or {},
         message_id=(message_id or "")[:500],
+        delivery_status=delivery_status,
     )
-    case.last_activity_at = now
-    case.save(update_fields=["last_activity_at", "updated_at"])
+    if actor is not None:
+        case.last_activity_at = now
+        case.save(update_fields=["last_activity_at", "updated_at"])
     if kind in (
         InteractionKind.INBOUND_MESSAGE,
         InteractionKind.OUTBOUND_MESSAGE,
         InteractionKind.PHONE_NOTE,
         InteractionKind.INTERNAL_NOTE,
     ):
-        _search_document_refresh(case, extra_text=f"{subject}\n{body_text}".strip())
+        _search_document_append(case, f"{subject}\n{body_text}".strip(), now)
     audit_record(
         actor=actor or "system",
         action="interaction.add",
@@ -1013,18 +1062,25 @@ def interaction_add(
 
 @transaction.atomic
 def attachment_add(
-    *, actor: Any, case: Case, uploaded_file: Any, interaction: Interaction | None = None, name: str | None = None
+    *,
+    actor: Any,
+    case: Case,
+    uploaded_file: Any,
+    interaction: Interaction | None = None,
+    name: str | None = None,
+    keep_risky: bool = False,
 ) -> Attachment:
     """Stores a file for a case under a random name after checking its size and real type.
 
     `uploaded_file` is a Django UploadedFile, bytes (with `name`), or a (name, bytes) pair.
-    Without `interaction`, an ATTACHMENT entry is added to the timeline.
+    Without `interaction`, an ATTACHMENT entry is added to the timeline. `keep_risky`
+    (intake only, `actor=None`): a kind that uploads refuse is kept for download only.
     """
     if actor is not None:
         _require_edit(actor, case)
     if interaction is not None and interaction.case_id != case.pk:
         raise ValidationFailed(field_errors={"interaction": [_("This entry belongs to another case.")]})
-    prepared = attachment_files.prepare(uploaded_file, name)
+    prepared = attachment_files.prepare(uploaded_file, name, keep_risky=keep_risky and actor is None)
     case = _lock(case)
     now = timezone.now()
     if interaction is None:
@@ -1044,6 +1100,7 @@ def attachment_add(
         content_type=prepared.kind.content_type,
         size=prepared.size,
         sha256=prepared.sha256,
+        download_note=prepared.download_note,
         uploaded_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
     )
     # On disk only once the row has committed: staged now, moved into place on commit.
@@ -1061,6 +1118,7 @@ def attachment_add(
             "size": attachment.size,
             "content_type": attachment.content_type,
             "sha256": attachment.sha256,
+            "download_note": attachment.download_note,
         },
     )
     return attachment

@@ -158,6 +158,11 @@ def _timeline_entries(request: HttpRequest, case: Any) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {"item": item, "icon": KIND_ICONS.get(item.kind, "●"), "kind_label": item.get_kind_display()}
         if item.kind == "system" and item.data.get("event") == "created":
             entry["kind_label"] = _("Registered")
+        if item.kind == "system" and isinstance(item.data.get("texts"), dict):
+            # Written in both languages when it happened (intake notes, delivery failures).
+            texts, titles = item.data["texts"], item.data.get("title") or {}
+            entry["texts"] = texts.get(language) or texts.get("en") or []
+            entry["title"] = titles.get(language) or titles.get("en") or item.subject
         if item.kind == "status_change":
             entry["from_label"] = item.data.get(f"from_label_{language}") or _state_label(item.data.get("from"), language)
             entry["to_label"] = item.data.get(f"to_label_{language}") or _state_label(item.data.get("to"), language)

@@ -292,6 +292,19 @@ def _replace_contacts(customer: Customer, emails: list[str] | None, phones: list
                 phone.save(update_fields=["kind", "is_primary"])
 
 
+def _add_contacts(customer: Customer, emails: list[str] | None, phones: list[tuple[str, str]] | None) -> None:
+    """A new customer's contacts (it has none yet): the first of each kind is primary."""
+    CustomerEmail.objects.bulk_create(
+        [CustomerEmail(customer=customer, address=address, is_primary=index == 0) for index, address in enumerate(emails or [])]
+    )
+    CustomerPhone.objects.bulk_create(
+        [
+            CustomerPhone(customer=customer, number=number, kind=kind, is_primary=index == 0)
+            for index, (number, kind) in enumerate(phones or [])
+        ]
+    )
+
+
 def _vulnerability_event(actor: Any, customer: Customer, before: tuple[bool, str], after: tuple[bool, str]) -> None:
     if before == after:
         return
@@ -381,8 +394,10 @@ def customer_create(
             customer.save()
     except IntegrityError:
         raise _fail("customer_number", _("This customer number is taken.")) from None
-    _replace_contacts(customer, clean_emails, clean_phones)
-    audit_record(actor=actor, action="customer.create", obj=customer, after=_customer_snapshot(customer))
+    _add_contacts(customer, clean_emails, clean_phones)
+    # The snapshot _customer_snapshot would read back: the contacts just written, primary first.
+    contacts = {"emails": list(clean_emails or []), "phones": [f"{n} ({k})" for n, k in clean_phones or []]}
+    audit_record(actor=actor, action="customer.create", obj=customer, after={**snapshot(customer, CUSTOMER_FIELDS), **contacts})
     _vulnerability_event(actor, customer, (False, ""), (vulnerable, reason))
     return customer
 

@@ -10,16 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from leitplanke.accounts.permissions import MANAGE_ORGANISATION, MANAGE_TEMPLATES, has_capability
 from leitplanke.core.audit import audit_record
 from leitplanke.core.crypto import encrypt_secret
 from leitplanke.core.errors import PermissionDenied, ValidationFailed
 
+from . import mailparse
 from .imap import FetchReport, fetch_mailbox
 from .models import InboundEmail, InboundStatus, Mailbox, ReplyTemplate
 from .selectors import REPROCESSED_PREFIX
-from .services import IngestResult, email_ingest
+from .services import IngestResult, email_ingest, route_parsed
 
 MAILBOX_FIELDS = (
     "name",
@@ -152,6 +154,29 @@ def inbound_reprocess(*, actor: Any, inbound: InboundEmail) -> IngestResult:
             after={"reason": reason[:500], "new_inbound": result.inbound.pk, "status": result.status},
         )
     inbound.reason = reason
+    return result
+
+
+def inbound_accept(*, actor: Any, inbound: InboundEmail) -> IngestResult:
+    """An administrator accepts a message held for review: it is routed again without the
+    hold (a stranger's message joins the case its subject names; a message an upstream
+    filter called spam opens or joins a case like any other), on the same inbound record."""
+    _require(actor, MANAGE_ORGANISATION)
+    with transaction.atomic():
+        inbound = InboundEmail.objects.select_for_update(of=("self",)).select_related("mailbox").get(pk=inbound.pk)
+        if inbound.status != InboundStatus.REVIEW:
+            raise ValidationFailed(_("Only messages held for review can be accepted."))
+        with inbound.raw.open("rb") as handle:
+            parsed = mailparse.parse_message(handle.read())
+        before = {"status": inbound.status, "reason_code": inbound.reason_code}
+        result = route_parsed(inbound, parsed, inbound.mailbox, accepted=True)
+        audit_record(
+            actor=actor or "system",
+            action="inbound_email.accept",
+            obj=inbound,
+            before=before,
+            after={"status": result.status, "case": result.case.reference if result.case else None},
+        )
     return result
 
 

@@ -10,10 +10,12 @@ restart, UIDs already recorded are only flagged/moved, not imported again.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import imaplib
 import logging
 import re
 import ssl
+import time
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -73,14 +75,23 @@ def _new_uids(client: imaplib.IMAP4, after: int) -> list[int]:
     return sorted(uid for uid in (int(part) for part in data[0].split()) if uid > after)
 
 
-def _fetch_raw(client: imaplib.IMAP4, uid: int) -> bytes | None:
-    status, data = client.uid("FETCH", str(uid), "(BODY.PEEK[])")
+def _fetch_raw(client: imaplib.IMAP4, uid: int) -> tuple[bytes, dt.datetime | None] | None:
+    """The message's bytes and its INTERNALDATE: when it reached the mailbox, which is the
+    time of receipt (the sender's Date header is not)."""
+    status, data = client.uid("FETCH", str(uid), "(INTERNALDATE BODY.PEEK[])")
     if status != "OK":
         return None
     for item in data:
         if isinstance(item, tuple) and len(item) == 2:
-            return bytes(item[1])
+            return bytes(item[1]), _internal_date(item[0])
     return None
+
+
+def _internal_date(response: bytes) -> dt.datetime | None:
+    parsed = imaplib.Internaldate2tuple(response)  # None when the server sent none
+    if parsed is None:
+        return None
+    return dt.datetime.fromtimestamp(time.mktime(parsed), tz=dt.UTC)
 
 
 def _mark_processed(client: imaplib.IMAP4, mailbox: Mailbox, uid: int) -> None:
@@ -111,12 +122,13 @@ def fetch_mailbox(mailbox: Mailbox) -> FetchReport:
             if InboundEmail.objects.filter(mailbox=mailbox, imap_uid=uid).exists():
                 report.skipped += 1
             else:
-                raw = _fetch_raw(client, uid)
-                if raw is None:
+                fetched = _fetch_raw(client, uid)
+                if fetched is None:
                     report.errors.append(f"UID {uid}: fetch failed")
                     break
+                raw, arrived = fetched
                 try:
-                    email_ingest(raw, source=InboundSource.IMAP, mailbox=mailbox, imap_uid=uid)
+                    email_ingest(raw, source=InboundSource.IMAP, mailbox=mailbox, imap_uid=uid, received_at=arrived)
                     report.imported += 1
                 except IntegrityError:  # another fetch took this UID at the same moment
                     report.skipped += 1

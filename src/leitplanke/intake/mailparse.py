@@ -1,7 +1,7 @@
 """One e-mail parser for every intake path (IMAP fetch, ``.eml``/mbox/Maildir import, HTTP upload).
 
-This module is deliberately framework-free: it imports only the standard library and
-``nh3``, so it can be used from management commands, workers and tests without Django.
+This module is deliberately framework-free: it imports only the standard library,
+``nh3`` and ``tnefparse``, so it can be used from management commands, workers and tests without Django.
 
 Entry point: :func:`parse_message` turns the raw bytes of one message into a
 :class:`ParsedMessage`.  It never raises for *bad content* – wrong charsets, broken
@@ -21,6 +21,7 @@ import base64
 import binascii
 import codecs
 import functools
+import hashlib
 import html
 import io
 import mailbox
@@ -48,11 +49,14 @@ __all__ = [
     "UnparseableMessage",
     "decode_header_value",
     "find_reference_tokens",
+    "guess_language",
     "html_to_text",
+    "is_no_reply_address",
     "iter_eml_paths",
     "iter_maildir",
     "iter_mbox",
     "make_safe_filename",
+    "message_identity",
     "normalise_message_id",
     "parse_message",
     "sanitise_html",
@@ -74,11 +78,14 @@ _MAX_LIST_NOTES = 50
 
 
 class UnparseableMessage(Exception):
-    """The bytes are not an e-mail message at all (empty, no header block, binary garbage)."""
+    """The bytes are not an e-mail message at all (empty, no header block, binary garbage).
+    ``code`` names the cause: ``empty``, ``no_header``, ``binary``, ``no_known_header``,
+    ``parser_failed``."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, code: str = "not_an_email") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
 
 
 @dataclass
@@ -130,6 +137,21 @@ class ParsedMessage:
     defects: list[str] = field(default_factory=list)
     #: True when the message exceeded ``max_message_bytes`` and only a prefix was parsed.
     truncated: bool = False
+    #: What was refused or changed, as ``(code, params)`` for the screens to put into words
+    #: (``dropped`` has the same in English for logs); codes are listed in README.md.
+    notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: The ``Date`` header as sent (information only; the time of receipt is the caller's).
+    date_header: str = ""
+    #: ``"missing"`` or ``"invalid"`` when ``date`` is None, else None.
+    date_problem: str | None = None
+    #: An upstream filter's verdict (``X-Spam-Flag: YES``, ``X-Spam-Status: Yes``, DMARC failure).
+    spam_verdict: str | None = None
+    #: Why this message must never be answered automatically although it is not an
+    #: auto-reply: list and mailer-daemon senders, digests.
+    no_reply_reason: str | None = None
+    #: Length of the text before ``MAX_TEXT_CHARS`` cut it (0: not cut); ``full_text`` keeps it all.
+    text_cut_from: int = 0
+    full_text: str = field(default="", repr=False)
 
     @property
     def reference_tokens(self) -> list[str]:
@@ -199,6 +221,71 @@ def find_reference_tokens(subject: str) -> list[str]:
         if token not in out:
             out.append(token)
     return out
+
+
+def message_identity(parsed: ParsedMessage) -> str:
+    """SHA-256 (hex) that names the message whatever path it came by: of its Message-ID, or,
+    for a message without one, of its content (sender, recipients, subject, the Date header,
+    text and attachments), so that the same message delivered twice is recognised."""
+    if parsed.message_id:
+        return hashlib.sha256(f"mid:{parsed.message_id}".encode("utf-8", "surrogatepass")).hexdigest()
+    digest = hashlib.sha256(b"content:")
+    for value in (
+        parsed.from_address or parsed.from_name or "",
+        ",".join(parsed.to_addresses + parsed.cc_addresses),
+        parsed.subject,
+        parsed.date_header,
+        parsed.full_text or parsed.text_body,
+        parsed.html_body_sanitised,
+    ):
+        digest.update(value.encode("utf-8", "surrogatepass") + b"\x00")
+    for attachment in parsed.attachments:
+        digest.update(hashlib.sha256(attachment.content).digest())
+    return digest.hexdigest()
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+# Short words that occur in almost every German or English text and hardly ever in the
+# other language (words both languages share, such as "in", "an", "so", "will", are left out).
+_GERMAN_WORDS = frozenset(
+    _words(
+        "der die das und ist nicht ich sie wir mit für auf ein eine einen einem dem den des zu von bitte "
+        "sehr geehrte geehrter damen herren mein meine meinen meiner ihre ihren ihr wurde wurden habe haben "
+        "hat noch auch aber oder wie wenn dass mir mich uns keine kein seit schon immer freundlichen grüßen "
+        "grüße rechnung "
+    )
+)
+_ENGLISH_WORDS = frozenset(
+    _words(
+        "the and is are not you we with for on of to please dear my your was were have has been this that "
+        "would could should there their they from since still any which regards sincerely thank thanks "
+        "invoice bill account me our why what "
+    )
+)
+_WORD_RE = re.compile(r"[^\W\d_]+")
+
+
+def guess_language(text: str, *, sample: int = 3000) -> str | None:
+    """``"de"``, ``"en"`` or None (undecided) for a message's subject and text: counts the
+    common function words of each language in the first ``sample`` characters (each
+    umlaut or ß counts for German too). A language wins with at least 3 hits and twice
+    the other's count; anything else is undecided, and the caller keeps its default."""
+    german = english = 0
+    for word in _WORD_RE.findall(text[:sample].lower()):
+        if word in _GERMAN_WORDS:
+            german += 1
+        elif word in _ENGLISH_WORDS:
+            english += 1
+        if any(ch in "äöüß" for ch in word):
+            german += 1
+    if german >= 3 and german >= 2 * english:
+        return "de"
+    if english >= 3 and english >= 2 * german:
+        return "en"
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -345,6 +432,11 @@ def _decode_bytes(data: bytes, charset: str | None, where: str, problems: list[s
 def _note(notes: list[str], text: str) -> None:
     if text not in notes and len(notes) < _MAX_LIST_NOTES:
         notes.append(text)
+
+
+def _coded(notes: list[tuple[str, dict[str, Any]]], code: str, **params: Any) -> None:
+    if len(notes) < _MAX_LIST_NOTES:
+        notes.append((code, params))
 
 
 _SURROGATE_RE = re.compile("[\udc80-\udcff]")
@@ -995,6 +1087,12 @@ class _Walk:
     bounce_original_id: str | None = None
     has_delivery_status: bool = False
     report_type: str | None = None
+    notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: Readable text of enclosed messages (forwarded as attachment), for messages without text.
+    enclosed_texts: list[str] = field(default_factory=list)
+    #: Text parts that carry a file name (some mobile clients send the body so).
+    named_texts: list[str] = field(default_factory=list)
+    is_digest: bool = False
 
 
 def _ctype(part: Message) -> str:
@@ -1141,6 +1239,7 @@ def _add_attachment(
             f"attachment #{index} {safe!r} ({ctype}, {len(content)} bytes) dropped: "
             f"exceeds max_attachment_bytes={walk.max_attachment_bytes}",
         )
+        _coded(walk.notes, "attachment_too_large", name=safe, size=len(content), limit=walk.max_attachment_bytes)
         return
     if len(walk.attachments) >= walk.max_attachments:
         _note(
@@ -1148,6 +1247,7 @@ def _add_attachment(
             f"attachment #{index} {safe!r} ({ctype}, {len(content)} bytes) dropped: "
             f"more than max_attachments={walk.max_attachments}",
         )
+        _coded(walk.notes, "too_many_attachments", name=safe, limit=walk.max_attachments)
         return
     content_id = normalise_message_id(_raw_header(part, "content-id"))
     disposition = _disposition(part)
@@ -1170,10 +1270,12 @@ def _walk_part(part: Message, walk: _Walk, depth: int = 0) -> None:
     ctype = _ctype(part)
     if depth > 40:
         _note(walk.dropped, "MIME nesting deeper than 40 levels: inner parts ignored")
+        _coded(walk.notes, "nesting_too_deep")
         return
     if part.is_multipart() and ctype.startswith("multipart/"):
         if ctype == "multipart/report":
             walk.report_type = (_param(part, "report-type") or "").lower()
+        walk.is_digest |= ctype == "multipart/digest"
         children = part.get_payload()
         if not isinstance(children, list):
             return
@@ -1187,6 +1289,9 @@ def _walk_part(part: Message, walk: _Walk, depth: int = 0) -> None:
                 attachments=walk.attachments,
                 used_names=walk.used_names,
                 seen_attachments=walk.seen_attachments,
+                notes=walk.notes,
+                enclosed_texts=walk.enclosed_texts,
+                named_texts=walk.named_texts,
             )
             for child in children:
                 if isinstance(child, Message):
@@ -1215,6 +1320,8 @@ def _walk_part(part: Message, walk: _Walk, depth: int = 0) -> None:
         if walk.report_type == "delivery-status" and inner_msg is not None and walk.bounce_original_id is None:
             walk.bounce_original_id = normalise_message_id(_raw_header(inner_msg, "message-id"))
         content = _message_bytes(inner_msg) if inner_msg is not None else _payload_bytes(part)
+        if inner_msg is not None and walk.report_type != "delivery-status" and depth < 20:
+            walk.enclosed_texts.append(_enclosed_text(inner_msg, walk, depth))
         hint = None
         if name is None and inner_msg is not None:
             subject = _collapse_ws(decode_header_value(_raw_header(inner_msg, "subject"), [], "attached subject"))
@@ -1243,8 +1350,11 @@ def _walk_part(part: Message, walk: _Walk, depth: int = 0) -> None:
         # multipart without (matching) boundary: the stdlib leaves the raw body as one string
         if _payload_bytes(part).strip():
             _note(walk.dropped, f"{ctype} without usable boundary: body treated as plain text")
+            _coded(walk.notes, "no_boundary")
             walk.text_units.append(_part_text(part, walk, f"{ctype} body"))
         return
+    if ctype == "text/plain" and name and disposition != "attachment":
+        walk.named_texts.append(_part_text(part, walk, "text/plain part with a file name"))
     if ctype in ("text/plain", "text/html") and disposition != "attachment" and not name:
         text = _part_text(part, walk, f"{ctype} body")
         if ctype == "text/plain":
@@ -1252,7 +1362,61 @@ def _walk_part(part: Message, walk: _Walk, depth: int = 0) -> None:
         else:
             walk.html_units.append(text)
         return
-    _add_attachment(part, walk, _payload_bytes(part), ctype, name)
+    content = _payload_bytes(part)
+    _add_attachment(part, walk, content, ctype, name)
+    if ctype in _TNEF_TYPES or (name or "").lower() == "winmail.dat":
+        _add_tnef_contents(part, walk, content)
+
+
+_TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
+
+
+def _add_tnef_contents(part: Message, walk: _Walk, content: bytes) -> None:
+    """The files inside an Outlook ``winmail.dat`` (TNEF), decoded with the pure-Python
+    ``tnefparse``; the ``winmail.dat`` itself stays an attachment. Its text body, when the
+    message has no other, is kept for the case."""
+    try:
+        from tnefparse import TNEF
+
+        tnef = TNEF(content, do_checksum=False)
+    except Exception as exc:
+        _note(walk.dropped, f"winmail.dat could not be decoded ({type(exc).__name__}); kept as it came")
+        _coded(walk.notes, "tnef_undecodable")
+        return
+    for item in tnef.attachments:
+        try:
+            data, name = bytes(item.data or b""), item.long_filename() or item.name
+        except Exception as exc:  # one unreadable entry: the others are still worth keeping
+            _note(walk.dropped, f"winmail.dat entry unreadable ({type(exc).__name__})")
+            _coded(walk.notes, "tnef_undecodable")
+            continue
+        if data:
+            name = _fix_surrogates(name.decode("cp1252", "replace") if isinstance(name, bytes) else str(name or ""))
+            _add_attachment(part, walk, data, "application/octet-stream", name.strip("\x00") or None, is_inline=False)
+    body = getattr(tnef, "body", None)
+    if isinstance(body, bytes):
+        body = body.decode("cp1252", "replace")
+    if isinstance(body, str) and body.strip("\x00 \r\n"):
+        walk.named_texts.append(body.replace("\x00", "").replace("\r\n", "\n"))
+
+
+def _enclosed_text(inner: Message, walk: _Walk, depth: int) -> str:
+    """A forwarded (enclosed) message as readable text: its sender, date and subject, then
+    its body. Its attachments are not extracted (the whole message is kept as ``.eml``)."""
+    sub = _Walk(walk.problems, [], walk.max_attachment_bytes, 0, keep_attachments=False)
+    try:
+        _walk_part(inner, sub, depth + 1)
+    except Exception:
+        return ""
+    text = "\n\n".join(t.strip("\n") for t in sub.text_units if t.strip())
+    if not text and sub.html_units:
+        text = html_to_text("\n".join(sub.html_units))
+    lines = []
+    for label, header in (("From", "from"), ("Date", "date"), ("Subject", "subject")):
+        value = _collapse_ws(decode_header_value(_raw_header(inner, header), [], header))
+        if value:
+            lines.append(f"{label}: {value}")
+    return "\n".join(["---------- Forwarded message ----------", *lines, "", text.strip()]).strip()
 
 
 # ---------------------------------------------------------------------------
@@ -1340,7 +1504,7 @@ _CONTROL_BYTES = bytes(b for b in range(32) if b not in (0x09, 0x0A, 0x0D))
 def _check_is_email(raw: bytes) -> bytes:
     """Strip a BOM/leading blank lines/an mbox ``From `` line and verify there is a header block."""
     if not raw or not raw.strip():
-        raise UnparseableMessage("empty input")
+        raise UnparseableMessage("empty input", "empty")
     data = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
     data = data.lstrip(b"\r\n")
     first_nl = data.find(b"\n")
@@ -1348,21 +1512,21 @@ def _check_is_email(raw: bytes) -> bytes:
         data = data[first_nl + 1 :]
     head = data[:4096]
     if not _HEADER_LINE_RE.match(head):
-        raise UnparseableMessage("no RFC 5322 header line at start of input")
+        raise UnparseableMessage("no RFC 5322 header line at start of input", "no_header")
     end = re.search(rb"\r?\n\r?\n", data[:MAX_HEADER_BYTES])
     header_block = data[: end.start()] if end else data[:MAX_HEADER_BYTES]
     if b"\x00" in header_block:
-        raise UnparseableMessage("NUL bytes in header block (binary data)")
+        raise UnparseableMessage("NUL bytes in header block (binary data)", "binary")
     sample = header_block[:8192]
     controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     if sample and controls / len(sample) > 0.02:
-        raise UnparseableMessage("header block contains binary data")
+        raise UnparseableMessage("header block contains binary data", "binary")
     names = {
         m.group(1).strip().lower().decode("ascii", "replace")
         for m in re.finditer(rb"(?m)^([\x21-\x39\x3b-\x7e]{1,200})[ \t]*:", header_block)
     }
     if not names & _KNOWN_HEADERS:
-        raise UnparseableMessage("no known e-mail header (From, To, Subject, Date, Message-ID, Received …)")
+        raise UnparseableMessage("no known e-mail header (From, To, Subject, Date, Message-ID, Received …)", "no_known_header")
     return data
 
 
@@ -1396,14 +1560,16 @@ def parse_message(
             f"message of {len(raw)} bytes exceeds max_message_bytes={max_message_bytes}: "
             "only headers and the text in the first part were kept, attachments dropped",
         )
+        _coded(result.notes, "message_too_large", size=len(raw), limit=max_message_bytes)
     try:
         msg = _PARSER.parsebytes(data)
     except Exception as exc:
         try:
             msg = _PARSER.parsebytes(data, headersonly=True)
             _note(result.dropped, f"MIME structure unreadable ({type(exc).__name__}); body ignored")
+            _coded(result.notes, "structure_unreadable")
         except Exception as exc2:
-            raise UnparseableMessage(f"parser failed: {type(exc2).__name__}") from exc2
+            raise UnparseableMessage(f"parser failed: {type(exc2).__name__}", "parser_failed") from exc2
 
     # --- headers -------------------------------------------------------------------------
     result.subject = _collapse_ws(decode_header_value(_raw_header(msg, "subject"), problems, "subject"))
@@ -1419,7 +1585,10 @@ def parse_message(
     result.to_addresses = _addr_list(msg, ("to",), problems)
     result.cc_addresses = _addr_list(msg, ("cc",), problems)
     result.reply_to = _addr_list(msg, ("reply-to",), problems)
-    result.date = _parse_date(_raw_header(msg, "date"))
+    result.date_header = _collapse_ws(_fix_surrogates(_raw_header(msg, "date") or ""))[:200]
+    result.date = _parse_date(result.date_header)
+    if result.date is None:
+        result.date_problem = "invalid" if result.date_header else "missing"
 
     summary: dict[str, str] = {}
     for name in _SUMMARY_HEADERS:
@@ -1430,36 +1599,87 @@ def parse_message(
     result.headers_summary = summary
 
     # --- body and attachments --------------------------------------------------------------
-    walk = _Walk(problems, result.dropped, max_attachment_bytes, max_attachments, keep_attachments=not truncated)
+    walk = _Walk(
+        problems, result.dropped, max_attachment_bytes, max_attachments, keep_attachments=not truncated, notes=result.notes
+    )
     try:
         _walk_part(msg, walk)
     except Exception as exc:
         _note(result.dropped, f"MIME walk aborted ({type(exc).__name__}); remaining parts ignored")
+        _coded(result.notes, "structure_unreadable")
     if truncated and walk.seen_attachments:
         _note(result.dropped, f"{walk.seen_attachments} attachment(s) in the parsed prefix not extracted")
+        _coded(result.notes, "attachments_of_large_message", count=walk.seen_attachments)
     text = "\n\n".join(t.strip("\n") for t in walk.text_units if t.strip())
     if not text and walk.html_units:
         text = html_to_text("\n".join(walk.html_units))
+    if not text.strip():  # no text of its own: a text part with a file name, or what it forwards
+        text = next((t for t in walk.named_texts if t.strip()), "") or "\n\n".join(t for t in walk.enclosed_texts if t)
     if len(text) > MAX_TEXT_CHARS:
         _note(result.dropped, f"text body cut from {len(text)} to {MAX_TEXT_CHARS} characters")
+        _coded(result.notes, "text_cut", length=len(text), limit=MAX_TEXT_CHARS)
+        result.text_cut_from, result.full_text = len(text), text.strip()
         text = text[:MAX_TEXT_CHARS]
     result.text_body = text.strip()
     if walk.html_units:
         markup = "\n".join(walk.html_units)
         if len(markup) > MAX_HTML_CHARS:
             _note(result.dropped, f"HTML body cut from {len(markup)} to {MAX_HTML_CHARS} characters")
+            _coded(result.notes, "html_cut", length=len(markup), limit=MAX_HTML_CHARS)
             markup = markup[:MAX_HTML_CHARS]
         try:
             result.html_body_sanitised = sanitise_html(markup)
         except Exception as exc:
             _note(result.dropped, f"HTML body dropped: sanitiser failed ({type(exc).__name__})")
+            _coded(result.notes, "html_dropped")
     result.attachments = walk.attachments
     # after the walk: payload decoding (base64/QP) registers its defects lazily
     result.defects = sorted({type(d).__name__ for d in _all_defects(msg)})[:_MAX_LIST_NOTES]
 
     # --- classification -------------------------------------------------------------------
     _classify(msg, result, walk)
+    result.spam_verdict = _spam_verdict(msg)
+    result.no_reply_reason = _no_reply_reason(result, walk)
     return result
+
+
+_DMARC_FAIL_RE = re.compile(r"\bdmarc\s*=\s*fail\b", re.IGNORECASE)
+_LIST_SENDER_RE = re.compile(r"^[^@]*-(request|bounces?|owner)@|^(owner|listserv|majordomo)-?[^@]*@", re.IGNORECASE)
+_DAEMON_NAME_RE = re.compile(r"mail delivery (subsystem|system)|mailer[- ]daemon|postmaster", re.IGNORECASE)
+
+
+def is_no_reply_address(address: str) -> bool:
+    """A list robot's or a mailer daemon's address: never answer it automatically."""
+    return bool(_LIST_SENDER_RE.search(address or "") or _BOUNCE_SENDER_RE.match(address or ""))
+
+
+def _spam_verdict(msg: Message) -> str | None:
+    """An upstream filter's verdict: SpamAssassin/rspamd flags, or a DMARC failure that the
+    receiving server recorded in ``Authentication-Results``."""
+    if _first_token(_raw_header(msg, "x-spam-flag")) == "yes":
+        return "X-Spam-Flag: YES"
+    status = (_raw_header(msg, "x-spam-status") or "").strip().lower()
+    if status.startswith("yes"):
+        return "X-Spam-Status: Yes"
+    for value in _raw_headers(msg, "authentication-results"):
+        if _DMARC_FAIL_RE.search(value):
+            return "Authentication-Results: dmarc=fail"
+    return None
+
+
+def _no_reply_reason(result: ParsedMessage, walk: _Walk) -> str | None:
+    """Senders that must never get an automatic answer although the message is not an
+    automatic reply: list robots, mailer daemons, and digests."""
+    address = result.from_address or ""
+    if address and _LIST_SENDER_RE.search(address):
+        return f"list address {address}"
+    if address and _BOUNCE_SENDER_RE.match(address):
+        return f"mailer-daemon address {address}"
+    if _DAEMON_NAME_RE.search(result.from_name or ""):
+        return f"mailer-daemon name {result.from_name}"
+    if walk.is_digest:
+        return "digest (multipart/digest)"
+    return None
 
 
 def _all_defects(msg: Message) -> Iterator[object]:

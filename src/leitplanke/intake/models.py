@@ -56,6 +56,7 @@ class InboundStatus(models.TextChoices):
     DUPLICATE = "duplicate", _("Duplicate (already imported)")
     AUTO_REPLY = "auto_reply", _("Automatic reply (logged, no case)")
     BOUNCE = "bounce", _("Delivery failure (logged, no case)")
+    REVIEW = "review", _("Held for review")
     QUARANTINED = "quarantined", _("Quarantined")
 
 
@@ -84,7 +85,15 @@ class InboundEmail(models.Model):
     from_address = models.CharField(max_length=320, blank=True)
     subject = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=20, choices=InboundStatus.choices)
+    # Why a message was quarantined or held for review, as a stable code the screens put
+    # into words in the reader's language (intake.reasons); `reason` keeps the details.
+    reason_code = models.CharField(max_length=40, blank=True)
     reason = models.TextField(blank=True)
+    # The message's identity (SHA-256 of its Message-ID, or of its content when it has
+    # none), claimed by the one delivery that processes it: a unique column, so parallel
+    # deliveries of the same message cannot both open a case. NULL for every other row
+    # (duplicates, quarantined messages).
+    identity = models.CharField(max_length=64, null=True, blank=True, unique=True)
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_emails")
     interaction = models.ForeignKey(Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 

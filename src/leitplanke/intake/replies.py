@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMessage
+from django.core.mail import BadHeaderError, EmailMessage
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -75,22 +75,45 @@ def render_template_text(text: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)
 
 
+def one_line(text: str) -> str:
+    """A header value built from case data: line breaks (possible in forms and in encoded
+    headers) would make the send fail with BadHeaderError, so all whitespace becomes one space."""
+    return " ".join(str(text or "").split())
+
+
 def with_reference(subject: str, case: Case) -> str:
+    subject = one_line(subject)
     token = f"[{case.reference}]"
     return subject if case.reference in subject else f"{subject} {token}".strip()
 
 
-def _thread_headers(case: Case, in_reply_to: str = "") -> tuple[str, list[str]]:
-    """The message this reply answers and the References chain (oldest first)."""
-    ids = list(case.interactions.exclude(message_id="").order_by("occurred_at", "id").values_list("message_id", flat=True)[:50])
+def _thread_headers(case: Case, in_reply_to: str = "", first: Interaction | None = None) -> tuple[str, list[str]]:
+    """The message this reply answers and the References chain (oldest first). `first`: the
+    case's only message so far (a new case's acknowledgement), which spares the query."""
+    if first is not None:
+        ids = [first.message_id] if first.message_id else []
+    else:
+        ids = list(
+            case.interactions.exclude(message_id="").order_by("occurred_at", "id").values_list("message_id", flat=True)[:50]
+        )
     parent = in_reply_to or (ids[-1] if ids else "")
     return parent, ids[-20:]
 
 
-def _queue(*, case: Case, actor: Any, to: str, subject: str, body: str, in_reply_to: str = "", purpose: str) -> Interaction:
+def _queue(
+    *,
+    case: Case,
+    actor: Any,
+    to: str,
+    subject: str,
+    body: str,
+    in_reply_to: str = "",
+    purpose: str,
+    first: Interaction | None = None,
+) -> Interaction:
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "leitplanke.local"
     message_id = make_msgid(idstring=case.reference, domain=domain).strip("<>")
-    parent, references = _thread_headers(case, in_reply_to)
+    parent, references = _thread_headers(case, in_reply_to, first)
     interaction = case_services.interaction_add(
         actor=actor,
         case=case,
@@ -102,9 +125,8 @@ def _queue(*, case: Case, actor: Any, to: str, subject: str, body: str, in_reply
         message_id=message_id,
         author_label=getattr(actor, "full_name", "") or "Leitplanke",
         data={"to": [to], "in_reply_to": parent, "references": references, "purpose": purpose, "attempts": 0},
+        delivery_status=DeliveryStatus.QUEUED,
     )
-    interaction.delivery_status = DeliveryStatus.QUEUED
-    interaction.save(update_fields=["delivery_status"])
     return interaction
 
 
@@ -130,8 +152,11 @@ def reply_queue(*, actor: Any, case: Case, to: str, subject: str, body: str) -> 
     return interaction
 
 
-def acknowledgement_queue(*, case: Case, to: str, in_reply_to: str = "") -> Interaction | None:
-    """The automatic acknowledgement (reference and time frame), if a template exists."""
+def acknowledgement_queue(
+    *, case: Case, to: str, in_reply_to: str = "", inbound: Interaction | None = None
+) -> Interaction | None:
+    """The automatic acknowledgement (reference and time frame), if a template exists.
+    `inbound`: the message that opened the case (its only message so far)."""
     version = template_for(case, "acknowledgement")
     if version is None:
         return None
@@ -144,6 +169,7 @@ def acknowledgement_queue(*, case: Case, to: str, in_reply_to: str = "") -> Inte
         body=render_template_text(version.body, values),
         in_reply_to=in_reply_to,
         purpose="acknowledgement",
+        first=inbound,
     )
     enqueue_on_commit(send_outbound_email, interaction.pk)
     return interaction
@@ -159,7 +185,7 @@ def build_message(interaction: Interaction) -> EmailMessage:
     if data.get("purpose") == "acknowledgement":
         headers["Auto-Submitted"] = "auto-replied"  # RFC 3834: other systems must not auto-answer it
     return EmailMessage(
-        subject=interaction.subject,
+        subject=one_line(interaction.subject),
         body=interaction.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=list(data.get("to", [])),
@@ -167,12 +193,13 @@ def build_message(interaction: Interaction) -> EmailMessage:
     )
 
 
-def _mark(interaction_id: int, status: str, error: str = "") -> Interaction:
+def _mark(interaction_id: int, status: str, error: str = "", *, count_attempt: bool = True) -> Interaction:
     with transaction.atomic():
         interaction = Interaction.objects.select_for_update().get(pk=interaction_id)
         before = interaction.delivery_status
         data = dict(interaction.data)
-        data["attempts"] = int(data.get("attempts", 0)) + (0 if status == DeliveryStatus.QUEUED else 1)
+        counts = count_attempt and status != DeliveryStatus.QUEUED
+        data["attempts"] = int(data.get("attempts", 0)) + (1 if counts else 0)
         if error:
             data["last_error"] = error[:500]
         interaction.delivery_status, interaction.data = status, data
@@ -187,20 +214,54 @@ def _mark(interaction_id: int, status: str, error: str = "") -> Interaction:
     return interaction
 
 
+# Errors that no retry can cure: the message itself cannot be built or sent.
+PERMANENT_SEND_ERRORS: tuple[type[Exception], ...] = (BadHeaderError, ValueError, UnicodeError)
+
+
 @background_task(max_attempts=MAX_SEND_ATTEMPTS, base_delay_seconds=30)
 def send_outbound_email(interaction_id: int) -> str:
     interaction = Interaction.objects.get(pk=interaction_id)
-    if interaction.delivery_status == DeliveryStatus.SENT:
-        return "already sent"
+    if interaction.delivery_status in (DeliveryStatus.SENT, DeliveryStatus.GAVE_UP, DeliveryStatus.BOUNCED):
+        return f"already {interaction.delivery_status}"
     try:
         build_message(interaction).send(fail_silently=False)
     except Exception as error:
         attempts = int(interaction.data.get("attempts", 0)) + 1
-        final = attempts >= MAX_SEND_ATTEMPTS
-        _mark(interaction_id, DeliveryStatus.GAVE_UP if final else DeliveryStatus.FAILED, f"{type(error).__name__}: {error}")
+        permanent = isinstance(error, PERMANENT_SEND_ERRORS)
+        detail = f"{type(error).__name__}: {error}"
+        if permanent or attempts >= MAX_SEND_ATTEMPTS:
+            _give_up(interaction_id, detail)
+            if permanent:
+                return "gave up"
+        else:
+            _mark(interaction_id, DeliveryStatus.FAILED, detail)
         raise
     _mark(interaction_id, DeliveryStatus.SENT)
     return "sent"
+
+
+def _give_up(interaction_id: int, detail: str) -> None:
+    """The send failed for good: the reply shows it, and an entry on the case says so in
+    words (internal), so that the agent can answer another way."""
+    from . import reasons
+
+    with transaction.atomic():
+        interaction = _mark(interaction_id, DeliveryStatus.GAVE_UP, detail)
+        params = {"subject": interaction.subject, "to": ", ".join(interaction.data.get("to", [])) or "?", "detail": detail[:300]}
+        case_services.interaction_add(
+            actor=None,
+            case=interaction.case,
+            kind=InteractionKind.SYSTEM,
+            subject="Sending failed",
+            body_text=detail[:2000],
+            is_internal=True,
+            data={"failed_message": interaction.pk, **reasons.texts_entry_data("send_failed", reasons.SEND_FAILED_TEXT, params)},
+        )
+
+
+def outbound_mark_bounced(*, interaction_id: int, detail: str) -> Interaction:
+    """A delivery failure report names this reply: it did not arrive."""
+    return _mark(interaction_id, DeliveryStatus.BOUNCED, detail, count_attempt=False)
 
 
 def template_save(

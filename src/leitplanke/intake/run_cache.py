@@ -1,6 +1,8 @@
 """A cache that lives for one import run (`leitplanke mail import`), for data that is read
 for every message but does not change with the messages: the reply template of a purpose,
-case type and language, and the organisation's name.
+case type and language, the organisation's name, the default case type, and the customer
+found or created for a sender address (remembered only once that message was routed, so a
+rolled-back message leaves nothing behind).
 
 Outside `import_run()` nothing is cached, so the IMAP loop, the API and the pages always
 read the current rows. A template edited while a file import runs applies from the next run.
@@ -34,3 +36,16 @@ def cached(key: Hashable, load: Callable[[], T]) -> T:
     if key not in cache:
         cache[key] = load()
     return cache[key]  # type: ignore[no-any-return]
+
+
+def peek(key: Hashable) -> Any:
+    """The value remembered under `key` in this run, or None (also outside a run)."""
+    cache = _cache.get()
+    return None if cache is None else cache.get(key)
+
+
+def remember(key: Hashable, value: Any) -> None:
+    """Keeps `value` for the rest of the run (nothing happens outside a run)."""
+    cache = _cache.get()
+    if cache is not None:
+        cache[key] = value

@@ -13,7 +13,7 @@ from django.db.models import Case as CaseWhen
 from django.db.models import IntegerField, Max, Q, QuerySet, Value, When
 
 from leitplanke.cases import selectors as case_selectors
-from leitplanke.cases.models import Case
+from leitplanke.cases.models import Case, Channel, InteractionKind
 from leitplanke.core.errors import NotFound
 
 from .models import (
@@ -31,6 +31,7 @@ from .run_cache import cached
 INBOUND_STATUSES = InboundStatus.choices
 INBOUND_SOURCES = InboundSource.choices
 QUARANTINED = InboundStatus.QUARANTINED
+REVIEW = InboundStatus.REVIEW
 # The reason of a quarantined message that was processed again (intake.admin_services).
 REPROCESSED_PREFIX = "reprocessed as #"
 
@@ -103,6 +104,22 @@ def latest_version(template: ReplyTemplate | None) -> ReplyTemplateVersion | Non
     return template.versions.order_by("-number").first()
 
 
+def reply_recipient(case: Case) -> str:
+    """Where an answer goes by default: the Reply-To (else the sender) of the customer's
+    latest e-mail on the case, else the customer's primary address."""
+    latest = (
+        case.interactions.filter(kind=InteractionKind.INBOUND_MESSAGE, channel=Channel.EMAIL)
+        .order_by("-occurred_at", "-id")
+        .values_list("data", flat=True)
+        .first()
+    )
+    if isinstance(latest, dict):
+        address = next(iter(latest.get("reply_to") or []), None) or latest.get("from")
+        if address:
+            return str(address)
+    return customer_primary_email(case)
+
+
 def customer_primary_email(case: Case) -> str:
     if not case.customer_id:
         return ""
@@ -170,10 +187,16 @@ def inbound_list(*, status: str = "") -> QuerySet[InboundEmail]:
 
 
 def quarantine_list(*, include_reprocessed: bool = False) -> QuerySet[InboundEmail]:
-    queryset = inbound_list(status=QUARANTINED)
+    """Messages waiting for an administrator: quarantined (could not be processed) and held
+    for review (spam verdict, a stranger naming a case)."""
+    queryset = InboundEmail.objects.select_related("mailbox", "case").filter(status__in=[QUARANTINED, REVIEW])
     if not include_reprocessed:
         queryset = queryset.exclude(reason__startswith=REPROCESSED_PREFIX)
     return queryset
+
+
+def is_acceptable(inbound: InboundEmail) -> bool:
+    return inbound.status == REVIEW
 
 
 def inbound_get(*, inbound_id: Any) -> InboundEmail:

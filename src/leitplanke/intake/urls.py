@@ -21,6 +21,7 @@ urlpatterns = [
     path("inbound/", views.inbound_list, name="inbound"),
     path("inbound/<int:inbound_id>/raw/", views.inbound_raw, name="inbound_raw"),
     path("inbound/<int:inbound_id>/reprocess/", views.inbound_reprocess, name="inbound_reprocess"),
+    path("inbound/<int:inbound_id>/accept/", views.inbound_accept, name="inbound_accept"),
     path("webhooks/", views.webhook_list, name="webhooks"),
     path("webhooks/new/", views.webhook_create, name="webhook_create"),
     path("webhooks/<int:endpoint_id>/", views.webhook_edit, name="webhook_edit"),

@@ -29,7 +29,7 @@ from leitplanke.core.events import EVENTS
 from leitplanke.core.forms import apply_domain_error
 from leitplanke.core.pagination import InvalidCursor, keyset_page
 
-from . import admin_services, replies, selectors, webhooks
+from . import admin_services, reasons, replies, selectors, webhooks
 from .forms import InboundFilterForm, MailboxForm, ReplyForm, TemplateForm, WebhookForm
 
 PAGE_SIZE = 50
@@ -111,7 +111,7 @@ def reply(request: HttpRequest, case_id: int) -> HttpResponse:
             chosen = by_id.get(_int(request.GET.get("template")))  # type: ignore[arg-type]
         else:
             chosen = selectors.default_reply_template(case)
-        to = request.GET.get("to", selectors.customer_primary_email(case))
+        to = request.GET.get("to", selectors.reply_recipient(case))
         form = ReplyForm(initial=_reply_initial(case, chosen, to), templates=templates)
         if getattr(request, "htmx", False) and request.GET.get("partial") == "fields":
             return render(request, "intake/_reply_fields.html", {**context, "form": form})
@@ -373,7 +373,15 @@ def quarantine_list(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(_("The page link is not valid. Start again from the first page."))
     params = {"reprocessed": "1"} if include else {}
     next_url = "?" + urlencode({**params, "cursor": page.next_cursor}) if page.next_cursor else ""
-    rows = [{"inbound": inbound, "reprocessable": selectors.is_reprocessable(inbound)} for inbound in page.items]
+    rows = [
+        {
+            "inbound": inbound,
+            "reprocessable": selectors.is_reprocessable(inbound),
+            "acceptable": selectors.is_acceptable(inbound),
+            "reason": reasons.reason_text(inbound.reason_code) if inbound.reason_code else "",
+        }
+        for inbound in page.items
+    ]
     return render(
         request,
         "intake/quarantine_list.html",
@@ -443,10 +451,31 @@ def inbound_reprocess(request: HttpRequest, inbound_id: int) -> HttpResponse:
         "id": result.inbound.pk,
         "status": result.inbound.get_status_display(),
     }
+    return _back_to_quarantine(request, result, text)
+
+
+def _back_to_quarantine(request: HttpRequest, result: Any, text: str) -> HttpResponse:
+    """Says what became of a reprocessed or accepted message, with its case."""
     if result.case is not None:
         text += " " + _("Case %(reference)s.") % {"reference": result.case.reference}
     (messages.warning if result.status == selectors.QUARANTINED else messages.success)(request, text)
     return redirect("intake:quarantine")
+
+
+@login_required
+@require_capability(ADMIN)
+@require_POST
+def inbound_accept(request: HttpRequest, inbound_id: int) -> HttpResponse:
+    inbound = _get(selectors.inbound_get, inbound_id=inbound_id)
+    try:
+        result = admin_services.inbound_accept(actor=request.user, inbound=inbound)
+    except PermissionDenied:
+        raise DjangoPermissionDenied from None
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect("intake:quarantine")
+    text = _("The message was accepted: %(status)s.") % {"status": result.inbound.get_status_display()}
+    return _back_to_quarantine(request, result, text)
 
 
 # --- webhooks -------------------------------------------------------------------------------

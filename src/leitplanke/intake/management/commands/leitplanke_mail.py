@@ -23,9 +23,15 @@ class Command(BaseCommand):
                 line = f"{report.mailbox}: {report.imported} imported, {report.skipped} skipped"
                 self.stdout.write(line + (f", errors: {'; '.join(report.errors)}" if report.errors else ""))
             return
-        from leitplanke.intake.importer import import_path
+        from leitplanke.intake.importer import describe, import_path
 
         path = Path(options["path"])
         if not path.exists():
             raise CommandError(f"{path} does not exist")
-        self.stdout.write(import_path(path).summary())
+        imported = import_path(path, on_message=lambda number, result: self.stdout.write(describe(number, result)))
+        self.stdout.write(imported.summary())
+        if not imported.ok:  # nothing imported, or a message quarantined: scripts and cron see it
+            self.stderr.write(
+                "Nothing was imported." if not imported.total else f"{imported.failed} message(s) quarantined: see the log above."
+            )
+            raise SystemExit(1)
