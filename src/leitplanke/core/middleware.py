@@ -1,5 +1,6 @@
-"""Request id and client IP for the audit log, X-Queries for benchmarks, and a clear
-503 page (not a stack trace) when the database cannot be reached."""
+"""Request id and client IP for the audit log, X-Queries for benchmarks, a clear 503 page
+(not a stack trace) when the database cannot be reached, and a 400 for query strings the
+database cannot store."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from .context import RequestContext, reset_request_context, set_request_context
+from .text import multi_fields, storable, unstorable_paths
 
 logger = logging.getLogger(__name__)
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -92,3 +96,22 @@ def database_unavailable_response(request: HttpRequest, exception: BaseException
     # No request context: context processors may need the database, which is what failed.
     html = render_to_string("errors/503.html")
     return HttpResponse(html, status=503, headers={"Retry-After": "30"})
+
+
+class UnstorableQueryMiddleware:
+    """Answers 400 to a page whose query string holds text the database cannot store (NUL,
+    lone surrogates): searches, filters, cursors and exports would otherwise send it to the
+    database, which fails on PostgreSQL. Forms refuse it in posted fields themselves
+    (core/forms.py), and the API with a 422 problem (api/text_input.py)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            fields = sorted({path[0] for path in unstorable_paths(multi_fields(request.GET))})
+            if fields:
+                detail = _("The address contains a character that cannot be stored (NUL or an unpaired surrogate) in: %(fields)s.")
+                context = {"detail": detail % {"fields": ", ".join(storable(field) for field in fields)}}
+                return render(request, "errors/400.html", context, status=400)
+        return self.get_response(request)
