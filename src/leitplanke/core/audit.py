@@ -395,7 +395,8 @@ class _Walk:
             self.report.backdated.append(
                 f"{where}: occurred {_iso(event.occurred_at)}, sealed {_iso(event.sealed_at)}, after an event of {_iso(latest)}"
             )
-        if latest is None or event.occurred_at > latest:
+        # The sealer's own marker occurs when it seals, ahead of the backlog it then seals.
+        if event.action != CHAIN_KEYED_ACTION and (latest is None or event.occurred_at > latest):
             self.latest_occurred = event.occurred_at
 
     def check_head(self, head: AuditChainHead | None) -> None:
