@@ -6,7 +6,9 @@ Two hooks cover every way in:
   authentication): nested fields, list items and object keys included;
 - `refuse_unstorable_input`, a decorator around every operation, checks what Django has
   already decoded: path parameters, the query string (all of it: some operations read
-  parameters the schema does not name) and form fields and file names.
+  parameters the schema does not name) and form fields (a client may declare a charset
+  such as UTF-7 that decodes to lone surrogates). Django itself strips NUL from uploaded
+  file names and decodes them with replacement.
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ def refuse_unstorable_input(api: NinjaAPI) -> Callable[[Callable[..., HttpRespon
                 refuse_unstorable_text(multi_fields(request.GET))
                 if (request.content_type or "").startswith(FORM_TYPES):
                     refuse_unstorable_text(multi_fields(request.POST))
-                    refuse_unstorable_text(multi_fields(request.FILES))
             except ValidationFailed as error:
                 return api.on_exception(request, error)
             return run(request, *args, **path)

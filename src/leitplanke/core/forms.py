@@ -20,7 +20,7 @@ from .text import unstorable_paths
 
 
 class StorableTextMixin:
-    """Checks each field's raw input (texts, lists, uploaded file names) before the field
+    """Checks each field's raw input (texts and lists of them) before the field
     cleans it, so that neither the field nor a `clean_<field>` method sees such text: a
     lookup with it would fail on PostgreSQL."""
 

@@ -1,6 +1,6 @@
 """Request id and client IP for the audit log, X-Queries for benchmarks, a clear 503 page
-(not a stack trace) when the database cannot be reached, and a 400 for query strings the
-database cannot store."""
+(not a stack trace) when the database cannot be reached, and a 400 for input the database
+cannot store."""
 
 from __future__ import annotations
 
@@ -98,20 +98,33 @@ def database_unavailable_response(request: HttpRequest, exception: BaseException
     return HttpResponse(html, status=503, headers={"Retry-After": "30"})
 
 
-class UnstorableQueryMiddleware:
-    """Answers 400 to a page whose query string holds text the database cannot store (NUL,
-    lone surrogates): searches, filters, cursors and exports would otherwise send it to the
-    database, which fails on PostgreSQL. Forms refuse it in posted fields themselves
-    (core/forms.py), and the API with a 422 problem (api/text_input.py)."""
+class UnstorableInputMiddleware:
+    """Pages (not the API, which answers 422 problems itself: api/text_input.py) refuse with
+    a 400 what would send unstorable text (NUL, lone surrogates) to the database or back to
+    the browser:
+
+    - a query string holding such text — searches, filters, cursors and exports would send
+      it to the database, which fails on PostgreSQL;
+    - a multipart body that declares a charset other than UTF-8 (in UTF-7, "+2AA-" is a lone
+      surrogate, which not even the form page showing the error could encode). Browsers send
+      UTF-8, and Django refuses other charsets for urlencoded bodies the same way.
+
+    NUL in posted fields is refused by the forms, as an error on the field (core/forms.py)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith("/api/"):
-            fields = sorted({path[0] for path in unstorable_paths(multi_fields(request.GET))})
-            if fields:
-                detail = _("The address contains a character that cannot be stored (NUL or an unpaired surrogate) in: %(fields)s.")
-                context = {"detail": detail % {"fields": ", ".join(storable(field) for field in fields)}}
-                return render(request, "errors/400.html", context, status=400)
+        if request.path.startswith("/api/"):
+            return self.get_response(request)
+        fields = sorted({path[0] for path in unstorable_paths(multi_fields(request.GET))})
+        if fields:
+            detail = _("The address contains a character that cannot be stored (NUL or an unpaired surrogate) in: %(fields)s.")
+            return self._refuse(request, detail % {"fields": ", ".join(storable(field) for field in fields)})
+        charset = request.content_params.get("charset", "utf-8") if request.content_type == "multipart/form-data" else "utf-8"
+        if charset.strip().lower().replace("_", "-") not in ("utf-8", "utf8"):
+            return self._refuse(request, _("Send forms encoded as UTF-8."))
         return self.get_response(request)
+
+    def _refuse(self, request: HttpRequest, detail: str) -> HttpResponse:
+        return render(request, "errors/400.html", {"detail": detail}, status=400)

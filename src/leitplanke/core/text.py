@@ -34,9 +34,9 @@ def multi_fields(data: Any) -> dict[str, Any]:
 
 
 def unstorable_paths(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-    """The paths (keys and list positions) of every string in `value` — dicts, lists, tuples,
-    strings, and objects with a string `name` such as uploaded files — that cannot be stored.
-    A dict key that cannot be stored is reported at its own path."""
+    """The paths (keys and list positions) of every string in `value` — dicts, lists, tuples
+    and strings; other values are not text — that cannot be stored. A dict key that cannot be
+    stored is reported at its own path."""
     if isinstance(value, str):
         if not is_storable(value):
             yield path
@@ -50,5 +50,3 @@ def unstorable_paths(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[s
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             yield from unstorable_paths(item, (*path, str(index)))
-    elif isinstance(getattr(value, "name", None), str):  # an uploaded file's name
-        yield from unstorable_paths(value.name, path)

@@ -84,7 +84,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
-    "leitplanke.core.middleware.UnstorableQueryMiddleware",
+    "leitplanke.core.middleware.UnstorableInputMiddleware",
 ]
 
 ROOT_URLCONF = "leitplanke.config.urls"
