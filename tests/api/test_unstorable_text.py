@@ -63,16 +63,24 @@ BASE = {"case_type": "complaint", "subject": "Abschlag zu hoch", "channel": "ema
     [
         # JSON escapes, as a client sends them
         ('{"case_type": "complaint", "subject": "a\\u0000b", "channel": "email"}', ["/subject"]),
-        ('{"case_type": "complaint", "subject": "x", "channel": "email", "custom_fields": {"wish": "\\ud800"}}', ["/custom_fields/wish"]),
+        (
+            '{"case_type": "complaint", "subject": "x", "channel": "email", "custom_fields": {"wish": "\\ud800"}}',
+            ["/custom_fields/wish"],
+        ),
         ('{"case_type": "complaint", "subject": "x", "channel": "email", "tags": ["ok", "\\udfff"]}', ["/tags/1"]),
-        ('{"case_type": "complaint", "subject": "x", "channel": "email", "custom_fields": {"w\\u0000": "y"}}', ["/custom_fields/w\ufffd"]),
+        (
+            '{"case_type": "complaint", "subject": "x", "channel": "email", "custom_fields": {"w\\u0000": "y"}}',
+            ["/custom_fields/w\ufffd"],
+        ),
         (
             '{"case_type": "compl\\u0000aint", "subject": "\\udbff", "channel": "email", "description": "ok \\u0000"}',
             ["/case_type", "/subject", "/description"],
         ),
     ],
 )
-def test_json_bodies_are_refused_field_by_field(admin_client: Client, complaint: CaseType, body: str, pointers: list[str]) -> None:
+def test_json_bodies_are_refused_field_by_field(
+    admin_client: Client, complaint: CaseType, body: str, pointers: list[str]
+) -> None:
     events = AuditEvent.objects.count()
     refused(post(admin_client, "/api/v1/cases", body), *pointers)
     assert Case.objects.count() == 0 and AuditEvent.objects.count() == events
@@ -113,7 +121,10 @@ def test_changes_and_notes_are_refused(admin_client: Client, admin_user: User, c
         headers={"If-Match": 'W/"1"'},
     )
     refused(response, "/subject")
-    refused(post(admin_client, f"/api/v1/cases/{case.pk}/interactions", {"kind": "internal_note", "body_text": "\udc80"}), "/body_text")
+    refused(
+        post(admin_client, f"/api/v1/cases/{case.pk}/interactions", {"kind": "internal_note", "body_text": "\udc80"}),
+        "/body_text",
+    )
     refused(post(admin_client, f"/api/v1/cases/{case.pk}/transitions", {"transition": "start", "note": "x\x00"}), "/note")
     case.refresh_from_db()
     assert case.subject == "Ablesung" and case.version == 1

@@ -108,7 +108,11 @@ def test_query_strings_are_refused_with_a_400_that_names_the_parameter(
     client = client_for(make_user("quality_manager", language="de"))
     # Django decodes query strings with replacement: invalid UTF-8 such as %ED%A0%80 arrives as
     # U+FFFD, so only NUL gets this far.
-    for url, names in (("/customers/?q=M%00ller", "q"), ("/cases/?q=fee&tag=%00x&cursor=%00", "cursor, tag"), ("/cases/export.csv?q=%00", "q")):
+    for url, names in (
+        ("/customers/?q=M%00ller", "q"),
+        ("/cases/?q=fee&tag=%00x&cursor=%00", "cursor, tag"),
+        ("/cases/export.csv?q=%00", "q"),
+    ):
         response = client.get(url)
         assert response.status_code == 400, url
         assert f"(NUL oder ein einzelnes Surrogat), in: {names}." in response.content.decode()

@@ -42,7 +42,9 @@ KEY_B = "audit-key-b-for-tests-0123456789abcdefghijkl"
 
 
 def record(n: int = 3, action: str = "test.event", **after: Any) -> list[AuditEvent]:
-    return [audit_record(actor="system", action=action, object_type="test", object_id=i, after={"i": i, **after}) for i in range(n)]
+    return [
+        audit_record(actor="system", action=action, object_type="test", object_id=i, after={"i": i, **after}) for i in range(n)
+    ]
 
 
 def raw(sql: str, params: list[Any] | None = None) -> None:
@@ -257,7 +259,10 @@ def test_the_database_refuses_to_remove_the_head_or_move_it_back() -> None:
     assert refused("DELETE FROM core_auditchainhead")
     assert refused("UPDATE core_auditchainhead SET last_seq = last_seq - 1")
     assert refused("UPDATE core_auditchainhead SET last_hash = %s", ["f" * 64])
-    assert refused("INSERT INTO core_auditchainhead (id, last_seq, last_hash, key_id, mac, updated_at) VALUES (2, 9, '', '', '', %s)", [timezone.now()])
+    assert refused(
+        "INSERT INTO core_auditchainhead (id, last_seq, last_hash, key_id, mac, updated_at) VALUES (2, 9, '', '', '', %s)",
+        [timezone.now()],
+    )
     if connection.vendor == "postgresql":
         assert refused("TRUNCATE core_auditchainhead")
     assert AuditChainHead.objects.get(pk=1).last_seq == 4
@@ -453,7 +458,8 @@ def test_verify_and_readyz_report_missing_guards(attacker: None) -> None:
 
 def test_a_changed_or_disabled_guard_is_reported() -> None:
     if connection.vendor == "postgresql":
-        raw("CREATE OR REPLACE FUNCTION leitplanke_audit_head_guard() RETURNS trigger AS $$ BEGIN RETURN NEW; END; $$ LANGUAGE plpgsql")
+        body = "BEGIN RETURN NEW; END;"
+        raw(f"CREATE OR REPLACE FUNCTION leitplanke_audit_head_guard() RETURNS trigger AS $$ {body} $$ LANGUAGE plpgsql")
         raw("ALTER TABLE core_auditevent DISABLE TRIGGER core_auditevent_guard")
         expected = {"audit guard core_auditevent_guard is disabled", "was changed"}
     else:

@@ -47,9 +47,10 @@ def _unsealed(row: str) -> str:
 
 def _not_a_seal(head_table: str) -> str:
     """True unless NEW is what the sealer writes: all chain fields at once, within the head."""
+    head_seq = f"(SELECT last_seq FROM {head_table} WHERE id = 1)"  # noqa: S608 - a name from this module
     return (
         "NEW.seq IS NULL OR length(NEW.prev_hash) <> 64 OR length(NEW.hash) <> 64 OR NEW.sealed_at IS NULL\n"
-        f"    OR NEW.seq > coalesce((SELECT last_seq FROM {head_table} WHERE id = 1), 0)"
+        f"    OR NEW.seq > coalesce({head_seq}, 0)"
     )
 
 
@@ -229,7 +230,8 @@ SQLITE_GUARDS = [
     _sqlite_guard(
         "core_auditchainhead_no_rewind",
         "core_auditchainhead",
-        "NEW.id IS NOT OLD.id OR NEW.last_seq < OLD.last_seq OR (NEW.last_seq = OLD.last_seq AND NEW.last_hash IS NOT OLD.last_hash)",
+        "NEW.id IS NOT OLD.id OR NEW.last_seq < OLD.last_seq\n"
+        "    OR (NEW.last_seq = OLD.last_seq AND NEW.last_hash IS NOT OLD.last_hash)",
         "the audit chain head never moves back",
         "UPDATE",
     ),

@@ -80,4 +80,4 @@ def refuse_unstorable_text(data: Any) -> None:
     `tags/1`) whose text holds NUL or a lone surrogate (core/text.py)."""
     fields = ["/".join(path) for path in unstorable_paths(data)]
     if fields:
-        raise ValidationFailed(field_errors={field: [gettext(UNSTORABLE_TEXT)] for field in fields})
+        raise ValidationFailed(field_errors={field: [str(UNSTORABLE_TEXT)] for field in fields})

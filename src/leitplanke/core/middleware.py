@@ -121,7 +121,9 @@ class UnstorableInputMiddleware:
         if fields:
             detail = _("The address contains a character that cannot be stored (NUL or an unpaired surrogate) in: %(fields)s.")
             return self._refuse(request, detail % {"fields": ", ".join(storable(field) for field in fields)})
-        charset = request.content_params.get("charset", "utf-8") if request.content_type == "multipart/form-data" else "utf-8"
+        charset = (
+            (request.content_params or {}).get("charset", "utf-8") if request.content_type == "multipart/form-data" else "utf-8"
+        )
         if charset.strip().lower().replace("_", "-") not in ("utf-8", "utf8"):
             return self._refuse(request, _("Send forms encoded as UTF-8."))
         return self.get_response(request)
