@@ -161,3 +161,28 @@ def test_ordinary_text_passes(admin_client: Client, complaint: CaseType) -> None
     response = post(admin_client, "/api/v1/cases", {**BASE, "subject": text[:60], "custom_fields": {"wish": text}})
     assert response.status_code == 201, response.content
     assert response.json()["custom_fields"] == {"wish": text.strip()}
+
+
+def test_a_body_in_utf16_is_checked_too(admin_client: Client, complaint: CaseType) -> None:
+    """json.loads detects UTF-16 and UTF-32 and passes lone surrogates through."""
+    body = json.dumps({**BASE, "subject": "a\ud800"}, ensure_ascii=False).encode("utf-16", "surrogatepass")
+    refused(admin_client.post("/api/v1/cases", body, content_type="application/json"), "/subject")
+
+
+@pytest.mark.parametrize(
+    ("raw", "may"),
+    [
+        (b'{"a": "plain", "b": ["\\u00e4", "\xc3\xa4"]}', False),
+        (b'{"a": "\\u0000"}', True),
+        (b'{"a": "\\uDBFF"}', True),
+        (b'{"a": "\\ud83d\\ude00"}', True),  # a valid pair: walked, and passes
+        (b'{"a": "\xed\xa0\x80"}', True),
+        (b'{"a": "\\\\u0000"}', True),  # an escaped backslash: walked, and passes
+    ],
+)
+def test_the_quick_look_at_the_raw_body_never_misses(raw: bytes, may: bool) -> None:
+    from leitplanke.core.text import json_may_hold_unstorable, unstorable_paths
+
+    assert json_may_hold_unstorable(raw) is may
+    if not may:
+        assert list(unstorable_paths(json.loads(raw))) == []

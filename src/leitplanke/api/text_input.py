@@ -22,7 +22,7 @@ from ninja import NinjaAPI
 from ninja.parser import Parser
 
 from leitplanke.core.errors import ValidationFailed, refuse_unstorable_text
-from leitplanke.core.text import multi_fields
+from leitplanke.core.text import json_may_hold_unstorable, multi_fields
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -30,7 +30,8 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 class TextCheckingParser(Parser):
     def parse_body(self, request: HttpRequest) -> Any:
         data = super().parse_body(request)
-        refuse_unstorable_text(data)
+        if json_may_hold_unstorable(request.body):
+            refuse_unstorable_text(data)
         return data
 
 
