@@ -247,3 +247,7 @@ def test_worker_batch_runs_the_tasks_and_fails_when_housekeeping_failed(
     with pytest.raises(CommandError, match="housekeeping failed"):
         run_worker()
     assert DBTaskResult.objects.get(pk=result.id).status == TaskResultStatus.SUCCESSFUL
+    from leitplanke.cli import main
+
+    monkeypatch.setattr("leitplanke.cli._setup_django", lambda: None)
+    assert main(["worker", "--batch", "--interval", "0"]) == 1  # for cron: the exit status says so

@@ -44,13 +44,15 @@ class Housekeeping:
         self.alarm_checked: float | None = None
         self.failed: list[str] = []
 
-    def tick(self) -> bool:
-        """One round; True when every step succeeded."""
+    def tick(self, *, alarm: bool | None = None) -> bool:
+        """One round (the alarm check when due, or as `alarm` says); True when every step succeeded."""
         self.failed = []
         self._step("audit sealing", audit_seal_all)
         self._step("periodic scheduler", lambda: scheduler.tick(worker_id=self.worker_id))
         now = time.monotonic()
-        if self.alarm_checked is None or now - self.alarm_checked >= self.alarm_every:
+        if alarm is None:
+            alarm = self.alarm_checked is None or now - self.alarm_checked >= self.alarm_every
+        if alarm:
             self.alarm_checked = now
             self._step("audit alarm check", check_alarm)
         return not self.failed
@@ -66,7 +68,10 @@ class Housekeeping:
 def housekeeping_loop(stop: threading.Event, worker_id: str, every: float) -> None:
     housekeeping = Housekeeping(worker_id)
     while not stop.is_set():
-        close_old_connections()
+        try:
+            close_old_connections()
+        except Exception:  # the steps report a database that stays unusable
+            logger.exception("housekeeping: closing old connections failed")
         housekeeping.tick()
         # At least a short pause: `--interval 0` must not turn this thread into a busy loop.
         stop.wait(max(every, HOUSEKEEPING_MIN_PAUSE))
@@ -103,10 +108,9 @@ class Command(BaseCommand):
             if batch:
                 # Deterministic: what is due now is enqueued before the worker looks for ready tasks.
                 housekeeping = Housekeeping(worker_id)
-                ok = housekeeping.tick()
+                ok = housekeeping.tick(alarm=False)
                 worker.run()
-                housekeeping.alarm_checked = None  # check again after the tasks
-                if not (housekeeping.tick() and ok):
+                if not (housekeeping.tick(alarm=True) and ok):  # the alarm once, after the last seal
                     raise CommandError("housekeeping failed (see the log); the ready tasks were run")
             else:
                 self._run_forever(worker, worker_id, interval)
