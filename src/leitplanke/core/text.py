@@ -1,9 +1,10 @@
 """Text that a database cannot store: NUL and lone UTF-16 surrogates.
 
 PostgreSQL refuses both in text and JSON (the request then ends in a 500), SQLite stores
-them, and nothing downstream expects them. Input from people and clients is refused where
-it enters (API parser, form mixin, query-string middleware); input that cannot be refused
-— e-mail — is cleaned with `storable`. Pure Python, no Django.
+NUL, and lone surrogates in JSON, and nothing downstream expects them. Input from people
+and clients is refused where it enters (API: api/text_input.py; forms: core/forms.py;
+query strings: core/middleware.py); input that cannot be refused — e-mail — is cleaned
+(intake/mailparse.py). Pure Python, no Django.
 """
 
 from __future__ import annotations
