@@ -50,7 +50,7 @@ def remove_guards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("core", "0005_fewer_write_indexes")]
+    dependencies = [("core", "0006_idempotency_claim")]
 
     operations = [
         migrations.RunPython(drop_first_guards, restore_first_guards),
