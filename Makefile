@@ -48,6 +48,7 @@ gates: lint typecheck importlint migrations-check deploy-check
 
 deploy-check: $(VENV)/.dev-installed
 	LEITPLANKE_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(60))') \
+	LEITPLANKE_AUDIT_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))') \
 	LEITPLANKE_ALLOWED_HOSTS=leitplanke.example DJANGO_SETTINGS_MODULE=leitplanke.config.settings.prod \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 

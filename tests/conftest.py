@@ -169,6 +169,7 @@ def login(live_server: Any) -> Callable[[Any, User], None]:
 # Data migrations whose rows (roles, case types, categories, templates) every test expects.
 REFERENCE_DATA = [
     ("leitplanke.core.migrations.0004_reference_generation", "create_row"),
+    ("leitplanke.core.migrations.0007_audit_chain_keys_and_guards", "create_head_row"),
     ("leitplanke.accounts.migrations.0002_default_roles_and_organisation", "create_defaults"),
     ("leitplanke.cases.migrations.0003_default_case_types", "forward"),
     ("leitplanke.intake.migrations.0002_default_templates", "create"),

@@ -1,4 +1,4 @@
-"""The `leitplanke` command: serve, worker, demo, migrate, createadmin, seed, audit verify.
+"""The `leitplanke` command: serve, worker, demo, migrate, db grants, createadmin, seed, audit verify, mail.
 
 Each sub-command is a thin wrapper around a Django management command, so that the
 same behaviour is reachable through `manage.py` in development.
@@ -56,12 +56,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    _manage("leitplanke_worker", "--interval", str(args.interval), *(["--batch"] if args.batch else []))
+    from django.core.management.base import CommandError
+
+    try:
+        _manage("leitplanke_worker", "--interval", str(args.interval), *(["--batch"] if args.batch else []))
+    except CommandError as error:  # --batch: a housekeeping step failed (the log says which)
+        print(f"leitplanke worker: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     _manage("migrate", "--no-input")
+    if role := os.environ.get("LEITPLANKE_DB_APP_ROLE"):
+        _manage("leitplanke_db_grants", role, "--apply")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from django.core.management.base import CommandError
+
+    try:
+        _manage("leitplanke_db_grants", args.role, *(["--apply"] if args.apply else []))
+    except CommandError as error:
+        print(f"leitplanke db grants: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -102,12 +121,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    """Exit code 0: intact; 1: broken; 3: alarm (intact so far, but events wait to be sealed,
+    were back-dated, or the database's guards are missing)."""
     _setup_django()
     from leitplanke.core.audit import audit_verify
 
     report = audit_verify()
     print(report.summary())
-    return 0 if report.ok else 1
+    return report.exit_code
 
 
 def cmd_mail(args: argparse.Namespace) -> int:
@@ -140,8 +161,19 @@ def build_parser() -> argparse.ArgumentParser:
     server_options(demo)
     demo.set_defaults(func=cmd_demo)
 
-    migrate = commands.add_parser("migrate", help="create or update the database schema")
+    migrate = commands.add_parser(
+        "migrate", help="create or update the database schema (then grants for LEITPLANKE_DB_APP_ROLE, if set)"
+    )
     migrate.set_defaults(func=cmd_migrate)
+
+    db = commands.add_parser("db", help="database tools")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    grants = db_commands.add_parser(
+        "grants", help="print (or --apply) the grants for a PostgreSQL role that does not own the tables"
+    )
+    grants.add_argument("role", help="the role app servers and workers connect as, e.g. leitplanke_app")
+    grants.add_argument("--apply", action="store_true", help="run them, connected as the owner")
+    grants.set_defaults(func=cmd_db)
 
     admin = commands.add_parser("createadmin", help="create an administrator (asks for a password)")
     admin.add_argument("--email", required=True)
@@ -154,7 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="audit log tools")
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    verify = audit_commands.add_parser("verify", help="verify the whole hash chain, name the first broken event")
+    verify = audit_commands.add_parser(
+        "verify", help="verify the whole hash chain, name the first broken event (exit 0 intact, 1 broken, 3 alarm)"
+    )
     verify.set_defaults(func=cmd_audit)
 
     mail = commands.add_parser("mail", help="e-mail intake: fetch mailboxes or import .eml/mbox/Maildir")

@@ -201,3 +201,53 @@ def test_housekeeping_loop_seals_audit_events_and_ticks_the_scheduler(test_job: 
     sealed = AuditEvent.objects.get(pk=event.pk)
     assert sealed.seq is not None and sealed.hash
     assert test_job.enqueue.call_count == 1  # type: ignore[attr-defined]
+
+
+def jammed_sealer(*args: Any, **kwargs: Any) -> int:
+    raise RuntimeError("sealer jammed")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_sealer_skips_neither_the_scheduler_nor_the_alarm(
+    test_job: scheduler.PeriodicJob, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One failing step must not stop the others: IMAP polling and pruning go on, and the
+    alarm that README and ADR 0002 promise is logged."""
+    with transaction.atomic():
+        AuditEvent.objects.create(occurred_at=timezone.now(), action="test.unsealed")
+    monkeypatch.setattr(leitplanke_worker, "audit_seal_all", jammed_sealer)
+    monkeypatch.setattr("leitplanke.core.audit.SEAL_ALARM_AFTER", dt.timedelta(seconds=-1))  # a minute later
+    leitplanke_worker.housekeeping_loop(StopAfterOneTick(), "worker-test", every=0)
+    assert test_job.enqueue.call_count == 1  # type: ignore[attr-defined]
+    errors = [record.getMessage() for record in caplog.records if record.levelname == "ERROR"]
+    assert "housekeeping: audit sealing failed" in errors
+    assert "audit alarm: 1 events unsealed for over a minute (sealing fails or no worker runs)" in errors
+
+
+@pytest.mark.django_db
+def test_the_alarm_is_checked_once_a_minute(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    AuditEvent.objects.create(occurred_at=timezone.now(), action="test.unsealed")
+    monkeypatch.setattr(leitplanke_worker, "audit_seal_all", jammed_sealer)
+    monkeypatch.setattr("leitplanke.core.audit.SEAL_ALARM_AFTER", dt.timedelta(seconds=-1))
+    housekeeping = leitplanke_worker.Housekeeping("worker-test")
+    assert not housekeeping.tick() and housekeeping.failed == ["audit sealing"]
+    housekeeping.tick()
+    alarms = [record for record in caplog.records if record.getMessage().startswith("audit alarm")]
+    assert len(alarms) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_batch_runs_the_tasks_and_fails_when_housekeeping_failed(
+    database_tasks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.management.base import CommandError
+
+    result = tasks_for_tests.records_an_event.enqueue("despite a jammed sealer")
+    monkeypatch.setattr(leitplanke_worker, "audit_seal_all", jammed_sealer)
+    with pytest.raises(CommandError, match="housekeeping failed"):
+        run_worker()
+    assert DBTaskResult.objects.get(pk=result.id).status == TaskResultStatus.SUCCESSFUL
+    from leitplanke.cli import main
+
+    monkeypatch.setattr("leitplanke.cli._setup_django", lambda: None)
+    assert main(["worker", "--batch", "--interval", "0"]) == 1  # for cron: the exit status says so

@@ -82,6 +82,7 @@ def test_prod_settings_refuse_to_start_without_a_real_secret_key(tmp_path: Path,
 def test_prod_settings_pass_the_deployment_check(tmp_path: Path) -> None:
     env = {
         "LEITPLANKE_SECRET_KEY": secrets.token_urlsafe(60)[:60],
+        "LEITPLANKE_AUDIT_KEY": secrets.token_urlsafe(32),
         "LEITPLANKE_ALLOWED_HOSTS": "leitplanke.example.org",
         "DJANGO_SETTINGS_MODULE": "leitplanke.config.settings.prod",
     }

@@ -295,7 +295,7 @@ def test_hostile_names_are_kept_as_data() -> None:
     long_att = msg.attachments[2]
     assert len(long_att.original_filename or "") > 300
     assert len(long_att.safe_filename) == 100 and long_att.safe_filename.endswith(".pdf")
-    assert msg.attachments[4].original_filename == "bad\x00name\n\rinjected:.txt"
+    assert msg.attachments[4].original_filename == "bad\ufffdname\n\rinjected:.txt"  # NUL cannot be stored
     assert msg.attachments[4].safe_filename == "badnameinjected_.txt"
 
 

@@ -10,6 +10,8 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from leitplanke.core.forms import Form
+
 from . import permissions
 from .models import AbsenceKind, Language, Role, Skill, SkillKind, Team, User
 from .services import CALENDAR_REGIONS
@@ -19,7 +21,7 @@ def _time_zone_choices() -> list[tuple[str, str]]:
     return [(zone, zone) for zone in sorted(available_timezones()) if "/" in zone or zone == "UTC"]
 
 
-class OrganisationForm(forms.Form):
+class OrganisationForm(Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=_time_zone_choices)
     default_language = forms.ChoiceField(label=_("Default language"), choices=Language.choices)
@@ -37,7 +39,7 @@ class OrganisationForm(forms.Form):
     )
 
 
-class UserSearchForm(forms.Form):
+class UserSearchForm(Form):
     q = forms.CharField(
         label=_("Search name or e-mail"), required=False, max_length=200, widget=forms.TextInput(attrs={"type": "search"})
     )
@@ -48,7 +50,7 @@ class RoleChoiceField(forms.ModelMultipleChoiceField):
         return obj.label
 
 
-class UserForm(forms.Form):
+class UserForm(Form):
     email = forms.EmailField(label=_("E-mail address"), max_length=254)
     full_name = forms.CharField(label=_("Full name"), max_length=200)
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices, initial=Language.GERMAN)
@@ -84,7 +86,7 @@ class UserForm(forms.Form):
             ).order_by("name")
 
 
-class TeamForm(forms.Form):
+class TeamForm(Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     email = forms.EmailField(label=_("Team e-mail"), required=False, max_length=254)
@@ -104,7 +106,7 @@ class TeamForm(forms.Form):
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
 
-class RoleForm(forms.Form):
+class RoleForm(Form):
     name_de = forms.CharField(label=_("Name (German)"), max_length=200)
     name_en = forms.CharField(label=_("Name (English)"), max_length=200)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -128,7 +130,7 @@ class RoleForm(forms.Form):
             }
 
 
-class SkillForm(forms.Form):
+class SkillForm(Form):
     key = forms.SlugField(label=_("Key"), max_length=50, help_text=_("Short technical name, e.g. “insurance_law”."))
     name_de = forms.CharField(label=_("Name (German)"), max_length=200)
     name_en = forms.CharField(label=_("Name (English)"), max_length=200)
@@ -140,7 +142,7 @@ class SkillChoiceField(forms.ModelChoiceField):
         return f"{obj.label} ({obj.get_kind_display()})"
 
 
-class UserSkillForm(forms.Form):
+class UserSkillForm(Form):
     skill = SkillChoiceField(label=_("Skill or qualification"), queryset=Skill.objects.order_by("kind", "name_en"))
     level = forms.TypedChoiceField(
         label=_("Level"), coerce=int, initial=1, choices=[(1, _("1 – basic")), (2, _("2 – advanced")), (3, _("3 – expert"))]
@@ -153,14 +155,14 @@ class UserSkillForm(forms.Form):
     )
 
 
-class AbsenceForm(forms.Form):
+class AbsenceForm(Form):
     starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     ends_on = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
     kind = forms.ChoiceField(label=_("Kind"), choices=AbsenceKind.choices)
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(Form):
     action = forms.CharField(
         label=_("Action"), required=False, max_length=100, help_text=_("Beginning of the action, e.g. “user.” or “auth.login”.")
     )

@@ -6,10 +6,12 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
+from leitplanke.core.forms import Form, StorableTextMixin
+
 from .models import Language, TokenScope
 
 
-class LoginForm(forms.Form):
+class LoginForm(Form):
     email = forms.EmailField(
         label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
     )
@@ -18,11 +20,11 @@ class LoginForm(forms.Form):
     )
 
 
-class LanguageForm(forms.Form):
+class LanguageForm(Form):
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(Form):
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What the token is for, e.g. “CRM sync”."))
     scopes = forms.MultipleChoiceField(
         label=_("Scopes"), choices=TokenScope.choices, widget=forms.CheckboxSelectMultiple, initial=[TokenScope.READ]
@@ -32,7 +34,7 @@ class ApiTokenForm(forms.Form):
     )
 
 
-class PasswordResetForm(auth_forms.PasswordResetForm):
+class PasswordResetForm(StorableTextMixin, auth_forms.PasswordResetForm):
     email = forms.EmailField(label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
 
     def get_users(self, email: str) -> Any:
@@ -43,14 +45,14 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         return (user for user in User.objects.filter(email__iexact=email, is_active=True))
 
 
-class SetPasswordForm(auth_forms.SetPasswordForm):
+class SetPasswordForm(StorableTextMixin, auth_forms.SetPasswordForm):
     def save(self, commit: bool = True) -> Any:
         from . import services
 
         return services.user_set_password(actor=None, user=self.user, password=self.cleaned_data["new_password1"], via="reset")
 
 
-class PasswordChangeForm(auth_forms.PasswordChangeForm):
+class PasswordChangeForm(StorableTextMixin, auth_forms.PasswordChangeForm):
     def save(self, commit: bool = True) -> Any:
         from . import services
 

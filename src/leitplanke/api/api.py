@@ -12,6 +12,7 @@ from .auth import auth
 from .routers import customers, inbound, system
 from .routers.cases import router as cases_router
 from .routers.catalog import router as catalog_router
+from .text_input import TextCheckingParser, refuse_unstorable_input
 
 api = NinjaAPI(
     title="Leitplanke API",
@@ -28,8 +29,10 @@ api = NinjaAPI(
     auth=auth,
     urls_namespace="api",
     openapi_extra={"info": {"x-leitplanke-version": __version__}},
+    parser=TextCheckingParser(),
 )
 problems.install(api)
+api.add_decorator(refuse_unstorable_input(api), mode="view")
 api.add_router("", system.router)
 api.add_router("", inbound.router)
 api.add_router("", cases_router)

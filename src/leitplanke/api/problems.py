@@ -15,6 +15,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from leitplanke.core.errors import DomainError, ValidationFailed
 
 from .auth import NotAuthenticated
+from .text_input import unwrap_body_error
 
 PROBLEM_TYPE = "https://leitplanke.example/problems/"
 
@@ -116,6 +117,9 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        refused = unwrap_body_error(exc)
+        if refused is not None:
+            return domain_error(request, refused)
         codes = {
             400: "bad_request",
             401: "not_authenticated",

@@ -8,13 +8,15 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from leitplanke.core.forms import Form
+
 from . import catalog_selectors
 from .models import FieldKind
 
 KEY_HELP = _("Lower-case letters, digits, hyphens and underscores. Used by the API and in exports; it cannot be changed later.")
 
 
-class CaseTypeForm(forms.Form):
+class CaseTypeForm(Form):
     key = forms.CharField(label=_("Key"), max_length=50, help_text=KEY_HELP)
     name_de = forms.CharField(label=_("Name (German)"), max_length=200)
     name_en = forms.CharField(label=_("Name (English)"), max_length=200)
@@ -41,7 +43,7 @@ class CaseTypeForm(forms.Form):
             del self.fields["key"]
 
 
-class CategoryCreateForm(forms.Form):
+class CategoryCreateForm(Form):
     parent: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         label=_("Parent category"),
         queryset=None,
@@ -65,7 +67,7 @@ class CategoryCreateForm(forms.Form):
         ]
 
 
-class CategoryEditForm(forms.Form):
+class CategoryEditForm(Form):
     name_de = forms.CharField(label=_("Name (German)"), max_length=200)
     name_en = forms.CharField(label=_("Name (English)"), max_length=200)
     is_active = forms.BooleanField(
@@ -79,7 +81,7 @@ class CategoryEditForm(forms.Form):
     )
 
 
-class CustomFieldForm(forms.Form):
+class CustomFieldForm(Form):
     key = forms.CharField(label=_("Key"), max_length=50, help_text=KEY_HELP)
     label_de = forms.CharField(label=_("Label (German)"), max_length=200)
     label_en = forms.CharField(label=_("Label (English)"), max_length=200)

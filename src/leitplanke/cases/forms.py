@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leitplanke.accounts.models import Language, Team, User
 from leitplanke.accounts.permissions import EDIT_CASES
+from leitplanke.core.forms import Form
 from leitplanke.customers.models import Product
 
 from . import selectors
@@ -52,7 +53,7 @@ def responsible_candidates() -> Any:
     return User.objects.filter(is_active=True, roles__in=role_ids).distinct().order_by("full_name")
 
 
-class CaseForm(forms.Form):
+class CaseForm(Form):
     """Create and edit form; custom fields of the case type are added as `cf_<key>`."""
 
     case_type = forms.ModelChoiceField(label=_("Case type"), queryset=CaseType.objects.none(), empty_label=None)
@@ -194,7 +195,7 @@ NOTE_KINDS = [
 ]
 
 
-class NoteForm(forms.Form):
+class NoteForm(Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
@@ -203,7 +204,7 @@ class NoteForm(forms.Form):
     body_text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}), max_length=100_000)
 
 
-class AttachmentForm(forms.Form):
+class AttachmentForm(Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
@@ -211,7 +212,7 @@ class AttachmentForm(forms.Form):
     file = forms.FileField(label=_("File"))
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(Form):
     transition = forms.CharField(max_length=50)
     version = forms.IntegerField(required=False)
     note = forms.CharField(required=False, max_length=2000)

@@ -28,7 +28,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from leitplanke.accounts.permissions import EDIT_CASES, EXPORT_CASES, VIEW_ALL_CASES, VIEW_TEAM_CASES, has_capability
 from leitplanke.core import errors
+from leitplanke.core.forms import Form
 from leitplanke.core.pagination import InvalidCursor
+from leitplanke.core.text import multi_fields
 
 from . import export, list_selectors, list_services, selectors
 from .lifecycle import DEFAULT_LIFECYCLE
@@ -149,7 +151,7 @@ class CustomFilterGroup:
         return [str(error) for field in self.fields for error in field.errors]
 
 
-class CaseFilterForm(forms.Form):
+class CaseFilterForm(Form):
     q = forms.CharField(
         label=gettext_lazy("Search"),
         required=False,
@@ -356,6 +358,7 @@ def case_bulk(request: HttpRequest) -> HttpResponse:
     }.get(action)
     back = reverse("case_list:list") + (f"?{request.POST['query']}" if request.POST.get("query") else "")
     try:
+        errors.refuse_unstorable_text(value)  # posted outside a form: checked here
         results = list_services.case_bulk_apply(
             actor=request.user, case_ids=list(request.POST.getlist("ids")), action=action, value=value
         )
@@ -385,6 +388,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
     query = request.POST.get("query", "")
     filters = QueryDict(query)
     try:
+        errors.refuse_unstorable_text({"name": request.POST.get("name", ""), "query": multi_fields(filters)})
         view = list_services.saved_view_create(
             actor=request.user,
             name=request.POST.get("name", ""),

@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from . import storedfiles, tasks  # noqa: F401  (periodic jobs; settling staged files after each request)
+        from . import checks, storedfiles, tasks  # noqa: F401  (system checks, periodic jobs, settling staged files)

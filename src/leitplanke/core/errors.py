@@ -9,6 +9,10 @@ from typing import Any
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .text import unstorable_paths
+
+UNSTORABLE_TEXT = _("This text contains a character that cannot be stored (NUL or an unpaired surrogate).")
+
 
 class DomainError(Exception):
     """Base class: `code` is stable for API clients, `status` is the HTTP status."""
@@ -69,3 +73,11 @@ def refuse_unknown_fields(changes: Iterable[str], allowed: Iterable[str]) -> Non
     unknown = set(changes) - set(allowed)
     if unknown:
         raise ValidationFailed(field_errors={name: [gettext("This field cannot be changed.")] for name in sorted(unknown)})
+
+
+def refuse_unstorable_text(data: Any) -> None:
+    """Raises ValidationFailed naming every field of `data` (nested: `custom_fields/x`,
+    `tags/1`) whose text holds NUL or a lone surrogate (core/text.py)."""
+    fields = ["/".join(path) for path in unstorable_paths(data)]
+    if fields:
+        raise ValidationFailed(field_errors={field: [str(UNSTORABLE_TEXT)] for field in fields})

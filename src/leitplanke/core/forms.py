@@ -1,12 +1,46 @@
+"""Form helpers: the base of every form, and service errors shown on forms.
+
+`Form` (or `StorableTextMixin`) refuses text the database cannot store (NUL, lone
+surrogates), whatever the field, as an error on that field that keeps what was typed
+(core/text.py). Every form in the project derives from one of them; the system check
+`leitplanke.E001` (core/checks.py) fails for one that does not.
+"""
+
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.http import Http404
 
-from .errors import DomainError, NotFound
+from .errors import UNSTORABLE_TEXT, DomainError, NotFound
+from .text import unstorable_paths
+
+
+class StorableTextMixin:
+    """Checks each field's raw input (texts and lists of them) before the field
+    cleans it, so that neither the field nor a `clean_<field>` method sees such text: a
+    lookup with it would fail on PostgreSQL."""
+
+    def _clean_fields(self: Any) -> None:
+        # Django's BaseForm._clean_fields, with unstorable input refused first.
+        for name, bound in self._bound_items():
+            field = bound.field
+            if not field.disabled and next(unstorable_paths(bound.data), None) is not None:
+                self.add_error(name, ValidationError(UNSTORABLE_TEXT, code="unstorable"))
+                continue
+            try:
+                self.cleaned_data[name] = field._clean_bound_field(bound)
+                if hasattr(self, f"clean_{name}"):
+                    self.cleaned_data[name] = getattr(self, f"clean_{name}")()
+            except ValidationError as error:
+                self.add_error(name, error)
+
+
+class Form(StorableTextMixin, forms.Form):
+    pass
 
 
 def apply_domain_error(form: forms.Form, error: DomainError) -> None:

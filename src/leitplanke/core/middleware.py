@@ -1,5 +1,6 @@
-"""Request id and client IP for the audit log, X-Queries for benchmarks, and a clear
-503 page (not a stack trace) when the database cannot be reached."""
+"""Request id and client IP for the audit log, X-Queries for benchmarks, a clear 503 page
+(not a stack trace) when the database cannot be reached, and a 400 for input the database
+cannot store."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from .context import RequestContext, reset_request_context, set_request_context
+from .text import multi_fields, storable, unstorable_paths
 
 logger = logging.getLogger(__name__)
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -92,3 +96,37 @@ def database_unavailable_response(request: HttpRequest, exception: BaseException
     # No request context: context processors may need the database, which is what failed.
     html = render_to_string("errors/503.html")
     return HttpResponse(html, status=503, headers={"Retry-After": "30"})
+
+
+class UnstorableInputMiddleware:
+    """Pages (not the API, which answers 422 problems itself: api/text_input.py) refuse with
+    a 400 what would send unstorable text (NUL, lone surrogates) to the database or back to
+    the browser:
+
+    - a query string holding such text — searches, filters, cursors and exports would send
+      it to the database, which fails on PostgreSQL;
+    - a multipart body that declares a charset other than UTF-8 (in UTF-7, "+2AA-" is a lone
+      surrogate, which not even the form page showing the error could encode). Browsers send
+      UTF-8, and Django refuses other charsets for urlencoded bodies the same way.
+
+    NUL in posted fields is refused by the forms, as an error on the field (core/forms.py)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            return self.get_response(request)
+        fields = sorted({path[0] for path in unstorable_paths(multi_fields(request.GET))})
+        if fields:
+            detail = _("The address contains a character that cannot be stored (NUL or an unpaired surrogate) in: %(fields)s.")
+            return self._refuse(request, detail % {"fields": ", ".join(storable(field) for field in fields)})
+        charset = (
+            (request.content_params or {}).get("charset", "utf-8") if request.content_type == "multipart/form-data" else "utf-8"
+        )
+        if charset.strip().lower().replace("_", "-") not in ("utf-8", "utf8"):
+            return self._refuse(request, _("Send forms encoded as UTF-8."))
+        return self.get_response(request)
+
+    def _refuse(self, request: HttpRequest, detail: str) -> HttpResponse:
+        return render(request, "errors/400.html", {"detail": detail}, status=400)

@@ -51,6 +51,8 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, blank=True)
     sealed_at = models.DateTimeField(null=True, blank=True)
+    # Which audit key sealed the event (empty: sealed before the chain was keyed).
+    key_id = models.CharField(max_length=16, blank=True, default="")
 
     objects = AuditEventQuerySet.as_manager()
     # save() below only refuses updates, so core.inserts.insert_row may write new events.
@@ -79,10 +81,14 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The last sealed event: lets `audit verify` notice removed events at the end."""
+    """The last sealed event: lets `audit verify` notice removed events at the end. One row
+    (id 1), created by a migration; database triggers refuse to remove it or move it back."""
 
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, blank=True)
+    # The key that sealed the head, and its HMAC over (last_seq, last_hash, key_id).
+    key_id = models.CharField(max_length=16, blank=True, default="")
+    mac = models.CharField(max_length=64, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

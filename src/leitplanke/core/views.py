@@ -41,6 +41,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
         if ready:
             stale = selectors.stale_unsealed_audit_events()
             checks["audit_sealing"] = "ok" if not stale else f"alarm: {stale} events unsealed for over a minute"
+            missing = selectors.audit_guard_problems()
+            checks["audit_guards"] = "ok" if not missing else "alarm: " + "; ".join(missing)
     except db_utils.Error as error:  # OperationalError, InterfaceError and every other driver error
         checks["database"] = f"unreachable: {type(error).__name__}"
         return JsonResponse({"status": "unavailable", "checks": checks}, status=503)

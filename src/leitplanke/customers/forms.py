@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from leitplanke.accounts.models import Language
+from leitplanke.core.forms import Form
 
 from .models import ConsentPurpose, ContractStatus, CustomerKind, Sector, Segment
 
@@ -18,7 +19,7 @@ def _lines(value: str) -> list[str]:
     return [line.strip() for line in (value or "").replace(",", "\n").splitlines() if line.strip()]
 
 
-class CustomerForm(forms.Form):
+class CustomerForm(Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=CustomerKind.choices, initial=CustomerKind.PERSON)
     first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=100, required=False, help_text=_("Required for persons."))
@@ -83,7 +84,7 @@ class CustomerForm(forms.Form):
         return data
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(Form):
     purpose = forms.ChoiceField(label=_("Purpose"), choices=ConsentPurpose.choices)
     granted = forms.TypedChoiceField(
         label=_("Decision"),
@@ -95,7 +96,7 @@ class ConsentForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=255, required=False)
 
 
-class MergeForm(forms.Form):
+class MergeForm(Form):
     duplicate_number = forms.CharField(
         label=_("Customer number of the duplicate"),
         max_length=40,
@@ -103,7 +104,7 @@ class MergeForm(forms.Form):
     )
 
 
-class ProductForm(forms.Form):
+class ProductForm(Form):
     code = forms.SlugField(label=_("Code"), max_length=50)
     name_de = forms.CharField(label=_("Name (German)"), max_length=200)
     name_en = forms.CharField(label=_("Name (English)"), max_length=200)
@@ -114,7 +115,7 @@ class ProductForm(forms.Form):
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
 
-class ContractForm(forms.Form):
+class ContractForm(Form):
     product = forms.ChoiceField(label=_("Product"))
     contract_number = forms.CharField(label=_("Contract number"), max_length=40)
     starts_on = forms.DateField(
@@ -130,7 +131,7 @@ class ContractForm(forms.Form):
         product_field.choices = [(str(p.pk), p.label) for p in products]
 
 
-class ContractEndForm(forms.Form):
+class ContractEndForm(Form):
     ends_on = forms.DateField(
         label=_("End date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), required=False
     )

@@ -13,6 +13,7 @@ Reference data (case types, categories, products, tags) is created idempotently.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -694,7 +695,8 @@ def seed_demo_cases(
         )
         if vendor == "postgresql":
             _reset_sequences([Customer, Contract, Case])
-        seconds = round(time.monotonic() - started, 2)
+        # A Decimal, not a float: audit snapshots refuse floats (their JSON text is not stable).
+        seconds = decimal.Decimal(time.monotonic() - started).quantize(decimal.Decimal("0.01"))
         with transaction.atomic():
             audit_record(
                 actor=None,

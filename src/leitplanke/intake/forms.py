@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from leitplanke.accounts.models import Team
 from leitplanke.cases.models import CaseType
 from leitplanke.core.events import EVENTS
+from leitplanke.core.forms import Form
 
 from .models import InboundStatus, ReplyTemplate
 
@@ -17,7 +18,7 @@ LANGUAGES = [("de", _("German")), ("en", _("English"))]
 PURPOSES = [("reply", _("Reply")), ("acknowledgement", _("Acknowledgement"))]
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(Form):
     template = forms.TypedChoiceField(label=_("Template"), coerce=int, required=False, empty_value=None)
     to = forms.EmailField(label=_("To"), max_length=320, required=False, widget=forms.EmailInput(attrs={"autocomplete": "off"}))
     subject = forms.CharField(label=_("Subject"), max_length=255, required=False)
@@ -34,7 +35,7 @@ class ReplyForm(forms.Form):
         ]
 
 
-class TemplateForm(forms.Form):
+class TemplateForm(Form):
     key = forms.SlugField(
         label=_("Key"), max_length=80, help_text=_("Short name shared by the German and English variant, e.g. “refund-approved”.")
     )
@@ -70,7 +71,7 @@ class TemplateForm(forms.Form):
                 self.fields[name].help_text = _("Fixed for this template; create a new template for another language.")
 
 
-class MailboxForm(forms.Form):
+class MailboxForm(Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     address = forms.EmailField(label=_("E-mail address"))
     host = forms.CharField(label=_("IMAP host"), max_length=255)
@@ -110,11 +111,11 @@ class MailboxForm(forms.Form):
             self.fields["password"].required = True
 
 
-class InboundFilterForm(forms.Form):
+class InboundFilterForm(Form):
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("all")), *InboundStatus.choices])
 
 
-class WebhookForm(forms.Form):
+class WebhookForm(Form):
     url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
     description = forms.CharField(label=_("Description"), max_length=200, required=False)
     events = forms.MultipleChoiceField(label=_("Events"), widget=forms.CheckboxSelectMultiple, required=False)

@@ -29,7 +29,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from email import policy as email_policy
 from email.generator import BytesGenerator
@@ -108,7 +108,8 @@ class ParsedAttachment:
 
 @dataclass
 class ParsedMessage:
-    """The result of :func:`parse_message`.  All strings are proper ``str`` (no surrogates)."""
+    """The result of :func:`parse_message`.  All strings are proper ``str``: no surrogates and
+    no NUL (replaced by U+FFFD, see ``_storable``)."""
 
     message_id: str | None = None
     in_reply_to: list[str] = field(default_factory=list)
@@ -1640,7 +1641,27 @@ def parse_message(
     _classify(msg, result, walk)
     result.spam_verdict = _spam_verdict(msg)
     result.no_reply_reason = _no_reply_reason(result, walk)
-    return result
+    return _storable(result)
+
+
+# What a database cannot store (the same set as leitplanke.core.text; this module imports
+# nothing of the project).
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(value: Any) -> Any:
+    """Mail cannot be refused: NUL and lone surrogates in any of its texts become U+FFFD
+    (a database cannot store them), everything else stays as the sender wrote it."""
+    if isinstance(value, str):
+        return _UNSTORABLE_RE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):
+        for item in fields(value):
+            setattr(value, item.name, _storable(getattr(value, item.name)))
+    return value
 
 
 _DMARC_FAIL_RE = re.compile(r"\bdmarc\s*=\s*fail\b", re.IGNORECASE)

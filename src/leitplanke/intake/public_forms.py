@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from leitplanke.cases.models import CaseType
+from leitplanke.core.forms import Form
 
 from .public import MAX_FILE_BYTES, MAX_FILES
 
@@ -32,7 +33,7 @@ class MultipleFileField(forms.FileField):
         return cleaned
 
 
-class PublicComplaintForm(forms.Form):
+class PublicComplaintForm(Form):
     case_type = forms.ModelChoiceField(label=_("What is it about?"), queryset=CaseType.objects.none(), empty_label=None)
     subject = forms.CharField(label=_("Subject"), max_length=200)
     description = forms.CharField(label=_("Your message"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8}))
@@ -68,6 +69,6 @@ class PublicComplaintForm(forms.Form):
         self.fields["case_type"].queryset = CaseType.objects.filter(is_active=True).order_by("order", "id")  # type: ignore[attr-defined]
 
 
-class StatusMessageForm(forms.Form):
+class StatusMessageForm(Form):
     message = forms.CharField(label=_("Your message"), max_length=20000, required=False, widget=forms.Textarea(attrs={"rows": 5}))
     attachments = MultipleFileField(label=_("Attachments (optional)"), required=False)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from leitplanke.core.forms import Form
+
 from .engine.model import DIMENSION_LIST, LEVEL_LIST
 from .engine.scoring import TENSION_RULES
 from .models import DEFAULT_MIN_GROUP_SIZE, Horizon, Kpi, RoadmapItem
@@ -34,7 +36,7 @@ def _tension_choices() -> list[tuple[str, str]]:
     return [("", "—"), *[(rule.key, rule.title.get(language)) for rule in TENSION_RULES]]
 
 
-class ContactForm(forms.Form):
+class ContactForm(Form):
     name = forms.CharField(label=_("Your name"), max_length=200)
     email = forms.EmailField(label=_("E-mail address"), max_length=254)
     organisation = forms.CharField(label=_("Organisation"), max_length=200, required=False)
@@ -44,7 +46,7 @@ class ContactForm(forms.Form):
     )
 
 
-class CampaignForm(forms.Form):
+class CampaignForm(Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     description = forms.CharField(label=_("Description"), required=False, max_length=1000, widget=TEXTAREA)
     closes_at = forms.DateTimeField(
@@ -59,11 +61,11 @@ class CampaignForm(forms.Form):
     )
 
 
-class RoadmapForm(forms.Form):
+class RoadmapForm(Form):
     title = forms.CharField(label=_("Title"), max_length=200)
 
 
-class RoadmapItemForm(forms.Form):
+class RoadmapItemForm(Form):
     quarter = forms.TypedChoiceField(
         label=_("Quarter"),
         coerce=int,
@@ -79,7 +81,7 @@ class RoadmapItemForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=RoadmapItem.Status.choices)
 
 
-class RecommendationForm(forms.Form):
+class RecommendationForm(Form):
     key = forms.RegexField(
         label=_("Key"),
         max_length=80,

@@ -3,6 +3,8 @@
 Environment variables (all optional in development):
   DATABASE_URL               sqlite:///path or postgres://user:pass@host:port/db
   LEITPLANKE_SECRET_KEY      required in production
+  LEITPLANKE_AUDIT_KEY       required in production: the secret the audit chain is sealed with
+  LEITPLANKE_AUDIT_KEY_FALLBACKS  earlier audit keys, comma-separated (verification only)
   LEITPLANKE_ALLOWED_HOSTS   comma-separated host names
   LEITPLANKE_DATA_DIR        where the SQLite database and uploaded files live (default ./var)
   LEITPLANKE_TIME_ZONE       default Europe/Berlin
@@ -82,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    "leitplanke.core.middleware.UnstorableInputMiddleware",
 ]
 
 ROOT_URLCONF = "leitplanke.config.urls"
@@ -197,6 +200,12 @@ EMAIL_USE_SSL = env_bool("LEITPLANKE_EMAIL_USE_SSL")
 EMAIL_FILE_PATH = env("LEITPLANKE_EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("LEITPLANKE_DEFAULT_FROM_EMAIL", "service@leitplanke.example")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- audit log ----------------------------------------------------------------------------
+# The audit chain is sealed with HMAC-SHA-256 under a key the database does not hold; earlier
+# keys stay here for verifying what they sealed (docs/adr/0002-audit-chain.md).
+LEITPLANKE_AUDIT_KEY = env("LEITPLANKE_AUDIT_KEY")
+LEITPLANKE_AUDIT_KEY_FALLBACKS = env_list("LEITPLANKE_AUDIT_KEY_FALLBACKS")
 
 # --- background tasks ---------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

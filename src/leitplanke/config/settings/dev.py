@@ -5,4 +5,5 @@ from .base import env, env_bool
 
 DEBUG = env_bool("LEITPLANKE_DEBUG", False)
 SECRET_KEY = env("LEITPLANKE_SECRET_KEY") or "dev-only-insecure-key-do-not-use-in-production"
+LEITPLANKE_AUDIT_KEY = env("LEITPLANKE_AUDIT_KEY") or "dev-only-insecure-audit-key-do-not-use-in-production"
 EMAIL_BACKEND = env("LEITPLANKE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -1,4 +1,4 @@
-"""Production: refuses to start without a secret key; secure cookies and HSTS."""
+"""Production: refuses to start without a secret key and an audit key; secure cookies and HSTS."""
 
 import sys
 
@@ -10,6 +10,15 @@ if len(SECRET_KEY) < 50:
     sys.stderr.write(
         "leitplanke: LEITPLANKE_SECRET_KEY must be set to a random value of at least 50 characters "
         "in production (generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))').\n"
+    )
+    raise SystemExit(2)
+
+LEITPLANKE_AUDIT_KEY = env("LEITPLANKE_AUDIT_KEY")
+if len(LEITPLANKE_AUDIT_KEY) < 32:
+    sys.stderr.write(
+        "leitplanke: LEITPLANKE_AUDIT_KEY must be set to a random value of at least 32 characters in production; "
+        "it seals the audit log and must not be stored in the database "
+        "(generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))').\n"
     )
     raise SystemExit(2)
 

@@ -4,6 +4,8 @@ from .base import *  # noqa: F403
 from .base import DATA_DIR, STATIC_ROOT, database_from_env
 
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
+LEITPLANKE_AUDIT_KEY = "test-audit-key-not-for-production-0123456789abcdef"
+LEITPLANKE_AUDIT_KEY_FALLBACKS = []
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
