@@ -254,3 +254,44 @@ def test_case_kpis_only_count_cases_the_actor_may_see(make_user):
     since, until = timezone.now() - dt.timedelta(days=1), timezone.now() + dt.timedelta(minutes=1)
     assert case_kpis(actor=admin, since=since, until=until).received == 1
     assert case_kpis(actor=agent, since=since, until=until).received == 0
+
+
+def _public_check_with_contact(name="Erika Müller", email="erika@example.de"):
+    assessment, _token = services.assessment_start(actor=None)
+    services.assessment_answer(assessment=assessment, answers=answers_at(1))
+    services.assessment_complete(assessment=assessment)
+    return services.assessment_contact(assessment=assessment, name=name, email=email, organisation="Stadtwerke", consent=True)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_contact_requests_are_for_managers_only(make_user, client_for, role):
+    assessment = _public_check_with_contact()
+    client = client_for(make_user(role))
+    listing = client.get("/settings/maturity/contacts/")
+    erased = client.post(f"/settings/maturity/contacts/{assessment.pk}/erase/")
+    expected = 200 if role in MANAGERS else 403
+    assert listing.status_code == expected
+    assert erased.status_code == (302 if role in MANAGERS else 403)
+    if role in MANAGERS:
+        assert "erika@example.de" in listing.content.decode()
+    assessment.refresh_from_db()
+    assert (assessment.contact_email == "") == (role in MANAGERS)
+
+
+def test_erasing_contact_details_keeps_the_answers_and_audits_without_personal_data(make_user, client_for):
+    from leitplanke.core.models import AuditEvent
+
+    assessment = _public_check_with_contact()
+    anonymous = services.assessment_start(actor=None)[0]  # no contact: not listed
+    client = client_for(make_user("administrator"))
+    listing = client.get("/settings/maturity/contacts/").content.decode()
+    assert "Erika Müller" in listing and "Stadtwerke" in listing
+    assert client.post(f"/settings/maturity/contacts/{anonymous.pk}/erase/").status_code == 404
+    assert client.post(f"/settings/maturity/contacts/{assessment.pk}/erase/").status_code == 302
+    assessment.refresh_from_db()
+    assert (assessment.contact_name, assessment.contact_email, assessment.contact_organisation) == ("", "", "")
+    assert assessment.contact_consent_at is None and assessment.level == 1 and assessment.answers
+    event = AuditEvent.objects.get(action="maturity.contact_erase")
+    assert "erika" not in str(event.before).lower() + str(event.after).lower()
+    assert "Erika" not in client.get("/settings/maturity/contacts/").content.decode()
+    assert client.get("/settings/maturity/contacts/?cursor=garbage").status_code == 400

@@ -1,5 +1,6 @@
-"""Settings › the recommendation library of the maturity check (maturity.manage). Every
-change goes through the services and is audited."""
+"""Settings › the recommendation library of the maturity check and the contact requests
+left on the public check (maturity.manage). Every change goes through the services and is
+audited."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from leitplanke.accounts.decorators import require_capability
 from leitplanke.accounts.permissions import MANAGE_MATURITY
@@ -81,3 +82,35 @@ def recommendation_edit(request: HttpRequest, recommendation_id: int) -> HttpRes
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "recommendation": recommendation}
     return render(request, "maturity/settings/recommendation_form.html", context, status=status)
+
+
+@login_required
+@require_capability(MANAGE_MATURITY)
+def contact_list(request: HttpRequest) -> HttpResponse:
+    """Respondents of the public check who asked to be contacted, newest consent first."""
+    try:
+        page = keyset_page(
+            selectors.contact_requests(actor=request.user),
+            ordering=["-contact_consent_at", "-id"],
+            cursor=request.GET.get("cursor") or None,
+            limit=PAGE_SIZE,
+        )
+    except InvalidCursor:
+        return HttpResponseBadRequest(_("The page link is not valid. Start again from the first page."))
+    language = (get_language() or "de")[:2]
+    for row in page.items:
+        row.level_name = presentation.level_view(row.level, language).name if row.level else ""  # type: ignore[attr-defined]
+    next_url = "?" + urlencode({"cursor": page.next_cursor}) if page.next_cursor else ""
+    return render(request, "maturity/settings/contact_list.html", {"page": page, "next_url": next_url})
+
+
+@login_required
+@require_capability(MANAGE_MATURITY)
+@require_POST
+def contact_erase(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    try:
+        services.assessment_contact_erase(actor=request.user, assessment_id=assessment_id)
+    except NotFound:
+        raise Http404 from None
+    messages.success(request, _("The contact details were erased. The anonymous answers remain."))
+    return redirect("maturity_settings:contacts")

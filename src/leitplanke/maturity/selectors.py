@@ -52,6 +52,16 @@ def result_of(assessment: Assessment) -> scoring.Result:
     return scoring.score(assessment.answers)
 
 
+def contact_requests(*, actor: Any) -> QuerySet[Assessment]:
+    """Public checks whose respondent left contact details with consent (maturity.manage):
+    the only personal data the check keeps, listed so that it can be answered and erased."""
+    if not permissions.may_manage(actor):
+        raise PermissionDenied()
+    return Assessment.objects.filter(contact_consent_at__isnull=False).only(
+        "id", "contact_name", "contact_email", "contact_organisation", "contact_consent_at", "level", "completed_at", "language"
+    )
+
+
 def visible_checks(*, actor: Any) -> QuerySet[Assessment]:
     """In-app checks the actor may see: their own, or all with maturity.view."""
     if not permissions.may_take_in_app(actor):

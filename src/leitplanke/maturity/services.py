@@ -22,7 +22,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from leitplanke.core.audit import audit_record, audit_update, snapshot
-from leitplanke.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, refuse_unknown_fields
+from leitplanke.core.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    refuse_unknown_fields,
+    refuse_unstorable_text,
+)
 
 from . import links, permissions, selectors
 from .engine import advice, scoring
@@ -73,8 +80,7 @@ def _text(value: Any, field: str, *, max_length: int, required: bool = True) -> 
         raise ValidationFailed(field_errors={field: [_("This field is required.")]})
     if len(text) > max_length:
         raise ValidationFailed(field_errors={field: [_("At most %(n)s characters.") % {"n": max_length}]})
-    if "\x00" in text or any(0xD800 <= ord(char) <= 0xDFFF for char in text):
-        raise ValidationFailed(field_errors={field: [_("The text contains characters that are not allowed.")]})
+    refuse_unstorable_text({field: text})
     return text
 
 
@@ -215,6 +221,24 @@ def assessment_contact(*, assessment: Assessment, name: str, email: str, organis
     assessment.contact_organisation = _text(organisation, "organisation", max_length=TITLE_MAX, required=False)
     assessment.contact_consent_at = timezone.now()
     assessment.save(update_fields=["contact_name", "contact_email", "contact_organisation", "contact_consent_at", "updated_at"])
+    return assessment
+
+
+@transaction.atomic
+def assessment_contact_erase(*, actor: Any, assessment_id: Any) -> Assessment:
+    """Erases the contact details a respondent left (maturity.manage). The answers stay
+    anonymous and fall under the usual pruning; the audit event names no personal data."""
+    _require_manage(actor)
+    try:
+        assessment = _lock(Assessment, int(assessment_id))
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    if assessment.contact_consent_at is None:
+        raise NotFound()
+    assessment.contact_name = assessment.contact_email = assessment.contact_organisation = ""
+    assessment.contact_consent_at = None
+    assessment.save(update_fields=["contact_name", "contact_email", "contact_organisation", "contact_consent_at", "updated_at"])
+    audit_record(actor=actor, action="maturity.contact_erase", obj=assessment, after={"contact": "erased"})
     return assessment
 
 

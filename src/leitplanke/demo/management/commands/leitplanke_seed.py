@@ -24,6 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, if_empty: bool, cases: int | None, **options: Any) -> None:
         # Imported here: the demo cases module pulls in the case models.
         from leitplanke.demo.cases import demo_cases_present, seed_demo_cases
+        from leitplanke.demo.maturity import seed_maturity
 
         if cases is not None and cases < 0:
             raise CommandError("--cases must be 0 or more")
@@ -31,6 +32,7 @@ class Command(BaseCommand):
             self.stdout.write("Demo data present; nothing to do.")
             return
         seed.seed_organisation()
+        seed_maturity()
         self.stdout.write(self.style.SUCCESS("Demo organisation loaded."))
         count = cases if cases is not None else (0 if demo_cases_present() else DEMO_CASES)
         if not count:
