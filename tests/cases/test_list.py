@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -274,13 +275,76 @@ def test_csv_export_neutralises_formulas_and_respects_visibility(
     assert event.after["rows"] == 2 and event.after["format"] == "csv"
 
 
-def test_xlsx_export_is_audited_with_filters(client_for: Callable[..., Any], quality: Any, sample: dict[str, Any]) -> None:
+def _xlsx(response: Any) -> Any:
+    import openpyxl
+
+    return openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+
+
+def test_xlsx_export_is_audited_with_filters_and_reads_back(
+    client_for: Callable[..., Any], quality: Any, sample: dict[str, Any]
+) -> None:
     response = client_for(quality).get("/cases/export.xlsx", {"q": "fee"})
     assert response.status_code == 200
-    content = b"".join(response.streaming_content)
-    assert content[:2] == b"PK"
+    assert (response["X-Export-Rows"], response["X-Export-Matching"]) == ("1", "1")
+    workbook = _xlsx(response)
+    assert workbook.sheetnames == ["Cases"]
+    rows = list(workbook["Cases"].iter_rows(values_only=True))
+    assert rows[0][:2] == ("Reference", "Subject") and len(rows) == 2
+    assert isinstance(rows[1][5], int)  # priority stays a number
     event = AuditEvent.objects.filter(action="case.export").get()
-    assert event.after == {"format": "xlsx", "filters": {"q": "fee"}, "rows": 1}
+    assert event.after == {"format": "xlsx", "filters": {"q": "fee"}, "rows": 1, "matching": 1}
+
+
+def test_xlsx_export_keeps_hostile_text_as_text(
+    client_for: Callable[..., Any], make_user: Callable[..., Any], make_case: Callable[..., Case], team_a: Any
+) -> None:
+    lead = make_user("team_lead", teams=[team_a])
+    subjects = ['=HYPERLINK("http://x")', "@SUM(A1)", "<b>&amp; _x0041_ \u202e", "Steuer\x07zeichen"]
+    for subject in subjects:
+        make_case(team=team_a, subject=subject)
+    rows = list(_xlsx(client_for(lead).get("/cases/export.xlsx"))["Cases"].iter_rows(values_only=True))
+    # openpyxl returns inline strings undecoded; Excel and LibreOffice decode _xHHHH_ (ST_Xstring).
+    decoded = {re.sub(r"_x([0-9A-F]{4})_", lambda m: chr(int(m.group(1), 16)), row[1]) for row in rows[1:]}
+    assert decoded == {'\'=HYPERLINK("http://x")', "'@SUM(A1)", "<b>&amp; _x0041_ \u202e", "Steuer\x07zeichen"}
+
+
+def test_an_export_that_cannot_hold_every_case_says_what_it_left_out(
+    client_for: Callable[..., Any], quality: Any, sample: dict[str, Any], monkeypatch: Any
+) -> None:
+    from leitplanke.cases import export
+
+    matching = Case.objects.count()
+    monkeypatch.setattr(export, "EXPORT_CAP", 2)
+    client = client_for(quality)
+    csv_response = client.get("/cases/export.csv")
+    assert len(_csv(csv_response)) == 3
+    assert f"-first-2-of-{matching}.csv" in csv_response["Content-Disposition"]
+    assert (csv_response["X-Export-Rows"], csv_response["X-Export-Matching"]) == ("2", str(matching))
+    workbook = _xlsx(client.get("/cases/export.xlsx", HTTP_ACCEPT_LANGUAGE="en"))
+    assert len(list(workbook["Cases"].iter_rows())) == 3
+    note = [row[0] for row in workbook[workbook.sheetnames[1]].iter_rows(values_only=True)]
+    assert note[0] == f"This export holds the first 2 of {matching:,} matching cases, in the list's order."
+    assert note[1].startswith(f"{matching - 2:,} cases were left out.")
+    assert [event.after["rows"] for event in AuditEvent.objects.filter(action="case.export")] == [2, 2]
+
+
+def test_xlsx_export_sends_its_first_bytes_before_reading_every_row() -> None:
+    from leitplanke.core import xlsx
+
+    read = []
+
+    def rows() -> Any:
+        for number in range(5000):
+            read.append(number)
+            yield [number, f"row {number}"]
+
+    pieces = xlsx.stream_workbook(sheet="Cases", header=["n", "text"], rows=rows())
+    next(pieces)  # the fixed parts
+    next(pieces)  # the first batch of rows
+    assert len(read) < 1000
+    rest = b"".join(pieces)
+    assert rest and len(read) == 5000
 
 
 def test_agent_without_export_capability_gets_403(client_for: Callable[..., Any], agent_user: Any) -> None:

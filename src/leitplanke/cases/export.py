@@ -1,24 +1,28 @@
-"""Export of the filtered case list as CSV (streamed) or XLSX (constant memory).
+"""Export of the filtered case list as CSV or XLSX, both streamed as the rows are read.
 
-Both formats: at most EXPORT_CAP rows in the list's order, only what the user may see,
-cells that a spreadsheet would read as a formula neutralised with a leading apostrophe
-(CWE-1236), and one "case.export" audit event before the first row is sent.
+Both formats: at most EXPORT_CAP rows (Excel's sheet limit) in the list's order, only what
+the user may see, cells that a spreadsheet would read as a formula neutralised with a
+leading apostrophe (CWE-1236), and one "case.export" audit event before the first row is
+sent. When more cases match than a file holds, the export says so plainly: the file name
+("…-first-1000000-of-1234567"), the `X-Export-Rows` / `X-Export-Matching` headers, and in
+the XLSX a second sheet explaining what was left out.
 """
 
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leitplanke.core import xlsx
 
 from . import list_selectors
 from .models import Case
 
-EXPORT_CAP = 100_000
+EXPORT_CAP = xlsx.MAX_ROWS - 1  # data rows below the header
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = [
     ("reference", "Reference"),
@@ -88,31 +92,26 @@ def csv_stream(rows: Iterable[Case]) -> Iterator[str]:
         yield writer.writerow(row_values(case))
 
 
-def xlsx_file(rows: Iterable[Case]) -> Any:
-    """Writes an XLSX into an anonymous temporary file (constant memory) and returns it open."""
-    import xlsxwriter
+def left_out_note(*, exported: int, matching: int) -> list[str]:
+    """What an export that could not hold every matching case left out, in words."""
+    return [
+        _("This export holds the first %(exported)s of %(matching)s matching cases, in the list's order.")
+        % {"exported": f"{exported:,}", "matching": f"{matching:,}"},
+        _("%(left)s cases were left out. Narrow the filters (for example by received date) and export the rest separately.")
+        % {"left": f"{matching - exported:,}"},
+    ]
 
-    handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="leitplanke-export-")
-    os.close(handle)
-    try:
-        workbook = xlsxwriter.Workbook(
-            path, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-        )
-        sheet = workbook.add_worksheet("Cases")
-        bold = workbook.add_format({"bold": True})
-        for col, (_key, label) in enumerate(COLUMNS):
-            sheet.write_string(0, col, label, bold)
-        for row_index, case in enumerate(rows, start=1):
-            for col, value in enumerate(row_values(case)):
-                if isinstance(value, int):
-                    sheet.write_number(row_index, col, value)
-                else:
-                    sheet.write_string(row_index, col, str(value))
-        workbook.close()
-        stream = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
-    finally:
-        os.unlink(path)  # the open handle keeps the data until the response is sent
-    return stream
+
+def xlsx_stream(rows: Iterable[Case], *, exported: int, matching: int) -> Iterator[bytes]:
+    """The XLSX file in pieces as the rows are read (core/xlsx.py), with a note sheet when
+    cases were left out."""
+    notes = (_("Left out"), left_out_note(exported=exported, matching=matching)) if matching > exported else None
+    return xlsx.stream_workbook(
+        sheet="Cases",
+        header=[label for _key, label in COLUMNS],
+        rows=(row_values(case) for case in rows),
+        notes=notes,
+    )
 
 
 def export_rows(*, actor: Any, params: Mapping[str, Any]) -> Iterator[Case]:

@@ -154,12 +154,13 @@ def require_export(actor: Any) -> None:
 
 
 @transaction.atomic
-def case_export_record(*, actor: Any, params: Mapping[str, Any], export_format: str, row_count: int) -> None:
-    """Audits an export ("case.export") with its filters and row count, before the rows are sent."""
+def case_export_record(*, actor: Any, params: Mapping[str, Any], export_format: str, row_count: int, matching: int) -> None:
+    """Audits an export ("case.export") with its filters, the rows it holds and how many cases
+    matched, before the rows are sent."""
     require_export(actor)
     audit_record(
         actor=actor,
         action="case.export",
         object_type="cases.case",
-        after={"format": export_format, "filters": clean_filters(params), "rows": row_count},
+        after={"format": export_format, "filters": clean_filters(params), "rows": row_count, "matching": matching},
     )

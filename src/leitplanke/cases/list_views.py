@@ -17,7 +17,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -417,38 +417,44 @@ def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
 
 # --- export ------------------------------------------------------------------------------------
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-def _export_prepare(request: HttpRequest, export_format: str) -> int:
+
+def _export_prepare(request: HttpRequest, export_format: str) -> tuple[int, int]:
+    """Checks the right, counts and audits; returns (rows exported, cases matching)."""
     _require_list(request)
     if not has_capability(request.user, EXPORT_CASES):
         raise PermissionDenied
-    rows = list_selectors.export_count(actor=request.user, params=request.GET, cap=export.EXPORT_CAP)
-    list_services.case_export_record(actor=request.user, params=request.GET, export_format=export_format, row_count=rows)
-    return rows
+    matching = list_selectors.export_count(actor=request.user, params=request.GET)
+    rows = min(matching, export.EXPORT_CAP)
+    list_services.case_export_record(
+        actor=request.user, params=request.GET, export_format=export_format, row_count=rows, matching=matching
+    )
+    return rows, matching
 
 
-def _filename(extension: str) -> str:
-    return f"cases-{timezone.localtime().strftime('%Y%m%d-%H%M')}.{extension}"
-
-
-@login_required
-@require_GET
-def export_csv(request: HttpRequest) -> StreamingHttpResponse:
-    _export_prepare(request, "csv")
-    rows = export.export_rows(actor=request.user, params=request.GET)
-    response = StreamingHttpResponse(export.csv_stream(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename("csv")}"'
+def _export_response(content: Any, content_type: str, extension: str, rows: int, matching: int) -> StreamingHttpResponse:
+    stem = f"cases-{timezone.localtime().strftime('%Y%m%d-%H%M')}"
+    if matching > rows:
+        stem += f"-first-{rows}-of-{matching}"
+    response = StreamingHttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{stem}.{extension}"'
+    response["X-Export-Rows"] = str(rows)
+    response["X-Export-Matching"] = str(matching)
     return response
 
 
 @login_required
 @require_GET
-def export_xlsx(request: HttpRequest) -> FileResponse:
-    _export_prepare(request, "xlsx")
-    stream = export.xlsx_file(export.export_rows(actor=request.user, params=request.GET))
-    return FileResponse(
-        stream,
-        as_attachment=True,
-        filename=_filename("xlsx"),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+def export_csv(request: HttpRequest) -> StreamingHttpResponse:
+    rows, matching = _export_prepare(request, "csv")
+    content = export.csv_stream(export.export_rows(actor=request.user, params=request.GET))
+    return _export_response(content, "text/csv; charset=utf-8", "csv", rows, matching)
+
+
+@login_required
+@require_GET
+def export_xlsx(request: HttpRequest) -> StreamingHttpResponse:
+    rows, matching = _export_prepare(request, "xlsx")
+    content = export.xlsx_stream(export.export_rows(actor=request.user, params=request.GET), exported=rows, matching=matching)
+    return _export_response(content, XLSX_TYPE, "xlsx", rows, matching)
