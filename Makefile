@@ -10,21 +10,26 @@ export DJANGO_SETTINGS_MODULE ?= leitplanke.config.settings.dev
 
 .PHONY: demo test lint typecheck importlint migrations-check deploy-check gates bench messages clean
 
+# pip runs through scripts/pip_install.py: one line per step, pip's errors, and not the per-package
+# notices of a partial local mirror that a machine's own pip.conf may name (see that script).
+PIP_INSTALL := $(BIN)/python scripts/pip_install.py
+
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	@echo "Creating the virtual environment in $(VENV)…"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP_INSTALL) "Updating pip" --upgrade "pip>=24"
 
 $(VENV)/.runtime-installed: $(BIN)/python requirements/base.txt pyproject.toml
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/base.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	touch $@
+	@$(PIP_INSTALL) "Installing dependencies (requirements/base.txt, about a minute)" -r requirements/base.txt
+	@$(PIP_INSTALL) "Installing Leitplanke" --no-deps -e .
+	@touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.runtime-installed requirements/dev.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
-	touch $@
+	@$(PIP_INSTALL) "Installing test and development tools (requirements/dev.txt)" -r requirements/dev.txt
+	@touch $@
 
 demo: $(VENV)/.runtime-installed
-	$(BIN)/leitplanke demo --host $(HOST) --port $(PORT)
+	@$(BIN)/leitplanke demo --host $(HOST) --port $(PORT)
 
 # pytest-django prefers DJANGO_SETTINGS_MODULE from the environment over pyproject.toml, and this
 # Makefile exports the dev settings for demo/messages: name the test settings explicitly.
