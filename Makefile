@@ -59,10 +59,12 @@ deploy-check: $(VENV)/.dev-installed
 
 # Benchmark against the peer (django-helpdesk) with the shared client; see docs/benchmarks.md.
 #   make bench N=100000 DB=sqlite      (DB=postgres needs PostgreSQL at 127.0.0.1:5432, user postgres)
+#   make bench PORT=8108               both servers (Leitplanke's, then the peer's) on this port;
+#                                      without PORT each takes a free port of its own
 N ?= 100000
 DB ?= sqlite
 bench: $(VENV)/.dev-installed
-	$(BIN)/python bench/run.py --n $(N) --db $(DB) $(BENCH_ARGS)
+	$(BIN)/python bench/run.py --n $(N) --db $(DB) $(if $(filter command line environment,$(origin PORT)),--port $(PORT)) $(BENCH_ARGS)
 
 # The catalogues carry no source locations and are sorted by msgid, so that two branches which
 # add texts rarely touch the same lines (fewer merge conflicts).
