@@ -10,21 +10,26 @@ export DJANGO_SETTINGS_MODULE ?= leitplanke.config.settings.dev
 
 .PHONY: demo test lint typecheck importlint migrations-check deploy-check gates bench messages clean
 
+# pip runs through scripts/pip_install.py: one line per step, pip's errors, and not the per-package
+# notices of a partial local mirror that a machine's own pip.conf may name (see that script).
+PIP_INSTALL := $(BIN)/python scripts/pip_install.py
+
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	@echo "Creating the virtual environment in $(VENV)…"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP_INSTALL) "Updating pip" --upgrade "pip>=24"
 
 $(VENV)/.runtime-installed: $(BIN)/python requirements/base.txt pyproject.toml
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/base.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	touch $@
+	@$(PIP_INSTALL) "Installing dependencies (requirements/base.txt, about a minute)" -r requirements/base.txt
+	@$(PIP_INSTALL) "Installing Leitplanke" --no-deps -e .
+	@touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.runtime-installed requirements/dev.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
-	touch $@
+	@$(PIP_INSTALL) "Installing test and development tools (requirements/dev.txt)" -r requirements/dev.txt
+	@touch $@
 
 demo: $(VENV)/.runtime-installed
-	$(BIN)/leitplanke demo --host $(HOST) --port $(PORT)
+	@$(BIN)/leitplanke demo --host $(HOST) --port $(PORT)
 
 # pytest-django prefers DJANGO_SETTINGS_MODULE from the environment over pyproject.toml, and this
 # Makefile exports the dev settings for demo/messages: name the test settings explicitly.
@@ -54,10 +59,12 @@ deploy-check: $(VENV)/.dev-installed
 
 # Benchmark against the peer (django-helpdesk) with the shared client; see docs/benchmarks.md.
 #   make bench N=100000 DB=sqlite      (DB=postgres needs PostgreSQL at 127.0.0.1:5432, user postgres)
+#   make bench PORT=8108               both servers (Leitplanke's, then the peer's) on this port;
+#                                      without PORT each takes a free port of its own
 N ?= 100000
 DB ?= sqlite
 bench: $(VENV)/.dev-installed
-	$(BIN)/python bench/run.py --n $(N) --db $(DB) $(BENCH_ARGS)
+	$(BIN)/python bench/run.py --n $(N) --db $(DB) $(if $(filter command line environment,$(origin PORT)),--port $(PORT)) $(BENCH_ARGS)
 
 # The catalogues carry no source locations and are sorted by msgid, so that two branches which
 # add texts rarely touch the same lines (fewer merge conflicts).

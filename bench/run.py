@@ -303,6 +303,13 @@ def write_docs(result: dict[str, Any], compare_md: str, args: argparse.Namespace
     log(f"updated {DOCS.relative_to(ROOT)}")
 
 
+def peer_command(n: int, db: str, port: int, out: Path) -> list[str]:
+    """The peer harness on the port this run was given (Leitplanke's server has stopped by then),
+    so that the whole benchmark stays on the ports assigned to it."""
+    script = PEERS / "django-helpdesk" / "run.sh"
+    return [str(script), "--tickets", str(n), "--db", db, "--port", str(port), "--out", str(out)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=int(os.environ.get("N", 100_000)))
@@ -310,7 +317,12 @@ def main() -> int:
     parser.add_argument("--no-peer", action="store_true", help="do not run the django-helpdesk harness")
     parser.add_argument("--peer-result", type=Path, help="compare with this peer result file instead of running the peer")
     parser.add_argument("--only", default="", help="comma-separated scenario names")
-    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="port for the servers: Leitplanke's and then the peer's (default: a free port each)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch data dir / database")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _on_signal)
@@ -465,7 +477,7 @@ def main() -> int:
         peer_file = RESULTS / f"django-helpdesk-{args.db}-{args.n}.json"
         try:
             subprocess.run(
-                [str(PEERS / "django-helpdesk" / "run.sh"), "--tickets", str(args.n), "--db", args.db, "--out", str(peer_file)],
+                peer_command(args.n, args.db, args.port or free_port(18900), peer_file),
                 cwd=ROOT,
                 timeout=2400,
                 check=True,

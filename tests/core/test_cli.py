@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
+import urllib.request
 from io import StringIO
 from pathlib import Path
 
@@ -23,11 +28,18 @@ REPO = Path(__file__).resolve().parents[2]
 LEITPLANKE = Path(sys.executable).parent / "leitplanke"
 
 
-def run_cli(*args: str, data_dir: Path, timeout: int = 180) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("LEITPLANKE_", "DJANGO_", "DATABASE_URL"))}
-    env["LEITPLANKE_DATA_DIR"] = str(data_dir)
+def run_cli(
+    *args: str, data_dir: Path, timeout: int = 180, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(LEITPLANKE), *args], env=env, cwd=data_dir, capture_output=True, text=True, timeout=timeout, check=False
+        [str(LEITPLANKE), *args],
+        env={**cli_env(data_dir), **(env or {})},
+        cwd=data_dir,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -97,3 +109,152 @@ def test_worker_runs_the_demos_tasks_end_to_end(tmp_path: Path) -> None:
     assert sealed > 0 and unsealed == 0
     verify = run_cli("audit", "verify", data_dir=tmp_path)
     assert verify.returncode == 0 and "OK" in verify.stdout, verify.stdout
+
+
+# --- first start and errors (issue 23) -------------------------------------------------------
+
+
+def cli_env(data_dir: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("LEITPLANKE_", "DJANGO_", "DATABASE_URL"))}
+    env["LEITPLANKE_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below pid (from /proc), zombies left out."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if fields[0] != "Z":
+                parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated data directory for the demo runs (migrating takes most of a demo's start)."""
+    data_dir = tmp_path_factory.mktemp("demo")
+    result = run_cli("migrate", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    return data_dir
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads the process tree from /proc")
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_demo_announces_itself_when_healthy_and_stops_every_child(demo_dir: Path, stop_signal: signal.Signals) -> None:
+    port = free_port()
+    demo = subprocess.Popen(
+        [str(LEITPLANKE), "demo", "--port", str(port), "--workers", "1", "--cases", "0"],
+        env=cli_env(demo_dir),
+        cwd=demo_dir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    before_ready: list[str] = []
+    try:
+        assert demo.stdout is not None
+        deadline = time.monotonic() + 120
+        for line in demo.stdout:
+            if "demo is running at" in line:
+                break
+            before_ready.append(line)
+            assert time.monotonic() < deadline, "".join(before_ready)
+        else:
+            pytest.fail("the demo ended without announcing itself:\n" + "".join(before_ready))
+        # Announced only once the server answers: /healthz answers right away.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            assert response.status == 200
+        output = "".join(before_ready)
+        assert "Database is up to date." in output and "Loading the demo organisation…" in output
+        assert DEMO_PASSWORD not in output and "Traceback" not in output
+        children = descendants(demo.pid)
+        assert len(children) >= 3, children  # gunicorn master, its worker, the task worker
+        demo.send_signal(stop_signal)
+        assert demo.wait(timeout=30) == 0
+        assert not [pid for pid in children if alive(pid)], children
+        assert port_is_free(port)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(demo.pid, signal.SIGKILL)
+        demo.wait(timeout=10)
+
+
+def test_demo_on_a_taken_port_says_so_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("demo", "--port", str(port), data_dir=tmp_path, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"leitplanke demo: port {port} on 127.0.0.1 is already in use; choose another with --port (make demo PORT=8001)"
+    ]
+    assert DEMO_PASSWORD not in result.stdout and "running at" not in result.stdout
+
+
+def test_commands_fail_in_one_line_with_a_non_zero_code(tmp_path: Path) -> None:
+    seed = run_cli("seed", data_dir=tmp_path)
+    assert seed.returncode == 1
+    assert seed.stderr.strip().splitlines() == [
+        f"leitplanke seed: the database ({tmp_path / 'leitplanke.sqlite3'}) has no tables yet "
+        f"({seed.stderr.split('(')[2].split()[0]} migrations to apply): run `leitplanke migrate` first"
+    ]
+    assert run_cli("migrate", data_dir=tmp_path).returncode == 0
+    weak = run_cli("createadmin", "--email", "boss@example.org", data_dir=tmp_path, env={"LEITPLANKE_ADMIN_PASSWORD": "123"})
+    assert weak.returncode == 1 and len(weak.stderr.strip().splitlines()) == 1, weak.stderr
+    assert weak.stderr.startswith("leitplanke createadmin: password: This password is too short."), weak.stderr
+    no_terminal = run_cli("createadmin", "--email", "boss@example.org", data_dir=tmp_path)  # stdin is not a terminal
+    assert no_terminal.returncode == 1
+    assert no_terminal.stderr == (
+        "leitplanke createadmin: no password given: set LEITPLANKE_ADMIN_PASSWORD, or run the command in a terminal\n"
+    )
+    missing = run_cli("mail", "import", str(tmp_path / "nothing.mbox"), data_dir=tmp_path)
+    assert missing.returncode == 1 and missing.stderr.count("\n") == 1 and "does not exist" in missing.stderr
+    assert "Traceback" not in seed.stderr + weak.stderr + no_terminal.stderr + missing.stderr
+
+
+def test_version_and_help_with_descriptions_and_defaults(tmp_path: Path) -> None:
+    from leitplanke import __version__
+
+    version = run_cli("--version", data_dir=tmp_path)
+    assert version.returncode == 0 and version.stdout.strip() == f"leitplanke {__version__}"
+    demo = run_cli("demo", "--help", data_dir=tmp_path)
+    assert demo.returncode == 0
+    text = " ".join(demo.stdout.split())  # as wrapped for the terminal's width
+    assert "Migrate the database, load the demo organisation" in text
+    assert "port to listen on (default: 8000)" in text and "(default: 127.0.0.1)" in text
+    worker = " ".join(run_cli("worker", "--help", data_dir=tmp_path).stdout.split())
+    assert "seconds between polls when idle (default: 1.0)" in worker
+    grants = " ".join(run_cli("db", "grants", "--help", data_dir=tmp_path).stdout.split())
+    assert "Print (or --apply) the grants" in grants and "the role app servers" in grants

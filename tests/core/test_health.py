@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -118,3 +123,45 @@ def test_other_errors_stay_500(quiet_client: Client, agent_user: User) -> None:
         response = quiet_client.get("/")
     assert response.status_code == 500
     assert "Traceback" not in response.content.decode()
+
+
+PRODUCTION_PROBE = """
+import sys
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", "--no-input", "-v", "0")
+call_command("collectstatic", "--no-input", "-v", "0")
+from django.test import Client
+client = Client()
+for path in ("/healthz", "/readyz", "/accounts/login/"):
+    response = client.get(path, HTTP_HOST="leitplanke.example.org")  # plain HTTP, as a load balancer probes
+    print(path, response.status_code, response.get("Location", "-"))
+print("--- wrong host", file=sys.stderr, flush=True)
+print("wrong host", client.get("/healthz", HTTP_HOST="evil.example").status_code)
+"""
+
+
+def test_production_health_endpoints_answer_over_plain_http_and_a_wrong_host_logs_one_line(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("LEITPLANKE_", "DJANGO_", "DATABASE_URL"))}
+    env |= {
+        "LEITPLANKE_DATA_DIR": str(tmp_path),
+        "LEITPLANKE_SECRET_KEY": secrets.token_urlsafe(60),
+        "LEITPLANKE_AUDIT_KEY": secrets.token_urlsafe(40),
+        "LEITPLANKE_ALLOWED_HOSTS": "leitplanke.example.org",
+        "DJANGO_SETTINGS_MODULE": "leitplanke.config.settings.prod",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", PRODUCTION_PROBE], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "/healthz 200 -",
+        "/readyz 200 -",
+        "/accounts/login/ 301 https://leitplanke.example.org/accounts/login/",  # everything else still goes to HTTPS
+        "wrong host 400",
+    ]
+    logged = result.stderr.split("--- wrong host\n", 1)[1]
+    assert "Traceback" not in result.stderr
+    assert len(logged.splitlines()) == 1, logged
+    assert "django.security.DisallowedHost Invalid HTTP_HOST header: 'evil.example'." in logged

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -170,3 +171,32 @@ def test_the_sweep_never_touches_a_file_whose_row_is_being_committed(media: Path
         _none, deleted = in_parallel(lambda index: (delete_and_commit_late, sweep_while_deleting)[index](), 2)
         assert deleted == 0
         assert files_under(media) == [attachment.file.name]
+
+
+# --- the test suite keeps out of the demo's files (issue 23) ---------------------------------
+
+
+def _listing(directory: Path) -> list[tuple[str, int]]:
+    if not directory.exists():
+        return []
+    return sorted((str(path.relative_to(directory)), path.stat().st_size) for path in directory.rglob("*") if path.is_file())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tests_store_files_in_a_temporary_directory_not_in_the_demos_var_files() -> None:
+    from django.conf import settings as django_settings
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.db import transaction
+
+    demo_files = Path(django_settings.DATA_DIR) / "files"
+    media_root = Path(django_settings.MEDIA_ROOT).resolve()
+    assert media_root != demo_files.resolve() and Path(tempfile.gettempdir()).resolve() in media_root.parents
+    if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+        assert os.environ[f"LEITPLANKE_TEST_MEDIA_ROOT_{worker}"] == str(media_root)  # one directory per worker
+    before = _listing(demo_files)
+    with transaction.atomic():
+        name = default_storage.save("cases/probe/evidence.txt", ContentFile(b"not for the demo"))
+    assert (media_root / name).read_bytes() == b"not for the demo"
+    default_storage.delete(name)
+    assert _listing(demo_files) == before

@@ -238,11 +238,25 @@ LEITPLANKE_PUBLIC_URL = env("LEITPLANKE_PUBLIC_URL", "http://127.0.0.1:8000")
 # Adds an X-Queries header with the number of SQL statements (benchmarks read it).
 LEITPLANKE_QUERY_COUNT_HEADER = env_bool("LEITPLANKE_QUERY_COUNT_HEADER")
 
+# Health endpoints answer over plain HTTP too: a load balancer probes the app server directly,
+# so SECURE_SSL_REDIRECT (production) must not turn its checks into 301s.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "one_line": {"()": "leitplanke.core.logs.OneLineFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console_one_line": {"class": "logging.StreamHandler", "formatter": "one_line"},
+    },
     "root": {"handlers": ["console"], "level": env("LEITPLANKE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # A request for a host name not in ALLOWED_HOSTS (scanners, a misconfigured proxy): one line, no traceback.
+        "django.security.DisallowedHost": {"handlers": ["console_one_line"], "level": "WARNING", "propagate": False},
+    },
 }

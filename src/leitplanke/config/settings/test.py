@@ -1,4 +1,10 @@
-"""Test settings: fast hashing, in-memory e-mail, immediate tasks."""
+"""Test settings: fast hashing, in-memory e-mail, immediate tasks, uploaded files in a temporary directory."""
+
+import atexit
+import os
+import shutil
+import tempfile
+from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import DATA_DIR, STATIC_ROOT, database_from_env
@@ -16,6 +22,15 @@ STORAGES = {
     "default": {"BACKEND": "leitplanke.core.storedfiles.StagingFileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Files that tests store go to a temporary directory of this test process (one per xdist worker),
+# removed at exit — never into DATA_DIR/files, where the demo keeps its customers' files.
+# Subprocesses started by a test inherit it through the environment.
+_MEDIA_ENV = f"LEITPLANKE_TEST_MEDIA_ROOT_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+if not os.environ.get(_MEDIA_ENV):
+    os.environ[_MEDIA_ENV] = tempfile.mkdtemp(prefix="leitplanke-test-files-")
+    atexit.register(shutil.rmtree, os.environ[_MEDIA_ENV], True)
+MEDIA_ROOT = Path(os.environ[_MEDIA_ENV])
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 
 # WhiteNoise warns when the static root is missing; tests serve static files from the finders.
