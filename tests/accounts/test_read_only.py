@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+
 import pytest
 from django.test import Client
 from django.urls import reverse
