@@ -21,7 +21,7 @@ from leitplanke.demo.seed import DEMO_PASSWORD, DEMO_USERS
 
 REPO = Path(__file__).resolve().parents[2]
 LEITPLANKE = Path(sys.executable).parent / "leitplanke"
-SECRET_KEY = "a-test-key-that-is-not-the-public-development-key-0123456789"  # noqa: S105
+SECRET_KEY = "a-test-key-that-is-not-the-public-development-key-0123456789"
 
 
 def run_cli(

@@ -1,7 +1,7 @@
 """Development and demo: debug off by default so pages look as in production."""
 
-from .base import *  # noqa: F403
 from ..secret_key import DEV_SECRET_KEY
+from .base import *  # noqa: F403
 from .base import env, env_bool
 
 DEBUG = env_bool("LEITPLANKE_DEBUG", False)
