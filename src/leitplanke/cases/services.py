@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from leitplanke.accounts.models import Language, Team, User
 from leitplanke.core import events, storedfiles
 from leitplanke.core.audit import audit_record, changed_fields, snapshot
-from leitplanke.core.errors import NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
+from leitplanke.core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
 from leitplanke.core.inserts import insert_row
 from leitplanke.customers.models import Contract, Customer, Product
 
@@ -864,6 +864,48 @@ def _apply_deltas(case: Case, changes: dict[str, Any]) -> dict[str, Any]:
             kept = [pk for pk in current if pk not in removed_ids]
             result["watchers"] = kept + [user.pk for user in _users(add, "watchers") if user.pk not in kept]
     return result
+
+
+@transaction.atomic
+def case_customer_attach(*, actor: Any, case: Case, customer: Customer, reason: str) -> Case:
+    """Attaches a customer to a case that has none (a public submission whose address was
+    confirmed). `actor=None`: the customer confirmed by e-mail. An agent needs to see and
+    edit the case, checked on the locked row. Conflict if the case has a customer already."""
+    locked = _lock(case)
+    if actor is not None:
+        _require_edit(actor, locked)
+    if locked.customer_id is not None:
+        if locked.customer_id == customer.pk:
+            return locked
+        raise Conflict(_("This case has a customer already."))
+    customer = _live_customer(customer)  # type: ignore[assignment]
+    now = timezone.now()
+    locked.customer = customer
+    locked.version += 1
+    locked.last_activity_at = now
+    locked.save(update_fields=["customer", "version", "last_activity_at", "updated_at"])
+    _timeline(
+        locked,
+        kind=InteractionKind.FIELD_CHANGE,
+        actor=actor,
+        occurred_at=now,
+        data={
+            "fields": ["customer"],
+            "from": {"customer": None},
+            "to": {"customer": customer.pk},
+            "display_from": {"customer": _readable("customer", None)},
+            "display_to": {"customer": _readable("customer", customer.pk)},
+            "reason": reason,
+        },
+    )
+    audit_record(
+        actor=actor or "system",
+        action="case.update",
+        obj=locked,
+        before={"customer": None, "version": locked.version - 1},
+        after={"customer": customer.pk, "version": locked.version, "reason": reason},
+    )
+    return locked
 
 
 @transaction.atomic
