@@ -771,8 +771,9 @@ def case_update(*, actor: Any, case: Case, expected_version: int | None = None, 
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS) - set(DELTA_FIELDS))
     if unknown:
         raise ValidationFailed(field_errors={name: [_("This field cannot be changed here.")] for name in unknown})
-    _require_edit(actor, case)
+    # Visibility on the locked row: the object passed in may be older than a reassignment.
     case = _lock(case)
+    _require_edit(actor, case)
     _check_version(case, expected_version)
     changes = _apply_deltas(case, changes)
     before = snapshot(case, CASE_AUDIT_FIELDS)
@@ -956,9 +957,9 @@ def case_customer_merge(*, actor: Any, survivor: Customer, duplicate: Customer) 
 @transaction.atomic
 def case_transition(*, actor: Any, case: Case, transition: str, expected_version: int | None = None, note: str = "") -> Case:
     """Moves the case along a transition of its lifecycle (the only place status changes)."""
-    if actor is not None:
-        _require_edit(actor, case)
     case = _lock(case)
+    if actor is not None:
+        _require_edit(actor, case)  # on the locked row, not on the object passed in
     _check_version(case, expected_version)
     lifecycle = lifecycle_for(case.case_type.key)
     step = lifecycle.transition(str(transition or ""))
@@ -1033,7 +1034,7 @@ def interaction_add(
         if kind not in (InteractionKind.INBOUND_MESSAGE, InteractionKind.SYSTEM, InteractionKind.OUTBOUND_MESSAGE):
             raise ValidationFailed(field_errors={"kind": [_("Choose one of the offered values.")]})
     else:
-        _require_edit(actor, case)
+        _require_edit(actor, case)  # early answer; checked again on the locked row below
         if kind not in permissions.AGENT_NOTE_KINDS:
             raise ValidationFailed(field_errors={"kind": [_("Choose one of the offered values.")]})
     errors: dict[str, list[str]] = {}
@@ -1060,6 +1061,7 @@ def interaction_add(
         _touch(case, now)
     else:
         case = _lock(case)
+        _require_edit(actor, case)  # visibility on the locked row
     if kind == InteractionKind.PHONE_NOTE and not channel:
         channel = Channel.PHONE
     interaction = _timeline(
@@ -1124,6 +1126,8 @@ def attachment_add(
         raise ValidationFailed(field_errors={"interaction": [_("This entry belongs to another case.")]})
     prepared = attachment_files.prepare(uploaded_file, name, keep_risky=keep_risky and actor is None)
     case = _lock(case)
+    if actor is not None:
+        _require_edit(actor, case)  # again on the locked row
     now = timezone.now()
     if interaction is None:
         interaction = _timeline(
