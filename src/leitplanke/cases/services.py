@@ -47,6 +47,7 @@ from .models import (
     StatusKind,
     Tag,
     attachment_path,
+    tag_key,
 )
 from .selectors import custom_field_definitions, is_visible
 
@@ -285,13 +286,13 @@ def _tag_names(values: Any) -> list[str]:
 def _tags(values: Any) -> list[Tag]:
     tags = []
     for name in _tag_names(values):
-        tag = Tag.objects.filter(name__iexact=name).first()
+        tag = Tag.objects.filter(name_key=tag_key(name)).first()
         if tag is None:
             try:
                 with transaction.atomic():
                     tag = Tag.objects.create(name=name)
-            except IntegrityError:
-                tag = Tag.objects.get(name__iexact=name)
+            except IntegrityError:  # created meanwhile, perhaps spelt differently
+                tag = Tag.objects.get(name_key=tag_key(name))
         tags.append(tag)
     return tags
 
