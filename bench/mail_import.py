@@ -16,6 +16,7 @@ import mailbox
 import os
 import platform
 import random
+import secrets
 import shutil
 import subprocess
 import sys
@@ -100,6 +101,7 @@ def main() -> int:
         **os.environ,
         "LEITPLANKE_DATA_DIR": str(work),
         "DJANGO_SETTINGS_MODULE": "leitplanke.config.settings.dev",
+        "LEITPLANKE_SECRET_KEY": secrets.token_urlsafe(50),  # the command refuses the public dev key
         "LEITPLANKE_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "LEITPLANKE_LOG_LEVEL": "WARNING",
     }

@@ -27,11 +27,33 @@ class CliError(Exception):
     """A refusal or failure that the command reports as one line on stderr (exit code 1)."""
 
 
+class PublicSecretKey(SystemExit):
+    """Refuses a production command on the development settings' public SECRET_KEY."""
+
+
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leitplanke.config.settings.dev")
     import django
 
     django.setup()
+    _refuse_public_secret_key()
+
+
+def _refuse_public_secret_key() -> None:
+    """Every command but `demo` (which brings its own key) refuses the public development key:
+    with it, anyone can sign status links, sessions and password-reset links."""
+    from django.conf import settings
+
+    from leitplanke.config.secret_key import is_public_key
+
+    if is_public_key(settings.SECRET_KEY):
+        print(
+            "leitplanke: refusing to run with the development settings' public SECRET_KEY — "
+            "set LEITPLANKE_SECRET_KEY and DJANGO_SETTINGS_MODULE=leitplanke.config.settings.prod "
+            "(only `leitplanke demo` runs without them)",
+            file=sys.stderr,
+        )
+        raise PublicSecretKey(2)
 
 
 def _require_migrated() -> None:
@@ -128,9 +150,16 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Migrate, load the demo organisation, then serve it with one background worker."""
+    """Migrate, load the demo organisation, then serve it with one background worker.
+
+    The demo signs with a random key of its own, kept in its data directory (the server and
+    the worker started here inherit it), never with the public development key."""
+    from leitplanke.config.secret_key import data_dir, demo_secret_key, is_public_key
+
     if problem := _port_problem(args.host, args.port):
         raise CliError(problem)
+    if is_public_key(os.environ.get("LEITPLANKE_SECRET_KEY")):
+        os.environ["LEITPLANKE_SECRET_KEY"] = demo_secret_key(data_dir())
     _prepare_demo(args.cases)
     return _serve_demo(args.host, args.port, args.workers)
 

@@ -316,7 +316,7 @@ def test_auditor_reads_everything_but_changes_nothing(
     make_user: Callable[..., User], agent_a: User, team_a: Team, api_client_for: Callable[..., Client]
 ) -> None:
     case = make_case(agent_a, team_a)
-    auditor = api_client_for(make_user("auditor"))
+    auditor = api_client_for(make_user("auditor"), ("read",))
     assert auditor.get(f"/api/v1/cases/{case.pk}").status_code == 200
     assert [item["id"] for item in auditor.get("/api/v1/cases").json()["items"]] == [case.pk]
     assert auditor.get(f"/api/v1/cases/{case.pk}/transitions").json() == []

@@ -130,10 +130,10 @@ def test_consents_need_scopes_and_visibility(
     reader = api_client_for(agent, scopes=("read",))
     assert reader.get(url).status_code == 200
     assert_problem(post(reader, url, {"purpose": "survey", "granted": True}), 403, "permission_denied")
-    auditor = api_client_for(make_user("auditor"))
+    auditor = api_client_for(make_user("auditor"), ("read",))
     assert auditor.get(url).status_code == 200
     assert_problem(post(auditor, url, {"purpose": "survey", "granted": True}), 403, "permission_denied")
-    outsider = api_client_for(make_user(None))
+    outsider = api_client_for(make_user(None), ("read",))
     assert_problem(outsider.get(url), 403, "permission_denied")
     missing = f"{BASE}/customers/{customer.pk + 999}/consents"
     assert_problem(api_client_for(agent).get(missing), 404, "not_found")

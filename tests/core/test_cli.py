@@ -13,6 +13,7 @@ import time
 import urllib.request
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -26,14 +27,19 @@ from leitplanke.demo.seed import DEMO_PASSWORD, DEMO_USERS
 
 REPO = Path(__file__).resolve().parents[2]
 LEITPLANKE = Path(sys.executable).parent / "leitplanke"
+SECRET_KEY = "a-test-key-that-is-not-the-public-development-key-0123456789"
 
 
 def run_cli(
-    *args: str, data_dir: Path, timeout: int = 180, env: dict[str, str] | None = None
+    *args: str, data_dir: Path, timeout: int = 180, env: dict[str, str] | None = None, secret_key: str | None = SECRET_KEY
 ) -> subprocess.CompletedProcess[str]:
+    full_env = cli_env(data_dir)
+    if secret_key is not None:
+        full_env["LEITPLANKE_SECRET_KEY"] = secret_key
+    full_env.update(env or {})
     return subprocess.run(
         [str(LEITPLANKE), *args],
-        env={**cli_env(data_dir), **(env or {})},
+        env=full_env,
         cwd=data_dir,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -258,3 +264,61 @@ def test_version_and_help_with_descriptions_and_defaults(tmp_path: Path) -> None
     assert "seconds between polls when idle (default: 1.0)" in worker
     grants = " ".join(run_cli("db", "grants", "--help", data_dir=tmp_path).stdout.split())
     assert "Print (or --apply) the grants" in grants and "the role app servers" in grants
+
+
+# --- the public development key (issue 19, item 9a) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("serve",), ("worker", "--batch"), ("migrate",), ("seed",), ("audit", "verify"), ("mail", "fetch"), ("db", "grants", "x")],
+)
+def test_production_commands_refuse_the_public_development_key(tmp_path: Path, command: tuple[str, ...]) -> None:
+    result = run_cli(*command, data_dir=tmp_path, secret_key=None, timeout=60)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "public SECRET_KEY" in lines[0] and "LEITPLANKE_SECRET_KEY" in lines[0]
+    assert not (tmp_path / "leitplanke.sqlite3").exists() and not (tmp_path / "static").exists()
+
+
+def test_the_public_key_is_refused_even_when_set_explicitly(tmp_path: Path) -> None:
+    from leitplanke.config.secret_key import DEV_SECRET_KEY
+
+    assert run_cli("migrate", data_dir=tmp_path, secret_key=DEV_SECRET_KEY, timeout=60).returncode == 2
+
+
+def test_the_demo_key_is_random_kept_and_private(tmp_path: Path) -> None:
+    from leitplanke.config.secret_key import DEMO_KEY_FILE, demo_secret_key, is_public_key
+
+    key = demo_secret_key(tmp_path)
+    assert len(key) >= 50 and not is_public_key(key)
+    assert (tmp_path / DEMO_KEY_FILE).stat().st_mode & 0o777 == 0o600
+    assert demo_secret_key(tmp_path) == key
+    assert demo_secret_key(tmp_path / "other") != key
+    (tmp_path / DEMO_KEY_FILE).write_text("")  # a crash while writing: a new key, still private
+    assert len(demo_secret_key(tmp_path)) >= 50
+    assert (tmp_path / DEMO_KEY_FILE).stat().st_mode & 0o777 == 0o600
+
+
+def test_leitplanke_demo_uses_its_own_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`leitplanke demo` sets the key from its data directory before anything runs (the server
+    and the worker it starts inherit it)."""
+    from leitplanke import cli
+    from leitplanke.config.secret_key import DEMO_KEY_FILE
+
+    class Stop(BaseException):  # not an Exception: the command reports those as one line
+        pass
+
+    seen: list[str] = []
+
+    def first_step(*args: Any) -> None:
+        seen.append(os.environ["LEITPLANKE_SECRET_KEY"])
+        raise Stop
+
+    monkeypatch.setenv("LEITPLANKE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("LEITPLANKE_SECRET_KEY", "")
+    monkeypatch.setattr(cli, "_port_problem", lambda host, port: None)
+    monkeypatch.setattr(cli, "_prepare_demo", first_step)
+    with pytest.raises(Stop):
+        cli.main(["demo"])
+    assert seen == [(tmp_path / DEMO_KEY_FILE).read_text().strip()]

@@ -126,7 +126,7 @@ def test_auth_and_permission_problems(
     customer = make_customer()
     assert_problem(client.get(f"{BASE}/customers"), 401, "not_authenticated")
     assert_problem(Client(headers={"Authorization": "Bearer lpk_wrong"}).get(f"{BASE}/customers"), 401, "not_authenticated")
-    assert_problem(api_client_for(outsider).get(f"{BASE}/customers"), 403, "permission_denied")
+    assert_problem(api_client_for(outsider, ("read",)).get(f"{BASE}/customers"), 403, "permission_denied")
     read_only = api_client_for(agent, ("read",))
     assert_problem(post(read_only, f"{BASE}/customers", {"last_name": "X"}), 403, "permission_denied")
     assert_problem(api_client_for(agent).get(f"{BASE}/customers/{customer.pk + 100}"), 404, "not_found")

@@ -169,3 +169,9 @@ class AuditFilterForm(Form):
     object_type = forms.CharField(label=_("Object type"), required=False, max_length=100, help_text=_("e.g. accounts.user"))
     object_id = forms.CharField(label=_("Object id"), required=False, max_length=64)
     actor = forms.CharField(label=_("Actor e-mail"), required=False, max_length=254)
+    occurred_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text=_("First day, inclusive.")
+    )
+    occurred_until = forms.DateField(
+        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text=_("Last day, inclusive.")
+    )

@@ -8,6 +8,7 @@ with status 400 and keep what was typed.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -400,16 +402,20 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         object_type=filters.get("object_type", ""),
         object_id=filters.get("object_id", ""),
         actor_email=filters.get("actor", ""),
+        occurred_from=_day_start(filters.get("occurred_from")),
+        occurred_until=_day_start(filters.get("occurred_until"), days_later=1),
     )
     try:
-        page = keyset_page(events, ordering=["-id"], cursor=request.GET.get("cursor") or None, limit=PAGE_SIZE)
+        by_time = bool(filters.get("occurred_from") or filters.get("occurred_until"))
+        ordering = selectors.AUDIT_TIME_ORDERING if by_time else selectors.AUDIT_ORDERING
+        page = keyset_page(events, ordering=ordering, cursor=request.GET.get("cursor") or None, limit=PAGE_SIZE)
     except InvalidCursor:
         return HttpResponseBadRequest(_("The page link is not valid. Start again from the first page."))
     for event in page.items:
         # Shown as JSON, the same shape as stored and hashed.
         event.before_json = _pretty_json(event.before)  # type: ignore[attr-defined]
         event.after_json = _pretty_json(event.after)  # type: ignore[attr-defined]
-    active_filters = {key: value for key, value in filters.items() if value}
+    active_filters = {key: str(value) for key, value in filters.items() if value}
     next_url = "?" + urlencode({**active_filters, "cursor": page.next_cursor}) if page.next_cursor else ""
     first_url = "?" + urlencode(active_filters) if active_filters else "?"
     return render(
@@ -424,6 +430,13 @@ def audit_list(request: HttpRequest) -> HttpResponse:
             "is_later_page": bool(request.GET.get("cursor")),
         },
     )
+
+
+def _day_start(day: dt.date | None, *, days_later: int = 0) -> dt.datetime | None:
+    """Midnight (local time) at the start of `day` (+ days_later), for the audit log's date filter."""
+    if day is None:
+        return None
+    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=days_later), dt.time.min))
 
 
 def _pretty_json(value: Any) -> str | None:

@@ -33,6 +33,13 @@ class ApiTokenForm(Form):
         label=_("Expires"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
 
+    def __init__(self, *args: Any, allowed_scopes: frozenset[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if allowed_scopes is not None:
+            # Offer only what the user's roles allow (the service refuses the rest anyway).
+            field: Any = self.fields["scopes"]
+            field.choices = [(value, label) for value, label in TokenScope.choices if value in allowed_scopes]
+
 
 class PasswordResetForm(StorableTextMixin, auth_forms.PasswordResetForm):
     email = forms.EmailField(label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))

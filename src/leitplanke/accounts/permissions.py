@@ -146,3 +146,44 @@ def _capabilities_from_roles(user: Any) -> frozenset[str]:
 
 def has_capability(user: Any, code: str) -> bool:
     return code in capabilities_of(user)
+
+
+def is_read_only(user: Any) -> bool:
+    """A user none of whose roles grants a capability that changes data (e.g. the auditor)."""
+    return not (capabilities_of(user) & WRITE_CAPABILITIES)
+
+
+def token_scopes_allowed(user: Any) -> frozenset[str]:
+    """The API scopes a user's capabilities allow today: `read` for every active user, `write`
+    only with a capability that changes data, `admin` only with `org.manage`.
+
+    A token never exceeds its owner: the scopes are capped when the token is minted and again
+    on every request (a role that loses a capability loses it on existing tokens too)."""
+    capabilities = capabilities_of(user)
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    allowed = {"read"}
+    if capabilities & WRITE_CAPABILITIES:
+        allowed.add("write")
+    if MANAGE_ORGANISATION in capabilities:
+        allowed.add("admin")
+    return frozenset(allowed)
+
+
+def can_save_views(user: Any) -> bool:
+    """Saved views are shared state (a view can be shared with a team): read-only users
+    (no capability that changes data) look at lists but do not save views."""
+    return bool(capabilities_of(user)) and not is_read_only(user)
+
+
+# A scope implies the lesser ones: admin > write > read.
+_IMPLIED_SCOPES = {"read": {"read"}, "write": {"read", "write"}, "admin": {"read", "write", "admin"}}
+
+
+def effective_token_scopes(scopes: Any, user: Any) -> frozenset[str]:
+    """What a token may do on this request: its scopes (with the lesser ones they imply),
+    capped by what its owner's roles allow now."""
+    granted: set[str] = set()
+    for scope in scopes:
+        granted |= _IMPLIED_SCOPES.get(scope, set())
+    return frozenset(granted) & token_scopes_allowed(user)

@@ -560,6 +560,8 @@ def api_token_create(
         raise ValidationFailed(field_errors={"scopes": [_("Choose at least one of read, write, admin.")]})
     if TokenScope.ADMIN in scopes and not permissions.has_capability(actor, permissions.MANAGE_ORGANISATION):
         raise ValidationFailed(field_errors={"scopes": [_("Only administrators can create admin tokens.")]})
+    if TokenScope.WRITE in scopes and "write" not in permissions.token_scopes_allowed(actor):
+        raise ValidationFailed(field_errors={"scopes": [_("Your roles only allow reading: a token cannot do more than you.")]})
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed(field_errors={"expires_at": [_("The expiry must be in the future.")]})
     prefix = secrets.token_hex(6)

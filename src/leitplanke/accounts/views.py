@@ -19,7 +19,7 @@ from leitplanke.core.errors import DomainError, RateLimited
 from leitplanke.core.forms import apply_domain_error
 from leitplanke.core.middleware import client_ip
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .forms import ApiTokenForm, LanguageForm, LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 
 
@@ -72,13 +72,18 @@ def _profile_context(request: HttpRequest, token_form: ApiTokenForm) -> dict[str
         "language_form": LanguageForm(initial={"language": user.language}),
         "tokens": selectors.api_token_list(actor=user),
         "token_form": token_form,
+        "allowed_scopes": permissions.token_scopes_allowed(user),
         "absences": selectors.user_absences(actor=user, user=user)[:20],
     }
 
 
+def _token_form(request: HttpRequest, data: Any = None) -> ApiTokenForm:
+    return ApiTokenForm(data, allowed_scopes=permissions.token_scopes_allowed(request.user))
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/profile.html", _profile_context(request, ApiTokenForm()))
+    return render(request, "accounts/profile.html", _profile_context(request, _token_form(request)))
 
 
 @require_POST
@@ -100,7 +105,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_create(request: HttpRequest) -> HttpResponse:
-    form = ApiTokenForm(request.POST)
+    form = _token_form(request, request.POST)
     if form.is_valid():
         try:
             token, plain = services.api_token_create(

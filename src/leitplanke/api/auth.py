@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 
+from leitplanke.accounts.permissions import effective_token_scopes, token_scopes_allowed
 from leitplanke.accounts.services import api_token_authenticate
 from leitplanke.core.errors import PermissionDenied
 
@@ -23,7 +24,8 @@ class BearerToken(HttpBearer):
         if api_token is None:
             raise NotAuthenticated("invalid, expired or revoked token")
         request.user = api_token.user
-        request.api_scopes = frozenset(api_token.scopes)  # type: ignore[attr-defined]
+        # Capped by what the owner's roles allow now, not when the token was minted.
+        request.api_scopes = effective_token_scopes(api_token.scopes, api_token.user)  # type: ignore[attr-defined]
         return api_token.user
 
 
@@ -37,7 +39,7 @@ class SessionAuth(APIKeyCookie):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         if request.user.is_authenticated:
-            request.api_scopes = frozenset({"read", "write", "admin"})  # type: ignore[attr-defined]
+            request.api_scopes = token_scopes_allowed(request.user)  # type: ignore[attr-defined]
             return request.user
         return None
 

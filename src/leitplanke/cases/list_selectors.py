@@ -32,7 +32,18 @@ from django.utils.translation import gettext as _
 from leitplanke.core.pagination import Page, decode_cursor, keyset_page
 
 from . import permissions
-from .models import Case, Category, Channel, CustomFieldDefinition, FieldKind, Priority, SavedView, StatusKind, Tag
+from .models import (
+    Case,
+    Category,
+    Channel,
+    CustomFieldDefinition,
+    FieldKind,
+    Priority,
+    SavedView,
+    StatusKind,
+    Tag,
+    tag_key,
+)
 from .selectors import active_case_type, active_custom_fields, custom_field_definitions, visible_cases
 
 CHANNEL_CHOICES = list(Channel.choices)
@@ -512,7 +523,7 @@ def filter_cases(qs: QuerySet[Case], params: Mapping[str, Any]) -> QuerySet[Case
     if end := _date(params.get("received_to")):
         qs = qs.filter(received_at__lt=_day_start(end + dt.timedelta(days=1)))
     if tags := _values(params, "tags"):
-        tagged = Case.tags.through.objects.filter(tag__name__in=tags).values("case_id")
+        tagged = Case.tags.through.objects.filter(tag__name_key__in=[tag_key(t) for t in tags]).values("case_id")
         qs = qs.filter(id__in=tagged)
     if custom := custom_field_filters(params).condition:
         qs = qs.filter(custom)

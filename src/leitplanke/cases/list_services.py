@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from leitplanke.accounts.permissions import EXPORT_CASES, has_capability
+from leitplanke.accounts.permissions import EXPORT_CASES, can_save_views, has_capability
 from leitplanke.core.audit import audit_record
 from leitplanke.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 
@@ -50,6 +50,8 @@ def saved_view_create(*, actor: Any, name: str, filters: Mapping[str, Any], team
     """Saves the current filters under a name, private or shared with one of the actor's teams."""
     if actor is None or not getattr(actor, "is_authenticated", False):
         raise PermissionDenied()
+    if not can_save_views(actor):
+        raise PermissionDenied(_("Your roles only allow reading: you cannot save views."))
     name = (name or "").strip()
     if not name:
         raise ValidationFailed(field_errors={"name": [_("This field is required.")]})

@@ -26,7 +26,14 @@ from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from leitplanke.accounts.permissions import EDIT_CASES, EXPORT_CASES, VIEW_ALL_CASES, VIEW_TEAM_CASES, has_capability
+from leitplanke.accounts.permissions import (
+    EDIT_CASES,
+    EXPORT_CASES,
+    VIEW_ALL_CASES,
+    VIEW_TEAM_CASES,
+    can_save_views,
+    has_capability,
+)
 from leitplanke.core import errors
 from leitplanke.core.forms import Form
 from leitplanke.core.pagination import InvalidCursor
@@ -323,6 +330,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "filters_open": has_filters or swaps_filter_area,
         "saved_views": saved_views,
         "can_export": has_capability(user, EXPORT_CASES),
+        "can_save_views": can_save_views(user),
         "can_edit": has_capability(user, EDIT_CASES),
         "choices": choices,
         "my_teams": [(str(pk), name) for pk, name in choices.teams if int(pk) in _team_ids(user)],
@@ -395,6 +403,8 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
             filters=filters,
             team_id=int(request.POST["team"]) if request.POST.get("team", "").isdigit() else None,
         )
+    except errors.PermissionDenied:
+        raise PermissionDenied from None
     except errors.DomainError as error:
         text = " ".join(str(m) for ms in error.field_errors.values() for m in ms) or str(error.message)
         messages.error(request, text)

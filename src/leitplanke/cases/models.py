@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -103,11 +105,22 @@ class StatusKind(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+def tag_key(name: str) -> str:
+    """What makes two tag names the same tag: case-insensitive in every script ("Ärger" and
+    "ärger"), the same in Python on both databases (SQLite's LOWER/LIKE fold only ASCII)."""
+    return name.strip().casefold()
+
+
 class Tag(models.Model):
-    name = models.CharField(_("name"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    name_key = models.CharField(max_length=120, unique=True)  # tag_key(name), set on save
 
     class Meta:
         ordering = ["name"]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.name_key = tag_key(self.name)
+        super().save(*args, **kwargs)
 
     def __str__(self) -> str:
         return self.name

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from leitplanke.accounts.models import Language, Team, User
 from leitplanke.core import events, storedfiles
 from leitplanke.core.audit import audit_record, changed_fields, snapshot
-from leitplanke.core.errors import NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
+from leitplanke.core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
 from leitplanke.core.inserts import insert_row
 from leitplanke.customers.models import Contract, Customer, Product
 
@@ -47,6 +47,7 @@ from .models import (
     StatusKind,
     Tag,
     attachment_path,
+    tag_key,
 )
 from .selectors import custom_field_definitions, is_visible
 
@@ -285,13 +286,13 @@ def _tag_names(values: Any) -> list[str]:
 def _tags(values: Any) -> list[Tag]:
     tags = []
     for name in _tag_names(values):
-        tag = Tag.objects.filter(name__iexact=name).first()
+        tag = Tag.objects.filter(name_key=tag_key(name)).first()
         if tag is None:
             try:
                 with transaction.atomic():
                     tag = Tag.objects.create(name=name)
-            except IntegrityError:
-                tag = Tag.objects.get(name__iexact=name)
+            except IntegrityError:  # created meanwhile, perhaps spelt differently
+                tag = Tag.objects.get(name_key=tag_key(name))
         tags.append(tag)
     return tags
 
@@ -771,8 +772,9 @@ def case_update(*, actor: Any, case: Case, expected_version: int | None = None, 
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS) - set(DELTA_FIELDS))
     if unknown:
         raise ValidationFailed(field_errors={name: [_("This field cannot be changed here.")] for name in unknown})
-    _require_edit(actor, case)
+    # Visibility on the locked row: the object passed in may be older than a reassignment.
     case = _lock(case)
+    _require_edit(actor, case)
     _check_version(case, expected_version)
     changes = _apply_deltas(case, changes)
     before = snapshot(case, CASE_AUDIT_FIELDS)
@@ -867,6 +869,48 @@ def _apply_deltas(case: Case, changes: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
+def case_customer_attach(*, actor: Any, case: Case, customer: Customer, reason: str) -> Case:
+    """Attaches a customer to a case that has none (a public submission whose address was
+    confirmed). `actor=None`: the customer confirmed by e-mail. An agent needs to see and
+    edit the case, checked on the locked row. Conflict if the case has a customer already."""
+    locked = _lock(case)
+    if actor is not None:
+        _require_edit(actor, locked)
+    if locked.customer_id is not None:
+        if locked.customer_id == customer.pk:
+            return locked
+        raise Conflict(_("This case has a customer already."))
+    customer = _live_customer(customer)  # type: ignore[assignment]
+    now = timezone.now()
+    locked.customer = customer
+    locked.version += 1
+    locked.last_activity_at = now
+    locked.save(update_fields=["customer", "version", "last_activity_at", "updated_at"])
+    _timeline(
+        locked,
+        kind=InteractionKind.FIELD_CHANGE,
+        actor=actor,
+        occurred_at=now,
+        data={
+            "fields": ["customer"],
+            "from": {"customer": None},
+            "to": {"customer": customer.pk},
+            "display_from": {"customer": _readable("customer", None)},
+            "display_to": {"customer": _readable("customer", customer.pk)},
+            "reason": reason,
+        },
+    )
+    audit_record(
+        actor=actor or "system",
+        action="case.update",
+        obj=locked,
+        before={"customer": None, "version": locked.version - 1},
+        after={"customer": customer.pk, "version": locked.version, "reason": reason},
+    )
+    return locked
+
+
+@transaction.atomic
 def case_customer_merge(*, actor: Any, survivor: Customer, duplicate: Customer) -> list[int]:
     """The cases' part of merging `duplicate` into `survivor`: every case of the duplicate
     gets the survivor as its customer, each recorded like any change — row lock, new
@@ -914,9 +958,9 @@ def case_customer_merge(*, actor: Any, survivor: Customer, duplicate: Customer) 
 @transaction.atomic
 def case_transition(*, actor: Any, case: Case, transition: str, expected_version: int | None = None, note: str = "") -> Case:
     """Moves the case along a transition of its lifecycle (the only place status changes)."""
-    if actor is not None:
-        _require_edit(actor, case)
     case = _lock(case)
+    if actor is not None:
+        _require_edit(actor, case)  # on the locked row, not on the object passed in
     _check_version(case, expected_version)
     lifecycle = lifecycle_for(case.case_type.key)
     step = lifecycle.transition(str(transition or ""))
@@ -991,7 +1035,7 @@ def interaction_add(
         if kind not in (InteractionKind.INBOUND_MESSAGE, InteractionKind.SYSTEM, InteractionKind.OUTBOUND_MESSAGE):
             raise ValidationFailed(field_errors={"kind": [_("Choose one of the offered values.")]})
     else:
-        _require_edit(actor, case)
+        _require_edit(actor, case)  # early answer; checked again on the locked row below
         if kind not in permissions.AGENT_NOTE_KINDS:
             raise ValidationFailed(field_errors={"kind": [_("Choose one of the offered values.")]})
     errors: dict[str, list[str]] = {}
@@ -1018,6 +1062,7 @@ def interaction_add(
         _touch(case, now)
     else:
         case = _lock(case)
+        _require_edit(actor, case)  # visibility on the locked row
     if kind == InteractionKind.PHONE_NOTE and not channel:
         channel = Channel.PHONE
     interaction = _timeline(
@@ -1082,6 +1127,8 @@ def attachment_add(
         raise ValidationFailed(field_errors={"interaction": [_("This entry belongs to another case.")]})
     prepared = attachment_files.prepare(uploaded_file, name, keep_risky=keep_risky and actor is None)
     case = _lock(case)
+    if actor is not None:
+        _require_edit(actor, case)  # again on the locked row
     now = timezone.now()
     if interaction is None:
         interaction = _timeline(

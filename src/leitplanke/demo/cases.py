@@ -36,6 +36,7 @@ from leitplanke.cases.models import (
     Interaction,
     ReferenceCounter,
     Tag,
+    tag_key,
 )
 from leitplanke.core.audit import audit_record
 from leitplanke.customers.models import Contract, Customer, CustomerEmail, CustomerPhone, Product, fold_name
@@ -503,7 +504,7 @@ def ensure_reference_data() -> dict[str, Any]:
             )
         tags = {}
         for name in TAGS:
-            tags[name], _ = Tag.objects.get_or_create(name=name)
+            tags[name], _ = Tag.objects.get_or_create(name_key=tag_key(name), defaults={"name": name})
     return {"case_types": case_types, "categories": categories, "products": products, "tags": tags}
 
 

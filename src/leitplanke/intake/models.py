@@ -192,3 +192,50 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.endpoint_id} #{self.pk}"
+
+
+class StatusLink(models.Model):
+    """The generation of a case's public status links. A link carries the generation it was
+    issued for; revoking counts it up, so every earlier link is dead (ADR: status links)."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="status_link")
+    generation = models.PositiveIntegerField(default=0)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self) -> str:
+        return f"status links of case {self.case_id} (generation {self.generation})"
+
+
+class PublicContact(models.Model):
+    """Who sent a public-form complaint with the e-mail address of an existing customer.
+
+    The case is not attached to that customer until the address is confirmed (the link in
+    the confirmation e-mail) or an agent confirms it on the case. Until then the case has
+    no customer, and the submitter's status link shows only `message_ids`: what they sent
+    and what was written to them."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="public_contact")
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField()
+    phone = models.CharField(max_length=50, blank=True)
+    customer_number = models.CharField(max_length=50, blank=True)
+    language = models.CharField(max_length=2, default="de")
+    matched_customer = models.ForeignKey("customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    message_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    confirmed_via = models.CharField(max_length=10, blank=True)  # "email" or "agent"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    def __str__(self) -> str:
+        return f"{self.display_name} <{self.email}>"

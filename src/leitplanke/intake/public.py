@@ -11,21 +11,26 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from leitplanke.cases import services as case_services
 from leitplanke.cases.models import Case, CaseType, Channel, InteractionKind, StatusKind
 from leitplanke.core import events, ratelimit
+from leitplanke.core.audit import audit_record
+from leitplanke.core.background import enqueue_on_commit
 from leitplanke.core.errors import NotFound, RateLimited, ValidationFailed
 from leitplanke.customers.models import Customer
 
+from . import status_links
+from .models import PublicContact
 from .replies import acknowledgement_queue, status_link_token
 from .services import message_event_payload
 
-STATUS_SALT = "leitplanke.status"
+STATUS_SALT = status_links.STATUS_SALT
 FORM_SALT = "leitplanke.form-started"
 MIN_FILL_SECONDS = 3
 MAX_FORM_AGE = dt.timedelta(hours=6)
@@ -71,18 +76,19 @@ class PublicSubmission:
     files: list[Any]
 
 
-def _customer_for(submission: PublicSubmission) -> Customer:
-    """A known customer only when number and e-mail belong together; otherwise by e-mail
-    address; otherwise a new customer record (a typed number alone proves nothing)."""
+def _customer_for(submission: PublicSubmission) -> tuple[Customer | None, Customer | None]:
+    """(the case's customer, an existing customer the typed address belongs to).
+
+    A typed address proves nothing: when it belongs to an existing customer, the case gets
+    no customer until the address is confirmed (`public_contact_confirm`) — the submitter
+    could be anyone. Otherwise a new customer record is created from what was typed."""
     from leitplanke.customers import selectors as customer_selectors
     from leitplanke.customers import services as customer_services
 
     by_email = customer_selectors.customer_find_by_email(submission.email)
-    if submission.customer_number and by_email and by_email.customer_number.lower() == submission.customer_number.lower():
-        return by_email
     if by_email is not None:
-        return by_email
-    return customer_services.customer_create(
+        return None, by_email
+    customer = customer_services.customer_create(
         actor=None,
         kind="person",
         first_name=submission.first_name,
@@ -91,16 +97,24 @@ def _customer_for(submission: PublicSubmission) -> Customer:
         phones=[submission.phone] if submission.phone else [],
         preferred_language=submission.language,
     )
+    return customer, None
 
 
-def public_complaint_submit(submission: PublicSubmission) -> Case:
-    """Creates the case, records the consent, stores the files, queues the acknowledgement."""
+@dataclass(frozen=True)
+class Submitted:
+    case: Case
+    status_token: str  # for the thanks page: the submitter's own view while unconfirmed
+
+
+def public_complaint_submit(submission: PublicSubmission) -> Submitted:
+    """Creates the case, records the consent, stores the files, queues the acknowledgement
+    — or, when the address belongs to an existing customer, the confirmation request."""
     from leitplanke.customers import services as customer_services
 
     if len(submission.files) > MAX_FILES:
         raise ValidationFailed(field_errors={"attachments": [_("At most %(n)s files.") % {"n": MAX_FILES}]})
     with transaction.atomic():
-        customer = _customer_for(submission)
+        customer, matched = _customer_for(submission)
         description = submission.description
         if submission.customer_number:
             description += f"\n\n[Kundennummer/customer number: {submission.customer_number}]"
@@ -113,9 +127,16 @@ def public_complaint_submit(submission: PublicSubmission) -> Case:
             customer=customer,
             language=submission.language,
         )
-        customer_services.consent_record(
-            actor=None, customer=customer, purpose="processing", granted=True, source="web form", note=f"case {case.reference}"
-        )
+        case._status_link_generation = 0  # type: ignore[attr-defined]  # a new case
+        if customer is not None:
+            customer_services.consent_record(
+                actor=None,
+                customer=customer,
+                purpose="processing",
+                granted=True,
+                source="web form",
+                note=f"case {case.reference}",
+            )
         message = case_services.interaction_add(
             actor=None,
             case=case,
@@ -128,20 +149,123 @@ def public_complaint_submit(submission: PublicSubmission) -> Case:
         )
         for upload in submission.files:
             case_services.attachment_add(actor=None, case=case, uploaded_file=upload, interaction=message)
+        if matched is None:
+            if case.case_type.acknowledgement_enabled:
+                acknowledgement_queue(case=case, to=submission.email)
+            return Submitted(case=case, status_token=status_links.status_link_token(case))
+        contact = PublicContact.objects.create(
+            case=case,
+            first_name=submission.first_name[:100],
+            last_name=submission.last_name[:100],
+            email=submission.email,
+            phone=submission.phone[:50],
+            customer_number=submission.customer_number[:50],
+            language=submission.language,
+            matched_customer=matched,
+            message_ids=[message.pk],
+        )
+        audit_record(
+            actor="system",
+            action="public_contact.create",
+            obj=contact,
+            after={"case": case.pk, "email": contact.email, "matched_customer": matched.pk},
+        )
+        contact_confirmation_queue(contact=contact)
+    return Submitted(case=case, status_token=status_links.status_link_token(case, contact=contact))
+
+
+CONFIRM_SALT = "leitplanke.contact-confirm"
+CONFIRM_MAX_AGE = dt.timedelta(days=30)
+
+
+def contact_confirm_token(contact: PublicContact) -> str:
+    return signing.dumps({"contact": contact.pk, "case": contact.case_id}, salt=CONFIRM_SALT)
+
+
+def contact_for_confirm_token(token: str) -> PublicContact:
+    try:
+        data = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
+    except signing.BadSignature:
+        raise NotFound() from None
+    if not isinstance(data, dict) or not isinstance(data.get("contact"), int) or not isinstance(data.get("case"), int):
+        raise NotFound()
+    contact = PublicContact.objects.select_related("case").filter(pk=data["contact"], case_id=data["case"]).first()
+    if contact is None:
+        raise NotFound()
+    return contact
+
+
+def contact_confirmation_queue(*, contact: PublicContact) -> None:
+    """The e-mail to the typed address asking its owner to confirm the submission. It is not
+    part of the submitter's view (it carries the confirmation link)."""
+    from .replies import _queue, send_outbound_email
+
+    base = getattr(settings, "LEITPLANKE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    url = f"{base}/complaint/confirm/{contact_confirm_token(contact)}/"
+    case = contact.case
+    with translation.override(contact.language or "de"):
+        subject = _("Please confirm your complaint")
+        body = _(
+            "We have received a complaint with the reference %(reference)s that was sent with this e-mail "
+            "address through our web form.\n\nIf you sent it, please confirm it here, so that we can handle it "
+            "together with your customer account:\n%(url)s\n\nIf you did not send it, you need not do anything: "
+            "the complaint is not linked to your account."
+        ) % {"reference": case.reference, "url": url}
+    interaction = _queue(
+        case=case, actor=None, to=contact.email, subject=str(subject), body=str(body), purpose="contact_confirmation"
+    )
+    enqueue_on_commit(send_outbound_email, interaction.pk)
+
+
+def public_contact_confirm(*, actor: Any, contact: PublicContact) -> Case:
+    """Attaches the case to the customer whose address the submitter typed: by the owner of
+    the address (`actor=None`, the link in the confirmation e-mail) or by an agent who may
+    edit the case. Idempotent. The submitter's own link stays restricted."""
+    from leitplanke.customers import services as customer_services
+
+    with transaction.atomic():
+        locked = PublicContact.objects.select_for_update().select_related("case").get(pk=contact.pk)
+        if locked.confirmed_at is not None:
+            return Case.objects.get(pk=locked.case_id)
+        customer = locked.matched_customer
+        if customer is not None and (customer.merged_into_id is not None or not customer.is_active):
+            customer = customer.merged_into if customer.merged_into_id is not None else None
+        if customer is None:
+            customer = customer_services.customer_create(
+                actor=None,
+                kind="person",
+                first_name=locked.first_name,
+                last_name=locked.last_name,
+                emails=[locked.email],
+                phones=[locked.phone] if locked.phone else [],
+                preferred_language=locked.language,
+            )
+        via = "email" if actor is None else "agent"
+        case = case_services.case_customer_attach(
+            actor=actor, case=locked.case, customer=customer, reason=f"contact_confirmed_{via}"
+        )
+        customer_services.consent_record(
+            actor=None, customer=customer, purpose="processing", granted=True, source="web form", note=f"case {case.reference}"
+        )
+        locked.confirmed_at, locked.confirmed_by, locked.confirmed_via = timezone.now(), actor, via
+        locked.save(update_fields=["confirmed_at", "confirmed_by", "confirmed_via"])
+        audit_record(
+            actor=actor or "system",
+            action="public_contact.confirm",
+            obj=locked,
+            after={"case": case.pk, "customer": customer.pk, "via": via},
+        )
         if case.case_type.acknowledgement_enabled:
-            acknowledgement_queue(case=case, to=submission.email)
+            acknowledgement_queue(case=case, to=locked.email)
     return case
+
+
+def status_access(token: str) -> status_links.StatusAccess:
+    return status_links.status_access(token)
 
 
 def case_for_status_token(token: str) -> Case:
-    try:
-        data = signing.loads(token, salt=STATUS_SALT)
-    except signing.BadSignature:
-        raise NotFound() from None
-    case = Case.objects.select_related("case_type").filter(pk=data.get("case"), reference=data.get("ref")).first()
-    if case is None:
-        raise NotFound()
-    return case
+    return status_links.status_access(token).case
 
 
 PUBLIC_STATUS = {
@@ -157,19 +281,28 @@ def public_status_label(case: Case, language: str) -> str:
     return german if language.startswith("de") else english
 
 
-def public_timeline(case: Case) -> list[Any]:
+def public_timeline(case: Case, *, contact: PublicContact | None = None) -> list[Any]:
+    """The messages a status link shows: the customer's link every non-internal message; the
+    unconfirmed submitter's link only theirs (`PublicContact.message_ids`)."""
     kinds = [InteractionKind.INBOUND_MESSAGE, InteractionKind.OUTBOUND_MESSAGE]
-    return list(case.interactions.filter(kind__in=kinds, is_internal=False).order_by("occurred_at", "id"))
+    entries = case.interactions.filter(kind__in=kinds, is_internal=False)
+    if contact is not None:
+        entries = entries.filter(pk__in=list(contact.message_ids))
+    return list(entries.order_by("occurred_at", "id"))
 
 
-def public_message_add(*, case: Case, text: str, files: list[Any]) -> None:
-    """The customer adds a message (and files) from the status page."""
+def public_message_add(*, case: Case, text: str, files: list[Any], contact: PublicContact | None = None) -> None:
+    """The customer (or the unconfirmed submitter, `contact`) adds a message (and files) from
+    the status page."""
     if not text.strip() and not files:
         raise ValidationFailed(field_errors={"message": [_("Please write a message or choose a file.")]})
     if len(files) > MAX_FILES:
         raise ValidationFailed(field_errors={"attachments": [_("At most %(n)s files.") % {"n": MAX_FILES}]})
     with transaction.atomic():
-        label = case.customer.display_name if case.customer is not None else "Customer"
+        if contact is not None:
+            label = contact.display_name
+        else:
+            label = case.customer.display_name if case.customer is not None else "Customer"
         message = case_services.interaction_add(
             actor=None,
             case=case,
@@ -182,7 +315,19 @@ def public_message_add(*, case: Case, text: str, files: list[Any]) -> None:
         )
         for upload in files:
             case_services.attachment_add(actor=None, case=case, uploaded_file=upload, interaction=message)
+        if contact is not None:
+            locked = PublicContact.objects.select_for_update().get(pk=contact.pk)
+            locked.message_ids = [*locked.message_ids, message.pk]
+            locked.save(update_fields=["message_ids"])
         events.emit("message.received", message_event_payload(case, message))
 
 
-__all__ = ["PublicSubmission", "case_for_status_token", "public_complaint_submit", "status_link_token"]
+__all__ = [
+    "PublicSubmission",
+    "Submitted",
+    "case_for_status_token",
+    "public_complaint_submit",
+    "public_contact_confirm",
+    "status_access",
+    "status_link_token",
+]

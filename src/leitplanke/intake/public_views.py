@@ -50,7 +50,7 @@ def complaint_form(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             public.check_not_a_bot(honeypot=data["website"], started_token=data["started"])
-            case = public.public_complaint_submit(
+            submitted = public.public_complaint_submit(
                 public.PublicSubmission(
                     case_type=data["case_type"],
                     subject=data["subject"],
@@ -67,7 +67,7 @@ def complaint_form(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             apply_domain_error(form, error)
         else:
-            return redirect("public:thanks", token=public.status_link_token(case))
+            return redirect("public:thanks", token=submitted.status_token)
     # Keep what was typed, but give the timing check a fresh start.
     data = request.POST.copy()
     data["started"] = public.form_started_token()
@@ -75,21 +75,50 @@ def complaint_form(request: HttpRequest) -> HttpResponse:
     return render(request, "intake/public/form.html", {"form": form}, status=400)
 
 
-@embeddable
-def complaint_thanks(request: HttpRequest, token: str) -> HttpResponse:
+def _access(request: HttpRequest, token: str) -> public.status_links.StatusAccess | HttpResponse:
     try:
-        case = public.case_for_status_token(token)
+        return public.status_access(token)
     except NotFound:
         return render(request, "errors/404.html", status=404)
+    except public.status_links.StatusLinkExpired:
+        return render(request, "intake/public/expired.html", status=410)
+
+
+@embeddable
+def complaint_thanks(request: HttpRequest, token: str) -> HttpResponse:
+    access = _access(request, token)
+    if isinstance(access, HttpResponse):
+        return access
     status_url = request.build_absolute_uri(reverse("public:status", args=[token]))
-    return render(request, "intake/public/thanks.html", {"case": case, "status_url": status_url})
+    context = {"case": access.case, "status_url": status_url, "unconfirmed": access.is_submitter_view}
+    return render(request, "intake/public/thanks.html", context)
+
+
+def contact_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the confirmation e-mail: GET asks (mail scanners open links), POST confirms."""
+    try:
+        contact = public.contact_for_confirm_token(token)
+    except NotFound:
+        return render(request, "errors/404.html", status=404)
+    context: dict[str, Any] = {"case": contact.case, "confirmed": contact.confirmed_at is not None}
+    if request.method == "POST":
+        try:
+            public.check_rate(client_ip(request), scope="confirm", per_hour=public.STATUS_MESSAGES_PER_HOUR)
+        except RateLimited as error:
+            return _rate_limited(request, error)
+        try:
+            case = public.public_contact_confirm(actor=None, contact=contact)
+        except DomainError:
+            return render(request, "errors/404.html", status=404)
+        context.update(confirmed=True, status_url=public.status_links.status_url(case))
+    return render(request, "intake/public/confirm.html", context)
 
 
 def status_page(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        case = public.case_for_status_token(token)
-    except NotFound:
-        return render(request, "errors/404.html", status=404)
+    access = _access(request, token)
+    if isinstance(access, HttpResponse):
+        return access
+    case, contact = access.case, access.contact
     form = StatusMessageForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
@@ -99,7 +128,9 @@ def status_page(request: HttpRequest, token: str) -> HttpResponse:
             return _rate_limited(request, error)
         if form.is_valid():
             try:
-                public.public_message_add(case=case, text=form.cleaned_data["message"], files=form.cleaned_data["attachments"])
+                public.public_message_add(
+                    case=case, text=form.cleaned_data["message"], files=form.cleaned_data["attachments"], contact=contact
+                )
             except DomainError as error:
                 apply_domain_error(form, error)
             else:
@@ -109,8 +140,9 @@ def status_page(request: HttpRequest, token: str) -> HttpResponse:
         "case": case,
         "form": form,
         "status_label": public.public_status_label(case, get_language() or "de"),
-        "messages_shown": public.public_timeline(case),
+        "messages_shown": public.public_timeline(case, contact=contact),
         "sent": request.GET.get("sent") == "1",
+        "submitter_view": contact is not None,
     }
     return render(request, "intake/public/status.html", context, status=status)
 

@@ -13,7 +13,6 @@ from email.utils import make_msgid
 from typing import Any
 
 from django.conf import settings
-from django.core import signing
 from django.core.mail import BadHeaderError, EmailMessage
 from django.db import transaction
 from django.utils import timezone, translation
@@ -27,6 +26,7 @@ from leitplanke.core.audit import audit_record
 from leitplanke.core.background import background_task, enqueue_on_commit
 from leitplanke.core.errors import ValidationFailed
 
+from . import status_links
 from .models import ReplyTemplate, ReplyTemplateVersion
 from .run_cache import cached
 from .selectors import template_for
@@ -49,7 +49,8 @@ def unknown_placeholders(text: str) -> list[str]:
 
 
 def status_link_token(case: Case) -> str:
-    return signing.dumps({"case": case.pk, "ref": case.reference}, salt="leitplanke.status")
+    """The customer's status link token (see `status_links`)."""
+    return status_links.status_link_token(case)
 
 
 def placeholder_values(case: Case, *, agent: Any = None) -> dict[str, str]:
@@ -57,7 +58,6 @@ def placeholder_values(case: Case, *, agent: Any = None) -> dict[str, str]:
 
     with translation.override(case.language or "de"):
         received = date_format(timezone.localtime(case.received_at), "DATE_FORMAT")
-    base = getattr(settings, "LEITPLANKE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
     organisation_name = cached("organisation_name", lambda: organisation_get().name)
     return {
         "customer_name": case.customer.display_name if case.customer is not None else "",
@@ -66,7 +66,7 @@ def placeholder_values(case: Case, *, agent: Any = None) -> dict[str, str]:
         "received_date": received,
         "agent_name": getattr(agent, "full_name", "") or organisation_name,
         "organisation_name": organisation_name,
-        "status_url": f"{base}/complaint/status/{status_link_token(case)}/",
+        "status_url": status_links.link_for_mail(case),
     }
 
 
@@ -127,7 +127,22 @@ def _queue(
         data={"to": [to], "in_reply_to": parent, "references": references, "purpose": purpose, "attempts": 0},
         delivery_status=DeliveryStatus.QUEUED,
     )
+    if purpose != "contact_confirmation":
+        _record_for_unconfirmed_contact(case, interaction, to)
     return interaction
+
+
+def _record_for_unconfirmed_contact(case: Case, interaction: Interaction, to: str) -> None:
+    """A message written to the unconfirmed submitter of a public form (the case has no
+    customer yet) shows on their restricted status page; nothing else does."""
+    contact = status_links.unconfirmed_contact(case)
+    if contact is None or contact.email.lower() != (to or "").strip().lower():
+        return
+    from .models import PublicContact
+
+    locked = PublicContact.objects.select_for_update().get(pk=contact.pk)
+    locked.message_ids = [*locked.message_ids, interaction.pk]
+    locked.save(update_fields=["message_ids"])
 
 
 def reply_queue(*, actor: Any, case: Case, to: str, subject: str, body: str) -> Interaction:
@@ -160,6 +175,8 @@ def acknowledgement_queue(
     version = template_for(case, "acknowledgement")
     if version is None:
         return None
+    if inbound is not None and getattr(case, "_status_link_generation", None) is None:
+        case._status_link_generation = 0  # type: ignore[attr-defined]  # a new case: no link revoked yet
     values = placeholder_values(case)
     interaction = _queue(
         case=case,

@@ -7,6 +7,7 @@ These lists are organisation-wide administration data; the views check the capab
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Case as CaseWhen
@@ -21,8 +22,10 @@ from .models import (
     InboundSource,
     InboundStatus,
     Mailbox,
+    PublicContact,
     ReplyTemplate,
     ReplyTemplateVersion,
+    StatusLink,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -243,3 +246,30 @@ def setup_counts() -> dict[str, int]:
         "webhooks": WebhookEndpoint.objects.filter(is_active=True).count(),
         "reply_templates": ReplyTemplate.objects.filter(is_active=True).values("key").distinct().count(),
     }
+
+
+@dataclass(frozen=True)
+class PublicAccessState:
+    """What the case page shows about the case's public side: its status links and an
+    unconfirmed public-form contact."""
+
+    generation: int
+    revoked_at: Any
+    contact: PublicContact | None
+    matched_customer_visible: bool
+
+
+def public_access_state(*, actor: Any, case: Case) -> PublicAccessState:
+    from leitplanke.customers import selectors as customer_selectors
+
+    link = StatusLink.objects.filter(case_id=case.pk).first()
+    contact = PublicContact.objects.select_related("matched_customer").filter(case_id=case.pk).first()
+    visible = bool(
+        contact is not None and contact.matched_customer_id is not None and customer_selectors.can_see_customers(actor)
+    )
+    return PublicAccessState(
+        generation=link.generation if link else 0,
+        revoked_at=link.revoked_at if link else None,
+        contact=contact,
+        matched_customer_visible=visible,
+    )

@@ -573,3 +573,52 @@ def webhook_redeliver(request: HttpRequest, endpoint_id: int, delivery_id: int) 
         raise DjangoPermissionDenied from None
     messages.success(request, _("The event “%(event)s” is being delivered again.") % {"event": delivery.event})
     return redirect(reverse("intake:webhook_edit", kwargs={"endpoint_id": endpoint.pk}) + "#deliveries")
+
+
+# --- the case's public side: status links and an unconfirmed public-form contact -------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def public_access(request: HttpRequest, case_id: int) -> HttpResponse:
+    """On the case page (loaded by htmx; a page of its own without JavaScript): the status
+    link (revoke: every earlier link dies, a new one is shown once) and the unconfirmed
+    contact of a public-form submission (confirm: the case gets the matched customer)."""
+    from . import public, status_links
+
+    case = _get(selectors.reply_case_get, actor=request.user, case_id=case_id)
+    can_edit = selectors.may_reply(actor=request.user, case=case)
+    new_link = ""
+    if request.method == "POST":
+        if not can_edit:
+            raise DjangoPermissionDenied
+        action = request.POST.get("action")
+        try:
+            if action == "revoke":
+                new_link = status_links.status_link_revoke(actor=request.user, case=case)
+                messages.success(request, _("Status link revoked: earlier links no longer work."))
+            elif action == "confirm":
+                state = selectors.public_access_state(actor=request.user, case=case)
+                if state.contact is None:
+                    raise Http404
+                public.public_contact_confirm(actor=request.user, contact=state.contact)
+                messages.success(request, _("Contact confirmed: the case is now linked to the customer."))
+            else:
+                return HttpResponseBadRequest()
+        except NotFound:
+            raise Http404 from None
+        except PermissionDenied:
+            raise DjangoPermissionDenied from None
+        except DomainError as error:
+            messages.error(request, str(error.message))
+        if not new_link:
+            return redirect(reverse("cases:detail", args=[case.pk]) + "#public-access")
+    context = {
+        "case": case,
+        "state": selectors.public_access_state(actor=request.user, case=case),
+        "can_edit": can_edit,
+        "new_link": new_link,
+    }
+    partial = bool(getattr(request, "htmx", False)) and request.method == "GET"
+    template = "intake/_public_access.html" if partial else "intake/public_access.html"
+    return render(request, template, context)

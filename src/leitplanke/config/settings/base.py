@@ -234,6 +234,9 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 LEITPLANKE_FORM_FRAME_ANCESTORS = env_list("LEITPLANKE_FORM_FRAME_ANCESTORS")
 # Base URL of this installation as customers reach it (links in e-mails).
 LEITPLANKE_PUBLIC_URL = env("LEITPLANKE_PUBLIC_URL", "http://127.0.0.1:8000")
+# Days a status link stays valid after it was issued or, for a closed case, after closing
+# (the later of the two; see intake/status_links.py).
+LEITPLANKE_STATUS_LINK_DAYS = int(env("LEITPLANKE_STATUS_LINK_DAYS", "180") or 180)
 
 # Adds an X-Queries header with the number of SQL statements (benchmarks read it).
 LEITPLANKE_QUERY_COUNT_HEADER = env_bool("LEITPLANKE_QUERY_COUNT_HEADER")
