@@ -99,6 +99,24 @@ class Organisation(models.Model):
         default="DE-NW",
         help_text=_("Country and state or nation, e.g. DE-BY, DE-BE, GB-ENG, GB-SCT."),
     )
+    # What customers see on the public pages (form, confirmation, status page, error pages).
+    public_name = models.CharField(
+        _("name on public pages"), max_length=200, blank=True, help_text=_("Shown to customers; the name above when empty.")
+    )
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    contact_address = models.TextField(_("postal address"), max_length=500, blank=True)
+    imprint_url = models.URLField(_("imprint (legal notice) URL"), blank=True)
+    privacy_url = models.URLField(_("privacy notice URL"), blank=True)
+    # The logo lives in the database, never under a web root; a view serves it (PNG or JPEG).
+    logo = models.BinaryField(_("logo"), null=True, blank=True, editable=False)
+    logo_content_type = models.CharField(max_length=32, blank=True, editable=False)
+    logo_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    form_frame_ancestors = models.TextField(
+        _("sites that may embed the form"),
+        blank=True,
+        help_text=_("Origins such as https://www.example.de, one per line."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -12,7 +13,7 @@ from leitplanke.core.errors import NotFound, PermissionDenied
 from leitplanke.core.models import AuditEvent
 
 from . import permissions
-from .models import Absence, ApiToken, Role, Skill, Team, User, UserSkill
+from .models import Absence, ApiToken, Organisation, Role, Skill, Team, User, UserSkill
 
 
 def _require_admin_or_auditor(actor: Any) -> None:
@@ -202,3 +203,49 @@ def api_tokens_in_use(*, since: Any) -> int:
     """How many unrevoked API tokens were used since the given time (a count only, for the
     maturity check's evidence that other systems are connected)."""
     return ApiToken.objects.filter(revoked_at__isnull=True, last_used_at__gte=since).count()
+
+
+# --- what the public pages show ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicBranding:
+    """The organisation as customers see it on the public pages (no login, nothing secret)."""
+
+    name: str
+    contact_email: str = ""
+    contact_phone: str = ""
+    contact_address: str = ""
+    imprint_url: str = ""
+    privacy_url: str = ""
+    logo_version: str = ""
+    frame_ancestors: tuple[str, ...] = ()
+
+    @property
+    def has_contact(self) -> bool:
+        return bool(self.contact_email or self.contact_phone or self.contact_address)
+
+
+def public_branding() -> PublicBranding:
+    """One query, the logo's bytes left out."""
+    organisation = Organisation.objects.defer("logo").filter(pk=1).first()
+    if organisation is None:
+        return PublicBranding(name=Organisation._meta.get_field("name").default)
+    return PublicBranding(
+        name=organisation.public_name or organisation.name,
+        contact_email=organisation.contact_email,
+        contact_phone=organisation.contact_phone,
+        contact_address=organisation.contact_address,
+        imprint_url=organisation.imprint_url,
+        privacy_url=organisation.privacy_url,
+        logo_version=organisation.logo_sha256[:16],
+        frame_ancestors=tuple(organisation.form_frame_ancestors.split()),
+    )
+
+
+def organisation_logo() -> tuple[bytes, str, str] | None:
+    """The logo's bytes, content type and hash, or None."""
+    row = Organisation.objects.filter(pk=1).values_list("logo", "logo_content_type", "logo_sha256").first()
+    if row is None or not row[0]:
+        return None
+    return bytes(row[0]), row[1], row[2]

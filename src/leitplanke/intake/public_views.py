@@ -30,10 +30,9 @@ def embeddable(view: Callable[..., HttpResponse]) -> Callable[..., Any]:
     return xframe_options_exempt(csp_update({"frame-ancestors": ancestors})(view))
 
 
-def _rate_limited(request: HttpRequest, error: RateLimited) -> HttpResponse:
-    response = render(request, "intake/public/rate_limited.html", status=429)
-    response["Retry-After"] = str(error.retry_after)
-    return response
+def _limit_notice(error: RateLimited) -> dict[str, Any]:
+    """What the page says when a limit applies: which one, and when to try again."""
+    return {"scope": error.extra.get("limit", ""), "minutes": max(1, (error.retry_after + 59) // 60)}
 
 
 @embeddable
@@ -42,36 +41,53 @@ def complaint_form(request: HttpRequest) -> HttpResponse:
         form = PublicComplaintForm(initial={"started": public.form_started_token()})
         return render(request, "intake/public/form.html", {"form": form})
     form = PublicComplaintForm(request.POST, request.FILES)
+    ip = client_ip(request)
+    limited: RateLimited | None = None
     try:
-        public.check_rate(client_ip(request), scope="form", per_hour=public.SUBMISSIONS_PER_HOUR)
+        public.check_rate(ip, scope="form-attempts", per_hour=public.ATTEMPTS_PER_ADDRESS_PER_HOUR)
     except RateLimited as error:
-        return _rate_limited(request, error)
-    if form.is_valid():
+        limited = error
+    if limited is None and form.is_valid():
         data = form.cleaned_data
         try:
             public.check_not_a_bot(honeypot=data["website"], started_token=data["started"])
-            case = public.public_complaint_submit(
-                public.PublicSubmission(
-                    case_type=data["case_type"],
-                    subject=data["subject"],
-                    description=data["description"],
-                    first_name=data["first_name"],
-                    last_name=data["last_name"],
-                    email=data["email"],
-                    phone=data["phone"],
-                    customer_number=data["customer_number"],
-                    language=(get_language() or "de")[:2],
-                    files=data["attachments"],
-                )
-            )
+            allowance = public.submission_allowance(ip=ip, email=data["email"])
+        except RateLimited as error:
+            limited = error
         except DomainError as error:
             apply_domain_error(form, error)
         else:
-            return redirect("public:thanks", token=public.status_link_token(case))
+            try:
+                case = public.public_complaint_submit(
+                    public.PublicSubmission(
+                        case_type=data["case_type"],
+                        subject=data["subject"],
+                        description=data["description"],
+                        first_name=data["first_name"],
+                        last_name=data["last_name"],
+                        email=data["email"],
+                        phone=data["phone"],
+                        customer_number=data["customer_number"],
+                        language=(get_language() or "de")[:2],
+                        files=data["attachments"],
+                    )
+                )
+            except BaseException as error:
+                allowance.give_back()  # not accepted: it does not count
+                if not isinstance(error, DomainError):
+                    raise
+                apply_domain_error(form, error)
+            else:
+                return redirect("public:thanks", token=public.status_link_token(case))
     # Keep what was typed, but give the timing check a fresh start.
     data = request.POST.copy()
     data["started"] = public.form_started_token()
     form.data = data
+    if limited is not None:
+        context = {"form": form, "limit": _limit_notice(limited)}
+        response = render(request, "intake/public/form.html", context, status=429)
+        response["Retry-After"] = str(limited.retry_after)
+        return response
     return render(request, "intake/public/form.html", {"form": form}, status=400)
 
 
@@ -92,27 +108,36 @@ def status_page(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "errors/404.html", status=404)
     form = StatusMessageForm(request.POST or None, request.FILES or None)
     status = 200
+    limited: RateLimited | None = None
     if request.method == "POST":
         try:
-            public.check_rate(client_ip(request), scope="status", per_hour=public.STATUS_MESSAGES_PER_HOUR)
+            public.check_rate(client_ip(request), scope="status-attempts", per_hour=public.ATTEMPTS_PER_ADDRESS_PER_HOUR)
         except RateLimited as error:
-            return _rate_limited(request, error)
-        if form.is_valid():
+            limited = error
+        if limited is None and form.is_valid():
             try:
-                public.public_message_add(case=case, text=form.cleaned_data["message"], files=form.cleaned_data["attachments"])
+                public.public_message_add_limited(
+                    case=case, text=form.cleaned_data["message"], files=form.cleaned_data["attachments"]
+                )
+            except RateLimited as error:
+                limited = error
             except DomainError as error:
                 apply_domain_error(form, error)
             else:
                 return redirect(f"{reverse('public:status', args=[token])}?sent=1")
-        status = 400
+        status = 429 if limited is not None else 400
     context: dict[str, Any] = {
         "case": case,
         "form": form,
         "status_label": public.public_status_label(case, get_language() or "de"),
         "messages_shown": public.public_timeline(case),
         "sent": request.GET.get("sent") == "1",
+        "limit": _limit_notice(limited) if limited is not None else None,
     }
-    return render(request, "intake/public/status.html", context, status=status)
+    response = render(request, "intake/public/status.html", context, status=status)
+    if limited is not None:
+        response["Retry-After"] = str(limited.retry_after)
+    return response
 
 
 def privacy(request: HttpRequest) -> HttpResponse:
