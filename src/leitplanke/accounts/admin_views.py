@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
@@ -74,11 +75,22 @@ def index(request: HttpRequest) -> HttpResponse:
 def organisation(request: HttpRequest) -> HttpResponse:
     current = services.organisation_get()
     initial = {field: getattr(current, field) for field in services.ORG_FIELDS}
-    form = admin_forms.OrganisationForm(request.POST or None, initial=initial)
-    if _posted(request, form) and attempt(form, lambda: services.organisation_update(actor=request.user, **form.cleaned_data)):
+    form = admin_forms.OrganisationForm(request.POST or None, request.FILES or None, initial=initial)
+
+    def save() -> bool:
+        data = dict(form.cleaned_data)
+        logo, remove_logo = data.pop("logo", None), data.pop("remove_logo", False)
+        with transaction.atomic():
+            services.organisation_update(actor=request.user, **data)
+            if logo is not None or remove_logo:
+                services.organisation_logo_set(actor=request.user, upload=logo)
+        return True
+
+    if _posted(request, form) and attempt(form, save):
         messages.success(request, _("The organisation settings were saved."))
         return redirect("settings:organisation")
-    return _form_page(request, "accounts/settings/organisation.html", {}, form)
+    context = {"has_logo": bool(current.logo_sha256), "logo_version": current.logo_sha256[:16]}
+    return _form_page(request, "accounts/settings/organisation.html", context, form)
 
 
 # --- users ------------------------------------------------------------------------------------

@@ -220,6 +220,13 @@ class PublicBranding:
     privacy_url: str = ""
     logo_version: str = ""
     frame_ancestors: tuple[str, ...] = ()
+    slug: str = ""  # a brand's public pages (/complaint/b/<slug>/); empty for the organisation's
+    colour: str = ""
+    logo_path: str = "/complaint/logo/"
+
+    @property
+    def logo_url(self) -> str:
+        return f"{self.logo_path}?v={self.logo_version}" if self.logo_version else ""
 
     @property
     def has_contact(self) -> bool:

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leitplanke.core import ratelimit, refcache
+from leitplanke.core import branding, ratelimit, refcache
 from leitplanke.core.audit import audit_record, audit_update, changed_fields, snapshot
 from leitplanke.core.errors import Conflict, PermissionDenied, RateLimited, ValidationFailed
 
@@ -38,10 +38,19 @@ from .models import (
     UserSkill,
 )
 
+PUBLIC_FIELDS = [
+    "public_name",
+    "contact_email",
+    "contact_phone",
+    "contact_address",
+    "imprint_url",
+    "privacy_url",
+    "form_frame_ancestors",
+]
 USER_FIELDS = ["email", "full_name", "language", "is_active", "roles", "teams"]
 TEAM_FIELDS = ["name", "description", "lead", "email", "is_active"]
 ROLE_FIELDS = ["key", "name_de", "name_en", "description", "capabilities"]
-ORG_FIELDS = ["name", "time_zone", "default_language", "customer_languages", "calendar_region"]
+ORG_FIELDS = ["name", "time_zone", "default_language", "customer_languages", "calendar_region", *PUBLIC_FIELDS]
 CALENDAR_REGIONS = {
     "DE": "DE",
     **{f"DE-{s}": s for s in ["BB", "BE", "BW", "BY", "HB", "HE", "HH", "MV", "NI", "NW", "RP", "SH", "SL", "SN", "ST", "TH"]},
@@ -114,8 +123,71 @@ def organisation_update(*, actor: Any, **changes: Any) -> Organisation:
         if changes["calendar_region"] not in CALENDAR_REGIONS:
             raise ValidationFailed(field_errors={"calendar_region": [_("Unknown calendar region.")]})
         organisation.calendar_region = changes["calendar_region"]
+    _apply_public_fields(organisation, changes)
     organisation.save()
     audit_update(actor=actor or "system", action="organisation.update", obj=organisation, before=before, fields=ORG_FIELDS)
+    return organisation
+
+
+def clean_public_contact(changes: dict[str, Any]) -> dict[str, str]:
+    """The contact fields customers see (organisation or brand), checked."""
+    cleaned: dict[str, str] = {}
+    if "public_name" in changes:
+        cleaned["public_name"] = (changes["public_name"] or "").strip()[:200]
+    if "contact_email" in changes:
+        value = (changes["contact_email"] or "").strip().lower()
+        if value:
+            try:
+                validate_email(value)
+            except DjangoValidationError:
+                raise ValidationFailed(field_errors={"contact_email": [_("Enter a valid e-mail address.")]}) from None
+        cleaned["contact_email"] = value
+    if "contact_phone" in changes:
+        phone = (changes["contact_phone"] or "").strip()
+        if phone and (len(phone) > 40 or not all(ch.isdigit() or ch in " +-/()" for ch in phone)):
+            raise ValidationFailed(field_errors={"contact_phone": [_("Enter a phone number of digits, spaces and + - / ( ).")]})
+        cleaned["contact_phone"] = phone
+    if "contact_address" in changes:
+        address = "\n".join(line.strip() for line in (changes["contact_address"] or "").strip().splitlines())
+        if len(address) > 500:
+            raise ValidationFailed(field_errors={"contact_address": [_("At most %(n)s characters.") % {"n": 500}]})
+        cleaned["contact_address"] = address
+    for url_field in ("imprint_url", "privacy_url"):
+        if url_field in changes:
+            cleaned[url_field] = branding.clean_url(changes[url_field], field=url_field)
+    return cleaned
+
+
+def _apply_public_fields(organisation: Organisation, changes: dict[str, Any]) -> None:
+    for name, value in clean_public_contact(changes).items():
+        setattr(organisation, name, value)
+    if "form_frame_ancestors" in changes:
+        organisation.form_frame_ancestors = branding.clean_origins(changes["form_frame_ancestors"])
+
+
+@transaction.atomic
+def organisation_logo_set(*, actor: Any, upload: Any | None) -> Organisation:
+    """Replaces the logo (PNG or JPEG, size-limited, checked by decoding) or removes it
+    (`upload=None`). Stored in the database, never under a web root; a view serves it."""
+    if actor is not None:
+        _require_admin(actor)
+    organisation = Organisation.objects.select_for_update().get_or_create(pk=1)[0]
+    before = {"logo_sha256": organisation.logo_sha256, "logo_content_type": organisation.logo_content_type}
+    if upload is None:
+        organisation.logo, organisation.logo_content_type, organisation.logo_sha256 = None, "", ""
+    else:
+        content, content_type, sha256 = branding.clean_logo(upload)
+        organisation.logo, organisation.logo_content_type, organisation.logo_sha256 = content, content_type, sha256
+    organisation.save(update_fields=["logo", "logo_content_type", "logo_sha256", "updated_at"])
+    after = {"logo_sha256": organisation.logo_sha256, "logo_content_type": organisation.logo_content_type}
+    if after != before:
+        audit_record(
+            actor=actor or "system",
+            action="organisation.logo",
+            obj=organisation,
+            before=before,
+            after={**after, "bytes": len(organisation.logo or b"")},
+        )
     return organisation
 
 
