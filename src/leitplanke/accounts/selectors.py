@@ -13,7 +13,7 @@ from leitplanke.core.errors import NotFound, PermissionDenied
 from leitplanke.core.models import AuditEvent
 
 from . import permissions
-from .models import Absence, ApiToken, Organisation, Role, Skill, Team, User, UserSkill
+from .models import Absence, ApiToken, Brand, Organisation, Role, Skill, Team, User, UserSkill
 
 
 def _require_admin_or_auditor(actor: Any) -> None:
@@ -248,6 +248,61 @@ def public_branding() -> PublicBranding:
         logo_version=organisation.logo_sha256[:16],
         frame_ancestors=tuple(organisation.form_frame_ancestors.split()),
     )
+
+
+def brand_branding(brand: Brand, organisation: PublicBranding | None = None) -> PublicBranding:
+    """A brand's public look; what it leaves empty comes from the organisation."""
+    base = organisation or public_branding()
+    return PublicBranding(
+        name=brand.display_name or base.name,
+        contact_email=brand.contact_email or base.contact_email,
+        contact_phone=brand.contact_phone or base.contact_phone,
+        contact_address=base.contact_address,
+        imprint_url=base.imprint_url,
+        privacy_url=base.privacy_url,
+        logo_version=brand.logo_sha256[:16],
+        frame_ancestors=base.frame_ancestors,
+        slug=brand.slug,
+        colour=brand.colour,
+        logo_path=f"/public/{brand.slug}/logo/",
+    )
+
+
+def brand_for_public(slug: str) -> Brand:
+    """An active brand by its short name, the logo's bytes left out; NotFound otherwise."""
+    brand = Brand.objects.defer("logo").filter(slug=slug, is_active=True).first()
+    if brand is None:
+        raise NotFound()
+    return brand
+
+
+def brand_active(brand_id: int) -> Brand | None:
+    return Brand.objects.defer("logo").filter(pk=brand_id, is_active=True).first()
+
+
+def brand_logo(slug: str) -> tuple[bytes, str, str] | None:
+    row = Brand.objects.filter(slug=slug, is_active=True).values_list("logo", "logo_content_type", "logo_sha256").first()
+    if row is None or not row[0]:
+        return None
+    return bytes(row[0]), row[1], row[2]
+
+
+def brand_list(*, actor: Any) -> QuerySet[Brand]:
+    if not permissions.has_capability(actor, permissions.MANAGE_ORGANISATION):
+        raise PermissionDenied()
+    return Brand.objects.defer("logo").order_by("name", "id")
+
+
+def brand_get(*, actor: Any, brand_id: int) -> Brand:
+    brand = brand_list(actor=actor).filter(pk=brand_id).first()
+    if brand is None:
+        raise NotFound()
+    return brand
+
+
+def brand_choices() -> QuerySet[Brand]:
+    """For the mailbox and case type forms."""
+    return Brand.objects.defer("logo").filter(is_active=True).order_by("name", "id")
 
 
 def organisation_logo() -> tuple[bytes, str, str] | None:

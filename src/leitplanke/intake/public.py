@@ -120,6 +120,7 @@ class PublicSubmission:
     customer_number: str
     language: str
     files: list[Any]
+    brand_id: int | None = None  # submitted through a brand's form: its identity answers
 
 
 def _customer_for(submission: PublicSubmission) -> Customer:
@@ -176,6 +177,7 @@ def public_complaint_submit(submission: PublicSubmission) -> Case:
             channel=Channel.WEB_FORM,
             is_internal=False,
             author_label=f"{submission.first_name} {submission.last_name} <{submission.email}>".strip(),
+            data={"brand": submission.brand_id} if submission.brand_id else None,
         )
         for upload in submission.files:
             case_services.attachment_add(actor=None, case=case, uploaded_file=upload, interaction=message)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from leitplanke.cases.models import CaseType
@@ -64,9 +65,12 @@ class PublicComplaintForm(Form):
     )
     started = forms.CharField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, brand_id: int | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["case_type"].queryset = CaseType.objects.filter(is_active=True).order_by("order", "id")  # type: ignore[attr-defined]
+        case_types = CaseType.objects.filter(is_active=True).order_by("order", "id")
+        if brand_id is not None:  # a brand's form: its own case types and the shared ones
+            case_types = case_types.filter(Q(brand__isnull=True) | Q(brand_id=brand_id))
+        self.fields["case_type"].queryset = case_types  # type: ignore[attr-defined]
 
 
 class StatusMessageForm(Form):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,17 +27,25 @@ from .public_forms import PublicComplaintForm, StatusMessageForm
 
 @dataclass(frozen=True)
 class Variant:
-    """How the form is shown: on its own page, or inside another site's page (embed)."""
+    """How the form is shown: on its own page, or inside another site's page (embed); for
+    the organisation, or for one of its brands (`brand`: its id and short name)."""
 
     embed: bool = False
+    brand_id: int | None = None
+    brand_slug: str = ""
 
     @property
     def base_template(self) -> str:
         return "public_embed.html" if self.embed else "public_base.html"
 
-    @property
-    def thanks_route(self) -> str:
-        return "public:embed_thanks" if self.embed else "public:thanks"
+    def thanks_url(self, token: str) -> str:
+        if self.brand_slug:
+            name = "brand:embed_thanks" if self.embed else "brand:thanks"
+            return reverse(name, args=[self.brand_slug, token])
+        return reverse("public:embed_thanks" if self.embed else "public:thanks", args=[token])
+
+    def for_brand(self, brand: Any) -> Variant:
+        return Variant(embed=self.embed, brand_id=brand.pk, brand_slug=brand.slug)
 
 
 STANDALONE = Variant()
@@ -77,9 +86,9 @@ def _limit_notice(error: RateLimited) -> dict[str, Any]:
 def _form_page(request: HttpRequest, variant: Variant, branding: PublicBranding, query: str = "") -> HttpResponse:
     context: dict[str, Any] = {"base_template": variant.base_template, "embed": variant.embed, "branding": branding}
     if request.method != "POST":
-        form = PublicComplaintForm(initial={"started": public.form_started_token()})
+        form = PublicComplaintForm(initial={"started": public.form_started_token()}, brand_id=variant.brand_id)
         return render(request, "intake/public/form.html", {**context, "form": form})
-    form = PublicComplaintForm(request.POST, request.FILES)
+    form = PublicComplaintForm(request.POST, request.FILES, brand_id=variant.brand_id)
     ip = client_ip(request)
     limited: RateLimited | None = None
     try:
@@ -111,6 +120,7 @@ def _form_page(request: HttpRequest, variant: Variant, branding: PublicBranding,
                         customer_number=data["customer_number"],
                         language=(get_language() or "de")[:2],
                         files=data["attachments"],
+                        brand_id=variant.brand_id,
                     )
                 )
             except BaseException as error:
@@ -119,7 +129,7 @@ def _form_page(request: HttpRequest, variant: Variant, branding: PublicBranding,
                     raise
                 apply_domain_error(form, error)
             else:
-                return redirect(reverse(variant.thanks_route, args=[public.status_link_token(case)]) + query)
+                return redirect(variant.thanks_url(public.status_link_token(case)) + query)
     # Keep what was typed, but give the timing check a fresh start.
     data = request.POST.copy()
     data["started"] = public.form_started_token()
@@ -220,6 +230,7 @@ def status_page(request: HttpRequest, token: str) -> HttpResponse:
         "messages_shown": public.public_timeline(case),
         "sent": request.GET.get("sent") == "1",
         "limit": _limit_notice(limited) if limited is not None else None,
+        "branding": _case_branding(case),
     }
     response = render(request, "intake/public/status.html", context, status=status)
     if limited is not None:
@@ -229,3 +240,69 @@ def status_page(request: HttpRequest, token: str) -> HttpResponse:
 
 def privacy(request: HttpRequest) -> HttpResponse:
     return render(request, "intake/public/privacy.html")
+
+
+# --- a brand's public form: /public/<slug>/ ----------------------------------------------------
+
+
+def _brand(slug: str) -> tuple[Any, PublicBranding]:
+    try:
+        brand = account_selectors.brand_for_public(slug)
+    except NotFound:
+        raise Http404 from None
+    return brand, account_selectors.brand_branding(brand)
+
+
+@require_http_methods(["GET", "POST"])
+def brand_form(request: HttpRequest, brand: str) -> HttpResponse:
+    found, branding = _brand(brand)
+    return _form_page(request, STANDALONE.for_brand(found), branding)
+
+
+@csrf_exempt  # as complaint_form_embed
+@require_http_methods(["GET", "POST"])
+def brand_form_embed(request: HttpRequest, brand: str) -> HttpResponse:
+    found, branding = _brand(brand)
+    query = _embed_language(request)
+    return _framable(_form_page(request, EMBED.for_brand(found), branding, query), branding)
+
+
+def brand_thanks(request: HttpRequest, brand: str, token: str) -> HttpResponse:
+    found, branding = _brand(brand)
+    return _thanks_page(request, token, STANDALONE.for_brand(found), branding)
+
+
+def brand_thanks_embed(request: HttpRequest, brand: str, token: str) -> HttpResponse:
+    found, branding = _brand(brand)
+    _embed_language(request)
+    return _framable(_thanks_page(request, token, EMBED.for_brand(found), branding), branding)
+
+
+def brand_logo(request: HttpRequest, brand: str) -> HttpResponse:
+    found = account_selectors.brand_logo(brand)
+    if found is None:
+        raise Http404
+    return _image_response(request, *found)
+
+
+def brand_css(request: HttpRequest, brand: str) -> HttpResponse:
+    """The brand's colour as a style sheet (the CSP allows no inline styles); the colour is
+    checked as #rrggbb when saved. An accent line, so the header text keeps its contrast."""
+    _found, branding = _brand(brand)
+    colour = branding.colour if re.fullmatch(r"#[0-9a-f]{6}", branding.colour or "") else "#f0b429"
+    css = (
+        f".topbar {{ border-bottom: 6px solid {colour}; }}\n"
+        f".page-public h1 {{ border-left: 6px solid {colour}; padding-left: .5rem; }}\n"
+    )
+    response = HttpResponse(css, content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+def _case_branding(case: Any) -> PublicBranding:
+    """The status page in the look of the brand the customer wrote to, if any."""
+    from . import selectors
+
+    identity = selectors.sending_identity(case)
+    brand = account_selectors.brand_active(identity.brand_id) if identity.brand_id else None
+    return account_selectors.brand_branding(brand) if brand is not None else account_selectors.public_branding()

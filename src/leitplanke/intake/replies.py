@@ -29,7 +29,7 @@ from leitplanke.core.errors import ValidationFailed
 
 from .models import ReplyTemplate, ReplyTemplateVersion
 from .run_cache import cached
-from .selectors import template_for
+from .selectors import sending_identity, template_for
 
 MAX_SEND_ATTEMPTS = 6
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -114,6 +114,9 @@ def _queue(
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "leitplanke.local"
     message_id = make_msgid(idstring=case.reference, domain=domain).strip("<>")
     parent, references = _thread_headers(case, in_reply_to, first)
+    identity = sending_identity(case, inbound=first)
+    if identity.signature:
+        body = f"{body.rstrip()}\n\n-- \n{render_template_text(identity.signature, placeholder_values(case, agent=actor))}"
     interaction = case_services.interaction_add(
         actor=actor,
         case=case,
@@ -124,7 +127,17 @@ def _queue(
         is_internal=False,
         message_id=message_id,
         author_label=getattr(actor, "full_name", "") or "Leitplanke",
-        data={"to": [to], "in_reply_to": parent, "references": references, "purpose": purpose, "attempts": 0},
+        data={
+            "to": [to],
+            "in_reply_to": parent,
+            "references": references,
+            "purpose": purpose,
+            "attempts": 0,
+            # The sending identity, fixed when queued (a later brand change does not alter it).
+            "from_header": identity.from_header,
+            "reply_to": identity.reply_to,
+            "brand": identity.brand_id,
+        },
         delivery_status=DeliveryStatus.QUEUED,
     )
     return interaction
@@ -187,8 +200,9 @@ def build_message(interaction: Interaction) -> EmailMessage:
     return EmailMessage(
         subject=one_line(interaction.subject),
         body=interaction.body_text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=data.get("from_header") or settings.DEFAULT_FROM_EMAIL,
         to=list(data.get("to", [])),
+        reply_to=list(data.get("reply_to") or []) or None,
         headers=headers,
     )
 
