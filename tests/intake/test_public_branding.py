@@ -222,3 +222,11 @@ def test_the_embed_form_works_without_the_csrf_cookie_but_needs_its_signed_token
         assert refused.status_code == 400 and "Mein monatlicher Abschlag" in refused.content.decode()
     assert Case.objects.count() == 1
     assert public.MIN_FILL_SECONDS > 0
+
+
+def test_the_attachment_help_is_in_the_visitors_language() -> None:
+    """Before: formatted at import time, so English visitors read it in German."""
+    english = Client(HTTP_ACCEPT_LANGUAGE="en").get("/complaint/").content.decode()
+    german = Client(HTTP_ACCEPT_LANGUAGE="de").get("/complaint/").content.decode()
+    assert "Up to 5 files, each at most 10 MB" in english and "Bis zu 5 Dateien" not in english
+    assert "Bis zu 5 Dateien" in german

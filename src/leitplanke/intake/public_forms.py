@@ -4,6 +4,8 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from leitplanke.cases.models import CaseType
@@ -55,8 +57,15 @@ class PublicComplaintForm(Form):
     attachments = MultipleFileField(
         label=_("Attachments (optional)"),
         required=False,
-        help_text=_("Up to %(n)s files, each at most %(mb)s MB (PDF, images, office documents).")
-        % {"n": MAX_FILES, "mb": MAX_FILE_BYTES // (1024 * 1024)},
+        # Formatted when shown, in the visitor's language (a lazy text % values would be
+        # translated once, at import time).
+        help_text=lazy(
+            lambda: (
+                gettext("Up to %(n)s files, each at most %(mb)s MB (PDF, images, office documents).")
+                % {"n": MAX_FILES, "mb": MAX_FILE_BYTES // (1024 * 1024)}
+            ),
+            str,
+        )(),
     )
     consent = forms.BooleanField(label=_("I agree that my data is processed to handle my concern."), required=True)
     # Spam protection without third parties: a field people do not see, and the time the form was open.
