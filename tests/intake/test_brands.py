@@ -192,8 +192,11 @@ def test_mail_to_a_brands_mailbox_is_acknowledged_and_answered_from_that_brand(
     mail.outbox.clear()
     agent = make_user("quality_manager")
     with django_capture_on_commit_callbacks(execute=True):
-        replies.reply_queue(actor=agent, case=case, to="erika@example.de", subject="Ihre Rechnung", body="Erledigt.")
+        replies.reply_queue(
+            actor=agent, case=case, to="erika@example.de", subject="Ihre Rechnung", body="Erledigt. {{organisation_name}}"
+        )
     reply = mail.outbox[-1]
+    assert "Erledigt. Rheinfeld Mobil" in reply.body  # the placeholder names the brand that sends
     assert reply.from_email == "Rheinfeld Mobil <service@mobil.example>" and reply.reply_to == ["antwort@mobil.example"]
     assert "Ihr Team von Rheinfeld Mobil" in reply.body
 

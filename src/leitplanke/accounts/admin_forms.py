@@ -77,7 +77,7 @@ class BrandForm(Form):
     slug = forms.CharField(
         label=_("Short name in links"),
         max_length=50,
-        help_text=_("Its public form is at /public/<short name>/; lower-case letters, digits and hyphens."),
+        help_text=_("Its public form is at /public/ followed by this short name; lower-case letters, digits and hyphens."),
     )
     display_name = forms.CharField(
         label=_("Name customers see"), max_length=200, help_text=_("Sender name of its e-mails and name on its public form.")

@@ -29,7 +29,7 @@ from leitplanke.core.errors import ValidationFailed
 
 from .models import ReplyTemplate, ReplyTemplateVersion
 from .run_cache import cached
-from .selectors import sending_identity, template_for
+from .selectors import SendingIdentity, sending_identity, template_for
 
 MAX_SEND_ATTEMPTS = 6
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -52,13 +52,15 @@ def status_link_token(case: Case) -> str:
     return signing.dumps({"case": case.pk, "ref": case.reference}, salt="leitplanke.status")
 
 
-def placeholder_values(case: Case, *, agent: Any = None) -> dict[str, str]:
+def placeholder_values(case: Case, *, agent: Any = None, identity: SendingIdentity | None = None) -> dict[str, str]:
+    """`organisation_name` is the brand's name when a brand sends (ADR 0012)."""
     from leitplanke.accounts.services import organisation_get
 
     with translation.override(case.language or "de"):
         received = date_format(timezone.localtime(case.received_at), "DATE_FORMAT")
     base = getattr(settings, "LEITPLANKE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
-    organisation_name = cached("organisation_name", lambda: organisation_get().name)
+    identity = identity or sending_identity(case)
+    organisation_name = identity.name or cached("organisation_name", lambda: organisation_get().name)
     return {
         "customer_name": case.customer.display_name if case.customer is not None else "",
         "case_reference": case.reference,
@@ -110,13 +112,15 @@ def _queue(
     in_reply_to: str = "",
     purpose: str,
     first: Interaction | None = None,
+    identity: SendingIdentity | None = None,
 ) -> Interaction:
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "leitplanke.local"
     message_id = make_msgid(idstring=case.reference, domain=domain).strip("<>")
     parent, references = _thread_headers(case, in_reply_to, first)
-    identity = sending_identity(case, inbound=first)
+    identity = identity or sending_identity(case, inbound=first)
     if identity.signature:
-        body = f"{body.rstrip()}\n\n-- \n{render_template_text(identity.signature, placeholder_values(case, agent=actor))}"
+        values = placeholder_values(case, agent=actor, identity=identity)
+        body = f"{body.rstrip()}\n\n-- \n{render_template_text(identity.signature, values)}"
     interaction = case_services.interaction_add(
         actor=actor,
         case=case,
@@ -151,10 +155,12 @@ def reply_queue(*, actor: Any, case: Case, to: str, subject: str, body: str) -> 
         raise ValidationFailed(field_errors={"body": [_("Subject and text are required.")]})
     if missing := unknown_placeholders(subject + body):
         raise ValidationFailed(field_errors={"body": [_("Unknown placeholder: %(names)s") % {"names": ", ".join(missing)}]})
-    values = placeholder_values(case, agent=actor)
+    identity = sending_identity(case)
+    values = placeholder_values(case, agent=actor, identity=identity)
     with transaction.atomic():
         interaction = _queue(
             case=case,
+            identity=identity,
             actor=actor,
             to=to,
             subject=render_template_text(subject, values),
@@ -173,9 +179,11 @@ def acknowledgement_queue(
     version = template_for(case, "acknowledgement")
     if version is None:
         return None
-    values = placeholder_values(case)
+    identity = sending_identity(case, inbound=inbound)
+    values = placeholder_values(case, identity=identity)
     interaction = _queue(
         case=case,
+        identity=identity,
         actor=None,
         to=to,
         subject=render_template_text(version.subject, values),

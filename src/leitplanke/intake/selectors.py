@@ -102,6 +102,7 @@ class SendingIdentity:
     reply_to: list[str] = field(default_factory=list)
     signature: str = ""
     brand_id: int | None = None
+    name: str = ""  # the brand's name customers see; empty for the default sender
 
 
 def _brand(brand_id: int | None) -> Brand | None:
@@ -152,6 +153,7 @@ def sending_identity(case: Case, *, inbound: Interaction | None = None) -> Sendi
         reply_to=[brand.reply_to] if brand.reply_to else [],
         signature=brand.signature,
         brand_id=brand.pk,
+        name=" ".join(brand.display_name.split()),
     )
 
 
