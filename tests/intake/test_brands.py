@@ -279,3 +279,25 @@ def test_a_brands_embed_form_works_without_the_csrf_cookie(django_capture_on_com
 def test_an_unknown_brand_is_a_404() -> None:
     assert Client().get("/public/gibt-es-nicht/").status_code == 404
     assert Client().get("/public/gibt-es-nicht/logo/").status_code == 404
+
+
+def test_acknowledging_a_file_import_costs_no_query_for_the_identity(django_assert_num_queries) -> None:
+    """Without brands the identity costs nothing on the import path (bench/mail_import.py)."""
+    from leitplanke.intake.selectors import sending_identity
+
+    case = email_ingest(message(), source="file").case
+    inbound = case.interactions.get(kind="inbound_message")
+    case = Case.objects.select_related("case_type").get(pk=case.pk)
+    with django_assert_num_queries(0):
+        assert sending_identity(case, inbound=inbound).brand_id is None
+
+
+def test_older_messages_find_their_mailbox_through_the_inbound_row(django_capture_on_commit_callbacks) -> None:
+    from leitplanke.intake.selectors import sending_identity
+
+    mobil = brand("mobil")
+    case = email_ingest(message(), source="imap", mailbox=mailbox("post@mobil.example", mobil)).case
+    inbound = case.interactions.get(kind="inbound_message")
+    inbound.data.pop("mailbox")  # as stored before this change
+    inbound.save(update_fields=["data"])
+    assert sending_identity(case).brand_id == mobil.pk

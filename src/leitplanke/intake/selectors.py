@@ -124,9 +124,12 @@ def _written_to(messages: list[Interaction]) -> tuple[bool, int | None]:
         data = message.data or {}
         if data.get("brand"):
             return True, int(data["brand"])
-        mailbox_id = data.get("mailbox")
-        if mailbox_id is None and data.get("inbound_email"):
+        if "mailbox" in data:
+            mailbox_id = data["mailbox"]
+        elif data.get("inbound_email"):  # recorded before the mailbox was noted on the message
             mailbox_id = InboundEmail.objects.filter(pk=data["inbound_email"]).values_list("mailbox_id", flat=True).first()
+        else:
+            mailbox_id = None
         if mailbox_id:
             return True, _mailbox_brand_id(int(mailbox_id))
     return False, None
