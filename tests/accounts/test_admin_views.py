@@ -24,6 +24,8 @@ pytestmark = pytest.mark.django_db
 ADMIN_PAGES = [
     ("settings:index", {}),
     ("settings:organisation", {}),
+    ("settings:brands", {}),
+    ("settings:brand_create", {}),
     ("settings:users", {}),
     ("settings:user_create", {}),
     ("settings:teams", {}),

@@ -38,6 +38,78 @@ class OrganisationForm(Form):
         help_text=_("Country and state or nation whose public holidays count, e.g. DE-BY or GB-SCT."),
     )
 
+    public_name = forms.CharField(
+        label=_("Name on public pages"),
+        max_length=200,
+        required=False,
+        help_text=_("Shown to customers on the complaint form, confirmation and status pages; the name above when empty."),
+    )
+    logo = forms.FileField(
+        label=_("Logo"),
+        required=False,
+        help_text=_("PNG or JPEG, at most 512 KB. Shown at 32 pixels height."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
+    )
+    remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
+    contact_email = forms.EmailField(label=_("Contact e-mail"), max_length=254, required=False)
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
+    contact_address = forms.CharField(
+        label=_("Postal address"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    imprint_url = forms.CharField(label=_("Imprint (legal notice) URL"), max_length=200, required=False)
+    privacy_url = forms.CharField(
+        label=_("Privacy notice URL"),
+        max_length=200,
+        required=False,
+        help_text=_("When empty, the public pages link to the built-in privacy notice."),
+    )
+    form_frame_ancestors = forms.CharField(
+        label=_("Sites that may embed the complaint form"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Origins such as https://www.example.de, one per line. See docs/public-pages.md for the embed code."),
+    )
+
+
+class BrandForm(Form):
+    name = forms.CharField(label=_("Name"), max_length=200, help_text=_("For administrators, e.g. Rheinfeld Mobilfunk."))
+    slug = forms.CharField(
+        label=_("Short name in links"),
+        max_length=50,
+        help_text=_("Its public form is at /public/ followed by this short name; lower-case letters, digits and hyphens."),
+    )
+    display_name = forms.CharField(
+        label=_("Name customers see"), max_length=200, help_text=_("Sender name of its e-mails and name on its public form.")
+    )
+    from_address = forms.EmailField(label=_("From address"), max_length=254)
+    reply_to = forms.EmailField(
+        label=_("Reply-To address"),
+        max_length=254,
+        required=False,
+        help_text=_("Where customers' answers go; a mailbox that Leitplanke fetches. Empty: the From address."),
+    )
+    signature = forms.CharField(
+        label=_("Signature"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Added below acknowledgements and replies; placeholders such as {{ agent_name }} work here."),
+    )
+    colour = forms.CharField(
+        label=_("Colour"), max_length=7, required=False, widget=forms.TextInput(attrs={"type": "color"}), initial="#0f5c8c"
+    )
+    logo = forms.FileField(
+        label=_("Logo"),
+        required=False,
+        help_text=_("PNG or JPEG, at most 512 KB. Shown at 32 pixels height."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
+    )
+    remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
+    contact_email = forms.EmailField(label=_("Contact e-mail"), max_length=254, required=False)
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
 
 class UserSearchForm(Form):
     q = forms.CharField(

@@ -16,6 +16,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -76,11 +77,70 @@ def index(request: HttpRequest) -> HttpResponse:
 def organisation(request: HttpRequest) -> HttpResponse:
     current = services.organisation_get()
     initial = {field: getattr(current, field) for field in services.ORG_FIELDS}
-    form = admin_forms.OrganisationForm(request.POST or None, initial=initial)
-    if _posted(request, form) and attempt(form, lambda: services.organisation_update(actor=request.user, **form.cleaned_data)):
+    form = admin_forms.OrganisationForm(request.POST or None, request.FILES or None, initial=initial)
+
+    def save() -> bool:
+        data = dict(form.cleaned_data)
+        logo, remove_logo = data.pop("logo", None), data.pop("remove_logo", False)
+        with transaction.atomic():
+            services.organisation_update(actor=request.user, **data)
+            if logo is not None or remove_logo:
+                services.organisation_logo_set(actor=request.user, upload=logo)
+        return True
+
+    if _posted(request, form) and attempt(form, save):
         messages.success(request, _("The organisation settings were saved."))
         return redirect("settings:organisation")
-    return _form_page(request, "accounts/settings/organisation.html", {}, form)
+    context = {"has_logo": bool(current.logo_sha256), "logo_version": current.logo_sha256[:16]}
+    return _form_page(request, "accounts/settings/organisation.html", context, form)
+
+
+# --- brands (sending identities) ---------------------------------------------------------------
+
+
+@login_required
+@require_capability(ADMIN)
+def brand_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/settings/brand_list.html", {"brands": selectors.brand_list(actor=request.user)})
+
+
+def _save_brand(request: HttpRequest, form: forms.Form, brand: Any = None) -> Any:
+    data = dict(form.cleaned_data)
+    logo, remove_logo = data.pop("logo", None), data.pop("remove_logo", False)
+    with transaction.atomic():
+        if brand is None:
+            brand = services.brand_create(actor=request.user, **data)
+        else:
+            brand = services.brand_update(actor=request.user, brand=brand, **data)
+        if logo is not None or remove_logo:
+            brand = services.brand_logo_set(actor=request.user, brand=brand, upload=logo)
+    return brand
+
+
+@login_required
+@require_capability(ADMIN)
+@require_http_methods(["GET", "POST"])
+def brand_create(request: HttpRequest) -> HttpResponse:
+    form = admin_forms.BrandForm(request.POST or None, request.FILES or None)
+    if _posted(request, form):
+        brand = attempt(form, lambda: _save_brand(request, form))
+        if brand is not None:
+            messages.success(request, _("The brand %(name)s was created.") % {"name": brand.name})
+            return redirect("settings:brands")
+    return _form_page(request, "accounts/settings/brand_form.html", {"creating": True}, form)
+
+
+@login_required
+@require_capability(ADMIN)
+@require_http_methods(["GET", "POST"])
+def brand_edit(request: HttpRequest, brand_id: int) -> HttpResponse:
+    brand = _get(selectors.brand_get, actor=request.user, brand_id=brand_id)
+    initial = {field: getattr(brand, field) for field in services.BRAND_FIELDS}
+    form = admin_forms.BrandForm(request.POST or None, request.FILES or None, initial=initial)
+    if _posted(request, form) and attempt(form, lambda: _save_brand(request, form, brand)):
+        messages.success(request, _("The brand %(name)s was saved.") % {"name": brand.name})
+        return redirect("settings:brands")
+    return _form_page(request, "accounts/settings/brand_form.html", {"brand": brand}, form)
 
 
 # --- users ------------------------------------------------------------------------------------

@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
-from . import permissions
+from . import permissions, selectors
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -21,3 +22,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "manage_maturity": permissions.MANAGE_MATURITY in codes,
         }
     }
+
+
+def public_branding(request: HttpRequest) -> dict[str, Any]:
+    """The organisation's name, logo and contact for public pages and for what anonymous
+    visitors see; read only when a template uses it (a view may set its own, e.g. a brand)."""
+    return {"branding": SimpleLazyObject(selectors.public_branding)}

@@ -99,10 +99,62 @@ class Organisation(models.Model):
         default="DE-NW",
         help_text=_("Country and state or nation, e.g. DE-BY, DE-BE, GB-ENG, GB-SCT."),
     )
+    # What customers see on the public pages (form, confirmation, status page, error pages).
+    public_name = models.CharField(
+        _("name on public pages"), max_length=200, blank=True, help_text=_("Shown to customers; the name above when empty.")
+    )
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    contact_address = models.TextField(_("postal address"), max_length=500, blank=True)
+    imprint_url = models.URLField(_("imprint (legal notice) URL"), blank=True)
+    privacy_url = models.URLField(_("privacy notice URL"), blank=True)
+    # The logo lives in the database, never under a web root; a view serves it (PNG or JPEG).
+    logo = models.BinaryField(_("logo"), null=True, blank=True, editable=False)
+    logo_content_type = models.CharField(max_length=32, blank=True, editable=False)
+    logo_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    form_frame_ancestors = models.TextField(
+        _("sites that may embed the form"),
+        blank=True,
+        help_text=_("Origins such as https://www.example.de, one per line."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("organisation")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Brand(models.Model):
+    """A brand or sending identity of the organisation (a bank and its card business, a
+    utility and its telecom arm): the From address, reply-to and signature of the mail
+    sent for it, and the look of its public form (/public/<slug>/). Mailboxes and case
+    types name one; a case answers from the identity the customer wrote to."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(_("short name in links"), max_length=50, unique=True)
+    display_name = models.CharField(
+        _("name customers see"), max_length=200, help_text=_("Sender name of e-mails and name on the public form.")
+    )
+    from_address = models.EmailField(_("From address"))
+    reply_to = models.EmailField(_("Reply-To address"), blank=True)
+    signature = models.TextField(_("signature"), max_length=2000, blank=True)
+    colour = models.CharField(
+        _("colour"), max_length=7, blank=True, help_text=_("Header colour of the public form, e.g. #0f5c8c.")
+    )
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    logo = models.BinaryField(_("logo"), null=True, blank=True, editable=False)
+    logo_content_type = models.CharField(max_length=32, blank=True, editable=False)
+    logo_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("brand")
+        verbose_name_plural = _("brands")
 
     def __str__(self) -> str:
         return self.name

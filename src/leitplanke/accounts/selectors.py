@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -13,7 +14,7 @@ from leitplanke.core.errors import NotFound, PermissionDenied
 from leitplanke.core.models import AuditEvent
 
 from . import permissions
-from .models import Absence, ApiToken, Role, Skill, Team, User, UserSkill
+from .models import Absence, ApiToken, Brand, Organisation, Role, Skill, Team, User, UserSkill
 
 
 def _require_admin_or_auditor(actor: Any) -> None:
@@ -228,3 +229,111 @@ def api_tokens_in_use(*, since: Any) -> int:
     """How many unrevoked API tokens were used since the given time (a count only, for the
     maturity check's evidence that other systems are connected)."""
     return ApiToken.objects.filter(revoked_at__isnull=True, last_used_at__gte=since).count()
+
+
+# --- what the public pages show ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicBranding:
+    """The organisation as customers see it on the public pages (no login, nothing secret)."""
+
+    name: str
+    contact_email: str = ""
+    contact_phone: str = ""
+    contact_address: str = ""
+    imprint_url: str = ""
+    privacy_url: str = ""
+    logo_version: str = ""
+    frame_ancestors: tuple[str, ...] = ()
+    slug: str = ""  # a brand's public pages (/complaint/b/<slug>/); empty for the organisation's
+    colour: str = ""
+    logo_path: str = "/complaint/logo/"
+
+    @property
+    def logo_url(self) -> str:
+        return f"{self.logo_path}?v={self.logo_version}" if self.logo_version else ""
+
+    @property
+    def has_contact(self) -> bool:
+        return bool(self.contact_email or self.contact_phone or self.contact_address)
+
+
+def public_branding() -> PublicBranding:
+    """One query, the logo's bytes left out."""
+    organisation = Organisation.objects.defer("logo").filter(pk=1).first()
+    if organisation is None:
+        return PublicBranding(name=Organisation._meta.get_field("name").default)
+    return PublicBranding(
+        name=organisation.public_name or organisation.name,
+        contact_email=organisation.contact_email,
+        contact_phone=organisation.contact_phone,
+        contact_address=organisation.contact_address,
+        imprint_url=organisation.imprint_url,
+        privacy_url=organisation.privacy_url,
+        logo_version=organisation.logo_sha256[:16],
+        frame_ancestors=tuple(organisation.form_frame_ancestors.split()),
+    )
+
+
+def brand_branding(brand: Brand, organisation: PublicBranding | None = None) -> PublicBranding:
+    """A brand's public look; what it leaves empty comes from the organisation."""
+    base = organisation or public_branding()
+    return PublicBranding(
+        name=brand.display_name or base.name,
+        contact_email=brand.contact_email or base.contact_email,
+        contact_phone=brand.contact_phone or base.contact_phone,
+        contact_address=base.contact_address,
+        imprint_url=base.imprint_url,
+        privacy_url=base.privacy_url,
+        logo_version=brand.logo_sha256[:16],
+        frame_ancestors=base.frame_ancestors,
+        slug=brand.slug,
+        colour=brand.colour,
+        logo_path=f"/public/{brand.slug}/logo/",
+    )
+
+
+def brand_for_public(slug: str) -> Brand:
+    """An active brand by its short name, the logo's bytes left out; NotFound otherwise."""
+    brand = Brand.objects.defer("logo").filter(slug=slug, is_active=True).first()
+    if brand is None:
+        raise NotFound()
+    return brand
+
+
+def brand_active(brand_id: int) -> Brand | None:
+    return Brand.objects.defer("logo").filter(pk=brand_id, is_active=True).first()
+
+
+def brand_logo(slug: str) -> tuple[bytes, str, str] | None:
+    row = Brand.objects.filter(slug=slug, is_active=True).values_list("logo", "logo_content_type", "logo_sha256").first()
+    if row is None or not row[0]:
+        return None
+    return bytes(row[0]), row[1], row[2]
+
+
+def brand_list(*, actor: Any) -> QuerySet[Brand]:
+    if not permissions.has_capability(actor, permissions.MANAGE_ORGANISATION):
+        raise PermissionDenied()
+    return Brand.objects.defer("logo").order_by("name", "id")
+
+
+def brand_get(*, actor: Any, brand_id: int) -> Brand:
+    brand = brand_list(actor=actor).filter(pk=brand_id).first()
+    if brand is None:
+        raise NotFound()
+    return brand
+
+
+def brand_choices() -> QuerySet[Brand]:
+    """For the mailbox and case type forms."""
+    return Brand.objects.defer("logo").filter(is_active=True).order_by("name", "id")
+
+
+def organisation_logo() -> tuple[bytes, str, str] | None:
+    """The logo's bytes, content type and hash, or None."""
+    row = Organisation.objects.filter(pk=1).values_list("logo", "logo_content_type", "logo_sha256").first()
+    if row is None or not row[0]:
+        return None
+    return bytes(row[0]), row[1], row[2]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,15 +19,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leitplanke.core import ratelimit, refcache
+from leitplanke.core import branding, ratelimit, refcache
 from leitplanke.core.audit import audit_record, audit_update, changed_fields, snapshot
-from leitplanke.core.errors import Conflict, PermissionDenied, RateLimited, ValidationFailed
+from leitplanke.core.errors import Conflict, PermissionDenied, RateLimited, ValidationFailed, refuse_unknown_fields
 
 from . import permissions
 from .models import (
     Absence,
     AbsenceKind,
     ApiToken,
+    Brand,
     Language,
     Organisation,
     Role,
@@ -38,10 +40,33 @@ from .models import (
     UserSkill,
 )
 
+PUBLIC_FIELDS = [
+    "public_name",
+    "contact_email",
+    "contact_phone",
+    "contact_address",
+    "imprint_url",
+    "privacy_url",
+    "form_frame_ancestors",
+]
+BRAND_FIELDS = [
+    "name",
+    "slug",
+    "display_name",
+    "from_address",
+    "reply_to",
+    "signature",
+    "colour",
+    "contact_email",
+    "contact_phone",
+    "is_active",
+]
+# Paths under /public/ that a brand's short name may not take.
+RESERVED_SLUGS = {"static", "api", "admin", "settings", "embed", "logo", "thanks", "status", "privacy"}
 USER_FIELDS = ["email", "full_name", "language", "is_active", "roles", "teams"]
 TEAM_FIELDS = ["name", "description", "lead", "email", "is_active"]
 ROLE_FIELDS = ["key", "name_de", "name_en", "description", "capabilities"]
-ORG_FIELDS = ["name", "time_zone", "default_language", "customer_languages", "calendar_region"]
+ORG_FIELDS = ["name", "time_zone", "default_language", "customer_languages", "calendar_region", *PUBLIC_FIELDS]
 CALENDAR_REGIONS = {
     "DE": "DE",
     **{f"DE-{s}": s for s in ["BB", "BE", "BW", "BY", "HB", "HE", "HH", "MV", "NI", "NW", "RP", "SH", "SL", "SN", "ST", "TH"]},
@@ -114,9 +139,188 @@ def organisation_update(*, actor: Any, **changes: Any) -> Organisation:
         if changes["calendar_region"] not in CALENDAR_REGIONS:
             raise ValidationFailed(field_errors={"calendar_region": [_("Unknown calendar region.")]})
         organisation.calendar_region = changes["calendar_region"]
+    _apply_public_fields(organisation, changes)
     organisation.save()
     audit_update(actor=actor or "system", action="organisation.update", obj=organisation, before=before, fields=ORG_FIELDS)
     return organisation
+
+
+def clean_public_contact(changes: dict[str, Any]) -> dict[str, str]:
+    """The contact fields customers see (organisation or brand), checked."""
+    cleaned: dict[str, str] = {}
+    if "public_name" in changes:
+        cleaned["public_name"] = (changes["public_name"] or "").strip()[:200]
+    if "contact_email" in changes:
+        value = (changes["contact_email"] or "").strip().lower()
+        if value:
+            try:
+                validate_email(value)
+            except DjangoValidationError:
+                raise ValidationFailed(field_errors={"contact_email": [_("Enter a valid e-mail address.")]}) from None
+        cleaned["contact_email"] = value
+    if "contact_phone" in changes:
+        phone = (changes["contact_phone"] or "").strip()
+        if phone and (len(phone) > 40 or not all(ch.isdigit() or ch in " +-/()" for ch in phone)):
+            raise ValidationFailed(field_errors={"contact_phone": [_("Enter a phone number of digits, spaces and + - / ( ).")]})
+        cleaned["contact_phone"] = phone
+    if "contact_address" in changes:
+        address = "\n".join(line.strip() for line in (changes["contact_address"] or "").strip().splitlines())
+        if len(address) > 500:
+            raise ValidationFailed(field_errors={"contact_address": [_("At most %(n)s characters.") % {"n": 500}]})
+        cleaned["contact_address"] = address
+    for url_field in ("imprint_url", "privacy_url"):
+        if url_field in changes:
+            cleaned[url_field] = branding.clean_url(changes[url_field], field=url_field)
+    return cleaned
+
+
+def _apply_public_fields(organisation: Organisation, changes: dict[str, Any]) -> None:
+    for name, value in clean_public_contact(changes).items():
+        setattr(organisation, name, value)
+    if "form_frame_ancestors" in changes:
+        organisation.form_frame_ancestors = branding.clean_origins(changes["form_frame_ancestors"])
+
+
+@transaction.atomic
+def organisation_logo_set(*, actor: Any, upload: Any | None) -> Organisation:
+    """Replaces the logo (PNG or JPEG, size-limited, checked by decoding) or removes it
+    (`upload=None`). Stored in the database, never under a web root; a view serves it."""
+    if actor is not None:
+        _require_admin(actor)
+    organisation = Organisation.objects.select_for_update().get_or_create(pk=1)[0]
+    before = {"logo_sha256": organisation.logo_sha256, "logo_content_type": organisation.logo_content_type}
+    if upload is None:
+        organisation.logo, organisation.logo_content_type, organisation.logo_sha256 = None, "", ""
+    else:
+        content, content_type, sha256 = branding.clean_logo(upload)
+        organisation.logo, organisation.logo_content_type, organisation.logo_sha256 = content, content_type, sha256
+    organisation.save(update_fields=["logo", "logo_content_type", "logo_sha256", "updated_at"])
+    after = {"logo_sha256": organisation.logo_sha256, "logo_content_type": organisation.logo_content_type}
+    if after != before:
+        audit_record(
+            actor=actor or "system",
+            action="organisation.logo",
+            obj=organisation,
+            before=before,
+            after={**after, "bytes": len(organisation.logo or b"")},
+        )
+    return organisation
+
+
+# --- brands (sending identities) --------------------------------------------------------------
+
+
+def _clean_brand(values: dict[str, Any], *, exclude: int | None = None) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+
+    def check(field: str, func: Any) -> None:
+        if field in values:
+            try:
+                cleaned[field] = func(values[field])
+            except ValidationFailed as error:
+                for name, messages in error.field_errors.items():
+                    errors.setdefault(name, []).extend(messages)
+
+    def email(field: str, required: bool) -> Any:
+        def clean(value: str) -> str:
+            value = (value or "").strip().lower()
+            if not value and not required:
+                return ""
+            try:
+                validate_email(value)
+            except DjangoValidationError:
+                raise ValidationFailed(field_errors={field: [_("Enter a valid e-mail address.")]}) from None
+            return value
+
+        return clean
+
+    def slug(value: str) -> str:
+        value = (value or "").strip().lower()
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,49}", value) or value in RESERVED_SLUGS:
+            raise ValidationFailed(
+                field_errors={"slug": [_("Use lower-case letters, digits and hyphens, e.g. stadtwerke-mobil.")]}
+            )
+        if Brand.objects.filter(slug=value).exclude(pk=exclude or 0).exists():
+            raise ValidationFailed(field_errors={"slug": [_("Another brand already uses this short name.")]})
+        return value
+
+    def name(value: str) -> str:
+        value = _require_text(value, "name")
+        if Brand.objects.filter(name__iexact=value).exclude(pk=exclude or 0).exists():
+            raise ValidationFailed(field_errors={"name": [_("Another brand already has this name.")]})
+        return value
+
+    def signature(value: str) -> str:
+        value = (value or "").strip()
+        if len(value) > 2000:
+            raise ValidationFailed(field_errors={"signature": [_("At most %(n)s characters.") % {"n": 2000}]})
+        return value
+
+    check("name", name)
+    check("slug", slug)
+    check("display_name", lambda value: _require_text(value, "display_name"))
+    check("from_address", email("from_address", True))
+    check("reply_to", email("reply_to", False))
+    check("contact_email", email("contact_email", False))
+    check("signature", signature)
+    check("colour", lambda value: branding.clean_colour(value, field="colour"))
+    check("contact_phone", lambda value: clean_public_contact({"contact_phone": value})["contact_phone"])
+    if "is_active" in values:
+        cleaned["is_active"] = bool(values["is_active"])
+    if errors:
+        raise ValidationFailed(field_errors=errors)
+    return cleaned
+
+
+@transaction.atomic
+def brand_create(*, actor: Any, **values: Any) -> Brand:
+    if actor is not None:
+        _require_admin(actor)
+    refuse_unknown_fields(values, BRAND_FIELDS)
+    missing = [field for field in ("name", "slug", "display_name", "from_address") if field not in values]
+    if missing:
+        raise ValidationFailed(field_errors={field: [_("This field is required.")] for field in missing})
+    brand = Brand.objects.create(**_clean_brand(values))
+    audit_record(actor=actor or "system", action="brand.create", obj=brand, after=snapshot(brand, BRAND_FIELDS))
+    return brand
+
+
+@transaction.atomic
+def brand_update(*, actor: Any, brand: Brand, **changes: Any) -> Brand:
+    if actor is not None:
+        _require_admin(actor)
+    refuse_unknown_fields(changes, BRAND_FIELDS)
+    brand = Brand.objects.select_for_update().get(pk=brand.pk)
+    before = snapshot(brand, BRAND_FIELDS)
+    for field, value in _clean_brand(changes, exclude=brand.pk).items():
+        setattr(brand, field, value)
+    brand.save()
+    audit_update(actor=actor or "system", action="brand.update", obj=brand, before=before, fields=BRAND_FIELDS)
+    return brand
+
+
+@transaction.atomic
+def brand_logo_set(*, actor: Any, brand: Brand, upload: Any | None) -> Brand:
+    """The brand's logo for its public form: PNG or JPEG, checked like the organisation's."""
+    if actor is not None:
+        _require_admin(actor)
+    brand = Brand.objects.select_for_update().get(pk=brand.pk)
+    before = {"logo_sha256": brand.logo_sha256}
+    if upload is None:
+        brand.logo, brand.logo_content_type, brand.logo_sha256 = None, "", ""
+    else:
+        brand.logo, brand.logo_content_type, brand.logo_sha256 = branding.clean_logo(upload)
+    brand.save(update_fields=["logo", "logo_content_type", "logo_sha256", "updated_at"])
+    if brand.logo_sha256 != before["logo_sha256"]:
+        audit_record(
+            actor=actor or "system",
+            action="brand.logo",
+            obj=brand,
+            before=before,
+            after={"logo_sha256": brand.logo_sha256, "bytes": len(brand.logo or b"")},
+        )
+    return brand
 
 
 # --- users --------------------------------------------------------------------------------

@@ -36,9 +36,19 @@ class CaseTypeForm(Form):
     order = forms.IntegerField(
         label=_("Order"), min_value=0, max_value=32767, initial=0, help_text=_("Smaller numbers come first in lists.")
     )
+    brand: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Brand"),
+        queryset=None,
+        required=False,
+        empty_label=_("none (the default sender)"),
+        help_text=_("Sends the mail of cases of this type unless the customer wrote to a mailbox or form of a brand."),
+    )
 
     def __init__(self, *args: Any, creating: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        from leitplanke.accounts.selectors import brand_choices
+
+        self.fields["brand"].queryset = brand_choices()  # type: ignore[attr-defined]
         if not creating:
             del self.fields["key"]
 

@@ -20,8 +20,8 @@ from leitplanke.core.errors import PermissionDenied, ValidationFailed, refuse_un
 from . import services
 from .models import CaseType, Category, CustomFieldDefinition, FieldKind
 
-CASE_TYPE_FIELDS = ["key", "name_de", "name_en", "is_complaint", "acknowledgement_enabled", "is_active", "order"]
-CASE_TYPE_EDITABLE = ("name_de", "name_en", "is_complaint", "acknowledgement_enabled", "is_active", "order")
+CASE_TYPE_FIELDS = ["key", "name_de", "name_en", "is_complaint", "acknowledgement_enabled", "is_active", "order", "brand"]
+CASE_TYPE_EDITABLE = ("name_de", "name_en", "is_complaint", "acknowledgement_enabled", "is_active", "order", "brand")
 CATEGORY_FIELDS = ["name_de", "name_en", "is_active"]
 CUSTOM_FIELD_FIELDS = ["case_type", "key", "label_de", "label_en", "kind", "choices", "required", "order", "is_active"]
 CUSTOM_FIELD_EDITABLE = ("label_de", "label_en", "choices", "required", "order", "is_active")
@@ -148,6 +148,18 @@ def _choices(kind: str, value: Any, errors: dict[str, list[str]]) -> list[dict[s
 # --- case types --------------------------------------------------------------------------------
 
 
+def _brand(brand: Any, errors: dict[str, list[str]]) -> Any:
+    """The sending identity of the type's mail: an active brand, or none."""
+    from leitplanke.accounts.models import Brand
+
+    if brand in (None, ""):
+        return None
+    found = Brand.objects.defer("logo").filter(pk=getattr(brand, "pk", brand), is_active=True).first()
+    if found is None:
+        errors.setdefault("brand", []).append(_("This choice does not exist."))
+    return found
+
+
 @transaction.atomic
 def case_type_create(
     *,
@@ -159,6 +171,7 @@ def case_type_create(
     acknowledgement_enabled: bool = True,
     is_active: bool = True,
     order: int = 0,
+    brand: Any = None,
 ) -> CaseType:
     """Adds a case type; its key is fixed from now on."""
     _require_admin(actor)
@@ -167,6 +180,7 @@ def case_type_create(
     name_de = _text(name_de, "name_de", errors)
     name_en = _text(name_en, "name_en", errors)
     order = _order(order, errors)
+    the_brand = _brand(brand, errors)
     if "key" not in errors and CaseType.objects.filter(key=key).exists():
         errors.setdefault("key", []).append(_("A case type with this key exists already."))
     _raise(errors)
@@ -178,6 +192,7 @@ def case_type_create(
         acknowledgement_enabled=bool(acknowledgement_enabled),
         is_active=bool(is_active),
         order=order,
+        brand=the_brand,
     )
     audit_record(actor=actor, action="case_type.create", obj=case_type, after=snapshot(case_type, CASE_TYPE_FIELDS))
     return case_type
@@ -194,6 +209,8 @@ def case_type_update(*, actor: Any, case_type: CaseType, **changes: Any) -> Case
     for field in ("name_de", "name_en"):
         if field in changes:
             setattr(case_type, field, _text(changes[field], field, errors))
+    if "brand" in changes:
+        case_type.brand = _brand(changes["brand"], errors)
     for field in ("is_complaint", "acknowledgement_enabled", "is_active"):
         if field in changes:
             setattr(case_type, field, bool(changes[field]))

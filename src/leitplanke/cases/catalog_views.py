@@ -75,7 +75,9 @@ def _case_type_page(request: HttpRequest, case_type: Any, form: forms.Form, fiel
 
 
 def _case_type_initial(case_type: Any) -> dict[str, Any]:
-    return {name: getattr(case_type, name) for name in services.CASE_TYPE_EDITABLE}
+    initial = {name: getattr(case_type, name) for name in services.CASE_TYPE_EDITABLE if name != "brand"}
+    initial["brand"] = case_type.brand_id
+    return initial
 
 
 @login_required

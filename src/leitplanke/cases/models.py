@@ -20,6 +20,10 @@ class CaseType(BilingualLabel):
     acknowledgement_enabled = models.BooleanField(_("send acknowledgement automatically"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
     order = models.PositiveSmallIntegerField(default=0)
+    # The sending identity of its mail when the customer did not write to a mailbox of one.
+    brand = models.ForeignKey(
+        "accounts.Brand", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("brand")
+    )
 
     class Meta:
         ordering = ["order", "name_en"]

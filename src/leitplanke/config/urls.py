@@ -15,6 +15,7 @@ urlpatterns = [
     path("cases/", include("leitplanke.cases.urls")),
     path("customers/", include("leitplanke.customers.urls")),
     path("complaint/", include("leitplanke.intake.public_urls")),
+    path("public/<slug:brand>/", include("leitplanke.intake.brand_public_urls")),
     path("intake/", include("leitplanke.intake.urls")),
     path("check/", include("leitplanke.maturity.public_urls")),
     path("maturity/", include("leitplanke.maturity.urls")),

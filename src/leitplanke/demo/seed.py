@@ -53,7 +53,14 @@ def seed_organisation() -> None:
     """Creates the demo organisation, teams, users and skills (idempotent)."""
     with transaction.atomic():
         accounts.organisation_update(
-            actor=None, name="Stadtwerke Rheinfeld", calendar_region="DE-NW", customer_languages=["de", "en"]
+            actor=None,
+            name="Stadtwerke Rheinfeld",
+            calendar_region="DE-NW",
+            customer_languages=["de", "en"],
+            # What customers see on the public pages and when a limit applies.
+            contact_email="service@stadtwerke-rheinfeld.example",
+            contact_phone="02241 555 0100",
+            contact_address="Stadtwerke Rheinfeld GmbH\nKundenservice\nPostfach 12 34\n53757 Rheinfeld",
         )
         roles = {role.key: role for role in Role.objects.all()}
         users: dict[str, User] = {}

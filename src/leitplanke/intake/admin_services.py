@@ -34,6 +34,7 @@ MAILBOX_FIELDS = (
     "processed_folder",
     "default_case_type",
     "default_team",
+    "brand",
     "is_active",
 )
 

@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from leitplanke.accounts.models import Team
+from leitplanke.accounts.models import Brand, Team
+from leitplanke.accounts.selectors import brand_choices
 from leitplanke.cases.models import CaseType
 from leitplanke.core.events import EVENTS
 from leitplanke.core.forms import Form
@@ -95,10 +96,18 @@ class MailboxForm(Form):
     default_team = forms.ModelChoiceField(
         label=_("Team for new cases"), queryset=Team.objects.none(), required=False, empty_label=_("no team (routing decides)")
     )
+    brand = forms.ModelChoiceField(
+        label=_("Brand"),
+        queryset=Brand.objects.none(),
+        required=False,
+        empty_label=_("none (the case type's or the default sender)"),
+        help_text=_("Acknowledgements and replies to mail that arrived here come from this brand."),
+    )
     is_active = forms.BooleanField(label=_("Active (fetched regularly)"), required=False, initial=True)
 
     def __init__(self, *args: Any, creating: bool = True, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        self.fields["brand"].queryset = brand_choices()  # type: ignore[attr-defined]
         case_type = self.fields["default_case_type"]
         team = self.fields["default_team"]
         assert isinstance(case_type, forms.ModelChoiceField) and isinstance(team, forms.ModelChoiceField)

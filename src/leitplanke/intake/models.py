@@ -34,6 +34,10 @@ class Mailbox(models.Model):
     default_team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("team")
     )
+    # The sending identity of acknowledgements and replies to mail that arrived here.
+    brand = models.ForeignKey(
+        "accounts.Brand", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("brand")
+    )
     is_active = models.BooleanField(_("active"), default=True)
     # IMAP UIDs are only meaningful together with UIDVALIDITY.
     uid_validity = models.BigIntegerField(null=True, blank=True)

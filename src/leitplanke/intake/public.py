@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from leitplanke.cases import services as case_services
@@ -34,8 +35,15 @@ STATUS_SALT = status_links.STATUS_SALT
 FORM_SALT = "leitplanke.form-started"
 MIN_FILL_SECONDS = 3
 MAX_FORM_AGE = dt.timedelta(hours=6)
-SUBMISSIONS_PER_HOUR = 5
-STATUS_MESSAGES_PER_HOUR = 10
+# Abuse limits that never turn away a valid complaint from a shared address (carrier NAT,
+# an office): only accepted submissions count, per address with a high limit and per
+# e-mail address with a low one. Refused attempts (errors, honeypot, too fast) create
+# nothing and count only toward a flood guard far above what people send.
+WINDOW_SECONDS = 3600
+ACCEPTED_PER_ADDRESS_PER_HOUR = 60
+ACCEPTED_PER_EMAIL_PER_HOUR = 5
+ATTEMPTS_PER_ADDRESS_PER_HOUR = 1000
+STATUS_MESSAGES_PER_CASE_PER_HOUR = 20
 MAX_FILES = 5
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
@@ -56,10 +64,53 @@ def check_not_a_bot(*, honeypot: str, started_token: str) -> None:
         raise ValidationFailed(_("That was very fast. Please check your entries and send the form again."))
 
 
+def _counter_key(scope: str, value: str) -> str:
+    """Counters name a keyed hash, never the address itself (no personal data in the table)."""
+    digest = salted_hmac("leitplanke.public.ratelimit", f"{scope}:{value}", algorithm="sha256").hexdigest()[:32]
+    return f"public:{scope}:{digest}"
+
+
 def check_rate(ip: str | None, *, scope: str, per_hour: int) -> None:
-    key = f"public:{scope}:{ip or '-'}"
-    if ratelimit.hit(key, window_seconds=3600) > per_hour:
-        raise RateLimited(retry_after=ratelimit.seconds_until_reset(3600))
+    """The flood guard: counts every attempt of one address."""
+    if ratelimit.hit(_counter_key(scope, ip or "-"), window_seconds=WINDOW_SECONDS) > per_hour:
+        raise RateLimited(retry_after=ratelimit.seconds_until_reset(WINDOW_SECONDS), limit=scope)
+
+
+@dataclass
+class Allowance:
+    """Places taken in the counters for one submission; given back when it is not accepted."""
+
+    keys: list[str]
+    now: dt.datetime
+
+    def give_back(self) -> None:
+        for key in self.keys:
+            ratelimit.release(key, window_seconds=WINDOW_SECONDS, now=self.now)
+
+
+def take_allowance(limits: list[tuple[str, str, int]]) -> Allowance:
+    """Counts one accepted submission under each (scope, value, per_hour) — count first,
+    then check the returned number, so concurrent submissions cannot slip past a limit —
+    and gives every place back when one limit is reached. The caller gives them back too
+    when the submission then fails."""
+    allowance = Allowance(keys=[], now=timezone.now())
+    for scope, value, per_hour in limits:
+        key = _counter_key(scope, value)
+        count = ratelimit.hit(key, window_seconds=WINDOW_SECONDS, now=allowance.now)
+        allowance.keys.append(key)
+        if count > per_hour:
+            allowance.give_back()
+            raise RateLimited(retry_after=ratelimit.seconds_until_reset(WINDOW_SECONDS), limit=scope)
+    return allowance
+
+
+def submission_allowance(*, ip: str | None, email: str) -> Allowance:
+    return take_allowance(
+        [
+            ("form-accepted-address", ip or "-", ACCEPTED_PER_ADDRESS_PER_HOUR),
+            ("form-accepted-email", email.strip().lower(), ACCEPTED_PER_EMAIL_PER_HOUR),
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -74,6 +125,7 @@ class PublicSubmission:
     customer_number: str
     language: str
     files: list[Any]
+    brand_id: int | None = None  # submitted through a brand's form: its identity answers
 
 
 def _customer_for(submission: PublicSubmission) -> tuple[Customer | None, Customer | None]:
@@ -146,6 +198,7 @@ def public_complaint_submit(submission: PublicSubmission) -> Submitted:
             channel=Channel.WEB_FORM,
             is_internal=False,
             author_label=f"{submission.first_name} {submission.last_name} <{submission.email}>".strip(),
+            data={"brand": submission.brand_id} if submission.brand_id else None,
         )
         for upload in submission.files:
             case_services.attachment_add(actor=None, case=case, uploaded_file=upload, interaction=message)
@@ -322,12 +375,23 @@ def public_message_add(*, case: Case, text: str, files: list[Any], contact: Publ
         events.emit("message.received", message_event_payload(case, message))
 
 
+def public_message_add_limited(*, case: Case, text: str, files: list[Any], contact: PublicContact | None = None) -> None:
+    """`public_message_add` under the per-case limit; a message that is not accepted does not count."""
+    allowance = take_allowance([("status-accepted-case", str(case.pk), STATUS_MESSAGES_PER_CASE_PER_HOUR)])
+    try:
+        public_message_add(case=case, text=text, files=files, contact=contact)
+    except BaseException:
+        allowance.give_back()
+        raise
+
+
 __all__ = [
     "PublicSubmission",
     "Submitted",
     "case_for_status_token",
     "public_complaint_submit",
     "public_contact_confirm",
+    "public_message_add_limited",
     "status_access",
     "status_link_token",
 ]

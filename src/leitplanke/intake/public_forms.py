@@ -3,6 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from leitplanke.cases.models import CaseType
@@ -54,8 +57,15 @@ class PublicComplaintForm(Form):
     attachments = MultipleFileField(
         label=_("Attachments (optional)"),
         required=False,
-        help_text=_("Up to %(n)s files, each at most %(mb)s MB (PDF, images, office documents).")
-        % {"n": MAX_FILES, "mb": MAX_FILE_BYTES // (1024 * 1024)},
+        # Formatted when shown, in the visitor's language (a lazy text % values would be
+        # translated once, at import time).
+        help_text=lazy(
+            lambda: (
+                gettext("Up to %(n)s files, each at most %(mb)s MB (PDF, images, office documents).")
+                % {"n": MAX_FILES, "mb": MAX_FILE_BYTES // (1024 * 1024)}
+            ),
+            str,
+        )(),
     )
     consent = forms.BooleanField(label=_("I agree that my data is processed to handle my concern."), required=True)
     # Spam protection without third parties: a field people do not see, and the time the form was open.
@@ -64,9 +74,12 @@ class PublicComplaintForm(Form):
     )
     started = forms.CharField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, brand_id: int | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["case_type"].queryset = CaseType.objects.filter(is_active=True).order_by("order", "id")  # type: ignore[attr-defined]
+        case_types = CaseType.objects.filter(is_active=True).order_by("order", "id")
+        if brand_id is not None:  # a brand's form: its own case types and the shared ones
+            case_types = case_types.filter(Q(brand__isnull=True) | Q(brand_id=brand_id))
+        self.fields["case_type"].queryset = case_types  # type: ignore[attr-defined]
 
 
 class StatusMessageForm(Form):

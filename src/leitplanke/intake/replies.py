@@ -29,7 +29,7 @@ from leitplanke.core.errors import ValidationFailed
 from . import status_links
 from .models import ReplyTemplate, ReplyTemplateVersion
 from .run_cache import cached
-from .selectors import template_for
+from .selectors import SendingIdentity, sending_identity, template_for
 
 MAX_SEND_ATTEMPTS = 6
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -53,12 +53,14 @@ def status_link_token(case: Case) -> str:
     return status_links.status_link_token(case)
 
 
-def placeholder_values(case: Case, *, agent: Any = None) -> dict[str, str]:
+def placeholder_values(case: Case, *, agent: Any = None, identity: SendingIdentity | None = None) -> dict[str, str]:
+    """`organisation_name` is the brand's name when a brand sends (ADR 0012)."""
     from leitplanke.accounts.services import organisation_get
 
     with translation.override(case.language or "de"):
         received = date_format(timezone.localtime(case.received_at), "DATE_FORMAT")
-    organisation_name = cached("organisation_name", lambda: organisation_get().name)
+    identity = identity or sending_identity(case)
+    organisation_name = identity.name or cached("organisation_name", lambda: organisation_get().name)
     return {
         "customer_name": case.customer.display_name if case.customer is not None else "",
         "case_reference": case.reference,
@@ -110,10 +112,15 @@ def _queue(
     in_reply_to: str = "",
     purpose: str,
     first: Interaction | None = None,
+    identity: SendingIdentity | None = None,
 ) -> Interaction:
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "leitplanke.local"
     message_id = make_msgid(idstring=case.reference, domain=domain).strip("<>")
     parent, references = _thread_headers(case, in_reply_to, first)
+    identity = identity or sending_identity(case, inbound=first)
+    if identity.signature:
+        values = placeholder_values(case, agent=actor, identity=identity)
+        body = f"{body.rstrip()}\n\n-- \n{render_template_text(identity.signature, values)}"
     interaction = case_services.interaction_add(
         actor=actor,
         case=case,
@@ -124,7 +131,17 @@ def _queue(
         is_internal=False,
         message_id=message_id,
         author_label=getattr(actor, "full_name", "") or "Leitplanke",
-        data={"to": [to], "in_reply_to": parent, "references": references, "purpose": purpose, "attempts": 0},
+        data={
+            "to": [to],
+            "in_reply_to": parent,
+            "references": references,
+            "purpose": purpose,
+            "attempts": 0,
+            # The sending identity, fixed when queued (a later brand change does not alter it).
+            "from_header": identity.from_header,
+            "reply_to": identity.reply_to,
+            "brand": identity.brand_id,
+        },
         delivery_status=DeliveryStatus.QUEUED,
     )
     if purpose != "contact_confirmation":
@@ -153,10 +170,12 @@ def reply_queue(*, actor: Any, case: Case, to: str, subject: str, body: str) -> 
         raise ValidationFailed(field_errors={"body": [_("Subject and text are required.")]})
     if missing := unknown_placeholders(subject + body):
         raise ValidationFailed(field_errors={"body": [_("Unknown placeholder: %(names)s") % {"names": ", ".join(missing)}]})
-    values = placeholder_values(case, agent=actor)
+    identity = sending_identity(case)
+    values = placeholder_values(case, agent=actor, identity=identity)
     with transaction.atomic():
         interaction = _queue(
             case=case,
+            identity=identity,
             actor=actor,
             to=to,
             subject=render_template_text(subject, values),
@@ -175,11 +194,13 @@ def acknowledgement_queue(
     version = template_for(case, "acknowledgement")
     if version is None:
         return None
+    identity = sending_identity(case, inbound=inbound)
     if inbound is not None and getattr(case, "_status_link_generation", None) is None:
         case._status_link_generation = 0  # type: ignore[attr-defined]  # a new case: no link revoked yet
-    values = placeholder_values(case)
+    values = placeholder_values(case, identity=identity)
     interaction = _queue(
         case=case,
+        identity=identity,
         actor=None,
         to=to,
         subject=render_template_text(version.subject, values),
@@ -204,8 +225,9 @@ def build_message(interaction: Interaction) -> EmailMessage:
     return EmailMessage(
         subject=one_line(interaction.subject),
         body=interaction.body_text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=data.get("from_header") or settings.DEFAULT_FROM_EMAIL,
         to=list(data.get("to", [])),
+        reply_to=list(data.get("reply_to") or []) or None,
         headers=headers,
     )
 

@@ -7,14 +7,17 @@ These lists are organisation-wide administration data; the views check the capab
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email.utils import formataddr
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Case as CaseWhen
 from django.db.models import IntegerField, Max, Q, QuerySet, Value, When
 
+from leitplanke.accounts.models import Brand
 from leitplanke.cases import selectors as case_selectors
-from leitplanke.cases.models import Case, Channel, InteractionKind
+from leitplanke.cases.models import Case, Channel, Interaction, InteractionKind
 from leitplanke.core.errors import NotFound
 
 from .models import (
@@ -91,6 +94,72 @@ def _template_for(case: Case, purpose: str, language: str) -> ReplyTemplateVersi
     templates = ReplyTemplate.objects.filter(purpose=purpose, is_active=True, language=language)
     template = templates.filter(case_type=case.case_type).first() or templates.filter(case_type__isnull=True).first()
     return template.versions.order_by("-number").first() if template else None
+
+
+@dataclass(frozen=True)
+class SendingIdentity:
+    """Who an e-mail of a case comes from: a brand's, or the installation's default."""
+
+    from_header: str
+    reply_to: list[str] = field(default_factory=list)
+    signature: str = ""
+    brand_id: int | None = None
+    name: str = ""  # the brand's name customers see; empty for the default sender
+
+
+def _brand(brand_id: int | None) -> Brand | None:
+    if not brand_id:
+        return None
+    return cached(("brand", brand_id), lambda: Brand.objects.defer("logo").filter(pk=brand_id, is_active=True).first())
+
+
+def _mailbox_brand_id(mailbox_id: int) -> int | None:
+    return cached(
+        ("mailbox-brand", mailbox_id), lambda: Mailbox.objects.filter(pk=mailbox_id).values_list("brand_id", flat=True).first()
+    )
+
+
+def _written_to(messages: list[Interaction]) -> tuple[bool, int | None]:
+    """The brand of the identity the customer last wrote to: a mailbox's, or the brand whose
+    public form they used. (False, None) when no message came in through either."""
+    for message in messages:
+        data = message.data or {}
+        if data.get("brand"):
+            return True, int(data["brand"])
+        if "mailbox" in data:
+            mailbox_id = data["mailbox"]
+        elif data.get("inbound_email"):  # recorded before the mailbox was noted on the message
+            mailbox_id = InboundEmail.objects.filter(pk=data["inbound_email"]).values_list("mailbox_id", flat=True).first()
+        else:
+            mailbox_id = None
+        if mailbox_id:
+            return True, _mailbox_brand_id(int(mailbox_id))
+    return False, None
+
+
+def sending_identity(case: Case, *, inbound: Interaction | None = None) -> SendingIdentity:
+    """From, Reply-To and signature for mail of this case: the brand of the mailbox (or brand
+    form) the customer wrote to, else the case type's brand, else the default sender.
+    `inbound`: the message being acknowledged (spares the query)."""
+    if inbound is not None:
+        messages = [inbound]
+    else:
+        messages = list(
+            case.interactions.filter(kind=InteractionKind.INBOUND_MESSAGE, is_internal=False)
+            .order_by("-occurred_at", "-id")
+            .only("id", "data")[:20]
+        )
+    _found, brand_id = _written_to(messages)
+    brand = _brand(brand_id) or _brand(case.case_type.brand_id)
+    if brand is None:
+        return SendingIdentity(from_header=settings.DEFAULT_FROM_EMAIL)
+    return SendingIdentity(
+        from_header=formataddr((" ".join(brand.display_name.split()), brand.from_address)),
+        reply_to=[brand.reply_to] if brand.reply_to else [],
+        signature=brand.signature,
+        brand_id=brand.pk,
+        name=" ".join(brand.display_name.split()),
+    )
 
 
 def default_reply_template(case: Case) -> ReplyTemplate | None:

@@ -495,6 +495,7 @@ def _add_message(
             "date_header": parsed.date_header,
             "sent_at": parsed.date.isoformat() if parsed.date else None,
             "inbound_email": inbound.pk,
+            "mailbox": inbound.mailbox_id,
         },
     )
     notes = [*(notes or []), *_date_notes(parsed), *_store_attachments(case, parsed, interaction)]

@@ -316,6 +316,7 @@ def mailbox_edit(request: HttpRequest, mailbox_id: int) -> HttpResponse:
     mailbox = _get(selectors.mailbox_get, mailbox_id=mailbox_id)
     initial = {name: getattr(mailbox, name) for name in admin_services.MAILBOX_FIELDS}
     initial["default_case_type"], initial["default_team"] = mailbox.default_case_type_id, mailbox.default_team_id
+    initial["brand"] = mailbox.brand_id
     form = MailboxForm(request.POST or None, initial=initial, creating=False)
     if request.method == "POST" and form.is_valid():
         password, values = _mailbox_values(form)

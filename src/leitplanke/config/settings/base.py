@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "leitplanke.accounts.context_processors.navigation",
+                "leitplanke.accounts.context_processors.public_branding",
             ],
         },
     },
