@@ -25,7 +25,7 @@ ADDRESSES = [
     ("169.254.169.254", False),  # cloud metadata
     ("100.64.0.1", False),  # carrier-grade NAT
     ("100.127.255.254", False),
-    ("0.0.0.0", False),
+    ("0.0.0.0", False),  # noqa: S104 - an address to refuse, not to bind
     ("255.255.255.255", False),
     ("224.0.0.1", False),
     ("192.0.2.1", False),  # documentation
