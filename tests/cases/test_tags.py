@@ -57,3 +57,26 @@ def test_the_migration_merges_the_variants(make_case: Callable[..., Case]) -> No
     assert sorted(Tag.objects.values_list("name", "name_key")) == [("Lob", "lob"), ("Presse", "presse")]
     assert [t.name for t in Case.objects.get(pk=one.pk).tags.all()] == ["Presse"]
     assert [t.name for t in Case.objects.get(pk=two.pk).tags.all()] == ["Lob", "Presse"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_spellings_added_at_once_make_one_tag(
+    make_case: Callable[..., Case], make_user: Callable[..., User], tmp_path: Any
+) -> None:
+    import threading
+
+    from tests.concurrency import in_parallel, shared_database
+
+    quality = make_user("quality_manager")
+    cases = [make_case(actor=quality), make_case(actor=quality)]
+    together = threading.Barrier(2, timeout=60)
+    spellings = ["Presse", "PRESSE"]
+
+    def work(index: int) -> None:
+        together.wait()
+        services.case_update(actor=quality, case=cases[index], tags_add=[spellings[index]])
+
+    with shared_database(tmp_path):
+        in_parallel(work, 2)
+        assert Tag.objects.count() == 1
+        assert all(Case.objects.get(pk=case.pk).tags.count() == 1 for case in cases)

@@ -17,11 +17,12 @@ from django.utils import timezone
 
 from leitplanke.accounts.models import User
 from leitplanke.cases.models import Case, InteractionKind
+from leitplanke.core.errors import NotFound
 from leitplanke.core.models import AuditEvent
 from leitplanke.customers import services as customer_services
 from leitplanke.customers.models import ConsentRecord, Customer
-from leitplanke.intake import replies, status_links
-from leitplanke.intake.models import PublicContact
+from leitplanke.intake import public, replies, status_links
+from leitplanke.intake.models import PublicContact, StatusLink
 from tests.intake.test_public import form_data
 
 pytestmark = pytest.mark.django_db
@@ -228,3 +229,48 @@ def test_a_new_address_still_creates_a_customer_at_once(web_client, django_captu
     case, token = submit(web_client, django_capture_on_commit_callbacks, email="neu@example.de")
     assert case.customer is not None and not PublicContact.objects.exists()
     assert "c" not in signing.loads(token, salt=status_links.STATUS_SALT)
+
+
+# --- at the same moment ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirming_twice_at_once_attaches_once(make_user: Callable[..., User], tmp_path: Any) -> None:
+    """The owner clicks the link while an agent confirms on the case page."""
+    from tests.cases.conftest import ensure_default_case_types
+    from tests.concurrency import in_parallel, shared_database
+
+    ensure_default_case_types()
+    erika = customer_services.customer_create(actor=None, kind="person", last_name="Mustermann", emails=["erika@example.de"])
+    agent = make_user("quality_manager")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="203.0.113.10")
+    response = client.post("/complaint/", form_data())
+    assert response.status_code == 302
+    contact = PublicContact.objects.get()
+    with shared_database(tmp_path):
+        in_parallel(lambda n: public.public_contact_confirm(actor=None if n == 0 else agent, contact=contact), 2)
+        assert Case.objects.get(pk=contact.case_id).customer_id == erika.pk
+        assert AuditEvent.objects.filter(action="public_contact.confirm").count() == 1
+        assert ConsentRecord.objects.filter(customer=erika).count() == 1
+        assert Case.objects.get(pk=contact.case_id).interactions.filter(kind="field_change").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_revocations_at_once_both_count(make_user: Callable[..., User], tmp_path: Any) -> None:
+    from tests.cases.conftest import ensure_default_case_types
+    from tests.concurrency import in_parallel, shared_database
+
+    ensure_default_case_types()
+    agent = make_user("quality_manager")
+    Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="203.0.113.11").post("/complaint/", form_data(email="neu@example.de"))
+    case = Case.objects.get()
+    old = status_links.status_link_token(case)
+    with shared_database(tmp_path):
+        links = in_parallel(lambda n: status_links.status_link_revoke(actor=agent, case=case), 2)
+        assert len(set(links)) == 2
+        assert StatusLink.objects.get(case=case).generation == 2
+        assert AuditEvent.objects.filter(action="case.status_link_revoke").count() == 2
+        with pytest.raises(NotFound):
+            status_links.status_access(old)
+        tokens = [link.rstrip("/").rsplit("/", 1)[1] for link in links]
+        assert {signing.loads(token, salt=status_links.STATUS_SALT)["g"] for token in tokens} == {1, 2}

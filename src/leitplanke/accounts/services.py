@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+import logging
 import re
 import secrets
 from collections.abc import Iterable
@@ -75,6 +76,8 @@ CALENDAR_REGIONS = {
     "GB-SCT": "SCT",
     "GB-NIR": "NIR",
 }
+
+logger = logging.getLogger(__name__)
 
 
 def require(actor: Any, capability: str) -> None:
@@ -472,6 +475,30 @@ def _login_keys(email: str, ip: str | None) -> list[str]:
 
 def _login_email_key(email: str) -> str:
     return f"login:email:{(email or '').strip().lower()}"
+
+
+def password_reset_request_counts(*, email: str, ip: str | None) -> bool:
+    """Counts a password-reset request for the address and for the client IP address, then
+    checks the limits (`PASSWORD_RESET_RATE_LIMIT`); True if a reset e-mail may be sent.
+
+    Counting comes first, one atomic increment per counter, so concurrent requests cannot
+    slip past the limit. Whether or not a user has the address, the count is the same and
+    the page the requester sees is the same: the limit reveals nothing about accounts."""
+    from django.conf import settings
+
+    limit = settings.PASSWORD_RESET_RATE_LIMIT
+    window = int(limit["window_seconds"])
+    now = timezone.now()
+    limits = {
+        f"password_reset:email:{(email or '').strip().lower()}": int(limit["per_address"]),
+        f"password_reset:ip:{ip or '-'}": int(limit["per_ip"]),
+    }
+    counts = {key: ratelimit.hit(key, window_seconds=window, now=now) for key in limits}
+    over = [key for key, allowed in limits.items() if counts[key] > allowed]
+    if over:
+        logger.warning("password reset refused: over the limit for %s", ", ".join(k.split(":", 2)[1] for k in over))
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -133,11 +133,20 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """Sends the reset e-mail at most `PASSWORD_RESET_RATE_LIMIT` times per address and per
+    client IP address and hour (counted first); over the limit the requester gets the same
+    neutral page, and no e-mail is sent."""
+
     form_class = PasswordResetForm
     template_name = "accounts/password_reset.html"
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        if not services.password_reset_request_counts(email=form.cleaned_data["email"], ip=client_ip(self.request)):
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.case_create, name="create"),
     path("<int:case_id>/", views.case_detail, name="detail"),
     path("<int:case_id>/edit/", views.case_edit, name="edit"),
+    path("<int:case_id>/timeline/", views.case_timeline, name="timeline"),
     path("<int:case_id>/transition/", views.case_transition, name="transition"),
     path("<int:case_id>/notes/", views.case_note_add, name="note_add"),
     path("<int:case_id>/attachments/", views.case_attachment_add, name="attachment_add"),

@@ -14,15 +14,17 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leitplanke.core.errors import DomainError, NotFound, PermissionDenied, PreconditionFailed
 from leitplanke.core.forms import apply_domain_error
+from leitplanke.core.pagination import InvalidCursor
 
 from . import permissions, selectors, services
 from .forms import CUSTOM_PREFIX, AttachmentForm, CaseEditForm, CaseForm, NoteForm, TransitionForm, initial_for_case
@@ -149,12 +151,12 @@ def _state_label(key: Any, language: str) -> Any:
     return state.label_de if language == "de" else state.label_en
 
 
-def _timeline_entries(request: HttpRequest, case: Any) -> list[dict[str, Any]]:
+def _timeline_entries(request: HttpRequest, items: list[Any]) -> list[dict[str, Any]]:
     language = (getattr(request, "LANGUAGE_CODE", None) or "de")[:2]
     labels = _field_labels()
     coded = selectors.case_choice_labels()
     entries = []
-    for item in selectors.case_timeline(actor=request.user, case=case):
+    for item in items:
         entry: dict[str, Any] = {"item": item, "icon": KIND_ICONS.get(item.kind, "●"), "kind_label": item.get_kind_display()}
         if item.kind == "system" and item.data.get("event") == "created":
             entry["kind_label"] = _("Registered")
@@ -223,7 +225,7 @@ def _render_detail(
         "case": case,
         "status_label": (state.label_de if language == "de" else state.label_en) if state else case.status,
         "status_kind": case.status_kind,
-        "timeline": _timeline_entries(request, case),
+        **_timeline_context(request, case, cursor=None),
         "attachments": selectors.case_attachments(actor=request.user, case=case),
         "tags": list(case.tags.all()),
         "watching": case.watchers.filter(pk=request.user.pk).exists(),
@@ -241,6 +243,28 @@ def _render_detail(
 @require_GET
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return _render_detail(request, _case_or_404(request, case_id))
+
+
+def _timeline_context(request: HttpRequest, case: Any, *, cursor: str | None) -> dict[str, Any]:
+    """The newest entries (25 at a time) and the link to the next older ones."""
+    page = selectors.case_timeline_page(actor=request.user, case=case, cursor=cursor)
+    more = reverse("cases:timeline", args=[case.pk]) + "?" + urlencode({"cursor": page.next_cursor}) if page.next_cursor else ""
+    return {"timeline": _timeline_entries(request, page.items), "timeline_more_url": more, "case": case}
+
+
+@login_required
+@require_GET
+def case_timeline(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Older timeline entries: for htmx the next entries (they replace the "load more" item),
+    without JavaScript a page of their own."""
+    case = _case_or_404(request, case_id)
+    try:
+        context = _timeline_context(request, case, cursor=request.GET.get("cursor") or None)
+    except InvalidCursor:
+        return HttpResponseBadRequest(_("The page link is not valid. Start again from the first page."))
+    if getattr(request, "htmx", False):
+        return render(request, "cases/_timeline_entries.html", context)
+    return render(request, "cases/timeline_page.html", context)
 
 
 # --- edit ---------------------------------------------------------------------------------

@@ -150,6 +150,38 @@ def webhook_redeliver(*, actor: Any, delivery: WebhookDelivery) -> WebhookDelive
     return copy
 
 
+# Where an IPv6 address carries an IPv4 address inside it (RFC 6052 NAT64, 6to4, Teredo,
+# IPv4-mapped and -compatible): the IPv4 address is where the packet ends up.
+NAT64_PREFIXES = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    inner: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        inner.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        inner.append(ip.sixtofour)
+    if ip.teredo is not None:
+        inner.extend(ip.teredo)  # (server, client)
+    if any(ip in prefix for prefix in NAT64_PREFIXES) or int(ip) >> 32 == 0:
+        inner.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))  # NAT64, IPv4-compatible ::a.b.c.d
+    return inner
+
+
+def address_is_public(address: str) -> bool:
+    """Only globally reachable unicast addresses: not loopback, private, link-local,
+    carrier-grade NAT (100.64.0.0/10), reserved, multicast or unspecified — also not when
+    such an address is wrapped in IPv6 (NAT64, 6to4, Teredo, IPv4-mapped/-compatible)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return False
+    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        candidates.extend(embedded_ipv4(ip))
+    return all(candidate.is_global and not candidate.is_multicast for candidate in candidates)
+
+
 def _resolve_allowed(host: str, port: int, allowed: str) -> str:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -157,9 +189,7 @@ def _resolve_allowed(host: str, port: int, allowed: str) -> str:
         raise OSError(f"cannot resolve {host}: {error}") from error
     for info in infos:
         address = str(info[4][0])
-        ip = ipaddress.ip_address(address.split("%")[0])
-        internal = ip.is_loopback or ip.is_link_local or ip.is_private or ip.is_reserved or ip.is_multicast or ip.is_unspecified
-        if internal and address != allowed:
+        if not address_is_public(address) and address != allowed:
             raise DeliveryRefused(f"{host} resolves to {address}, an internal address that is not allowed for this endpoint")
     return str(infos[0][4][0])
 

@@ -161,6 +161,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Failed logins allowed per e-mail address, and per IP address (higher: a whole office may share
 # one address behind NAT), within the window.
 LOGIN_RATE_LIMIT = {"attempts": 5, "attempts_per_ip": 50, "window_seconds": 900}
+# Password-reset e-mails per address and per client IP address and hour; requests over the
+# limit get the same neutral page, no e-mail.
+PASSWORD_RESET_RATE_LIMIT = {"per_address": 3, "per_ip": 10, "window_seconds": 3600}
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 10
