@@ -216,6 +216,9 @@ def test_demo_on_a_taken_port_says_so_in_one_line(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         result = run_cli("demo", "--port", str(port), data_dir=tmp_path, timeout=60)
+        serve = run_cli("serve", "--port", str(port), data_dir=tmp_path, timeout=60)
+    assert serve.returncode == 1
+    assert serve.stderr == f"leitplanke serve: port {port} on 127.0.0.1 is already in use; choose another with --port\n"
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"leitplanke demo: port {port} on 127.0.0.1 is already in use; choose another with --port (make demo PORT=8001)"
@@ -241,7 +244,12 @@ def test_commands_fail_in_one_line_with_a_non_zero_code(tmp_path: Path) -> None:
     )
     missing = run_cli("mail", "import", str(tmp_path / "nothing.mbox"), data_dir=tmp_path)
     assert missing.returncode == 1 and missing.stderr.count("\n") == 1 and "does not exist" in missing.stderr
-    assert "Traceback" not in seed.stderr + weak.stderr + no_terminal.stderr + missing.stderr
+    unreachable = run_cli(
+        "audit", "verify", data_dir=tmp_path, env={"DATABASE_URL": f"postgres://nobody@127.0.0.1:{free_port()}/x"}
+    )
+    assert unreachable.returncode == 1 and unreachable.stderr.count("\n") == 1, unreachable.stderr
+    assert unreachable.stderr.startswith("leitplanke audit verify: cannot use the database: ")
+    assert "Traceback" not in seed.stderr + weak.stderr + no_terminal.stderr + missing.stderr + unreachable.stderr
 
 
 def test_version_and_help_with_descriptions_and_defaults(tmp_path: Path) -> None:
