@@ -15,8 +15,10 @@ export DJANGO_SETTINGS_MODULE ?= leitplanke.config.settings.dev
 PIP_INSTALL := $(BIN)/python scripts/pip_install.py
 
 $(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
+		{ echo "Leitplanke needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1). Run make PYTHON=python3.11 …" >&2; exit 1; }
 	@echo "Creating the virtual environment in $(VENV)…"
-	@$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "Could not create $(VENV) (on Debian or Ubuntu: apt-get install python3-venv)" >&2; exit 1; }
 	@$(PIP_INSTALL) "Updating pip" --upgrade "pip>=24"
 
 $(VENV)/.runtime-installed: $(BIN)/python requirements/base.txt pyproject.toml

@@ -40,6 +40,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from machine_load import LoadRecorder, describe, scenario_window
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 PEERS = (ROOT / ".." / "shared" / "peers").resolve()
@@ -282,6 +284,8 @@ def write_docs(result: dict[str, Any], compare_md: str, args: argparse.Namespace
     ]
     if loop := result["machine"].get("python_loop_seconds"):
         section += [f"Machine check before the scenarios: a fixed pure-Python loop took {loop} s (lower is faster).", ""]
+    if load := result["machine"].get("load"):
+        section += [*(f"- {line}" for line in describe(load)), ""]
     if result["notes"].get("not_run"):
         section += [f"Not measured: {', '.join(result['notes']['not_run'])}.", ""]
     if compare_md:
@@ -350,15 +354,23 @@ def main() -> int:
     server: subprocess.Popen | None = None
     pg_created = False
     out = RESULTS / f"leitplanke-{args.db}-{args.n}.json"
+    recorder = LoadRecorder(
+        interval=0.5, pg_dsn=f"postgresql://postgres@127.0.0.1:5432/{pg_name}" if args.db == "postgres" else None
+    )
+    baseline = recorder.measure_baseline()
+    log(f"machine before the run: load average {baseline['load1']}, CPUs {baseline['busy']} busy")
     try:
         if args.db == "postgres":
             pg_admin(f'CREATE DATABASE "{pg_name}"')
             pg_created = True
+        recorder.start()
         run([PYTHON, "-m", "leitplanke.cli", "migrate"], env, 600)
         started = time.monotonic()
+        seed_started = time.time()
         seed_out = run(
             [PYTHON, "-m", "leitplanke.cli", "seed", "--cases", str(args.n)], env, max(900, args.n / 100), capture=True
         )
+        recorder.phase("seed", seed_started, time.time())
         seed_total = round(time.monotonic() - started, 1)
         print(seed_out, file=sys.stderr)
         match = re.search(r"seed_cases_seconds=([\d.]+)", seed_out)
@@ -421,6 +433,9 @@ def main() -> int:
         machine_check = machine_check_seconds()
         run([PYTHON, str(PEERS / "httpbench.py"), "--plan", str(plan_file), "--out", str(raw_file)], env, budget)
         bench = json.loads(raw_file.read_text(encoding="utf-8"))
+        for scenario in bench["scenarios"]:
+            if window := scenario_window(scenario):
+                recorder.phase(scenario["name"], *window)
         import django
         import gunicorn
     except Stop as stop:
@@ -476,15 +491,22 @@ def main() -> int:
     if not args.no_peer and peer_file is None:
         peer_file = RESULTS / f"django-helpdesk-{args.db}-{args.n}.json"
         try:
-            subprocess.run(
-                peer_command(args.n, args.db, args.port or free_port(18900), peer_file),
-                cwd=ROOT,
-                timeout=2400,
-                check=True,
-            )
+            with recorder.during("peer (django-helpdesk, whole harness)"):
+                subprocess.run(
+                    peer_command(args.n, args.db, args.port or free_port(18900), peer_file),
+                    cwd=ROOT,
+                    timeout=2400,
+                    check=True,
+                )
         except (subprocess.SubprocessError, OSError) as error:
             log(f"peer run failed: {error}")
             peer_file = None
+    # The load over the whole run, the peer's part included, printed with the figures.
+    recorder.stop()
+    result["machine"]["load"] = recorder.report()
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    for line in describe(result["machine"]["load"]):
+        log(line)
     compare_md = ""
     if peer_file is not None and peer_file.exists():
         compare_md = subprocess.run(

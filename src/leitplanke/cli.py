@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from typing import Any
@@ -101,6 +100,8 @@ def _gunicorn_command(host: str, port: int, workers: int) -> list[str]:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if problem := _port_problem(args.host, args.port):
+        raise CliError(problem.replace(" (make demo PORT=8001)", ""))
     _manage("collectstatic", "--no-input", "-v", "0")
     os.execvp(sys.executable, _gunicorn_command(args.host, args.port, args.workers))
     return 0  # pragma: no cover - execvp does not return
@@ -457,9 +458,10 @@ def _describe_error(error: BaseException) -> str:
 
     if isinstance(error, CliError | CommandError | ImproperlyConfigured):
         text = str(error)
-    elif isinstance(error, db_utils.OperationalError | db_utils.InterfaceError):
-        text = f"cannot use the database: {str(error).strip() or type(error).__name__}"
-        if "no such table" in text or "does not exist" in text:
+    elif isinstance(error, db_utils.DatabaseError):
+        reach = isinstance(error, db_utils.OperationalError | db_utils.InterfaceError)
+        text = f"{'cannot use the database' if reach else 'database error'}: {str(error).strip() or type(error).__name__}"
+        if "no such table" in text or ('relation "' in text and "does not exist" in text):
             text = f"{text} — run `leitplanke migrate` first"
     elif isinstance(error, EOFError):
         text = "input ended while waiting for an answer (no terminal?)"

@@ -105,3 +105,49 @@ def test_case_create_unique_under_concurrency(make_case: Any, complaint_type: An
         numbers = sorted(int(reference.rsplit("-", 1)[1]) for reference in references)
         assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
         assert Case.objects.count() == threads_n * per_thread
+
+
+# --- the counter is taken last (issue 23: creates queued on its row lock) --------------------
+
+
+@pytest.mark.django_db
+def test_case_create_takes_the_counter_after_its_other_writes(make_case: Any) -> None:
+    """The counter row stays locked from the moment a number is taken until commit: every
+    write of the create but the audit event (and events' subscribers) comes before it."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    make_case()  # warm caches
+    with CaptureQueriesContext(db) as captured:
+        case = make_case()
+    writes = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "WITH"))]
+    counter = next(i for i, sql in enumerate(writes) if "cases_referencecounter" in sql)
+    before = " ".join(writes[:counter])
+    for table in ("cases_case", "cases_interaction", "cases_casesearchdocument"):
+        assert f'INTO "{table}"' in before, (table, writes)
+    assert all("core_auditevent" in sql or "cases_" in sql for sql in writes[counter:]), writes[counter:]
+    assert 'INTO "core_auditevent"' in " ".join(writes[counter:])
+    assert case.reference.startswith("LP-")
+
+
+@pytest.mark.django_db
+def test_new_case_carries_its_final_reference_everywhere(make_case: Any) -> None:
+    from leitplanke.cases.models import CaseSearchDocument
+    from leitplanke.core.models import AuditEvent
+
+    case = make_case(subject="Abschlag zu hoch", description="Bitte prüfen.")
+    stored = Case.objects.get(pk=case.pk)
+    assert stored.reference == case.reference and stored.reference.startswith("LP-")
+    assert CaseSearchDocument.objects.get(case=case).text == f"{case.reference}\nAbschlag zu hoch\nBitte prüfen."
+    event = AuditEvent.objects.get(action="case.create", object_id=str(case.pk))
+    assert event.after["reference"] == case.reference
+    assert not Case.objects.filter(reference__startswith="~").exists()
+
+
+@pytest.mark.django_db
+def test_references_past_a_million_keep_every_digit(make_case: Any) -> None:
+    first = make_case()
+    year = int(first.reference.split("-")[1])
+    ReferenceCounter.objects.filter(year=year).update(last_value=999_999)
+    assert make_case().reference == f"LP-{year}-1000000"
+    assert make_case().reference == f"LP-{year}-1000001"

@@ -189,14 +189,16 @@ def test_tests_store_files_in_a_temporary_directory_not_in_the_demos_var_files()
     from django.core.files.storage import default_storage
     from django.db import transaction
 
-    demo_files = Path(django_settings.DATA_DIR) / "files"
-    media_root = Path(django_settings.MEDIA_ROOT).resolve()
-    assert media_root != demo_files.resolve() and Path(tempfile.gettempdir()).resolve() in media_root.parents
+    demo_var = (Path(__file__).resolve().parents[2] / "var").resolve()  # where `make demo` keeps its data
+    data_dir = Path(django_settings.DATA_DIR).resolve()
+    assert Path(tempfile.gettempdir()).resolve() in data_dir.parents and not data_dir.is_relative_to(demo_var)
+    for location in (django_settings.MEDIA_ROOT, django_settings.STATIC_ROOT, django_settings.EMAIL_FILE_PATH):
+        assert Path(location).resolve().is_relative_to(data_dir), location
     if worker := os.environ.get("PYTEST_XDIST_WORKER"):
-        assert os.environ[f"LEITPLANKE_TEST_MEDIA_ROOT_{worker}"] == str(media_root)  # one directory per worker
-    before = _listing(demo_files)
+        assert data_dir == Path(os.environ[f"LEITPLANKE_TEST_TMP_{worker}"]).resolve()  # one directory per worker
+    before = _listing(demo_var / "files")
     with transaction.atomic():
         name = default_storage.save("cases/probe/evidence.txt", ContentFile(b"not for the demo"))
-    assert (media_root / name).read_bytes() == b"not for the demo"
+    assert (Path(django_settings.MEDIA_ROOT) / name).read_bytes() == b"not for the demo"
     default_storage.delete(name)
-    assert _listing(demo_files) == before
+    assert _listing(demo_var / "files") == before

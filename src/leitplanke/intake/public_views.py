@@ -198,7 +198,7 @@ def complaint_form(request: HttpRequest) -> HttpResponse:
     return _form_page(request, STANDALONE, account_selectors.public_branding())
 
 
-@csrf_exempt  # a cookie does not reach a third-party frame; the signed form token stands in (ADR)
+@csrf_exempt  # a cookie does not reach a third-party frame; the signed form token stands in (ADR 0012)
 @require_http_methods(["GET", "POST"])
 def complaint_form_embed(request: HttpRequest) -> HttpResponse:
     branding = account_selectors.public_branding()

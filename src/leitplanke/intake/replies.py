@@ -54,7 +54,7 @@ def status_link_token(case: Case) -> str:
 
 
 def placeholder_values(case: Case, *, agent: Any = None, identity: SendingIdentity | None = None) -> dict[str, str]:
-    """`organisation_name` is the brand's name when a brand sends (ADR 0012)."""
+    """`organisation_name` is the brand's name when a brand sends (ADR 0013)."""
     from leitplanke.accounts.services import organisation_get
 
     with translation.override(case.language or "de"):

@@ -1,4 +1,4 @@
-"""Test settings: fast hashing, in-memory e-mail, immediate tasks, uploaded files in a temporary directory."""
+"""Test settings: fast hashing, in-memory e-mail, immediate tasks, a temporary data directory."""
 
 import atexit
 import os
@@ -6,8 +6,41 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .base import *  # noqa: F403
-from .base import DATA_DIR, STATIC_ROOT, database_from_env
+# Everything a test process writes — uploaded files, the static root, SQLite files, file e-mail —
+# goes to a temporary directory of its own (one per xdist worker), removed at exit: never into
+# the demo's var/, whatever LEITPLANKE_DATA_DIR the shell exports. Subprocesses started by a test
+# inherit it through the environment.
+
+
+def _private_data_dir() -> str:
+    root = Path(tempfile.gettempdir()) / f"leitplanke-test-{os.getuid()}"
+    root.mkdir(mode=0o700, exist_ok=True)
+    for stale in root.iterdir():  # left by a process that ended without exit handlers (mypy, a killed worker)
+        pid = stale.name.split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    path = tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root)
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_TMP_ENV = f"LEITPLANKE_TEST_TMP_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+if not os.environ.get(_TMP_ENV):
+    os.environ[_TMP_ENV] = _private_data_dir()
+os.environ["LEITPLANKE_DATA_DIR"] = os.environ[_TMP_ENV]
+
+from .base import *  # noqa: E402, F403
+from .base import DATA_DIR, STATIC_ROOT, database_from_env  # noqa: E402
 
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
 LEITPLANKE_AUDIT_KEY = "test-audit-key-not-for-production-0123456789abcdef"
@@ -22,15 +55,6 @@ STORAGES = {
     "default": {"BACKEND": "leitplanke.core.storedfiles.StagingFileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-
-# Files that tests store go to a temporary directory of this test process (one per xdist worker),
-# removed at exit — never into DATA_DIR/files, where the demo keeps its customers' files.
-# Subprocesses started by a test inherit it through the environment.
-_MEDIA_ENV = f"LEITPLANKE_TEST_MEDIA_ROOT_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-if not os.environ.get(_MEDIA_ENV):
-    os.environ[_MEDIA_ENV] = tempfile.mkdtemp(prefix="leitplanke-test-files-")
-    atexit.register(shutil.rmtree, os.environ[_MEDIA_ENV], True)
-MEDIA_ROOT = Path(os.environ[_MEDIA_ENV])
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 
 # WhiteNoise warns when the static root is missing; tests serve static files from the finders.
