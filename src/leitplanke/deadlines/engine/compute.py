@@ -199,16 +199,16 @@ class _Context:
 
 def _count_business_days(ctx: _Context, duration: int) -> dict[str, Any]:
     if not ctx.pause_days:
-        end, skipped = ctx.cal.nth_business_day_after(ctx.start_date, duration)
+        end, found = ctx.cal.nth_business_day_after(ctx.start_date, duration)
         day_one = None
         if duration:
             # the first day after receipt that was not skipped (skipped days are in order)
             day_one = ctx.start_date + ONE_DAY
-            for entry in skipped:
+            for entry in found:
                 if entry["date"] != _iso(day_one):
                     break
                 day_one += ONE_DAY
-        return {"end": end, "day_one": day_one, "skipped": skipped, "counted": duration}
+        return {"end": end, "day_one": day_one, "skipped": found, "counted": duration}
     day = ctx.start_date
     count = 0
     skipped: list[dict[str, str]] = []
