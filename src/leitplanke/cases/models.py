@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leitplanke.accounts.models import BilingualLabel, Language, Team
 from leitplanke.customers.models import Contract, Customer, Product
+from leitplanke.deadlines.models import DeadlineRule
 
 
 class CaseType(BilingualLabel):
@@ -16,6 +17,9 @@ class CaseType(BilingualLabel):
     key = models.SlugField(_("key"), max_length=50, unique=True)
     is_complaint = models.BooleanField(_("counts as complaint"), default=False)
     acknowledgement_enabled = models.BooleanField(_("send acknowledgement automatically"), default=True)
+    # Keys of the deadline rules (deadlines.DeadlineRule.key) whose clocks start with every case
+    # of this type; the version valid on the day of receipt applies.
+    deadline_rules = models.JSONField(_("deadline rules"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     order = models.PositiveSmallIntegerField(default=0)
 
@@ -359,3 +363,45 @@ class CaseSearchDocument(models.Model):
 
     def __str__(self) -> str:
         return f"search {self.case_id}"
+
+
+class ClockState(models.TextChoices):
+    RUNNING = "running", _("running")
+    PAUSED = "paused", _("paused")
+    STOPPED = "stopped", _("stopped")
+    MET = "met", _("met")
+    BREACHED = "breached", _("breached")
+
+
+class CaseClock(models.Model):
+    """A deadline running on a case: one rule version, started when the organisation
+    received the complaint (on any channel; never a date the sender wrote). `due_at` and
+    `warn_at` are what the escalation job queries (indexed with the state); the explanation
+    is the engine's, so a reviewer can recompute the due time."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clocks", db_index=False)
+    rule = models.ForeignKey(DeadlineRule, on_delete=models.PROTECT, related_name="+", verbose_name=_("rule version"))
+    rule_key = models.SlugField(max_length=64)
+    jurisdiction = models.CharField(max_length=32)
+    time_zone = models.CharField(max_length=64)
+    started_at = models.DateTimeField(_("started at"))
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    warn_at = models.DateTimeField(_("warning at"), null=True, blank=True)
+    paused_since = models.DateTimeField(null=True, blank=True)
+    pauses = models.JSONField(default=list, blank=True)  # closed pauses [{start, end, reason}]
+    extensions = models.JSONField(default=list, blank=True)  # [{event, at}]
+    state = models.CharField(max_length=10, choices=ClockState.choices, default=ClockState.RUNNING)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    explanation = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["case", "state"], name="caseclock_case_state_idx"),
+            models.Index(fields=["state", "warn_at"], name="caseclock_state_warn_idx"),
+            models.Index(fields=["state", "due_at"], name="caseclock_state_due_idx"),
+        ]
+        verbose_name = _("deadline clock")
+
+    def __str__(self) -> str:
+        return f"{self.rule_key} on case {self.case_id}"

@@ -26,7 +26,7 @@ from leitplanke.core.inserts import insert_row
 from leitplanke.customers.models import Contract, Customer, Product
 
 from . import attachments as attachment_files
-from . import permissions
+from . import clock_services, permissions
 from .lifecycle import lifecycle_for
 from .models import (
     Attachment,
@@ -638,6 +638,8 @@ def _case_create(
         data={"event": "created", "status": case.status, "received_at": received.isoformat(), "backdated": backdated},
     )
     _search_document_create(case)
+    # The deadline clocks run from when the organisation received the complaint.
+    clock_services.clocks_start(case, at=received)
     # A new case has exactly the tags and watchers just added: no need to read them back.
     after = snapshot(case, [field for field in CASE_AUDIT_FIELDS if field not in ("tags", "watchers")])
     after.update({"tags": sorted(set(tag_ids)), "watchers": watcher_ids})
@@ -929,6 +931,7 @@ def case_transition(*, actor: Any, case: Case, transition: str, expected_version
     before = snapshot(case, ["status", "status_kind", "closed_at", "version"])
     now = timezone.now()
     from_status = case.status
+    from_kind = case.status_kind
     case.status = step.target
     case.status_kind = target.kind if target else StatusKind.OPEN
     if case.status_kind == StatusKind.CLOSED:
@@ -938,6 +941,7 @@ def case_transition(*, actor: Any, case: Case, transition: str, expected_version
     case.version += 1
     case.last_activity_at = now
     case.save()
+    clock_services.clocks_follow_status(case, from_kind, case.status_kind, now)
     _timeline(
         case,
         kind=InteractionKind.STATUS_CHANGE,
@@ -1035,6 +1039,8 @@ def interaction_add(
         message_id=(message_id or "")[:500],
         delivery_status=delivery_status,
     )
+    if actor is None and kind == InteractionKind.INBOUND_MESSAGE:
+        clock_services.clocks_on_inbound(case, occurred_at or now)
     if actor is not None:
         case.last_activity_at = now
         case.save(update_fields=["last_activity_at", "updated_at"])

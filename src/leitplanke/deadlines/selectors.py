@@ -112,3 +112,7 @@ def place_for(version: RuleVersion, calendar: CalendarSettings) -> tuple[str, st
         expected = COUNTRY_DEFAULTS[version.country][1]
         return region, zone if zone == expected else expected
     return region, calendar.time_zone
+
+
+def rule_version_by_id(pk: int) -> RuleVersion | None:
+    return next((v for v in rule_versions() if v.id == pk), None)

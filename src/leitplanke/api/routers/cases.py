@@ -656,6 +656,48 @@ def transition_case(
     return idempotent(request, transition)
 
 
+# --- deadline clocks -----------------------------------------------------------------------------
+
+
+class TimeLeft(Schema):
+    unit: Literal["business_days", "business_hours", "hours", "days"]
+    value: float
+    overdue: bool
+
+
+class ClockOut(Schema):
+    id: int
+    rule_key: str = Field(examples=["psd2_de"])
+    rule_version: int | None
+    name_de: str
+    name_en: str
+    legal_basis: str
+    state: Literal["running", "paused", "stopped", "met", "breached"]
+    jurisdiction: str = Field(examples=["DE-NW"])
+    time_zone: str
+    started_at: dt.datetime = Field(description="When the organisation received the complaint (any channel).")
+    due_at: dt.datetime | None
+    warn_at: dt.datetime | None
+    paused_since: dt.datetime | None
+    stopped_at: dt.datetime | None
+    time_left: TimeLeft | None = Field(description="In the rule's terms; negative when overdue. Only for running clocks.")
+    at_risk: bool = Field(description="Past the warning time, not yet due.")
+    overdue: bool
+    explanation: dict[str, Any] = Field(description="Rule and version, calendar, day one, skipped days, roll, pauses, extension.")
+
+
+@router.get(
+    "/cases/{case_id}/clocks",
+    response={200: list[ClockOut], **ERRORS},
+    url_name="case_clocks",
+    summary="Deadline clocks of a case",
+)
+def list_clocks(request: HttpRequest, case_id: str = CaseId) -> list[dict[str, Any]]:
+    """Every deadline clock of the case with its due time, warning, state and explanation."""
+    require_scope(request, "read")
+    return selectors.case_clocks(actor=request.user, case=_case(request, case_id))
+
+
 # --- timeline ------------------------------------------------------------------------------------
 
 

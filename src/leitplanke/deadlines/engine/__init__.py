@@ -1,7 +1,7 @@
 """The deadline engine: pure Python (no Django; an import-linter contract enforces it)."""
 
 from .calendars import JURISDICTIONS, Calendar, Closure, covered_years, parse_business_hours, parse_closure, public_holidays
-from .compute import ExtensionEvent, Pause, Result, compute, require_aware, zone
+from .compute import ExtensionEvent, Pause, Result, compute, require_aware, time_left, zone
 from .errors import EngineError, InputError, YearNotCovered
 from .rules import DEFAULT_SETTINGS, MEASURES, Extension, Rule, Settings, rule_from_dict, settings_from_dict
 
@@ -28,5 +28,6 @@ __all__ = [
     "require_aware",
     "rule_from_dict",
     "settings_from_dict",
+    "time_left",
     "zone",
 ]

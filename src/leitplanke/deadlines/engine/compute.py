@@ -553,3 +553,44 @@ def describe(e: dict[str, Any]) -> list[str]:
     else:
         steps.append(f"Due: {e['due_at']} ({e['due_time'].replace('_', ' ')}); warning from {e['warn_at']}.")
     return steps
+
+
+def time_left(
+    rule: Rule,
+    now: dt.datetime,
+    due: dt.datetime,
+    jurisdiction_code: str,
+    tz: str | ZoneInfo,
+    closures: Sequence[Closure] = (),
+    *,
+    settings: Settings = DEFAULT_SETTINGS,
+) -> dict[str, Any]:
+    """Time left until `due` in the rule's terms: business days, business hours, hours or
+    calendar days; negative when overdue."""
+    zone_info = zone(tz) if isinstance(tz, str) else tz
+    hours = rule.business_hours or settings.business_hours or DEFAULT_WEEK
+    cal = _calendar_for(jurisdiction(jurisdiction_code).code, tuple(closures), hours)
+    now_utc, due_utc = require_aware(now, "now"), require_aware(due, "due")
+    sign = 1 if due_utc >= now_utc else -1
+    early, late = (now_utc, due_utc) if sign > 0 else (due_utc, now_utc)
+    if rule.measure == "business_days":
+        first, last = early.astimezone(zone_info).date(), late.astimezone(zone_info).date()
+        count = 0
+        day = first
+        while day < last:
+            day += ONE_DAY
+            if cal.day_off(day) is None:
+                count += 1
+        return {"unit": "business_days", "value": sign * count, "overdue": sign < 0}
+    if rule.measure == "business_hours":
+        ctx = _Context(rule, early, cal, zone_info, [], settings)
+        minutes = 0.0
+        for a, b in _business_segments(ctx, early, []):
+            if a >= late:
+                break
+            minutes += (min(b, late) - a).total_seconds() / 60
+        return {"unit": "business_hours", "value": sign * round(minutes / 60, 1), "overdue": sign < 0}
+    if rule.measure == "elapsed_hours":
+        return {"unit": "hours", "value": sign * round((late - early).total_seconds() / 3600, 1), "overdue": sign < 0}
+    days = (late.astimezone(zone_info).date() - early.astimezone(zone_info).date()).days
+    return {"unit": "days", "value": sign * days, "overdue": sign < 0}

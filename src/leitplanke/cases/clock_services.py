@@ -1,0 +1,196 @@
+"""Deadline clocks on cases (docs/deadlines.md): started with the case by its type's rules,
+paused in waiting states (where the rule allows), resumed on leaving them, stopped as met or
+breached on resolution. A customer's message on a resolved or closed case starts the clocks
+again from the moment it arrived; a reply on a waiting case ends the pause.
+
+Called from `cases.services` inside their transactions (the case row is locked there)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from leitplanke.core.audit import audit_record
+from leitplanke.deadlines import engine
+from leitplanke.deadlines import selectors as deadline_selectors
+
+from .models import Case, CaseClock, ClockState, StatusKind
+
+LIVE = (ClockState.RUNNING, ClockState.PAUSED)
+STOPPED_KINDS = (StatusKind.RESOLVED, StatusKind.CLOSED)
+
+
+def _closures(explanation: dict[str, Any]) -> tuple[engine.Closure, ...]:
+    raw = (explanation.get("calendar") or {}).get("closures") or []
+    return tuple(engine.parse_closure(c, "closures") for c in raw)
+
+
+def _compute(version: deadline_selectors.RuleVersion, clock: CaseClock, closures: tuple[engine.Closure, ...]) -> engine.Result:
+    calendar = deadline_selectors.calendar_settings()
+    pauses = [
+        engine.Pause(dt.datetime.fromisoformat(p["start"]), dt.datetime.fromisoformat(p["end"]), p.get("reason", ""))
+        for p in clock.pauses
+    ]
+    if clock.paused_since is not None:
+        pauses.append(engine.Pause(clock.paused_since, None, "waiting"))
+    extensions = [engine.ExtensionEvent(e["event"], dt.datetime.fromisoformat(e["at"])) for e in clock.extensions]
+    return engine.compute(
+        version.rule,
+        clock.started_at,
+        clock.jurisdiction,
+        clock.time_zone,
+        pauses=pauses,
+        closures=closures,
+        extensions=extensions,
+        settings=calendar.settings,
+    )
+
+
+def _apply(clock: CaseClock, result: engine.Result) -> None:
+    clock.explanation = result.explanation
+    if result.due_at is not None:
+        clock.due_at, clock.warn_at = result.due_at, result.warn_at
+
+
+def new_clocks(case: Case, *, at: dt.datetime, reason: str = "received") -> list[CaseClock]:
+    """Unsaved clocks for the rules of the case's type, started at `at` (when the
+    organisation received the complaint). A rule without a version valid on that day, or a
+    year the holiday data does not cover, starts no clock (the explanation would be a guess)."""
+    keys = list(case.case_type.deadline_rules or [])
+    if not keys:
+        return []
+    calendar = deadline_selectors.calendar_settings()
+    clocks = []
+    for key in keys:
+        probe = deadline_selectors.rule_version(key)
+        if probe is None:
+            continue
+        jurisdiction, time_zone = deadline_selectors.place_for(probe, calendar)
+        received_on = at.astimezone(engine.zone(time_zone)).date()
+        version = deadline_selectors.rule_version(key, received_on=received_on)
+        if version is None:
+            continue
+        jurisdiction, time_zone = deadline_selectors.place_for(version, calendar)
+        try:
+            result = engine.compute(
+                version.rule, at, jurisdiction, time_zone, closures=calendar.closures, settings=calendar.settings
+            )
+        except engine.EngineError:
+            continue
+        result.explanation["started_because"] = reason
+        clocks.append(
+            CaseClock(
+                case=case,
+                rule_id=version.id,
+                rule_key=version.key,
+                jurisdiction=jurisdiction,
+                time_zone=time_zone,
+                started_at=at,
+                due_at=result.due_at,
+                warn_at=result.warn_at,
+                state=ClockState.RUNNING,
+                explanation=result.explanation,
+            )
+        )
+    return clocks
+
+
+def clocks_start(case: Case, *, at: dt.datetime, reason: str = "received") -> list[CaseClock]:
+    """Starts the case type's clocks with one INSERT."""
+    clocks = new_clocks(case, at=at, reason=reason)
+    if clocks:
+        CaseClock.objects.bulk_create(clocks)
+    return clocks
+
+
+def _pause(clock: CaseClock, at: dt.datetime) -> bool:
+    version = deadline_selectors.rule_version_by_id(clock.rule_id)
+    if version is None or not version.rule.pauses_stop or clock.state != ClockState.RUNNING:
+        return False
+    clock.state = ClockState.PAUSED
+    clock.paused_since = at
+    _apply(clock, _compute(version, clock, _closures(clock.explanation)))
+    return True
+
+
+def _resume(clock: CaseClock, at: dt.datetime) -> bool:
+    if clock.state != ClockState.PAUSED or clock.paused_since is None:
+        return False
+    version = deadline_selectors.rule_version_by_id(clock.rule_id)
+    start = clock.paused_since
+    clock.pauses = [*clock.pauses, {"start": start.isoformat(), "end": max(at, start).isoformat(), "reason": "waiting"}]
+    clock.paused_since = None
+    clock.state = ClockState.RUNNING
+    if version is not None:
+        _apply(clock, _compute(version, clock, _closures(clock.explanation)))
+    return True
+
+
+def _stop(clock: CaseClock, at: dt.datetime) -> bool:
+    if clock.state not in LIVE:
+        return False
+    if clock.state == ClockState.PAUSED:
+        _resume(clock, at)
+    clock.state = ClockState.MET if clock.due_at is None or at <= clock.due_at else ClockState.BREACHED
+    clock.stopped_at = at
+    return True
+
+
+def _save(clocks: list[CaseClock], case: Case, action: str, at: dt.datetime) -> None:
+    if not clocks:
+        return
+    CaseClock.objects.bulk_update(clocks, ["state", "paused_since", "pauses", "due_at", "warn_at", "stopped_at", "explanation"])
+    audit_record(
+        actor="system",
+        action=f"case.clocks_{action}",
+        obj=case,
+        after={"at": at.isoformat(), "clocks": {c.rule_key: c.state for c in clocks}},
+    )
+
+
+def clocks_follow_status(case: Case, old_kind: str, new_kind: str, at: dt.datetime) -> None:
+    """Pauses clocks in waiting states (if their rule lets pauses stop them), resumes them on
+    leaving, stops them as met or breached on resolution; on reopening, the clocks stopped
+    by the resolution run on (their due times are unchanged: the resolution was no pause)."""
+    if old_kind == new_kind:
+        return
+    clocks = list(CaseClock.objects.filter(case=case).order_by("id"))
+    changed: list[CaseClock] = []
+    live = [c for c in clocks if c.state in LIVE]
+    if new_kind in STOPPED_KINDS:
+        changed = [c for c in live if _stop(c, at)]
+        _save(changed, case, "stopped", at)
+        return
+    if old_kind in STOPPED_KINDS and not live:
+        latest: dict[str, CaseClock] = {}
+        for clock in clocks:
+            latest[clock.rule_key] = clock
+        for clock in latest.values():
+            if clock.state in (ClockState.MET, ClockState.BREACHED):
+                clock.state, clock.stopped_at = ClockState.RUNNING, None
+                changed.append(clock)
+        live = changed[:]
+    if new_kind == StatusKind.WAITING:
+        changed += [c for c in live if _pause(c, at) and c not in changed]
+    elif old_kind == StatusKind.WAITING:
+        changed += [c for c in live if _resume(c, at) and c not in changed]
+    _save(changed, case, "followed_status", at)
+
+
+def clocks_on_inbound(case: Case, at: dt.datetime) -> None:
+    """A customer's message: on a resolved or closed case without running clocks it is a
+    complaint again and starts the clocks from its arrival; on a waiting case it ends the pause."""
+    if case.status_kind in STOPPED_KINDS:
+        if not CaseClock.objects.filter(case=case, state__in=LIVE).exists():
+            started = clocks_start(case, at=at, reason="message_on_closed_case")
+            if started:
+                audit_record(
+                    actor="system",
+                    action="case.clocks_started",
+                    obj=case,
+                    after={"at": at.isoformat(), "clocks": [c.rule_key for c in started], "reason": "message_on_closed_case"},
+                )
+        return
+    if case.status_kind == StatusKind.WAITING:
+        changed = [c for c in CaseClock.objects.filter(case=case, state=ClockState.PAUSED) if _resume(c, at)]
+        _save(changed, case, "resumed", at)

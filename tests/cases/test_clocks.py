@@ -1,0 +1,179 @@
+"""Deadline clocks on cases: started at receipt by the case type's rules (the version valid
+on that day), paused in waiting states, stopped as met or breached, started again by a
+customer's message on a closed case; GET /api/v1/cases/{id}/clocks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from leitplanke.cases import services
+from leitplanke.cases.models import CaseClock, CaseType
+from leitplanke.core.models import AuditEvent
+from leitplanke.deadlines.models import DeadlineRule
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture
+def agent(make_user: Any, team_a: Any) -> Any:
+    return make_user("agent", teams=[team_a])
+
+
+@pytest.fixture
+def energy_complaint(complaint_type: CaseType) -> CaseType:
+    complaint_type.deadline_rules = ["enwg_111a", "internal_first_response"]
+    complaint_type.save()
+    return complaint_type
+
+
+@pytest.fixture
+def at(monkeypatch: pytest.MonkeyPatch):
+    """Sets the case services' "now" to a fixed instant (the audit log keeps the real time:
+    its guard insists on it)."""
+
+    def set_now(value: dt.datetime) -> None:
+        monkeypatch.setattr(services, "timezone", SimpleNamespace(**{**vars(timezone), "now": lambda: value}))
+
+    return set_now
+
+
+def clocks(case) -> dict[str, CaseClock]:
+    return {c.rule_key: c for c in CaseClock.objects.filter(case=case).order_by("id")}
+
+
+def test_a_new_case_starts_its_types_clocks_at_receipt(make_case, agent, team_a, energy_complaint):
+    received = dt.datetime(2026, 1, 31, 10, tzinfo=BERLIN)  # a Saturday
+    case = make_case(actor=agent, team=team_a, received_at=received)
+    found = clocks(case)
+    assert set(found) == {"enwg_111a", "internal_first_response"}
+    enwg = found["enwg_111a"]
+    assert enwg.started_at == received
+    assert enwg.due_at.astimezone(BERLIN).date() == dt.date(2026, 3, 2)  # 4 weeks, BGB § 193
+    assert enwg.explanation["roll"]["source"] == "BGB § 193"
+    assert enwg.explanation["calendar"]["jurisdiction"] == "DE-NW"  # the organisation's region
+    assert enwg.state == "running" and enwg.rule.version == 1
+    first = found["internal_first_response"]
+    assert first.due_at == dt.datetime(2026, 2, 2, 17, tzinfo=BERLIN)  # 8 business hours from Monday 09:00
+
+
+def test_a_rule_changed_by_the_regulator_applies_to_complaints_received_after_the_change(
+    make_case, agent, team_a, energy_complaint
+):
+    old = DeadlineRule.objects.get(key="enwg_111a", version=1)
+    old.valid_to = dt.date(2026, 2, 28)
+    old.save()
+    DeadlineRule.objects.create(
+        key="enwg_111a", version=2, name_de="EnWG neu", name_en="EnWG new", valid_from=dt.date(2026, 3, 1),
+        country="DE", parameters={**old.parameters, "duration": 2},
+    )  # fmt: skip
+    before = make_case(actor=agent, team=team_a, received_at=dt.datetime(2026, 2, 27, 10, tzinfo=BERLIN))
+    after = make_case(actor=agent, team=team_a, received_at=dt.datetime(2026, 3, 2, 10, tzinfo=BERLIN))
+    assert clocks(before)["enwg_111a"].rule.version == 1
+    assert clocks(before)["enwg_111a"].due_at.astimezone(BERLIN).date() == dt.date(2026, 3, 27)
+    assert clocks(after)["enwg_111a"].rule.version == 2
+    assert clocks(after)["enwg_111a"].due_at.astimezone(BERLIN).date() == dt.date(2026, 3, 16)
+
+
+def test_waiting_pauses_only_the_clocks_whose_rule_allows_it_and_resuming_moves_the_due_time(
+    make_case, agent, team_a, energy_complaint, at
+):
+    received = dt.datetime(2026, 1, 12, 9, tzinfo=BERLIN)  # Monday
+    at(received)
+    case = make_case(actor=agent, team=team_a, received_at=received)
+    assert clocks(case)["internal_first_response"].due_at == dt.datetime(2026, 1, 12, 17, tzinfo=BERLIN)
+    at(dt.datetime(2026, 1, 12, 11, tzinfo=BERLIN))
+    case = services.case_transition(actor=agent, case=case, transition="wait")
+    found = clocks(case)
+    assert found["internal_first_response"].state == "paused"
+    assert found["enwg_111a"].state == "running"  # EnWG § 111a has no clock stop
+    at(dt.datetime(2026, 1, 13, 11, tzinfo=BERLIN))  # one business day later
+    case = services.case_transition(actor=agent, case=case, transition="resume")
+    first = clocks(case)["internal_first_response"]
+    assert first.state == "running" and first.paused_since is None
+    assert first.due_at == dt.datetime(2026, 1, 13, 17, tzinfo=BERLIN)  # moved by the 8 paused business hours
+    assert first.pauses[0]["reason"] == "waiting"
+    assert any(s["reason"] == "pause" for s in first.explanation["skipped"]) or first.explanation["pauses"]
+    assert AuditEvent.objects.filter(action="case.clocks_followed_status").count() == 2
+
+
+def test_resolving_stops_clocks_as_met_or_breached(make_case, agent, team_a, energy_complaint, at):
+    received = dt.datetime(2026, 1, 12, 9, tzinfo=BERLIN)
+    at(received)
+    case = make_case(actor=agent, team=team_a, received_at=received)
+    at(dt.datetime(2026, 1, 14, 10, tzinfo=BERLIN))  # after the first-response target, within 4 weeks
+    case = services.case_transition(actor=agent, case=case, transition="resolve")
+    found = clocks(case)
+    assert found["enwg_111a"].state == "met"
+    assert found["internal_first_response"].state == "breached"
+    assert found["enwg_111a"].stopped_at == dt.datetime(2026, 1, 14, 10, tzinfo=BERLIN)
+
+
+def test_reopening_continues_the_stopped_clocks(make_case, agent, team_a, energy_complaint, at):
+    at(dt.datetime(2026, 1, 12, 9, tzinfo=BERLIN))
+    case = make_case(actor=agent, team=team_a, received_at=dt.datetime(2026, 1, 12, 9, tzinfo=BERLIN))
+    at(dt.datetime(2026, 1, 12, 10, tzinfo=BERLIN))
+    case = services.case_transition(actor=agent, case=case, transition="resolve")
+    due = clocks(case)["enwg_111a"].due_at
+    at(dt.datetime(2026, 1, 20, 10, tzinfo=BERLIN))
+    case = services.case_transition(actor=agent, case=case, transition="reopen")
+    enwg = clocks(case)["enwg_111a"]
+    assert enwg.state == "running" and enwg.due_at == due and enwg.stopped_at is None
+    assert CaseClock.objects.filter(case=case).count() == 2
+
+
+def test_a_customer_message_on_a_closed_case_starts_the_clocks_from_its_arrival(make_case, agent, team_a, energy_complaint, at):
+    at(dt.datetime(2026, 1, 12, 9, tzinfo=BERLIN))
+    case = make_case(actor=agent, team=team_a, received_at=dt.datetime(2026, 1, 12, 9, tzinfo=BERLIN))
+    case = services.case_transition(actor=agent, case=case, transition="resolve")
+    case = services.case_transition(actor=agent, case=case, transition="close")
+    arrived = dt.datetime(2026, 3, 2, 8, 30, tzinfo=BERLIN)
+    at(dt.datetime(2026, 3, 2, 9, 15, tzinfo=BERLIN))
+    services.interaction_add(actor=None, case=case, kind="inbound_message", body_text="Schon wieder falsch!", occurred_at=arrived)
+    live = CaseClock.objects.filter(case=case, state="running")
+    assert {c.rule_key for c in live} == {"enwg_111a", "internal_first_response"}
+    assert all(c.started_at == arrived for c in live)
+    assert live.get(rule_key="enwg_111a").explanation["started_because"] == "message_on_closed_case"
+    # a second message does not start them again
+    services.interaction_add(actor=None, case=case, kind="inbound_message", body_text="Hallo?", occurred_at=arrived)
+    assert CaseClock.objects.filter(case=case, state="running").count() == 2
+
+
+def test_a_reply_on_a_waiting_case_ends_the_pause(make_case, agent, team_a, energy_complaint, at):
+    at(dt.datetime(2026, 1, 12, 9, tzinfo=BERLIN))
+    case = make_case(actor=agent, team=team_a, received_at=dt.datetime(2026, 1, 12, 9, tzinfo=BERLIN))
+    at(dt.datetime(2026, 1, 12, 10, tzinfo=BERLIN))
+    case = services.case_transition(actor=agent, case=case, transition="wait")
+    at(dt.datetime(2026, 1, 12, 14, tzinfo=BERLIN))
+    services.interaction_add(actor=None, case=case, kind="inbound_message", body_text="Hier die Zählernummer")
+    first = clocks(case)["internal_first_response"]
+    assert first.state == "running"
+    assert first.due_at == dt.datetime(2026, 1, 13, 13, tzinfo=BERLIN)  # 4 paused business hours added
+
+
+def test_a_case_type_without_rules_starts_no_clocks(make_case, agent, team_a, complaint_type):
+    complaint_type.deadline_rules = []
+    complaint_type.save()
+    case = make_case(actor=agent, team=team_a)
+    assert not CaseClock.objects.filter(case=case).exists()
+
+
+def test_the_clocks_api(make_case, agent, team_a, energy_complaint, api_client_for, make_user):
+    case = make_case(actor=agent, team=team_a, received_at=dt.datetime(2026, 1, 31, 10, tzinfo=BERLIN))
+    response = api_client_for(agent, scopes=("read",)).get(f"/api/v1/cases/{case.reference}/clocks")
+    assert response.status_code == 200, response.content
+    body = {c["rule_key"]: c for c in response.json()}
+    enwg = body["enwg_111a"]
+    assert dt.datetime.fromisoformat(enwg["due_at"]) == dt.datetime(2026, 3, 2, 23, 59, 59, 999000, tzinfo=BERLIN)
+    assert enwg["overdue"] is True and enwg["state"] == "running"
+    assert enwg["time_left"]["unit"] == "days" and enwg["time_left"]["value"] < 0
+    assert enwg["explanation"]["rule"]["key"] == "enwg_111a"
+    assert enwg["legal_basis"].startswith("EnWG")
+    # someone who cannot see the case gets 404
+    stranger = make_user("agent", email="other@example.org")
+    assert api_client_for(stranger, scopes=("read",)).get(f"/api/v1/cases/{case.pk}/clocks").status_code == 404
