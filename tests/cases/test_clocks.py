@@ -177,3 +177,25 @@ def test_the_clocks_api(make_case, agent, team_a, energy_complaint, api_client_f
     # someone who cannot see the case gets 404
     stranger = make_user("agent", email="other@example.org")
     assert api_client_for(stranger, scopes=("read",)).get(f"/api/v1/cases/{case.pk}/clocks").status_code == 404
+
+
+def test_the_case_page_shows_the_deadlines_panel_with_the_explanation(make_case, agent, team_a, energy_complaint, client_for):
+    case = make_case(actor=agent, team=team_a, received_at=dt.datetime(2026, 1, 31, 10, tzinfo=BERLIN))
+    client = client_for(agent)
+    response = client.get(f"/cases/{case.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="deadlines"' in html
+    assert "Energy complaint (EnWG § 111a, 4 weeks)" in html
+    assert "Overdue" in html  # received in January, the page is looked at later
+    assert "How this due time was computed" in html
+    assert "BGB § 193" in html  # the end roll, in the explanation
+    assert "Not counted:" in html or "The period ended on" in html
+
+
+def test_the_case_page_has_no_deadlines_panel_without_clocks(make_case, agent, team_a, complaint_type, client_for):
+    complaint_type.deadline_rules = []
+    complaint_type.save()
+    case = make_case(actor=agent, team=team_a)
+    html = client_for(agent).get(f"/cases/{case.pk}/").content.decode()
+    assert 'id="deadlines"' not in html

@@ -19,10 +19,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leitplanke.core.errors import DomainError, NotFound, PermissionDenied, PreconditionFailed
 from leitplanke.core.forms import apply_domain_error
+from leitplanke.deadlines import presentation as deadline_presentation
 
 from . import permissions, selectors, services
 from .forms import CUSTOM_PREFIX, AttachmentForm, CaseEditForm, CaseForm, NoteForm, TransitionForm, initial_for_case
@@ -233,8 +235,35 @@ def _render_detail(
         "show_sensitive": permissions.may_see_sensitive(request.user),
         "note_form": note_form or NoteForm(),
         "attachment_form": attachment_form or AttachmentForm(),
+        "clocks": _clock_rows(request, case, language),
     }
     return render(request, "cases/case_detail.html", context, status=status)
+
+
+CLOCK_STATES = {
+    "running": gettext_lazy("running"),
+    "paused": gettext_lazy("paused"),
+    "stopped": gettext_lazy("stopped"),
+    "met": gettext_lazy("met"),
+    "breached": gettext_lazy("breached"),
+}
+
+
+def _clock_rows(request: HttpRequest, case: Any, language: str) -> list[dict[str, Any]]:
+    """The Deadlines panel: each clock with due time, time left in the rule's terms, marks
+    and the explanation in the reader's language."""
+    rows = []
+    for clock in selectors.case_clocks(actor=request.user, case=case):
+        rows.append(
+            {
+                **clock,
+                "name": clock["name_de"] if language == "de" else clock["name_en"],
+                "state_label": CLOCK_STATES.get(clock["state"], clock["state"]),
+                "left": deadline_presentation.time_left_text(clock["time_left"]),
+                "lines": deadline_presentation.explanation_lines(clock["explanation"], language),
+            }
+        )
+    return rows
 
 
 @login_required
