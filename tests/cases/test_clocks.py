@@ -199,3 +199,36 @@ def test_the_case_page_has_no_deadlines_panel_without_clocks(make_case, agent, t
     case = make_case(actor=agent, team=team_a)
     html = client_for(agent).get(f"/cases/{case.pk}/").content.decode()
     assert 'id="deadlines"' not in html
+
+
+def test_the_list_sorts_next_due_first_and_marks_overdue_and_at_risk(make_case, agent, team_a, energy_complaint, client_for):
+    now = timezone.now()
+    overdue = make_case(actor=agent, team=team_a, subject="Alt", received_at=now - dt.timedelta(days=60))
+    fresh = make_case(actor=agent, team=team_a, subject="Neu", received_at=now - dt.timedelta(minutes=1))
+    energy_complaint.deadline_rules = []
+    energy_complaint.save()
+    without = make_case(actor=agent, team=team_a, subject="Ohne Frist", received_at=now - dt.timedelta(minutes=2))
+    assert overdue.next_due_at < fresh.next_due_at < without.next_due_at
+    client = client_for(agent)
+    html = client.get("/cases/?sort=due", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    positions = [html.index(subject) for subject in ("Alt", "Neu", "Ohne Frist")]
+    assert positions == sorted(positions)
+    assert "Next due first" in html
+    assert html.count('class="badge badge-danger"') >= 1
+    only_overdue = client.get("/cases/?deadline=overdue").content.decode()
+    assert ">Alt<" in only_overdue and ">Neu<" not in only_overdue and "Ohne Frist" not in only_overdue
+    running = client.get("/cases/?deadline=running").content.decode()
+    assert "Ohne Frist" not in running and ">Neu<" in running
+
+
+def test_next_due_follows_the_clocks(make_case, agent, team_a, energy_complaint, at):
+    from leitplanke.cases.models import NO_DUE, Case
+
+    at(dt.datetime(2026, 1, 12, 9, tzinfo=BERLIN))
+    case = make_case(actor=agent, team=team_a, received_at=dt.datetime(2026, 1, 12, 9, tzinfo=BERLIN))
+    assert Case.objects.get(pk=case.pk).next_due_at == dt.datetime(2026, 1, 12, 17, tzinfo=BERLIN)  # first response
+    case = services.case_transition(actor=agent, case=case, transition="wait")
+    # the first-response clock pauses; the EnWG clock runs on and is now the earliest
+    assert Case.objects.get(pk=case.pk).next_due_at == clocks(case)["enwg_111a"].due_at
+    case = services.case_transition(actor=agent, case=case, transition="resolve")
+    assert Case.objects.get(pk=case.pk).next_due_at == NO_DUE

@@ -14,7 +14,7 @@ from leitplanke.core.audit import audit_record
 from leitplanke.deadlines import engine
 from leitplanke.deadlines import selectors as deadline_selectors
 
-from .models import Case, CaseClock, ClockState, StatusKind
+from .models import NO_DUE, Case, CaseClock, ClockState, StatusKind
 
 LIVE = (ClockState.RUNNING, ClockState.PAUSED)
 STOPPED_KINDS = (StatusKind.RESOLVED, StatusKind.CLOSED)
@@ -95,11 +95,34 @@ def new_clocks(case: Case, *, at: dt.datetime, reason: str = "received") -> list
     return clocks
 
 
+def next_due(clocks: list[CaseClock]) -> tuple[dt.datetime, dt.datetime | None]:
+    """The earliest due time among running clocks and that clock's warning time."""
+    running = [c for c in clocks if c.state == ClockState.RUNNING and c.due_at is not None]
+    if not running:
+        return NO_DUE, None
+    first = min(running, key=lambda c: c.due_at)  # type: ignore[arg-type,return-value]
+    return first.due_at, first.warn_at  # type: ignore[return-value]
+
+
+def _refresh_case(case: Case) -> None:
+    due, warn = next_due(list(CaseClock.objects.filter(case=case, state=ClockState.RUNNING)))
+    if (due, warn) != (case.next_due_at, case.next_warn_at):
+        Case.objects.filter(pk=case.pk).update(next_due_at=due, next_warn_at=warn)
+        case.next_due_at, case.next_warn_at = due, warn
+
+
+def insert_clocks(clocks: list[CaseClock]) -> None:
+    """The create path: the case row was inserted with `next_due` of these clocks."""
+    if clocks:
+        CaseClock.objects.bulk_create(clocks)
+
+
 def clocks_start(case: Case, *, at: dt.datetime, reason: str = "received") -> list[CaseClock]:
     """Starts the case type's clocks with one INSERT."""
     clocks = new_clocks(case, at=at, reason=reason)
     if clocks:
         CaseClock.objects.bulk_create(clocks)
+        _refresh_case(case)
     return clocks
 
 
@@ -140,6 +163,7 @@ def _save(clocks: list[CaseClock], case: Case, action: str, at: dt.datetime) -> 
     if not clocks:
         return
     CaseClock.objects.bulk_update(clocks, ["state", "paused_since", "pauses", "due_at", "warn_at", "stopped_at", "explanation"])
+    _refresh_case(case)
     audit_record(
         actor="system",
         action=f"case.clocks_{action}",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -127,6 +129,9 @@ class ReferenceCounter(models.Model):
         return f"{self.year}: {self.last_value}"
 
 
+NO_DUE = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+
+
 class Case(models.Model):
     # Unique through Meta.constraints: `unique=True` would add a second (LIKE) index on
     # PostgreSQL that no query uses, and every case insert pays for each index.
@@ -210,10 +215,16 @@ class Case(models.Model):
     last_activity_at = models.DateTimeField(null=True, blank=True)
     # Incremented on every change; the API's ETag and the forms' conflict check use it.
     version = models.PositiveIntegerField(default=1)
+    # The earliest due time and its warning among the running deadline clocks, kept by
+    # clock_services for the list's "next due first" order and its overdue/at-risk marks.
+    # No running clock: NO_DUE (not NULL, so that keyset pages need no NULL handling).
+    next_due_at = models.DateTimeField(_("next due"), default=NO_DUE, db_default=NO_DUE, editable=False)
+    next_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-received_at", "-id"]
         indexes = [
+            models.Index(fields=["next_due_at", "id"], name="case_next_due_idx"),
             models.Index(fields=["-received_at", "-id"], name="case_received_idx"),
             models.Index(fields=["status_kind", "-received_at", "-id"], name="case_statuskind_idx"),
             models.Index(fields=["team", "-received_at", "-id"], name="case_team_idx"),

@@ -616,7 +616,12 @@ def _case_create(
         created_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
         last_activity_at=now,
     )
+    # The deadline clocks run from when the organisation received the complaint; the case
+    # row carries the earliest due time for the list ("next due first").
+    clocks = clock_services.new_clocks(case, at=received)
+    case.next_due_at, case.next_warn_at = clock_services.next_due(clocks)
     insert_row(case)
+    clock_services.insert_clocks(clocks)
     tag_ids: list[int] = []
     if tag_names:
         the_tags = _tags(tag_names)
@@ -638,8 +643,6 @@ def _case_create(
         data={"event": "created", "status": case.status, "received_at": received.isoformat(), "backdated": backdated},
     )
     _search_document_create(case)
-    # The deadline clocks run from when the organisation received the complaint.
-    clock_services.clocks_start(case, at=received)
     # A new case has exactly the tags and watchers just added: no need to read them back.
     after = snapshot(case, [field for field in CASE_AUDIT_FIELDS if field not in ("tags", "watchers")])
     after.update({"tags": sorted(set(tag_ids)), "watchers": watcher_ids})

@@ -291,6 +291,17 @@ class Calendar:
         are shared: do not change them."""
         return self.year(day.year).off.get(day.toordinal())
 
+    def nth_business_day(self, start: dt.date, count: int) -> dt.date:
+        """The `count`-th business day after `start` (without the skipped days)."""
+        if count <= 0:
+            return start
+        ordinal, remaining = start.toordinal(), count
+        data = self.year(start.year)
+        index = bisect_right(data.business, ordinal)
+        if index + remaining - 1 < len(data.business):
+            return dt.date.fromordinal(data.business[index + remaining - 1])
+        return self.nth_business_day_after(start, count)[0]
+
     def nth_business_day_after(self, start: dt.date, count: int) -> tuple[dt.date, list[dict[str, str]]]:
         """The `count`-th business day after `start` and the days skipped on the way."""
         if count <= 0:

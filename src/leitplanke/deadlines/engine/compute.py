@@ -376,6 +376,8 @@ def _warn_at(ctx: _Context, measure: str, duration: int, due: dt.datetime) -> dt
         units = int(duration * fraction)
         if units == 0:
             return ctx.received_at
+        if not ctx.pause_days:
+            return min(ctx.day_end(ctx.cal.nth_business_day(ctx.start_date, units), []), due)
         return min(_period(ctx, measure, units, warn=True)["due"], due)
     if measure == "business_hours":
         return min(_period(ctx, measure, duration * fraction, warn=True)["due"], due)
