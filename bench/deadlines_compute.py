@@ -92,7 +92,7 @@ def http(port: int, requests: int, create_requests: int) -> dict[str, Any]:
     env.pop("DATABASE_URL", None)
     server = None
     try:
-        harness.run([harness.PYTHON, "-m", "leitplanke.cli", "migrate"], env, 600)
+        harness.run([harness.PYTHON, "-m", "leitplanke.cli", "migrate"], env, 600, capture=True)
         harness.run([harness.PYTHON, "-m", "leitplanke.cli", "seed", "--cases", "1000"], env, 900, capture=True)
         password = secrets.token_urlsafe(16) + "-Aa1"
         info = json.loads(
@@ -125,31 +125,17 @@ def http(port: int, requests: int, create_requests: int) -> dict[str, Any]:
              "steps": [{"method": "POST", "path": url, "headers": bearer, "json": body, "expect": [200]}]}
             for name, body in (("compute_by_key", by_key), ("compute_inline", inline))
         ]  # fmt: skip
-        if create_requests:
+        # The demo's complaints start three clocks (EnWG § 111a and the two internal targets);
+        # feedback starts none: the same create path with and without clocks, one after the other.
+        for name, case_type in (("api_create_with_3_clocks", "complaint"), ("api_create_without_clocks", "feedback")):
+            if not create_requests:
+                break
+            body = {"case_type": case_type, "subject": "Benchmark ${n}", "description": "Zählerstand falsch.",
+                    "channel": "web_form", "priority": 3, "language": "de"}  # fmt: skip
             scenarios.append(
-                {
-                    "name": "api_create_with_clocks",
-                    "concurrency": 8,
-                    "requests": create_requests,
-                    "duration_s": 60,
-                    "steps": [
-                        {
-                            "method": "POST",
-                            "path": "/api/v1/cases",
-                            "headers": bearer,
-                            "expect": [201],
-                            "json": {
-                                "case_type": "complaint",
-                                "subject": "Benchmark ${n}",
-                                "description": "Zählerstand falsch.",
-                                "channel": "web_form",
-                                "priority": 3,
-                                "language": "de",
-                            },
-                        }
-                    ],
-                }
-            )
+                {"name": name, "concurrency": 8, "requests": create_requests, "duration_s": 60,
+                 "steps": [{"method": "POST", "path": "/api/v1/cases", "headers": bearer, "expect": [201], "json": body}]}
+            )  # fmt: skip
         plan = {"base_url": base, "scenarios": scenarios}
         plan_file, out_file = scratch / "plan.json", scratch / "out.json"
         plan_file.write_text(json.dumps(plan), encoding="utf-8")

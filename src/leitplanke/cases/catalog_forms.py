@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from leitplanke.core.forms import Form
+from leitplanke.deadlines import selectors as deadline_selectors
 
 from . import catalog_selectors
 from .models import FieldKind
@@ -36,11 +37,18 @@ class CaseTypeForm(Form):
     order = forms.IntegerField(
         label=_("Order"), min_value=0, max_value=32767, initial=0, help_text=_("Smaller numbers come first in lists.")
     )
+    deadline_rules = forms.MultipleChoiceField(
+        label=_("Deadlines"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The clocks every case of this type starts when it is received (the rule version valid that day)."),
+    )
 
     def __init__(self, *args: Any, creating: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not creating:
             del self.fields["key"]
+        self.fields["deadline_rules"].choices = deadline_selectors.rule_choices  # type: ignore[attr-defined]
 
 
 class CategoryCreateForm(Form):

@@ -116,3 +116,22 @@ def place_for(version: RuleVersion, calendar: CalendarSettings) -> tuple[str, st
 
 def rule_version_by_id(pk: int) -> RuleVersion | None:
     return next((v for v in rule_versions() if v.id == pk), None)
+
+
+def rule_keys() -> set[str]:
+    return {v.key for v in rule_versions()}
+
+
+def rule_choices() -> list[tuple[str, str]]:
+    """(key, "name — legal basis") of each rule's newest version, in the reader's language."""
+    from django.utils.translation import get_language
+
+    german = (get_language() or "de").startswith("de")
+    newest: dict[str, RuleVersion] = {}
+    for version in rule_versions():
+        if version.key not in newest or version.version > newest[version.key].version:
+            newest[version.key] = version
+    return [
+        (v.key, (v.name_de if german else v.name_en) + (f" — {v.legal_basis}" if v.legal_basis else ""))
+        for v in sorted(newest.values(), key=lambda v: v.key)
+    ]
