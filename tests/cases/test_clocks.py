@@ -232,3 +232,30 @@ def test_next_due_follows_the_clocks(make_case, agent, team_a, energy_complaint,
     assert Case.objects.get(pk=case.pk).next_due_at == clocks(case)["enwg_111a"].due_at
     case = services.case_transition(actor=agent, case=case, transition="resolve")
     assert Case.objects.get(pk=case.pk).next_due_at == NO_DUE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_messages_at_once_on_a_closed_case_start_one_set_of_clocks(make_case, complaint_type, tmp_path):
+    from tests.concurrency import in_parallel, shared_database
+
+    complaint_type.deadline_rules = ["enwg_111a", "internal_first_response"]
+    complaint_type.save()
+    case = make_case(received_at=timezone.now() - dt.timedelta(days=3))
+    case = services.case_transition(actor=None, case=case, transition="resolve")
+    case = services.case_transition(actor=None, case=case, transition="close")
+
+    def work(index: int) -> None:
+        from django.db import connection
+
+        from leitplanke.cases.models import Case
+
+        try:
+            services.interaction_add(
+                actor=None, case=Case.objects.get(pk=case.pk), kind="inbound_message", body_text=f"Nachricht {index}"
+            )
+        finally:
+            connection.close()
+
+    with shared_database(tmp_path):
+        in_parallel(work, 4)
+        assert CaseClock.objects.filter(case=case, state="running").count() == 2

@@ -391,7 +391,11 @@ class CaseClock(models.Model):
     is the engine's, so a reviewer can recompute the due time."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clocks", db_index=False)
-    rule = models.ForeignKey(DeadlineRule, on_delete=models.PROTECT, related_name="+", verbose_name=_("rule version"))
+    # No index: nothing looks clocks up by rule (rule versions are never deleted), and every
+    # index costs on the create path.
+    rule = models.ForeignKey(
+        DeadlineRule, on_delete=models.PROTECT, related_name="+", verbose_name=_("rule version"), db_index=False
+    )
     rule_key = models.SlugField(max_length=64)
     jurisdiction = models.CharField(max_length=32)
     time_zone = models.CharField(max_length=64)
