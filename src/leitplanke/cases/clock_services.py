@@ -224,3 +224,82 @@ def clocks_on_inbound(case: Case, at: dt.datetime) -> None:
     if case.status_kind == StatusKind.WAITING:
         changed = [c for c in CaseClock.objects.filter(case=case, state=ClockState.PAUSED) if _resume(c, at)]
         _save(changed, case, "resumed", at)
+
+
+# --- escalation ------------------------------------------------------------------------------
+
+THRESHOLDS = {
+    # threshold: (the clock's time field, the field that records it was handled, timeline event)
+    "warning": ("warn_at", "warned_at", "deadline_warning"),
+    "breach": ("due_at", "breach_notified_at", "deadline_breach"),
+}
+BATCH = 500
+
+
+def escalate_due_clocks(*, now: dt.datetime | None = None, limit: int = BATCH) -> dict[str, int]:
+    """Handles running clocks that reached their warning or due time and were not handled
+    yet: a timeline entry on the case, an audit event, an e-mail to the responsible person
+    and (for `notify_owner_and_lead`, and always on breach) the team lead, who also becomes a
+    watcher. Each clock and threshold is claimed by one conditional UPDATE in the
+    transaction that writes the entry, so two workers never handle it twice and a worker
+    killed mid-run leaves it for the next run. The candidates come from the partial indexes
+    on `warn_at` / `due_at` (no scan of open cases)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    handled = {"warning": 0, "breach": 0}
+    for threshold, (time_field, mark, _event) in THRESHOLDS.items():
+        ids = list(
+            CaseClock.objects.filter(state=ClockState.RUNNING, **{f"{mark}__isnull": True, f"{time_field}__lte": now})
+            .order_by(time_field, "id")
+            .values_list("id", flat=True)[:limit]
+        )
+        for clock_id in ids:
+            with transaction.atomic():
+                claimed = CaseClock.objects.filter(pk=clock_id, state=ClockState.RUNNING, **{f"{mark}__isnull": True}).update(
+                    **{mark: now}
+                )
+                if claimed != 1:
+                    continue  # another worker had it, or the clock stopped meanwhile
+                _escalate(CaseClock.objects.select_related("case__team__lead", "case__responsible_user").get(pk=clock_id),
+                          threshold, now)  # fmt: skip
+                handled[threshold] += 1
+    return handled
+
+
+def _escalate(clock: CaseClock, threshold: str, now: dt.datetime) -> None:
+    from leitplanke.core.background import enqueue_on_commit
+
+    from .models import Interaction, InteractionKind
+
+    case = clock.case
+    version = deadline_selectors.rule_version_by_id(clock.rule_id)
+    action = version.rule.breach_action if version else "notify_owner"
+    lead = case.team.lead if case.team_id and case.team and case.team.lead_id else None
+    recipients = [u for u in (case.responsible_user, lead if (threshold == "breach" or "lead" in action) else None) if u]
+    if case.responsible_user is None and lead is not None and lead not in recipients:
+        recipients.append(lead)  # nobody responsible yet: the lead hears of it
+    if lead is not None and threshold == "breach" and "lead" in action:
+        case.watchers.add(lead)
+    event = THRESHOLDS[threshold][2]
+    data = {
+        "event": event,
+        "rule": clock.rule_key,
+        "rule_version": version.version if version else None,
+        "due_at": clock.due_at.isoformat() if clock.due_at else None,
+        "warn_at": clock.warn_at.isoformat() if clock.warn_at else None,
+        "notified": [u.pk for u in recipients],
+    }
+    insert_row(
+        Interaction(
+            case=case, kind=InteractionKind.SYSTEM, occurred_at=now, author_label="system", is_internal=True, data=data,
+            subject=("Deadline warning: " if threshold == "warning" else "Deadline passed: ") + clock.rule_key,
+        )
+    )  # fmt: skip
+    audit_record(actor="system", action=f"case.clock_{threshold}", obj=case, after=data)
+    from .tasks import send_deadline_mail
+
+    for user in recipients:
+        if user.email and user.is_active:
+            enqueue_on_commit(send_deadline_mail, user_id=user.pk, case_id=case.pk, clock_id=clock.pk, threshold=threshold)

@@ -408,13 +408,27 @@ class CaseClock(models.Model):
     state = models.CharField(max_length=10, choices=ClockState.choices, default=ClockState.RUNNING)
     stopped_at = models.DateTimeField(null=True, blank=True)
     explanation = models.JSONField(default=dict)
+    # When the escalation job handled the warning and the breach (claimed once per clock
+    # and threshold by a conditional UPDATE; see clock_services.escalate_due_clocks).
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breach_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_at", "id"]
         indexes = [
             models.Index(fields=["case", "state"], name="caseclock_case_state_idx"),
-            models.Index(fields=["state", "warn_at"], name="caseclock_state_warn_idx"),
-            models.Index(fields=["state", "due_at"], name="caseclock_state_due_idx"),
+            # The escalation job's two queries: only running clocks whose threshold is not yet
+            # handled are in these (partial) indexes, so a run reads what is due, nothing else.
+            models.Index(
+                fields=["warn_at"],
+                name="caseclock_warn_due_idx",
+                condition=models.Q(state="running", warned_at__isnull=True),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="caseclock_breach_due_idx",
+                condition=models.Q(state="running", breach_notified_at__isnull=True),
+            ),
         ]
         verbose_name = _("deadline clock")
 
