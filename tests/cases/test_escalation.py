@@ -103,3 +103,10 @@ def test_two_workers_at_once_handle_each_clock_and_threshold_once(make_case, com
         for case in cases:
             assert len(entries(case, "deadline_warning")) == 2
             assert len(entries(case, "deadline_breach")) == 2
+
+
+def test_the_timeline_shows_the_escalation(setup, client_for):
+    case = setup["make"](received_at=timezone.now() - dt.timedelta(days=10))
+    clock_services.escalate_due_clocks()
+    html = client_for(setup["agent"]).get(f"/cases/{case.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Deadline passed: internal_first_response is overdue." in html
