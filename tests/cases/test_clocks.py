@@ -99,7 +99,12 @@ def test_waiting_pauses_only_the_clocks_whose_rule_allows_it_and_resuming_moves_
     assert first.due_at == dt.datetime(2026, 1, 13, 17, tzinfo=BERLIN)  # moved by the 8 paused business hours
     assert first.pauses[0]["reason"] == "waiting"
     assert any(s["reason"] == "pause" for s in first.explanation["skipped"]) or first.explanation["pauses"]
-    assert AuditEvent.objects.filter(action="case.clocks_followed_status").count() == 2
+    # the clock changes are part of each transition's audit event
+    transitions = AuditEvent.objects.filter(action="case.transition").order_by("id")
+    assert [event.after.get("clocks") for event in transitions] == [
+        {"internal_first_response": "paused"},
+        {"internal_first_response": "running"},
+    ]
 
 
 def test_resolving_stops_clocks_as_met_or_breached(make_case, agent, team_a, energy_complaint, at):
@@ -259,3 +264,16 @@ def test_two_messages_at_once_on_a_closed_case_start_one_set_of_clocks(make_case
     with shared_database(tmp_path):
         in_parallel(work, 4)
         assert CaseClock.objects.filter(case=case, state="running").count() == 2
+
+
+def test_the_acknowledgement_can_state_when_the_customer_hears_back(make_case, agent, team_a, energy_complaint):
+    from leitplanke.intake.replies import PLACEHOLDERS, placeholder_values, render_template_text
+
+    assert {"response_due_date", "response_period"} <= set(PLACEHOLDERS)
+    case = make_case(actor=agent, team=team_a, received_at=dt.datetime(2026, 1, 31, 10, tzinfo=BERLIN), language="en")
+    values = placeholder_values(case)
+    # the regulatory clock (EnWG, 4 weeks) rather than the internal targets
+    assert values["response_period"] == "4 weeks"
+    assert values["response_due_date"] == "March 2, 2026"
+    text = render_template_text("You will hear from us by {{ response_due_date }} ({{ response_period }}).", values)
+    assert text == "You will hear from us by March 2, 2026 (4 weeks)."

@@ -163,32 +163,38 @@ def _stop(clock: CaseClock, at: dt.datetime) -> bool:
     return True
 
 
-def _save(clocks: list[CaseClock], case: Case, action: str, at: dt.datetime) -> None:
+def _save(clocks: list[CaseClock], case: Case, action: str, at: dt.datetime, *, audit: bool = True) -> dict[str, str]:
+    """Stores changed clocks; returns {rule key: state} (for the caller's audit event), or
+    writes its own audit event (`audit=True`)."""
     if not clocks:
-        return
+        return {}
     CaseClock.objects.bulk_update(clocks, ["state", "paused_since", "pauses", "due_at", "warn_at", "stopped_at", "explanation"])
     _refresh_case(case)
+    summary = {c.rule_key: c.state for c in clocks}
+    if not audit:
+        return summary
     audit_record(
         actor="system",
         action=f"case.clocks_{action}",
         obj=case,
-        after={"at": at.isoformat(), "clocks": {c.rule_key: c.state for c in clocks}},
+        after={"at": at.isoformat(), "clocks": summary},
     )
+    return summary
 
 
-def clocks_follow_status(case: Case, old_kind: str, new_kind: str, at: dt.datetime) -> None:
+def clocks_follow_status(case: Case, old_kind: str, new_kind: str, at: dt.datetime) -> dict[str, str]:
     """Pauses clocks in waiting states (if their rule lets pauses stop them), resumes them on
     leaving, stops them as met or breached on resolution; on reopening, the clocks stopped
-    by the resolution run on (their due times are unchanged: the resolution was no pause)."""
+    by the resolution run on (their due times are unchanged: the resolution was no pause).
+    Returns {rule key: new state} of the clocks it changed, for the transition's audit event."""
     if old_kind == new_kind:
-        return
+        return {}
     clocks = list(CaseClock.objects.filter(case=case).order_by("id"))
     changed: list[CaseClock] = []
     live = [c for c in clocks if c.state in LIVE]
     if new_kind in STOPPED_KINDS:
         changed = [c for c in live if _stop(c, at)]
-        _save(changed, case, "stopped", at)
-        return
+        return _save(changed, case, "stopped", at, audit=False)
     if old_kind in STOPPED_KINDS and not live:
         latest: dict[str, CaseClock] = {}
         for clock in clocks:
@@ -202,7 +208,7 @@ def clocks_follow_status(case: Case, old_kind: str, new_kind: str, at: dt.dateti
         changed += [c for c in live if _pause(c, at) and c not in changed]
     elif old_kind == StatusKind.WAITING:
         changed += [c for c in live if _resume(c, at) and c not in changed]
-    _save(changed, case, "followed_status", at)
+    return _save(changed, case, "followed_status", at, audit=False)
 
 
 def clocks_on_inbound(case: Case, at: dt.datetime) -> None:

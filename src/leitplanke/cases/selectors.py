@@ -279,3 +279,20 @@ def case_clocks(*, actor: Any, case: Case, now: dt.datetime | None = None) -> li
     live = (ClockState.RUNNING, ClockState.PAUSED)
     clocks.sort(key=lambda c: (c.state not in live, c.due_at is None, c.due_at or c.started_at, c.pk))
     return [clock_facts(clock, now) for clock in clocks]
+
+
+def response_deadline(case: Case) -> tuple[dt.datetime, engine.Rule] | None:
+    """When the customer gets the answer, for the acknowledgement (the FCA expects it to state
+    the timescale): the latest due time among the case's running clocks of rules with a legal
+    basis, else among all its running clocks; in the clock's own time zone."""
+    running = [c for c in CaseClock.objects.filter(case_id=case.pk, state=ClockState.RUNNING) if c.due_at is not None]
+    found = []
+    for clock in running:
+        version = deadline_selectors.rule_version_by_id(clock.rule_id)
+        if version is not None:
+            found.append((bool(version.legal_basis), clock.due_at, clock, version))
+    if not found:
+        return None
+    _legal, due, clock, version = max(found, key=lambda item: (item[0], item[1]))
+    assert due is not None
+    return due.astimezone(engine.zone(clock.time_zone)), version.rule

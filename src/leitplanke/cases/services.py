@@ -944,7 +944,7 @@ def case_transition(*, actor: Any, case: Case, transition: str, expected_version
     case.version += 1
     case.last_activity_at = now
     case.save()
-    clock_services.clocks_follow_status(case, from_kind, case.status_kind, now)
+    clock_changes = clock_services.clocks_follow_status(case, from_kind, case.status_kind, now)
     _timeline(
         case,
         kind=InteractionKind.STATUS_CHANGE,
@@ -966,6 +966,8 @@ def case_transition(*, actor: Any, case: Case, transition: str, expected_version
     after["transition"] = step.key
     if note:
         after["note"] = note
+    if clock_changes:
+        after["clocks"] = clock_changes
     audit_record(actor=actor or "system", action="case.transition", obj=case, before=before, after=after)
     events.emit("case.transitioned", {**_event_payload(case), "transition": step.key, "from": from_status})
     return case
