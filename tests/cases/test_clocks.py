@@ -277,3 +277,60 @@ def test_the_acknowledgement_can_state_when_the_customer_hears_back(make_case, a
     assert values["response_due_date"] == "March 2, 2026"
     text = render_template_text("You will hear from us by {{ response_due_date }} ({{ response_period }}).", values)
     assert text == "You will hear from us by March 2, 2026 (4 weeks)."
+
+
+@pytest.fixture
+def payment_complaint(complaint_type: CaseType) -> CaseType:
+    complaint_type.deadline_rules = ["psd2_de"]
+    complaint_type.save()
+    return complaint_type
+
+
+def test_a_holding_reply_extends_a_psd2_clock_to_35_business_days(make_case, agent, team_a, payment_complaint, api_client_for):
+    received = timezone.now() - dt.timedelta(days=2)
+    case = make_case(actor=agent, team=team_a, received_at=received)
+    clock = clocks(case)["psd2_de"]
+    original = clock.due_at
+    client = api_client_for(agent)
+    url = f"/api/v1/cases/{case.pk}/clocks/{clock.pk}/extensions"
+    listed = client.get(f"/api/v1/cases/{case.pk}/clocks").json()[0]
+    assert listed["available_extensions"] == ["holding_reply"]
+    response = client.post(
+        url, {"event": "holding_reply", "note": "Rückfrage bei der Partnerbank"}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["explanation"]["extension"]["applied"] is True
+    assert body["available_extensions"] == []
+    clock.refresh_from_db()
+    assert clock.due_at > original and clock.extensions[0]["event"] == "holding_reply"
+    assert AuditEvent.objects.filter(action="case.clock_extend").exists()
+    # unknown extension, and a read-only token, are refused
+    bad = client.post(url, {"event": "gdpr_notice"}, content_type="application/json")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["pointer"] == "/event"
+    read_only = api_client_for(agent, scopes=("read",)).post(url, {"event": "holding_reply"}, content_type="application/json")
+    assert read_only.status_code == 403
+
+
+def test_an_extension_after_the_due_time_is_refused(make_case, agent, team_a, payment_complaint, api_client_for):
+    case = make_case(actor=agent, team=team_a, received_at=timezone.now() - dt.timedelta(days=60))
+    clock = clocks(case)["psd2_de"]
+    response = api_client_for(agent).post(
+        f"/api/v1/cases/{case.pk}/clocks/{clock.pk}/extensions", {"event": "holding_reply"}, content_type="application/json"
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "/at"
+
+
+def test_the_case_page_records_a_holding_reply(make_case, agent, team_a, payment_complaint, client_for):
+    case = make_case(actor=agent, team=team_a, received_at=timezone.now() - dt.timedelta(days=1))
+    client = client_for(agent)
+    html = client.get(f"/cases/{case.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Record holding reply" in html
+    clock = clocks(case)["psd2_de"]
+    response = client.post(f"/cases/{case.pk}/clocks/{clock.pk}/extend/", {"event": "holding_reply"})
+    assert response.status_code == 302
+    clock.refresh_from_db()
+    page = client.get(f"/cases/{case.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert clock.extensions and "Record holding reply" not in page
+    assert "Deadline extended: psd2_de (holding_reply)" in page

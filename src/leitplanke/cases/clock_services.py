@@ -309,3 +309,65 @@ def _escalate(clock: CaseClock, threshold: str, now: dt.datetime) -> None:
     for user in recipients:
         if user.email and user.is_active:
             enqueue_on_commit(send_deadline_mail, user_id=user.pk, case_id=case.pk, clock_id=clock.pk, threshold=threshold)
+
+
+# --- extensions ----------------------------------------------------------------------------------
+
+
+def clock_extend(
+    *, actor: Any, case: Case, clock_id: int, event: str, at: dt.datetime | None = None, note: str = ""
+) -> CaseClock:
+    """Records an extension event on a running clock (a PSD2 holding reply, a GDPR extension
+    notice): the rule's extended period applies from receipt. Refused when the rule has no
+    such extension, when the clock is not running, and when the event comes after the due
+    time (PSD2 and GDPR require it within the first period)."""
+    from django.db import transaction
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from leitplanke.core.errors import NotFound, PermissionDenied, ValidationFailed
+    from leitplanke.core.text import is_storable
+
+    from .models import Interaction, InteractionKind
+    from .selectors import can_edit, is_visible
+
+    with transaction.atomic():
+        if actor is not None and not is_visible(actor, case):
+            raise NotFound()
+        if actor is not None and not can_edit(actor, case):
+            raise PermissionDenied()
+        Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True).first()
+        clock = CaseClock.objects.filter(pk=clock_id, case_id=case.pk).first()
+        if clock is None:
+            raise NotFound()
+        now = timezone.now()
+        at = at or now
+        if timezone.is_naive(at):
+            raise ValidationFailed(field_errors={"at": [_("Give the time with its UTC offset, e.g. 2026-04-02T10:15:00+02:00.")]})
+        version = deadline_selectors.rule_version_by_id(clock.rule_id)
+        if version is None or version.rule.extension(str(event or "")) is None:
+            raise ValidationFailed(field_errors={"event": [_("The rule has no such extension.")]})
+        if clock.state != ClockState.RUNNING:
+            raise ValidationFailed(field_errors={"event": [_("Only a running deadline can be extended.")]})
+        if at > now or at < clock.started_at:
+            raise ValidationFailed(field_errors={"at": [_("The time must lie between receipt and now.")]})
+        if clock.due_at is not None and at > clock.due_at:
+            raise ValidationFailed(field_errors={"at": [_("The extension must be given before the deadline ends.")]})
+        note = (note or "").strip()[:2000]
+        if not is_storable(note):
+            raise ValidationFailed(field_errors={"note": [_("This text contains a character that cannot be stored.")]})
+        before = {"due_at": clock.due_at.isoformat() if clock.due_at else None}
+        clock.extensions = [*clock.extensions, {"event": version.rule.extension(event).event, "at": at.isoformat()}]  # type: ignore[union-attr]
+        _apply(clock, _compute(version, clock, _closures(clock.explanation)))
+        clock.save(update_fields=["extensions", "due_at", "warn_at", "explanation"])
+        _refresh_case(case)
+        data = {"event": "deadline_extended", "rule": clock.rule_key, "extension": event, "at": at.isoformat(),
+                "due_at": clock.due_at.isoformat() if clock.due_at else None}  # fmt: skip
+        insert_row(
+            Interaction(
+                case=case, kind=InteractionKind.SYSTEM, occurred_at=now, author=actor if actor is not None else None,
+                author_label="" if actor is not None else "system", is_internal=True, data=data, body_text=note,
+            )
+        )  # fmt: skip
+        audit_record(actor=actor or "system", action="case.clock_extend", obj=case, before=before, after=data)
+        return clock

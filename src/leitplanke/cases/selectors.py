@@ -268,6 +268,14 @@ def clock_facts(clock: CaseClock, now: dt.datetime | None = None) -> dict[str, A
         "at_risk": bool(live and not overdue and clock.warn_at is not None and now >= clock.warn_at),
         "overdue": overdue,
         "explanation": clock.explanation,
+        # extensions that can still be recorded (running, before the due time, not yet used)
+        "available_extensions": [
+            e.event
+            for e in (version.rule.extensions if version else ())
+            if clock.state == ClockState.RUNNING
+            and not overdue
+            and all(given.get("event") != e.event for given in clock.extensions)
+        ],
     }
 
 

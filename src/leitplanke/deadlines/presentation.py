@@ -152,3 +152,11 @@ def time_left_text(left: dict[str, Any] | None) -> str:
     if amount == 0:
         return _("due today") if unit in ("business_days", "days") else _("due now")
     return _("%(amount)s left") % {"amount": words}
+
+
+def extension_label(event: str) -> str:
+    labels = {
+        "holding_reply": _("Record holding reply"),
+        "extension_notice": _("Record extension notice"),
+    }
+    return str(labels.get(event, event))

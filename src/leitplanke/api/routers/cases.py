@@ -27,7 +27,7 @@ from leitplanke.api.idempotency import acting, idempotent
 from leitplanke.api.problems import input_names
 from leitplanke.api.schemas import Problem
 from leitplanke.cases import attachments as attachment_files
-from leitplanke.cases import list_selectors, selectors, services
+from leitplanke.cases import clock_services, list_selectors, selectors, services
 from leitplanke.cases.lifecycle import lifecycle_for
 from leitplanke.core.errors import DomainError, NotFound, ValidationFailed
 from leitplanke.core.pagination import keyset_page
@@ -684,6 +684,7 @@ class ClockOut(Schema):
     at_risk: bool = Field(description="Past the warning time, not yet due.")
     overdue: bool
     explanation: dict[str, Any] = Field(description="Rule and version, calendar, day one, skipped days, roll, pauses, extension.")
+    available_extensions: list[str] = Field(description="Extensions that can still be recorded, e.g. holding_reply.")
 
 
 @router.get(
@@ -696,6 +697,32 @@ def list_clocks(request: HttpRequest, case_id: str = CaseId) -> list[dict[str, A
     """Every deadline clock of the case with its due time, warning, state and explanation."""
     require_scope(request, "read")
     return selectors.case_clocks(actor=request.user, case=_case(request, case_id))
+
+
+class ClockExtensionIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    event: str = Field(max_length=64, examples=["holding_reply"], description="An extension the clock's rule offers.")
+    at: AwareDatetime | None = Field(None, description="When it was sent (default: now); before the due time.")
+    note: str = Field("", max_length=2000, description="E.g. the reason for the delay given to the customer.")
+
+
+@router.post(
+    "/cases/{case_id}/clocks/{clock_id}/extensions",
+    response={200: ClockOut, **WRITE_ERRORS},
+    url_name="case_clock_extend",
+    summary="Record a holding reply or extension notice on a deadline",
+)
+def extend_clock(request: HttpRequest, payload: ClockExtensionIn, case_id: str = CaseId, clock_id: int = Path(...)) -> Any:
+    """The rule's extended period then applies from receipt (PSD2: 35 business days after a
+    holding reply; GDPR: three months after notice). 422 when the rule has no such extension,
+    the clock is not running, or the event comes after the due time."""
+    require_scope(request, "write")
+    _require_json(request)
+    case = _case(request, case_id)
+    clock = clock_services.clock_extend(
+        actor=request.user, case=case, clock_id=clock_id, event=payload.event, at=payload.at, note=payload.note
+    )
+    return selectors.clock_facts(clock)
 
 
 # --- timeline ------------------------------------------------------------------------------------
