@@ -334,3 +334,15 @@ def test_the_case_page_records_a_holding_reply(make_case, agent, team_a, payment
     page = client.get(f"/cases/{case.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert clock.extensions and "Record holding reply" not in page
     assert "Deadline extended: psd2_de (holding_reply)" in page
+
+
+def test_the_api_lists_cases_by_next_due_and_filters_by_deadline(make_case, agent, team_a, energy_complaint, api_client_for):
+    now = timezone.now()
+    old = make_case(actor=agent, team=team_a, received_at=now - dt.timedelta(days=60))
+    new = make_case(actor=agent, team=team_a, received_at=now - dt.timedelta(minutes=5))
+    client = api_client_for(agent, scopes=("read",))
+    listed = client.get("/api/v1/cases?ordering=next_due_at").json()["items"]
+    assert [c["id"] for c in listed][:2] == [old.pk, new.pk]
+    overdue = client.get("/api/v1/cases?deadline=overdue").json()["items"]
+    assert [c["id"] for c in overdue] == [old.pk]
+    assert client.get("/api/v1/cases?deadline=soon").status_code == 422

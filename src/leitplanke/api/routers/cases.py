@@ -247,7 +247,14 @@ class CaseListQuery(Schema):
     received_to: dt.date | None = Field(None, examples=["2026-03-31"], description="Received on or before this day.")
     tag: list[str] = Field(default_factory=list, examples=[["vip"]], description="Tag name; repeat for any of several.")
     q: str | None = Field(None, max_length=200, examples=["doppelt abgebucht"], description="Full-text search.")
-    ordering: Literal["-received_at", "received_at"] = Field("-received_at", description="Newest (default) or oldest first.")
+    deadline: list[Literal["overdue", "at_risk", "running"]] = Field(
+        default_factory=list,
+        examples=[["overdue", "at_risk"]],
+        description="By deadline clocks: the earliest running one overdue, past its warning, or any running.",
+    )
+    ordering: Literal["-received_at", "received_at", "next_due_at"] = Field(
+        "-received_at", description="Newest (default) or oldest first, or the next due deadline first."
+    )
     cursor: str | None = Field(None, description="`next_cursor` of the previous page.")
     limit: int = Field(50, ge=1, le=200, examples=[50])
 
@@ -469,6 +476,7 @@ def _list_params(params: CaseListQuery, request: HttpRequest) -> dict[str, Any]:
         "received_from": params.received_from.isoformat() if params.received_from else None,
         "received_to": params.received_to.isoformat() if params.received_to else None,
         "tags": params.tag,
+        "deadline": [str(value) for value in params.deadline],
         "q": (params.q or "").strip(),
         **_custom_field_params(request),
     }
@@ -509,7 +517,11 @@ def list_cases(request: HttpRequest, query: Query[CaseListQuery]) -> dict[str, A
         raise ValidationFailed(field_errors=problems)  # pointers name the parameter: /cf.amount.min
     queryset = list_selectors.filter_cases(selectors.visible_cases(actor=request.user), params)
     queryset = queryset.select_related(*LIST_RELATED).prefetch_related("tags")
-    ordering = ["-received_at", "-id"] if query.ordering == "-received_at" else ["received_at", "id"]
+    ordering = {
+        "-received_at": ["-received_at", "-id"],
+        "received_at": ["received_at", "id"],
+        "next_due_at": ["next_due_at", "id"],
+    }[query.ordering]
     page = keyset_page(queryset, ordering=ordering, cursor=query.cursor, limit=query.limit)
     return {"items": page.items, "next_cursor": page.next_cursor}
 
