@@ -342,3 +342,10 @@ def test_months_end_on_the_same_date_or_the_last_day_of_the_month(received, mont
     index = local.month - 1 + months
     assert (due.year, due.month) == (local.year + index // 12, index % 12 + 1)
     assert due.day == local.day or (due.day < local.day and (due + dt.timedelta(days=1)).day == 1)
+
+
+@pytest.mark.parametrize(("code", "expected"), [("gb-eaw", "GB-ENG"), ("DE-Augsburg", "DE-BY-AUGSBURG"), (" de-by ", "DE-BY")])
+def test_jurisdiction_spellings(code, expected):
+    from leitplanke.deadlines.engine.calendars import jurisdiction
+
+    assert jurisdiction(code).code == expected

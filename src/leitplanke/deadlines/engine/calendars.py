@@ -97,8 +97,14 @@ def _jurisdictions() -> dict[str, Jurisdiction]:
 JURISDICTIONS: dict[str, Jurisdiction] = _jurisdictions()
 
 
+# Other spellings accepted for a code (ISO 3166-2 has GB-EAW for England and Wales, which
+# share their bank holidays; the `holidays` package's own subdivision name for Augsburg).
+ALIASES = {"GB-EAW": "GB-ENG", "DE-AUGSBURG": "DE-BY-AUGSBURG"}
+
+
 def jurisdiction(code: str, *, field_name: str = "jurisdiction") -> Jurisdiction:
-    found = JURISDICTIONS.get((code or "").strip().upper())
+    key = (code or "").strip().upper() if isinstance(code, str) else ""
+    found = JURISDICTIONS.get(ALIASES.get(key, key))
     if found is None:
         raise InputError(field_name, "unknown_jurisdiction", f"Unknown jurisdiction {code!r}.", value=code)
     return found
