@@ -174,6 +174,7 @@ REFERENCE_DATA = [
     ("leitplanke.cases.migrations.0003_default_case_types", "forward"),
     ("leitplanke.intake.migrations.0002_default_templates", "create"),
     ("leitplanke.maturity.migrations.0002_default_recommendations", "create"),
+    ("leitplanke.deadlines.migrations.0001_rules_and_settings", "ship_rules"),
 ]
 
 

@@ -352,3 +352,35 @@ def test_auditor_may_not_write(
         catalog_services.custom_field_create(actor=auditor, case_type=complaint, key="y", label_de="y", label_en="y", kind="text")
     with pytest.raises(PermissionDenied):
         catalog_services.custom_field_update(actor=auditor, definition=text_field, required=True)
+
+
+def test_admin_chooses_the_deadline_rules_of_a_case_type(admin_client: Client, catalog: dict[str, Any]) -> None:
+    case_type = catalog["complaint"]
+    page = admin_client.get(reverse("catalog:case_type_edit", args=[case_type.pk])).content.decode()
+    assert 'value="psd2_de"' in page and 'value="enwg_111a"' in page
+    response = admin_client.post(
+        reverse("catalog:case_type_edit", args=[case_type.pk]),
+        {"name_de": "Beschwerde", "name_en": "Complaint", "is_complaint": "on", "is_active": "on", "order": "10",
+         "deadline_rules": ["psd2_de", "internal_first_response"]},
+    )  # fmt: skip
+    assert response.status_code == 302
+    case_type.refresh_from_db()
+    assert case_type.deadline_rules == ["psd2_de", "internal_first_response"]
+    assert last_event("case_type.update").after["deadline_rules"] == ["psd2_de", "internal_first_response"]
+    # an unknown rule is a form error, nothing is stored
+    response = admin_client.post(
+        reverse("catalog:case_type_edit", args=[case_type.pk]),
+        {"name_de": "Beschwerde", "name_en": "Complaint", "is_active": "on", "order": "10", "deadline_rules": ["nope"]},
+    )
+    assert response.status_code == 400
+    case_type.refresh_from_db()
+    assert case_type.deadline_rules == ["psd2_de", "internal_first_response"]
+
+
+def test_the_service_refuses_unknown_deadline_rules(admin_user: User, catalog: dict[str, Any]) -> None:
+    from leitplanke.cases import catalog_services
+    from leitplanke.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as error:
+        catalog_services.case_type_update(actor=admin_user, case_type=catalog["complaint"], deadline_rules=["nope"])
+    assert "deadline_rules" in error.value.field_errors

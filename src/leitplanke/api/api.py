@@ -12,6 +12,7 @@ from .auth import auth
 from .routers import customers, inbound, system
 from .routers.cases import router as cases_router
 from .routers.catalog import router as catalog_router
+from .routers.deadlines import router as deadlines_router
 from .text_input import TextCheckingParser, refuse_unstorable_input
 
 api = NinjaAPI(
@@ -38,3 +39,4 @@ api.add_router("", inbound.router)
 api.add_router("", cases_router)
 api.add_router("", catalog_router)
 api.add_router("", customers.router)
+api.add_router("", deadlines_router)

@@ -9,6 +9,7 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from leitplanke.core import refcache, storedfiles
 
+        from . import tasks  # noqa: F401  (registers the deadline escalation job)
         from .models import Attachment, CaseType, CustomFieldDefinition
 
         refcache.watch([CaseType, CustomFieldDefinition])

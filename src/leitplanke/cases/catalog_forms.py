@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from leitplanke.core.forms import Form
+from leitplanke.deadlines import selectors as deadline_selectors
 
 from . import catalog_selectors
 from .models import FieldKind
@@ -43,6 +44,12 @@ class CaseTypeForm(Form):
         empty_label=_("none (the default sender)"),
         help_text=_("Sends the mail of cases of this type unless the customer wrote to a mailbox or form of a brand."),
     )
+    deadline_rules = forms.MultipleChoiceField(
+        label=_("Deadlines"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The clocks every case of this type starts when it is received (the rule version valid that day)."),
+    )
 
     def __init__(self, *args: Any, creating: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -51,6 +58,7 @@ class CaseTypeForm(Form):
         self.fields["brand"].queryset = brand_choices()  # type: ignore[attr-defined]
         if not creating:
             del self.fields["key"]
+        self.fields["deadline_rules"].choices = deadline_selectors.rule_choices  # type: ignore[attr-defined]
 
 
 class CategoryCreateForm(Form):

@@ -16,12 +16,32 @@ from django.utils.translation import gettext as _
 from leitplanke.accounts.permissions import MANAGE_ORGANISATION, has_capability
 from leitplanke.core.audit import audit_record, audit_update, snapshot
 from leitplanke.core.errors import PermissionDenied, ValidationFailed, refuse_unknown_fields
+from leitplanke.deadlines import selectors as deadline_selectors
 
 from . import services
 from .models import CaseType, Category, CustomFieldDefinition, FieldKind
 
-CASE_TYPE_FIELDS = ["key", "name_de", "name_en", "is_complaint", "acknowledgement_enabled", "is_active", "order", "brand"]
-CASE_TYPE_EDITABLE = ("name_de", "name_en", "is_complaint", "acknowledgement_enabled", "is_active", "order", "brand")
+CASE_TYPE_FIELDS = [
+    "key",
+    "name_de",
+    "name_en",
+    "is_complaint",
+    "acknowledgement_enabled",
+    "is_active",
+    "order",
+    "brand",
+    "deadline_rules",
+]
+CASE_TYPE_EDITABLE = (
+    "name_de",
+    "name_en",
+    "is_complaint",
+    "acknowledgement_enabled",
+    "is_active",
+    "order",
+    "brand",
+    "deadline_rules",
+)
 CATEGORY_FIELDS = ["name_de", "name_en", "is_active"]
 CUSTOM_FIELD_FIELDS = ["case_type", "key", "label_de", "label_en", "kind", "choices", "required", "order", "is_active"]
 CUSTOM_FIELD_EDITABLE = ("label_de", "label_en", "choices", "required", "order", "is_active")
@@ -35,6 +55,18 @@ CHOICE_VALUE_MAX = 100
 def _require_admin(actor: Any) -> None:
     if not has_capability(actor, MANAGE_ORGANISATION):
         raise PermissionDenied()
+
+
+def _deadline_rules(values: Any, errors: dict[str, list[str]]) -> list[str]:
+    """Keys of existing deadline rules, each once, in the given order."""
+    if isinstance(values, str) or not isinstance(values, list | tuple):
+        errors.setdefault("deadline_rules", []).append(_("Choose one of the offered values."))
+        return []
+    known = deadline_selectors.rule_keys()
+    keys = list(dict.fromkeys(str(v) for v in values))
+    if any(key not in known for key in keys):
+        errors.setdefault("deadline_rules", []).append(_("Choose one of the offered values."))
+    return keys
 
 
 def _raise(errors: dict[str, list[str]]) -> None:
@@ -172,10 +204,12 @@ def case_type_create(
     is_active: bool = True,
     order: int = 0,
     brand: Any = None,
+    deadline_rules: Any = (),
 ) -> CaseType:
     """Adds a case type; its key is fixed from now on."""
     _require_admin(actor)
     errors: dict[str, list[str]] = {}
+    rules = _deadline_rules(deadline_rules, errors)
     key = _key(key, errors, max_length=50)
     name_de = _text(name_de, "name_de", errors)
     name_en = _text(name_en, "name_en", errors)
@@ -193,6 +227,7 @@ def case_type_create(
         is_active=bool(is_active),
         order=order,
         brand=the_brand,
+        deadline_rules=rules,
     )
     audit_record(actor=actor, action="case_type.create", obj=case_type, after=snapshot(case_type, CASE_TYPE_FIELDS))
     return case_type
@@ -216,6 +251,8 @@ def case_type_update(*, actor: Any, case_type: CaseType, **changes: Any) -> Case
             setattr(case_type, field, bool(changes[field]))
     if "order" in changes:
         case_type.order = _order(changes["order"], errors)
+    if "deadline_rules" in changes:
+        case_type.deadline_rules = _deadline_rules(changes["deadline_rules"], errors)
     _raise(errors)
     case_type.save()
     audit_update(actor=actor, action="case_type.update", obj=case_type, before=before, fields=CASE_TYPE_FIELDS)

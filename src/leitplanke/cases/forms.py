@@ -212,6 +212,11 @@ class AttachmentForm(Form):
     file = forms.FileField(label=_("File"))
 
 
+class ClockExtensionForm(Form):
+    event = forms.CharField(max_length=64)
+    note = forms.CharField(required=False, max_length=2000)
+
+
 class TransitionForm(Form):
     transition = forms.CharField(max_length=50)
     version = forms.IntegerField(required=False)

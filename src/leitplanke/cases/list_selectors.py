@@ -33,6 +33,7 @@ from leitplanke.core.pagination import Page, decode_cursor, keyset_page
 
 from . import permissions
 from .models import (
+    NO_DUE,
     Case,
     Category,
     Channel,
@@ -57,6 +58,8 @@ SORTS: dict[str, list[str]] = {
     "received_asc": ["received_at", "id"],
     "priority": ["-priority", "-received_at", "-id"],
     "updated": ["-updated_at", "-id"],
+    # Cases without a running deadline clock carry models.NO_DUE and come last.
+    "due": ["next_due_at", "id"],
 }
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -81,6 +84,7 @@ FILTER_KEYS = (
     "received_from",
     "received_to",
     "tags",
+    "deadline",
     "sort",
 )
 
@@ -485,6 +489,23 @@ def _refuse_reversed_ranges(result: CustomFieldFilters) -> None:
             result.refuse(upper.parameter, _("Must not be below the lower bound."))
 
 
+DEADLINE_CHOICES = ("overdue", "at_risk", "running")
+
+
+def deadline_condition(values: list[str], now: dt.datetime | None = None) -> Q:
+    """Cases by their deadline clocks: overdue (the earliest running clock is past due), at
+    risk (past its warning, not yet due), running (any running clock)."""
+    now = now or timezone.now()
+    condition = Q()
+    if "overdue" in values:
+        condition |= Q(next_due_at__lt=now)
+    if "at_risk" in values:
+        condition |= Q(next_warn_at__lte=now, next_due_at__gte=now)
+    if "running" in values:
+        condition |= Q(next_due_at__lt=NO_DUE)
+    return condition if condition else Q(pk__in=[])
+
+
 def filter_cases(qs: QuerySet[Case], params: Mapping[str, Any]) -> QuerySet[Case]:
     """Narrows a case queryset by the list's filter parameters; unknown or malformed values
     are ignored (the form reports them)."""
@@ -492,6 +513,8 @@ def filter_cases(qs: QuerySet[Case], params: Mapping[str, Any]) -> QuerySet[Case
         qs = qs.filter(status__in=statuses)
     if kinds := _values(params, "status_kind"):
         qs = qs.filter(status_kind__in=kinds)
+    if deadline := _values(params, "deadline"):
+        qs = qs.filter(deadline_condition(deadline))
     if case_types := _values(params, "case_type"):
         qs = qs.filter(case_type__key__in=case_types)
     if teams := _ints(_values(params, "team")):

@@ -9,6 +9,7 @@ of queries at any size.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -47,6 +48,23 @@ SORT_CHOICES = [
     ("received_asc", gettext_lazy("Oldest first")),
     ("priority", gettext_lazy("Priority")),
     ("updated", gettext_lazy("Recently updated")),
+    ("due", gettext_lazy("Next due first")),
+]
+
+
+def deadline_mark(case: Any, now: dt.datetime) -> str:
+    """ "overdue" or "at_risk" from the case's earliest running deadline clock, or ""."""
+    if case.next_due_at < now:
+        return "overdue"
+    if case.next_warn_at is not None and case.next_warn_at <= now:
+        return "at_risk"
+    return ""
+
+
+DEADLINE_CHOICES = [
+    ("overdue", gettext_lazy("Overdue")),
+    ("at_risk", gettext_lazy("At risk")),
+    ("running", gettext_lazy("Deadline running")),
 ]
 # The element holding the filter form and the results: changing the case type swaps both,
 # because the form's custom-field inputs depend on it (other filters swap only the results).
@@ -170,6 +188,9 @@ class CaseFilterForm(Form):
     # Several kinds at once ("open" and "waiting" are what people mean by "not done yet").
     status_kind = forms.MultipleChoiceField(
         label=gettext_lazy("Status kind"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    deadline = forms.MultipleChoiceField(
+        label=gettext_lazy("Deadlines"), required=False, widget=forms.CheckboxSelectMultiple, choices=DEADLINE_CHOICES
     )
     team = forms.ChoiceField(label=gettext_lazy("Team"), required=False)
     responsible = forms.ChoiceField(label=gettext_lazy("Responsible"), required=False)
@@ -301,8 +322,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
         first = reverse("case_list:list") + (f"?{base_query}" if base_query else "")
         return render(request, "cases/list_bad_cursor.html", {"first_url": first}, status=400)
     count = list_selectors.case_count_estimate(actor=user, params=params)
+    now = timezone.now()
     for case in page.items:
         case.status_label = choices.status_labels.get(case.status, case.status)  # type: ignore[attr-defined]
+        case.deadline_mark = deadline_mark(case, now)  # type: ignore[attr-defined]
     saved_views = list_selectors.saved_views_for(actor=user)
     for view in saved_views:
         view.query_string = urlencode(  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leitplanke.accounts.models import BilingualLabel, Language, Team
 from leitplanke.customers.models import Contract, Customer, Product
+from leitplanke.deadlines.models import DeadlineRule
 
 
 class CaseType(BilingualLabel):
@@ -18,6 +20,9 @@ class CaseType(BilingualLabel):
     key = models.SlugField(_("key"), max_length=50, unique=True)
     is_complaint = models.BooleanField(_("counts as complaint"), default=False)
     acknowledgement_enabled = models.BooleanField(_("send acknowledgement automatically"), default=True)
+    # Keys of the deadline rules (deadlines.DeadlineRule.key) whose clocks start with every case
+    # of this type; the version valid on the day of receipt applies.
+    deadline_rules = models.JSONField(_("deadline rules"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     order = models.PositiveSmallIntegerField(default=0)
     # The sending identity of its mail when the customer did not write to a mailbox of one.
@@ -140,6 +145,9 @@ class ReferenceCounter(models.Model):
         return f"{self.year}: {self.last_value}"
 
 
+NO_DUE = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+
+
 class Case(models.Model):
     # Unique through Meta.constraints: `unique=True` would add a second (LIKE) index on
     # PostgreSQL that no query uses, and every case insert pays for each index.
@@ -223,10 +231,16 @@ class Case(models.Model):
     last_activity_at = models.DateTimeField(null=True, blank=True)
     # Incremented on every change; the API's ETag and the forms' conflict check use it.
     version = models.PositiveIntegerField(default=1)
+    # The earliest due time and its warning among the running deadline clocks, kept by
+    # clock_services for the list's "next due first" order and its overdue/at-risk marks.
+    # No running clock: NO_DUE (not NULL, so that keyset pages need no NULL handling).
+    next_due_at = models.DateTimeField(_("next due"), default=NO_DUE, db_default=NO_DUE, editable=False)
+    next_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-received_at", "-id"]
         indexes = [
+            models.Index(fields=["next_due_at", "id"], name="case_next_due_idx"),
             models.Index(fields=["-received_at", "-id"], name="case_received_idx"),
             models.Index(fields=["status_kind", "-received_at", "-id"], name="case_statuskind_idx"),
             models.Index(fields=["team", "-received_at", "-id"], name="case_team_idx"),
@@ -376,3 +390,63 @@ class CaseSearchDocument(models.Model):
 
     def __str__(self) -> str:
         return f"search {self.case_id}"
+
+
+class ClockState(models.TextChoices):
+    RUNNING = "running", _("running")
+    PAUSED = "paused", _("paused")
+    STOPPED = "stopped", _("stopped")
+    MET = "met", _("met")
+    BREACHED = "breached", _("breached")
+
+
+class CaseClock(models.Model):
+    """A deadline running on a case: one rule version, started when the organisation
+    received the complaint (on any channel; never a date the sender wrote). `due_at` and
+    `warn_at` are what the escalation job queries (indexed with the state); the explanation
+    is the engine's, so a reviewer can recompute the due time."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clocks", db_index=False)
+    # No index: nothing looks clocks up by rule (rule versions are never deleted), and every
+    # index costs on the create path.
+    rule = models.ForeignKey(
+        DeadlineRule, on_delete=models.PROTECT, related_name="+", verbose_name=_("rule version"), db_index=False
+    )
+    rule_key = models.SlugField(max_length=64)
+    jurisdiction = models.CharField(max_length=32)
+    time_zone = models.CharField(max_length=64)
+    started_at = models.DateTimeField(_("started at"))
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    warn_at = models.DateTimeField(_("warning at"), null=True, blank=True)
+    paused_since = models.DateTimeField(null=True, blank=True)
+    pauses = models.JSONField(default=list, blank=True)  # closed pauses [{start, end, reason}]
+    extensions = models.JSONField(default=list, blank=True)  # [{event, at}]
+    state = models.CharField(max_length=10, choices=ClockState.choices, default=ClockState.RUNNING)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    explanation = models.JSONField(default=dict)
+    # When the escalation job handled the warning and the breach (claimed once per clock
+    # and threshold by a conditional UPDATE; see clock_services.escalate_due_clocks).
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breach_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["case", "state"], name="caseclock_case_state_idx"),
+            # The escalation job's two queries: only running clocks whose threshold is not yet
+            # handled are in these (partial) indexes, so a run reads what is due, nothing else.
+            models.Index(
+                fields=["warn_at"],
+                name="caseclock_warn_due_idx",
+                condition=models.Q(state="running", warned_at__isnull=True),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="caseclock_breach_due_idx",
+                condition=models.Q(state="running", breach_notified_at__isnull=True),
+            ),
+        ]
+        verbose_name = _("deadline clock")
+
+    def __str__(self) -> str:
+        return f"{self.rule_key} on case {self.case_id}"

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from leitplanke.core import refcache
 from leitplanke.core.errors import NotFound
 from leitplanke.core.pagination import Page, keyset_page
+from leitplanke.deadlines import engine
+from leitplanke.deadlines import selectors as deadline_selectors
 
 from . import permissions
 from .lifecycle import Transition, lifecycle_for
-from .models import Attachment, Case, CaseType, Category, CustomFieldDefinition, Interaction
+from .models import Attachment, Case, CaseClock, CaseType, Category, ClockState, CustomFieldDefinition, Interaction
 
 CASE_DETAIL_RELATED = (
     "case_type",
@@ -228,3 +232,82 @@ def case_choice_labels() -> dict[str, dict[Any, str]]:
         "severity": {value: str(label) for value, label in Severity.choices},
         "channel": {value: str(label) for value, label in Channel.choices},
     }
+
+
+# --- deadline clocks ----------------------------------------------------------------------------
+
+
+def clock_facts(clock: CaseClock, now: dt.datetime | None = None) -> dict[str, Any]:
+    """A clock as the case page and the API show it: due and warning times, the time left
+    in the rule's terms (business days or hours), paused, at risk (past the warning),
+    overdue, and the engine's explanation."""
+    now = now or timezone.now()
+    version = deadline_selectors.rule_version_by_id(clock.rule_id)
+    live = clock.state in (ClockState.RUNNING, ClockState.PAUSED)
+    left = None
+    if version is not None and clock.due_at is not None and clock.state == ClockState.RUNNING:
+        closures = tuple(
+            engine.parse_closure(c, "closures") for c in (clock.explanation.get("calendar") or {}).get("closures") or []
+        )
+        try:
+            left = engine.time_left(version.rule, now, clock.due_at, clock.jurisdiction, clock.time_zone, closures)
+        except engine.EngineError:
+            left = None
+    overdue = clock.state == ClockState.BREACHED or (
+        clock.state == ClockState.RUNNING and clock.due_at is not None and now > clock.due_at
+    )
+    return {
+        "id": clock.pk,
+        "rule_key": clock.rule_key,
+        "rule_version": version.version if version else None,
+        "name_de": version.name_de if version else clock.rule_key,
+        "name_en": version.name_en if version else clock.rule_key,
+        "legal_basis": version.legal_basis if version else "",
+        "state": clock.state,
+        "jurisdiction": clock.jurisdiction,
+        "time_zone": clock.time_zone,
+        "started_at": clock.started_at,
+        "due_at": clock.due_at,
+        "warn_at": clock.warn_at,
+        "paused_since": clock.paused_since,
+        "stopped_at": clock.stopped_at,
+        "time_left": left,
+        "at_risk": bool(live and not overdue and clock.warn_at is not None and now >= clock.warn_at),
+        "overdue": overdue,
+        "explanation": clock.explanation,
+        # extensions that can still be recorded (running, before the due time, not yet used)
+        "available_extensions": [
+            e.event
+            for e in (version.rule.extensions if version else ())
+            if clock.state == ClockState.RUNNING
+            and not overdue
+            and all(given.get("event") != e.event for given in clock.extensions)
+        ],
+    }
+
+
+def case_clocks(*, actor: Any, case: Case, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """The case's deadline clocks, the live ones first, each by due time."""
+    if not is_visible(actor, case):
+        raise NotFound()
+    clocks = list(CaseClock.objects.filter(case_id=case.pk).order_by("started_at", "id"))
+    live = (ClockState.RUNNING, ClockState.PAUSED)
+    clocks.sort(key=lambda c: (c.state not in live, c.due_at is None, c.due_at or c.started_at, c.pk))
+    return [clock_facts(clock, now) for clock in clocks]
+
+
+def response_deadline(case: Case) -> tuple[dt.datetime, engine.Rule] | None:
+    """When the customer gets the answer, for the acknowledgement (the FCA expects it to state
+    the timescale): the latest due time among the case's running clocks of rules with a legal
+    basis, else among all its running clocks; in the clock's own time zone."""
+    running = [c for c in CaseClock.objects.filter(case_id=case.pk, state=ClockState.RUNNING) if c.due_at is not None]
+    found = []
+    for clock in running:
+        version = deadline_selectors.rule_version_by_id(clock.rule_id)
+        if version is not None:
+            found.append((bool(version.legal_basis), clock.due_at, clock, version))
+    if not found:
+        return None
+    _legal, due, clock, version = max(found, key=lambda item: (item[0], item[1]))
+    assert due is not None
+    return due.astimezone(engine.zone(clock.time_zone)), version.rule

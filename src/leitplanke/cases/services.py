@@ -27,7 +27,7 @@ from leitplanke.core.inserts import insert_row
 from leitplanke.customers.models import Contract, Customer, Product
 
 from . import attachments as attachment_files
-from . import permissions
+from . import clock_services, permissions
 from .lifecycle import lifecycle_for
 from .models import (
     Attachment,
@@ -675,7 +675,12 @@ def _case_create(
         created_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
         last_activity_at=now,
     )
+    # The deadline clocks run from when the organisation received the complaint; the case
+    # row carries the earliest due time for the list ("next due first").
+    clocks = clock_services.new_clocks(case, at=received)
+    case.next_due_at, case.next_warn_at = clock_services.next_due(clocks)
     insert_row(case)
+    clock_services.insert_clocks(clocks)
     tag_ids: list[int] = []
     if tag_names:
         the_tags = _tags(tag_names)
@@ -1032,6 +1037,7 @@ def case_transition(*, actor: Any, case: Case, transition: str, expected_version
     before = snapshot(case, ["status", "status_kind", "closed_at", "version"])
     now = timezone.now()
     from_status = case.status
+    from_kind = case.status_kind
     case.status = step.target
     case.status_kind = target.kind if target else StatusKind.OPEN
     if case.status_kind == StatusKind.CLOSED:
@@ -1041,6 +1047,7 @@ def case_transition(*, actor: Any, case: Case, transition: str, expected_version
     case.version += 1
     case.last_activity_at = now
     case.save()
+    clock_changes = clock_services.clocks_follow_status(case, from_kind, case.status_kind, now)
     _timeline(
         case,
         kind=InteractionKind.STATUS_CHANGE,
@@ -1062,6 +1069,8 @@ def case_transition(*, actor: Any, case: Case, transition: str, expected_version
     after["transition"] = step.key
     if note:
         after["note"] = note
+    if clock_changes:
+        after["clocks"] = clock_changes
     audit_record(actor=actor or "system", action="case.transition", obj=case, before=before, after=after)
     events.emit("case.transitioned", {**_event_payload(case), "transition": step.key, "from": from_status})
     return case
@@ -1139,6 +1148,8 @@ def interaction_add(
         message_id=(message_id or "")[:500],
         delivery_status=delivery_status,
     )
+    if actor is None and kind == InteractionKind.INBOUND_MESSAGE:
+        clock_services.clocks_on_inbound(case, occurred_at or now)
     if actor is not None:
         case.last_activity_at = now
         case.save(update_fields=["last_activity_at", "updated_at"])

@@ -20,14 +20,25 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leitplanke.core.errors import DomainError, NotFound, PermissionDenied, PreconditionFailed
 from leitplanke.core.forms import apply_domain_error
 from leitplanke.core.pagination import InvalidCursor
+from leitplanke.deadlines import presentation as deadline_presentation
 
-from . import permissions, selectors, services
-from .forms import CUSTOM_PREFIX, AttachmentForm, CaseEditForm, CaseForm, NoteForm, TransitionForm, initial_for_case
+from . import clock_services, permissions, selectors, services
+from .forms import (
+    CUSTOM_PREFIX,
+    AttachmentForm,
+    CaseEditForm,
+    CaseForm,
+    ClockExtensionForm,
+    NoteForm,
+    TransitionForm,
+    initial_for_case,
+)
 from .lifecycle import DEFAULT_LIFECYCLE, lifecycle_for
 
 
@@ -235,8 +246,41 @@ def _render_detail(
         "show_sensitive": permissions.may_see_sensitive(request.user),
         "note_form": note_form or NoteForm(),
         "attachment_form": attachment_form or AttachmentForm(),
+        "clocks": _clock_rows(request, case, language),
     }
     return render(request, "cases/case_detail.html", context, status=status)
+
+
+CLOCK_STATES = {
+    "running": gettext_lazy("running"),
+    "paused": gettext_lazy("paused"),
+    "stopped": gettext_lazy("stopped"),
+    "met": gettext_lazy("met"),
+    "breached": gettext_lazy("breached"),
+}
+
+
+def _clock_rows(request: HttpRequest, case: Any, language: str) -> list[dict[str, Any]]:
+    """The Deadlines panel: each clock with due time, time left in the rule's terms, marks
+    and the explanation in the reader's language."""
+    editable = selectors.can_edit(request.user, case)
+    rows = []
+    for clock in selectors.case_clocks(actor=request.user, case=case):
+        rows.append(
+            {
+                **clock,
+                "name": clock["name_de"] if language == "de" else clock["name_en"],
+                "state_label": CLOCK_STATES.get(clock["state"], clock["state"]),
+                "left": deadline_presentation.time_left_text(clock["time_left"]),
+                "lines": deadline_presentation.explanation_lines(clock["explanation"], language),
+                "extensions": [
+                    {"event": e, "label": deadline_presentation.extension_label(e)} for e in clock["available_extensions"]
+                ]
+                if editable
+                else [],
+            }
+        )
+    return rows
 
 
 @login_required
@@ -313,6 +357,27 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 # --- actions on the detail page -------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def case_clock_extend(request: HttpRequest, case_id: int, clock_id: int) -> HttpResponse:
+    """Records a holding reply or extension notice on a deadline of the case."""
+    case = _case_or_404(request, case_id)
+    form = ClockExtensionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The extension could not be recorded."))
+        return redirect("cases:detail", case_id=case.pk)
+    try:
+        clock_services.clock_extend(
+            actor=request.user, case=case, clock_id=clock_id, event=form.cleaned_data["event"], note=form.cleaned_data["note"]
+        )
+    except DomainError as error:
+        _raise_http(error)
+        messages.error(request, "; ".join(str(m) for ms in error.field_errors.values() for m in ms) or str(error.message))
+        return redirect("cases:detail", case_id=case.pk)
+    messages.success(request, _("The extension was recorded; the deadline was recomputed."))
+    return redirect(reverse("cases:detail", args=[case.pk]) + "#deadlines")
 
 
 @login_required

@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("leitplanke.accounts.urls")),
     path("settings/catalog/", include("leitplanke.cases.catalog_urls")),
+    path("settings/deadlines/", include("leitplanke.deadlines.urls")),
     path("settings/maturity/", include("leitplanke.maturity.admin_urls")),
     path("settings/", include("leitplanke.accounts.admin_urls")),
     path("cases/", include("leitplanke.cases.list_urls")),

@@ -479,6 +479,11 @@ def ensure_reference_data() -> dict[str, Any]:
             case_types[key], _ = CaseType.objects.get_or_create(
                 key=key, defaults={"name_de": name_de, "name_en": name_en, "is_complaint": is_complaint, "order": order}
             )
+        # Stadtwerke Rheinfeld supplies energy: complaints run the EnWG § 111a clock too.
+        complaint = case_types.get("complaint")
+        if complaint is not None and "enwg_111a" not in complaint.deadline_rules:
+            complaint.deadline_rules = ["enwg_111a", *complaint.deadline_rules]
+            complaint.save(update_fields=["deadline_rules"])
         categories: dict[str, Category] = {}
         for key, parent_key, name_de, name_en in CATEGORIES:
             category = Category.objects.filter(key=key).first()

@@ -20,11 +20,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from leitplanke.cases import selectors as case_selectors
 from leitplanke.cases import services as case_services
 from leitplanke.cases.models import Case, Channel, DeliveryStatus, Interaction, InteractionKind
 from leitplanke.core.audit import audit_record
 from leitplanke.core.background import background_task, enqueue_on_commit
 from leitplanke.core.errors import ValidationFailed
+from leitplanke.deadlines import presentation as deadline_presentation
 
 from . import status_links
 from .models import ReplyTemplate, ReplyTemplateVersion
@@ -41,6 +43,8 @@ PLACEHOLDERS = {
     "agent_name": gettext_lazy("Name of the person who sends the reply"),
     "organisation_name": gettext_lazy("Name of the organisation"),
     "status_url": gettext_lazy("Link to the customer's status page"),
+    "response_due_date": gettext_lazy("Date by which the customer gets the answer (the case's regulatory deadline)"),
+    "response_period": gettext_lazy("The period for the answer, e.g. 15 business days or 8 weeks"),
 }
 
 
@@ -59,6 +63,9 @@ def placeholder_values(case: Case, *, agent: Any = None, identity: SendingIdenti
 
     with translation.override(case.language or "de"):
         received = date_format(timezone.localtime(case.received_at), "DATE_FORMAT")
+        deadline = case_selectors.response_deadline(case)
+        response_due = date_format(deadline[0], "DATE_FORMAT") if deadline else ""
+        response_period = deadline_presentation.period(deadline[1].measure, deadline[1].duration) if deadline else ""
     identity = identity or sending_identity(case)
     organisation_name = identity.name or cached("organisation_name", lambda: organisation_get().name)
     return {
@@ -69,6 +76,8 @@ def placeholder_values(case: Case, *, agent: Any = None, identity: SendingIdenti
         "agent_name": getattr(agent, "full_name", "") or organisation_name,
         "organisation_name": organisation_name,
         "status_url": status_links.link_for_mail(case),
+        "response_due_date": response_due,
+        "response_period": response_period,
     }
 
 

@@ -27,7 +27,7 @@ from leitplanke.api.idempotency import acting, idempotent
 from leitplanke.api.problems import input_names
 from leitplanke.api.schemas import Problem
 from leitplanke.cases import attachments as attachment_files
-from leitplanke.cases import list_selectors, selectors, services
+from leitplanke.cases import clock_services, list_selectors, selectors, services
 from leitplanke.cases.lifecycle import lifecycle_for
 from leitplanke.core.errors import DomainError, NotFound, ValidationFailed
 from leitplanke.core.pagination import keyset_page
@@ -247,7 +247,14 @@ class CaseListQuery(Schema):
     received_to: dt.date | None = Field(None, examples=["2026-03-31"], description="Received on or before this day.")
     tag: list[str] = Field(default_factory=list, examples=[["vip"]], description="Tag name; repeat for any of several.")
     q: str | None = Field(None, max_length=200, examples=["doppelt abgebucht"], description="Full-text search.")
-    ordering: Literal["-received_at", "received_at"] = Field("-received_at", description="Newest (default) or oldest first.")
+    deadline: list[Literal["overdue", "at_risk", "running"]] = Field(
+        default_factory=list,
+        examples=[["overdue", "at_risk"]],
+        description="By deadline clocks: the earliest running one overdue, past its warning, or any running.",
+    )
+    ordering: Literal["-received_at", "received_at", "next_due_at"] = Field(
+        "-received_at", description="Newest (default) or oldest first, or the next due deadline first."
+    )
     cursor: str | None = Field(None, description="`next_cursor` of the previous page.")
     limit: int = Field(50, ge=1, le=200, examples=[50])
 
@@ -469,6 +476,7 @@ def _list_params(params: CaseListQuery, request: HttpRequest) -> dict[str, Any]:
         "received_from": params.received_from.isoformat() if params.received_from else None,
         "received_to": params.received_to.isoformat() if params.received_to else None,
         "tags": params.tag,
+        "deadline": [str(value) for value in params.deadline],
         "q": (params.q or "").strip(),
         **_custom_field_params(request),
     }
@@ -509,7 +517,11 @@ def list_cases(request: HttpRequest, query: Query[CaseListQuery]) -> dict[str, A
         raise ValidationFailed(field_errors=problems)  # pointers name the parameter: /cf.amount.min
     queryset = list_selectors.filter_cases(selectors.visible_cases(actor=request.user), params)
     queryset = queryset.select_related(*LIST_RELATED).prefetch_related("tags")
-    ordering = ["-received_at", "-id"] if query.ordering == "-received_at" else ["received_at", "id"]
+    ordering = {
+        "-received_at": ["-received_at", "-id"],
+        "received_at": ["received_at", "id"],
+        "next_due_at": ["next_due_at", "id"],
+    }[query.ordering]
     page = keyset_page(queryset, ordering=ordering, cursor=query.cursor, limit=query.limit)
     return {"items": page.items, "next_cursor": page.next_cursor}
 
@@ -654,6 +666,75 @@ def transition_case(
         return _case_response(request, changed)
 
     return idempotent(request, transition)
+
+
+# --- deadline clocks -----------------------------------------------------------------------------
+
+
+class TimeLeft(Schema):
+    unit: Literal["business_days", "business_hours", "hours", "days"]
+    value: float
+    overdue: bool
+
+
+class ClockOut(Schema):
+    id: int
+    rule_key: str = Field(examples=["psd2_de"])
+    rule_version: int | None
+    name_de: str
+    name_en: str
+    legal_basis: str
+    state: Literal["running", "paused", "stopped", "met", "breached"]
+    jurisdiction: str = Field(examples=["DE-NW"])
+    time_zone: str
+    started_at: dt.datetime = Field(description="When the organisation received the complaint (any channel).")
+    due_at: dt.datetime | None
+    warn_at: dt.datetime | None
+    paused_since: dt.datetime | None
+    stopped_at: dt.datetime | None
+    time_left: TimeLeft | None = Field(description="In the rule's terms; negative when overdue. Only for running clocks.")
+    at_risk: bool = Field(description="Past the warning time, not yet due.")
+    overdue: bool
+    explanation: dict[str, Any] = Field(description="Rule and version, calendar, day one, skipped days, roll, pauses, extension.")
+    available_extensions: list[str] = Field(description="Extensions that can still be recorded, e.g. holding_reply.")
+
+
+@router.get(
+    "/cases/{case_id}/clocks",
+    response={200: list[ClockOut], **ERRORS},
+    url_name="case_clocks",
+    summary="Deadline clocks of a case",
+)
+def list_clocks(request: HttpRequest, case_id: str = CaseId) -> list[dict[str, Any]]:
+    """Every deadline clock of the case with its due time, warning, state and explanation."""
+    require_scope(request, "read")
+    return selectors.case_clocks(actor=request.user, case=_case(request, case_id))
+
+
+class ClockExtensionIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    event: str = Field(max_length=64, examples=["holding_reply"], description="An extension the clock's rule offers.")
+    at: AwareDatetime | None = Field(None, description="When it was sent (default: now); before the due time.")
+    note: str = Field("", max_length=2000, description="E.g. the reason for the delay given to the customer.")
+
+
+@router.post(
+    "/cases/{case_id}/clocks/{clock_id}/extensions",
+    response={200: ClockOut, **WRITE_ERRORS},
+    url_name="case_clock_extend",
+    summary="Record a holding reply or extension notice on a deadline",
+)
+def extend_clock(request: HttpRequest, payload: ClockExtensionIn, case_id: str = CaseId, clock_id: int = Path(...)) -> Any:
+    """The rule's extended period then applies from receipt (PSD2: 35 business days after a
+    holding reply; GDPR: three months after notice). 422 when the rule has no such extension,
+    the clock is not running, or the event comes after the due time."""
+    require_scope(request, "write")
+    _require_json(request)
+    case = _case(request, case_id)
+    clock = clock_services.clock_extend(
+        actor=request.user, case=case, clock_id=clock_id, event=payload.event, at=payload.at, note=payload.note
+    )
+    return selectors.clock_facts(clock)
 
 
 # --- timeline ------------------------------------------------------------------------------------

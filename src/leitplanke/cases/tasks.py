@@ -1,0 +1,48 @@
+"""Background and periodic tasks of the cases app: the deadline escalation job."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from leitplanke.core.background import background_task
+from leitplanke.core.scheduler import periodic
+
+
+@periodic(interval=dt.timedelta(minutes=1))
+@background_task(max_attempts=1)
+def escalate_deadlines() -> dict[str, int]:
+    from .clock_services import escalate_due_clocks
+
+    return escalate_due_clocks()
+
+
+@background_task(max_attempts=5)
+def send_deadline_mail(*, user_id: int, case_id: int, clock_id: int, threshold: str) -> None:
+    """Tells a user, in their language, that a deadline on a case reached its warning or
+    passed its due time."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.utils import timezone, translation
+    from django.utils.formats import date_format
+    from django.utils.translation import gettext as _
+
+    from leitplanke.accounts.models import User
+
+    from .models import Case, CaseClock
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    clock = CaseClock.objects.filter(pk=clock_id, case_id=case_id).select_related("case", "rule").first()
+    if user is None or clock is None:
+        return
+    case: Case = clock.case
+    with translation.override(user.language or "de"):
+        name = clock.rule.name_de if (user.language or "de") == "de" else clock.rule.name_en
+        due = date_format(timezone.localtime(clock.due_at), "SHORT_DATETIME_FORMAT") if clock.due_at else "—"
+        if threshold == "warning":
+            subject = _("Deadline approaching on %(ref)s") % {"ref": case.reference}
+            body = _("The deadline “%(name)s” on case %(ref)s (%(subject)s) is due on %(due)s.")
+        else:
+            subject = _("Deadline passed on %(ref)s") % {"ref": case.reference}
+            body = _("The deadline “%(name)s” on case %(ref)s (%(subject)s) was due on %(due)s and has passed.")
+        body = body % {"name": name, "ref": case.reference, "subject": case.subject, "due": due}
+        send_mail(subject, body, getattr(settings, "DEFAULT_FROM_EMAIL", None), [user.email])
