@@ -172,6 +172,7 @@ REFERENCE_DATA = [
     ("leitplanke.core.migrations.0007_audit_chain_keys_and_guards", "create_head_row"),
     ("leitplanke.accounts.migrations.0002_default_roles_and_organisation", "create_defaults"),
     ("leitplanke.cases.migrations.0003_default_case_types", "forward"),
+    ("leitplanke.processes.migrations.0001_process_definitions", "ship_definitions"),
     ("leitplanke.intake.migrations.0002_default_templates", "create"),
     ("leitplanke.maturity.migrations.0002_default_recommendations", "create"),
 ]

@@ -9,7 +9,7 @@ from leitplanke import __version__
 
 from . import problems
 from .auth import auth
-from .routers import customers, inbound, system
+from .routers import customers, inbound, processes, system
 from .routers.cases import router as cases_router
 from .routers.catalog import router as catalog_router
 from .text_input import TextCheckingParser, refuse_unstorable_input
@@ -38,3 +38,4 @@ api.add_router("", inbound.router)
 api.add_router("", cases_router)
 api.add_router("", catalog_router)
 api.add_router("", customers.router)
+api.add_router("", processes.router)

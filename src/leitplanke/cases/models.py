@@ -18,6 +18,9 @@ class CaseType(BilingualLabel):
     acknowledgement_enabled = models.BooleanField(_("send acknowledgement automatically"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
     order = models.PositiveSmallIntegerField(default=0)
+    # The process its cases follow (processes.ProcessDefinition.key); empty: complaint
+    # handling for complaint types, the inquiry process for the others.
+    process_key = models.SlugField(_("process"), max_length=50, blank=True, default="")
 
     class Meta:
         ordering = ["order", "name_en"]
@@ -101,6 +104,12 @@ class StatusKind(models.TextChoices):
     WAITING = "waiting", _("Waiting")
     RESOLVED = "resolved", _("Resolved")
     CLOSED = "closed", _("Closed")
+
+
+class Outcome(models.TextChoices):
+    UPHELD = "upheld", _("Upheld")
+    PARTLY_UPHELD = "partly_upheld", _("Partly upheld")
+    NOT_UPHELD = "not_upheld", _("Not upheld")
 
 
 class Tag(models.Model):
@@ -206,6 +215,25 @@ class Case(models.Model):
     last_activity_at = models.DateTimeField(null=True, blank=True)
     # Incremented on every change; the API's ETag and the forms' conflict check use it.
     version = models.PositiveIntegerField(default=1)
+    # The process version the case runs on (kept when a newer one is published; moved only by
+    # `leitplanke processes migrate-cases`). No index: nothing lists cases by it on a hot path.
+    process_version = models.ForeignKey(
+        "processes.ProcessDefinition",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("process version"),
+        db_index=False,
+    )
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    # Closing a complaint (supervisory returns count redress and goodwill apart).
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True, default="")
+    root_cause = models.CharField(_("root cause"), max_length=30, blank=True, default="")
+    resolution_summary = models.TextField(_("resolution summary"), blank=True, default="")
+    redress_amount = models.DecimalField(_("redress amount"), max_digits=12, decimal_places=2, null=True, blank=True)
+    goodwill_amount = models.DecimalField(_("goodwill amount"), max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True, default="EUR")
 
     class Meta:
         ordering = ["-received_at", "-id"]

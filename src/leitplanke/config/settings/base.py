@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "leitplanke.core",
     "leitplanke.accounts",
     "leitplanke.customers",
+    "leitplanke.processes",
     "leitplanke.cases",
     "leitplanke.intake",
     "leitplanke.maturity",

@@ -1,0 +1,94 @@
+"""Reads of process definitions, and the compiled processes the cases run on.
+
+Compiled processes are cached per process (`core.refcache`): a published version never
+changes, a draft's cache key carries its revision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from leitplanke.accounts.models import Role
+from leitplanke.core import refcache
+from leitplanke.core.errors import NotFound
+
+from . import catalogue
+from .engine import FieldSpec, Problem, Process, build, validate
+from .models import ProcessDefinition, ProcessStatus
+
+# Upper apps (cases) tell which custom fields a process may name: provider(process_key)
+# returns dicts with key, label_de, label_en, kind, choices. Registered in their ready().
+CustomFieldProvider = Callable[[str], Iterable[Mapping[str, Any]]]
+_custom_field_providers: list[CustomFieldProvider] = []
+
+
+def register_custom_fields(provider: CustomFieldProvider) -> None:
+    if provider not in _custom_field_providers:
+        _custom_field_providers.append(provider)
+
+
+def known_fields(process_key: str) -> dict[str, FieldSpec]:
+    custom: list[Mapping[str, Any]] = []
+    for provider in _custom_field_providers:
+        custom.extend(provider(process_key))
+    return catalogue.known_fields(custom)
+
+
+def known_roles() -> list[str]:
+    return refcache.cached("process_role_keys", lambda: list(Role.objects.values_list("key", flat=True))) or []
+
+
+def problems(process_key: str, data: Any) -> list[Problem]:
+    """Every problem of a definition, with its place (empty if it can be published)."""
+    return validate(data, known_fields(process_key), known_roles=known_roles())
+
+
+def published(key: str) -> ProcessDefinition | None:
+    """The published version of a process (shared, cached: do not modify)."""
+    return refcache.cached(
+        ("process_published", key),
+        lambda: ProcessDefinition.objects.filter(key=key, status=ProcessStatus.PUBLISHED).first(),
+    )
+
+
+def definition_by_id(pk: int) -> ProcessDefinition | None:
+    return refcache.cached(("process_definition", pk), lambda: ProcessDefinition.objects.filter(pk=pk).first())
+
+
+def compiled(definition: ProcessDefinition) -> Process:
+    """The runtime form of a stored definition (published ones are validated on publishing)."""
+    return refcache.cached(("process_compiled", definition.pk, definition.revision), lambda: build(definition.definition))
+
+
+def definitions(*, key: str | None = None) -> list[ProcessDefinition]:
+    queryset = ProcessDefinition.objects.select_related("published_by", "created_by").order_by("key", "-version")
+    if key is not None:
+        queryset = queryset.filter(key=key)
+    return list(queryset)
+
+
+def definition_get(*, key: str, version: Any) -> ProcessDefinition:
+    try:
+        return ProcessDefinition.objects.select_related("published_by").get(key=str(key), version=int(version))
+    except (ProcessDefinition.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def process_keys() -> list[str]:
+    return sorted(set(ProcessDefinition.objects.values_list("key", flat=True)))
+
+
+def state_labels(language: str) -> dict[str, str]:
+    """Labels of every state of every published process (for lists that mix case types)."""
+
+    def load() -> dict[str, dict[str, str]]:
+        labels: dict[str, dict[str, str]] = {"de": {}, "en": {}}
+        for definition in ProcessDefinition.objects.exclude(status=ProcessStatus.DRAFT).order_by("status", "key"):
+            for state in definition.definition.get("states", []):
+                if isinstance(state, Mapping) and isinstance(state.get("key"), str):
+                    labels["de"].setdefault(state["key"], str(state.get("label_de") or state["key"]))
+                    labels["en"].setdefault(state["key"], str(state.get("label_en") or state["key"]))
+        return labels
+
+    return refcache.cached("process_state_labels", load)["de" if language == "de" else "en"]
