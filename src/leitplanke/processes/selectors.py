@@ -79,16 +79,27 @@ def process_keys() -> list[str]:
     return sorted(set(ProcessDefinition.objects.values_list("key", flat=True)))
 
 
-def state_labels(language: str) -> dict[str, str]:
-    """Labels of every state of every published process (for lists that mix case types)."""
-
+def _labels(section: str) -> dict[str, dict[str, str]]:
     def load() -> dict[str, dict[str, str]]:
         labels: dict[str, dict[str, str]] = {"de": {}, "en": {}}
-        for definition in ProcessDefinition.objects.exclude(status=ProcessStatus.DRAFT).order_by("status", "key"):
-            for state in definition.definition.get("states", []):
-                if isinstance(state, Mapping) and isinstance(state.get("key"), str):
-                    labels["de"].setdefault(state["key"], str(state.get("label_de") or state["key"]))
-                    labels["en"].setdefault(state["key"], str(state.get("label_en") or state["key"]))
+        # Published first (their words win), the inquiry process before the others so that
+        # the plain words (New, Resolved) name the shared states in mixed lists.
+        rows = ProcessDefinition.objects.exclude(status=ProcessStatus.DRAFT).order_by("status", "-version")
+        for definition in sorted(rows, key=lambda d: (d.status != ProcessStatus.PUBLISHED, d.key != "inquiry", d.key)):
+            for item in definition.definition.get(section, []):
+                if isinstance(item, Mapping) and isinstance(item.get("key"), str):
+                    labels["de"].setdefault(item["key"], str(item.get("label_de") or item["key"]))
+                    labels["en"].setdefault(item["key"], str(item.get("label_en") or item["key"]))
         return labels
 
-    return refcache.cached("process_state_labels", load)["de" if language == "de" else "en"]
+    return refcache.cached(("process_labels", section), load)
+
+
+def state_labels(language: str) -> dict[str, str]:
+    """Labels of every state of every process in use (for lists that mix case types)."""
+    return _labels("states")["de" if language == "de" else "en"]
+
+
+def transition_labels(language: str) -> dict[str, str]:
+    """Labels of every transition of every process in use (bulk actions over mixed lists)."""
+    return _labels("transitions")["de" if language == "de" else "en"]
