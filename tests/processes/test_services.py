@@ -61,7 +61,7 @@ def test_publish_refuses_an_invalid_draft_naming_every_problem(owner: Any) -> No
 
     draft = draft_of(owner, breaks)
     assert (draft.version, draft.status) == (2, "draft")
-    with pytest.raises(ValidationFailed) as caught:
+    with translation.override("de"), pytest.raises(ValidationFailed) as caught:
         services.definition_publish(actor=owner, definition=draft)
     assert caught.value.code == "definition_invalid"
     assert set(caught.value.field_errors) == {

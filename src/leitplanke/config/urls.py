@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("leitplanke.accounts.urls")),
     path("settings/catalog/", include("leitplanke.cases.catalog_urls")),
     path("settings/maturity/", include("leitplanke.maturity.admin_urls")),
+    path("settings/processes/", include("leitplanke.processes.urls")),
     path("settings/", include("leitplanke.accounts.admin_urls")),
     path("cases/", include("leitplanke.cases.list_urls")),
     path("cases/", include("leitplanke.cases.urls")),
