@@ -56,13 +56,15 @@ def test_owner_adds_a_required_field_and_the_agent_is_asked_for_it(
     assert "there is no field shoe_size" in page.locator("#problems").inner_text()
     shot(page, "process-editor-live-validation")
 
-    # Then the real change: closing asks for the redress amount too.
-    fixed = copy.deepcopy(COMPLAINT)
-    next(t for t in fixed["transitions"] if t["key"] == "close")["requires"].append("redress_amount")
-    editor.fill(json.dumps(fixed, indent=2))
-    page.locator("#problems .message-success").wait_for()
-    page.locator("#save").click()
+    # Then the real change, in the step's form: closing asks for the redress amount too.
+    page.goto(f"{live_server.url}/settings/processes/complaint/2/")
+    page.locator('a[data-step="close"]').click()
+    page.wait_for_url(f"{live_server.url}/settings/processes/complaint/2/steps/close/")
+    page.locator("#field-requires input[value='redress_amount']").check()
+    shot(page, "process-step-form")
+    page.locator("#save-step").click()
     page.wait_for_url(f"{live_server.url}/settings/processes/complaint/2/")
+    assert "No problems" in page.locator("#problems").inner_text()
     page.locator("#publish").click()
     page.locator(".message-success", has_text="published").wait_for()
     assert ProcessDefinition.objects.get(key="complaint", version=2).status == "published"

@@ -136,3 +136,30 @@ def test_try_a_state_on_a_sample_case(editor: Any) -> None:
     assert "requires: Root cause" in body and 'data-available="true"' in body  # reopen is available
     body = editor.post("/settings/processes/complaint/1/try/", {**data, "context": "[1]"}).content.decode()
     assert "Write a JSON object." in body
+
+
+def test_a_step_in_a_form_roles_guard_required_fields(editor: Any) -> None:
+    editor.post("/settings/processes/complaint/1/new-draft/")
+    page = editor.get("/settings/processes/complaint/2/").content.decode()
+    assert 'href="/settings/processes/complaint/2/steps/close/"' in page
+    form = editor.get("/settings/processes/complaint/2/steps/close/").content.decode()
+    assert 'value="redress_amount"' in form and 'value="team_lead"' in form
+    data = {
+        "label_de": "Abschließen",
+        "label_en": "Close",
+        "roles": ["agent", "team_lead"],
+        "guard": "case.priority >",
+        "requires": ["outcome", "root_cause", "resolution_summary", "redress_amount"],
+        "revision": 1,
+    }
+    response = editor.post("/settings/processes/complaint/2/steps/close/", data)
+    assert response.status_code == 422 and "The condition does not parse" in response.content.decode()
+    data["guard"] = "case.priority >= 1"
+    assert editor.post("/settings/processes/complaint/2/steps/close/", data).status_code == 302
+    close = next(
+        t for t in ProcessDefinition.objects.get(key="complaint", version=2).definition["transitions"] if t["key"] == "close"
+    )
+    assert close["requires"] == ["outcome", "root_cause", "resolution_summary", "redress_amount"]
+    assert (close["roles"], close["guard"]) == (["agent", "team_lead"], "case.priority >= 1")
+    assert editor.get("/settings/processes/complaint/1/steps/close/").status_code == 404  # published: no form
+    assert editor.get("/settings/processes/complaint/2/steps/fly/").status_code == 404

@@ -96,3 +96,37 @@ class TryForm(Form):
         if not isinstance(data, dict):
             raise forms.ValidationError(_("Write a JSON object."))
         return data
+
+
+class StepForm(Form):
+    """One transition of a draft in a form: labels, roles allowed, the guard with its words,
+    the fields it requires. The rest of the definition stays as it is."""
+
+    label_de = forms.CharField(label=_("Label (German)"), max_length=200)
+    label_en = forms.CharField(label=_("Label (English)"), max_length=200)
+    roles = forms.MultipleChoiceField(
+        label=_("Roles allowed (none ticked: everyone who may edit the case)"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    guard = forms.CharField(label=_("Condition (guard)"), required=False, max_length=2000)
+    guard_label_de = forms.CharField(label=_("Condition in words (German)"), required=False, max_length=300)
+    guard_label_en = forms.CharField(label=_("Condition in words (English)"), required=False, max_length=300)
+    requires = forms.MultipleChoiceField(label=_("Required fields"), required=False, widget=forms.CheckboxSelectMultiple)
+    revision = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, roles: list[tuple[str, str]], fields: list[tuple[str, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["roles"].choices = roles  # type: ignore[attr-defined]
+        self.fields["requires"].choices = fields  # type: ignore[attr-defined]
+
+    def clean_guard(self) -> str:
+        from .engine import GuardSyntaxError, compile_guard
+
+        guard = (self.cleaned_data.get("guard") or "").strip()
+        if guard:
+            try:
+                compile_guard(guard)
+            except GuardSyntaxError as error:
+                raise forms.ValidationError(_("The condition does not parse: %(error)s") % {"error": error}) from None
+        return guard

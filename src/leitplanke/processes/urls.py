@@ -17,4 +17,5 @@ urlpatterns = [
     path("<slug:key>/<int:version>/delete/", views.delete_draft, name="delete"),
     path("<slug:key>/<int:version>/export.json", views.export, name="export"),
     path("<slug:key>/<int:version>/try/", views.try_step, name="try"),
+    path("<slug:key>/<int:version>/steps/<slug:transition>/", views.step_edit, name="step"),
 ]

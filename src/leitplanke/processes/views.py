@@ -27,7 +27,7 @@ from leitplanke.core.forms import apply_domain_error
 from . import selectors, services
 from .diagram import layout
 from .engine import GuardSyntaxError, available_transitions, build
-from .forms import DefinitionForm, ImportForm, TryForm, parse_definition
+from .forms import DefinitionForm, ImportForm, StepForm, TryForm, parse_definition
 from .texts import problem_text, reason_text
 
 
@@ -299,3 +299,61 @@ def try_step(request: HttpRequest, key: str, version: int) -> HttpResponse:
     else:
         error = "; ".join(str(m) for messages_ in form.errors.values() for m in messages_)
     return render(request, "processes/_try.html", {"offers": offers, "error": error})
+
+
+@login_required
+@require_capability(MANAGE_PROCESSES)
+@require_http_methods(["GET", "POST"])
+def step_edit(request: HttpRequest, key: str, version: int, transition: str) -> HttpResponse:
+    """One transition of a draft in a form (roles, guard, required fields)."""
+    definition = _version(key, version)
+    language = _language(request)
+    steps = definition.definition.get("transitions") or []
+    index = next((i for i, t in enumerate(steps) if isinstance(t, dict) and t.get("key") == transition), None)
+    if definition.status != "draft" or index is None:
+        raise Http404()
+    step = steps[index]
+    fields = selectors.known_fields(key)
+    settable = [(path[len("case.") :], spec.label(language)) for path, spec in fields.items() if spec.settable]
+    roles = [(role, role) for role in selectors.known_roles()]
+    initial = {
+        "label_de": step.get("label_de", ""),
+        "label_en": step.get("label_en", ""),
+        "roles": step.get("roles") or [],
+        "guard": step.get("guard") or "",
+        "guard_label_de": step.get("guard_label_de") or "",
+        "guard_label_en": step.get("guard_label_en") or "",
+        "requires": step.get("requires") or [],
+        "revision": definition.revision,
+    }
+    form = StepForm(request.POST or None, initial=initial, roles=roles, fields=settable)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = json.loads(json.dumps(definition.definition))
+            changed = dict(data["transitions"][index])
+            for name in ("label_de", "label_en", "guard", "guard_label_de", "guard_label_en"):
+                if form.cleaned_data[name]:
+                    changed[name] = form.cleaned_data[name]
+                else:
+                    changed.pop(name, None)
+            changed["roles"] = list(form.cleaned_data["roles"])
+            changed["requires"] = list(form.cleaned_data["requires"])
+            data["transitions"][index] = changed
+            try:
+                services.definition_update(
+                    actor=request.user, definition=definition, data=data, expected_revision=form.cleaned_data.get("revision")
+                )
+            except DomainError as error:
+                if error.status == 412:
+                    form.add_error(None, _("Someone else saved this draft meanwhile. Reload it to see their change."))
+                else:
+                    apply_domain_error(form, error)
+                status = error.status
+            else:
+                messages.success(request, _("The draft was saved."))
+                return redirect("processes:version", key=key, version=version)
+        else:
+            status = 422
+    label = step.get(f"label_{language}") or transition
+    return render(request, "processes/step.html", {"definition": definition, "form": form, "label": label}, status=status)
