@@ -243,3 +243,21 @@ def test_two_publishes_at_once_leave_exactly_one_published(owner: Any, tmp_path:
         statuses = sorted(ProcessDefinition.objects.filter(key="complaint").values_list("status", flat=True))
     assert results == ["published", "published"]
     assert statuses == ["published", "retired", "retired"]
+
+
+def test_a_case_type_chooses_its_process(owner: Any, make_user: Any, agent: Any, team_a: Any) -> None:
+    from leitplanke.cases import catalog_services
+    from leitplanke.cases.models import CaseType
+
+    admin = make_user("administrator")
+    feedback = CaseType.objects.get(key="feedback")
+    with pytest.raises(ValidationFailed) as caught:
+        catalog_services.case_type_update(actor=admin, case_type=feedback, process_key="nope")
+    assert "process_key" in caught.value.field_errors
+    catalog_services.case_type_update(actor=admin, case_type=feedback, process_key="complaint")
+    case = case_services.case_create(actor=agent, team=team_a, case_type="feedback", subject="Lob", channel="email")
+    assert case.process_version == complaint_v1()
+    created = catalog_services.case_type_create(
+        actor=admin, key="privacy_b2b", name_de="DS B2B", name_en="DP B2B", process_key="data_protection"
+    )
+    assert created.process_key == "data_protection"

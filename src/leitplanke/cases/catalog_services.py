@@ -20,8 +20,8 @@ from leitplanke.core.errors import PermissionDenied, ValidationFailed, refuse_un
 from . import services
 from .models import CaseType, Category, CustomFieldDefinition, FieldKind
 
-CASE_TYPE_FIELDS = ["key", "name_de", "name_en", "is_complaint", "acknowledgement_enabled", "is_active", "order"]
-CASE_TYPE_EDITABLE = ("name_de", "name_en", "is_complaint", "acknowledgement_enabled", "is_active", "order")
+CASE_TYPE_FIELDS = ["key", "name_de", "name_en", "is_complaint", "acknowledgement_enabled", "is_active", "order", "process_key"]
+CASE_TYPE_EDITABLE = ("name_de", "name_en", "is_complaint", "acknowledgement_enabled", "is_active", "order", "process_key")
 CATEGORY_FIELDS = ["name_de", "name_en", "is_active"]
 CUSTOM_FIELD_FIELDS = ["case_type", "key", "label_de", "label_en", "kind", "choices", "required", "order", "is_active"]
 CUSTOM_FIELD_EDITABLE = ("label_de", "label_en", "choices", "required", "order", "is_active")
@@ -35,6 +35,16 @@ CHOICE_VALUE_MAX = 100
 def _require_admin(actor: Any) -> None:
     if not has_capability(actor, MANAGE_ORGANISATION):
         raise PermissionDenied()
+
+
+def _process_key(value: Any, errors: dict[str, list[str]]) -> str:
+    """Empty (automatic) or a process with a published version: new cases need one to start on."""
+    from leitplanke.processes.selectors import published
+
+    key = str(value or "").strip()
+    if key and (len(key) > 50 or published(key) is None):
+        errors.setdefault("process_key", []).append(_("Choose a process that has a published version."))
+    return key
 
 
 def _raise(errors: dict[str, list[str]]) -> None:
@@ -159,11 +169,13 @@ def case_type_create(
     acknowledgement_enabled: bool = True,
     is_active: bool = True,
     order: int = 0,
+    process_key: str = "",
 ) -> CaseType:
     """Adds a case type; its key is fixed from now on."""
     _require_admin(actor)
     errors: dict[str, list[str]] = {}
     key = _key(key, errors, max_length=50)
+    process_key = _process_key(process_key, errors)
     name_de = _text(name_de, "name_de", errors)
     name_en = _text(name_en, "name_en", errors)
     order = _order(order, errors)
@@ -178,6 +190,7 @@ def case_type_create(
         acknowledgement_enabled=bool(acknowledgement_enabled),
         is_active=bool(is_active),
         order=order,
+        process_key=process_key,
     )
     audit_record(actor=actor, action="case_type.create", obj=case_type, after=snapshot(case_type, CASE_TYPE_FIELDS))
     return case_type
@@ -199,6 +212,8 @@ def case_type_update(*, actor: Any, case_type: CaseType, **changes: Any) -> Case
             setattr(case_type, field, bool(changes[field]))
     if "order" in changes:
         case_type.order = _order(changes["order"], errors)
+    if "process_key" in changes:
+        case_type.process_key = _process_key(changes["process_key"], errors)
     _raise(errors)
     case_type.save()
     audit_update(actor=actor, action="case_type.update", obj=case_type, before=before, fields=CASE_TYPE_FIELDS)

@@ -75,6 +75,10 @@ def definition_get(*, key: str, version: Any) -> ProcessDefinition:
         raise NotFound() from None
 
 
+def published_processes() -> list[ProcessDefinition]:
+    return list(ProcessDefinition.objects.filter(status=ProcessStatus.PUBLISHED).order_by("key"))
+
+
 def process_keys() -> list[str]:
     return sorted(set(ProcessDefinition.objects.values_list("key", flat=True)))
 
