@@ -123,7 +123,14 @@ def test_api_lists_reasons_and_names_missing_fields(agent_en: Any, api_client_fo
         client, url, {"transition": "close", "fields": {**CLOSING, "redress_amount": "12.5"}}, **{"If-Match": 'W/"2"'}
     )
     assert response.status_code == 200, response.content
-    assert response.json()["status"] == "closed"
+    body = response.json()
+    assert body["status"] == "closed" and body["process"] == {"key": "complaint", "version": 1}
+    assert (body["outcome"], body["root_cause"], body["redress_amount"], body["goodwill_amount"]) == (
+        "partly_upheld",
+        "billing",
+        "12.50",
+        None,
+    )
     assert str(Case.objects.get(pk=resolved.pk).redress_amount) == "12.50"
 
 

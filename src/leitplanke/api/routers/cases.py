@@ -29,6 +29,7 @@ from leitplanke.api.problems import input_names
 from leitplanke.api.schemas import Problem
 from leitplanke.cases import attachments as attachment_files
 from leitplanke.cases import list_selectors, selectors, services
+from leitplanke.cases.process import process_of
 from leitplanke.core.errors import DomainError, NotFound, ValidationFailed
 from leitplanke.core.pagination import keyset_page
 from leitplanke.processes.catalogue import SETTABLE as SETTABLE_FIELDS
@@ -99,6 +100,11 @@ class UserRef(Schema):
 # --- schemas: cases ------------------------------------------------------------------------
 
 
+class ProcessRef(Schema):
+    key: str = Field(examples=["complaint"])
+    version: int = Field(examples=[1])
+
+
 class CaseSummary(Schema):
     """A case as lists show it."""
 
@@ -141,6 +147,14 @@ class CaseOut(CaseSummary):
     closed_at: dt.datetime | None
     status_label_de: str = Field(examples=["In Bearbeitung"])
     status_label_en: str = Field(examples=["In progress"])
+    process: ProcessRef | None = Field(description="The process version the case runs on (docs/processes.md).")
+    escalation_level: int = Field(examples=[0])
+    outcome: Literal["", "upheld", "partly_upheld", "not_upheld"] = Field(examples=["partly_upheld"])
+    root_cause: str = Field(examples=["billing"], description="Root-cause category, set when closing.")
+    resolution_summary: str = Field(examples=["Doppelte Abbuchung erstattet."])
+    redress_amount: str | None = Field(examples=["49.90"], description="Owed for the fault (decimal string).")
+    goodwill_amount: str | None = Field(examples=["10.00"], description="Paid without obligation (decimal string).")
+    currency: str = Field(examples=["EUR"])
     etag: str = Field(examples=['W/"3"'], description="Send it as If-Match when you change the case.")
 
     @staticmethod
@@ -150,6 +164,19 @@ class CaseOut(CaseSummary):
     @staticmethod
     def resolve_status_label_en(obj: Case) -> str:
         return selectors.status_label(obj, "en")
+
+    @staticmethod
+    def resolve_process(obj: Case) -> dict[str, Any] | None:
+        definition = process_of(obj).definition
+        return {"key": definition.key, "version": definition.version} if definition is not None else None
+
+    @staticmethod
+    def resolve_redress_amount(obj: Case) -> str | None:
+        return None if obj.redress_amount is None else str(obj.redress_amount)
+
+    @staticmethod
+    def resolve_goodwill_amount(obj: Case) -> str | None:
+        return None if obj.goodwill_amount is None else str(obj.goodwill_amount)
 
     @staticmethod
     def resolve_etag(obj: Case) -> str:
