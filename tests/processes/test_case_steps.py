@@ -146,3 +146,12 @@ def test_api_transition_is_idempotent(agent_en: Any, api_client_for: Any, resolv
 
 def test_definitions_exist_for_every_shipped_case_type(db: Any) -> None:
     assert set(ProcessDefinition.objects.values_list("key", flat=True)) >= {"complaint", "inquiry", "data_protection"}
+
+
+def test_case_page_shows_the_escalation_level_with_who_handles_it(
+    agent_en: Any, client_for: Any, make_case: Any, team_a: Any
+) -> None:
+    case = make_case(actor=agent_en, team=team_a)
+    case_services.case_transition(actor=agent_en, case=case, transition="escalate")
+    page = client_for(agent_en).get(f"/cases/{case.pk}/").content.decode()
+    assert 'data-escalation="1">1 · Team lead' in page

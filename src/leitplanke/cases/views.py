@@ -209,7 +209,9 @@ def _render_detail(
     status: int = 200,
 ) -> HttpResponse:
     language = (getattr(request, "LANGUAGE_CODE", None) or "de")[:2]
-    state = process_of(case).process.state(case.status)
+    running = process_of(case).process
+    state = running.state(case.status)
+    level = next((lv for lv in running.escalation_levels if lv.level == case.escalation_level), None)
     editable = selectors.can_edit(request.user, case)
     transitions = [
         {
@@ -240,6 +242,11 @@ def _render_detail(
         "case": case,
         "status_label": state.label(language) if state else selectors.status_label(case, language),
         "closing": _closing_facts(case, language),
+        "escalation": (
+            {"level": case.escalation_level, "label": (level.label_de if language == "de" else level.label_en) if level else ""}
+            if case.escalation_level
+            else None
+        ),
         "status_kind": case.status_kind,
         "timeline": _timeline_entries(request, case),
         "attachments": selectors.case_attachments(actor=request.user, case=case),
