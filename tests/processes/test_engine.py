@@ -240,3 +240,28 @@ def test_escalation_effects_resolve_the_level() -> None:
     assert outcome.effects[0].as_dict() == {"type": "escalation", "action": "raise", "level": 1}
     outcome = apply(process, "in_progress", "escalate", {**context, "case.escalation_level": 2}, ["team_lead"])
     assert outcome.effects[0].params["level"] == 2  # the highest level the process defines
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "ok"),
+    [
+        ("priority", 3, True),
+        ("priority", 7, False),
+        ("priority", None, False),
+        ("severity", "major", True),
+        ("outcome", "upheld", True),
+        ("outcome", None, True),
+        ("redress_amount", "12.50", True),
+        ("redress_amount", "-1", False),
+        ("redress_amount", "1.234", False),
+        ("redress_amount", "abc", False),
+        ("redress_amount", None, True),
+        ("resolution_summary", "Standard", True),
+        ("currency", None, False),
+    ],
+)
+def test_set_field_values_are_checked(field: str, value: object, ok: bool) -> None:
+    definition = copy.deepcopy(SHIPPED["inquiry"])
+    definition["transitions"][0]["effects"] = [{"type": "set_field", "field": field, "value": value}]
+    problems = {(p.place, p.code) for p in validate(definition, STANDARD_FIELDS)}
+    assert (("transitions.start.effects[0].value", "bad_choice") not in problems) is ok

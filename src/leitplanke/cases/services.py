@@ -1050,9 +1050,11 @@ def case_transition(
     for effect in outcome.effects:
         if effect.type == "set_field":
             name = str(effect.params["field"])
-            setattr(
-                case, name, _settable_value(name, effect.params.get("value")) if effect.params.get("value") is not None else None
-            )
+            value = effect.params.get("value")
+            if value is None or value == "":  # clears the field (validated: only where it may be empty)
+                setattr(case, name, None if name in ("redress_amount", "goodwill_amount") else "")
+            else:
+                setattr(case, name, _settable_value(name, value))
         elif effect.type == "escalation":
             case.escalation_level = int(effect.params.get("level") or 0)
         elif effect.type == "clock":

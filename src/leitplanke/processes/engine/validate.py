@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .expr import GuardSyntaxError, compile_guard
@@ -275,7 +276,7 @@ def _effect(out: _Collector, place: str, effect: Any, known_fields: Mapping[str,
             out.add(f"{place}.field", "unknown_field", field=name)
         elif not spec.settable:
             out.add(f"{place}.field", "not_settable", field=name)
-        elif spec.choices and effect.get("value") not in spec.choices and effect.get("value") is not None:
+        elif "value" in effect and not _settable_value_ok(spec, effect.get("value")):
             out.add(f"{place}.value", "bad_choice", value=effect.get("value"))
         if "value" not in effect:
             out.add(f"{place}.value", "missing")
@@ -302,6 +303,28 @@ def _effect(out: _Collector, place: str, effect: Any, known_fields: Mapping[str,
         endpoint = effect.get("endpoint")
         if not isinstance(endpoint, str) or not endpoint.strip():
             out.add(f"{place}.endpoint", "missing")
+
+
+def _settable_value_ok(spec: FieldSpec, value: Any) -> bool:
+    """A value an effect may set: one of the choices; an amount from 0 with two decimals;
+    text; or nothing (clears the field) where a field may be empty."""
+    if value is None or value == "":
+        return spec.kind in ("text", "money") or (spec.kind == "choice" and spec.path not in REQUIRED_CHOICES)
+    if spec.choices:
+        return value in spec.choices and not isinstance(value, bool)
+    if spec.kind == "money":
+        try:
+            amount = Decimal(str(value))
+        except (InvalidOperation, ValueError):
+            return False
+        return amount.is_finite() and Decimal(0) <= amount < Decimal("1e10") and amount == amount.quantize(Decimal("0.01"))
+    if spec.kind == "text":
+        return isinstance(value, str) and len(value) <= 10_000
+    return False
+
+
+# Choice fields that always hold a value (an effect cannot clear them).
+REQUIRED_CHOICES = ("case.priority", "case.severity", "case.currency")
 
 
 def compile_process(
