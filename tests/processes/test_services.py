@@ -261,3 +261,21 @@ def test_a_case_type_chooses_its_process(owner: Any, make_user: Any, agent: Any,
         actor=admin, key="privacy_b2b", name_de="DS B2B", name_en="DP B2B", process_key="data_protection"
     )
     assert created.process_key == "data_protection"
+
+
+def test_clock_keys_are_checked_once_the_deadlines_app_names_them(owner: Any) -> None:
+    def clocks(data: dict) -> None:
+        next(t for t in data["transitions"] if t["key"] == "close")["effects"] = [
+            {"type": "clock", "action": "stop", "clock": "fca_final"}
+        ]
+
+    draft = draft_of(owner, clocks)
+    assert selectors.problems("complaint", draft.definition) == []
+    provider = lambda: ["psd2_de"]  # noqa: E731
+    selectors.register_clock_keys(provider)
+    try:
+        assert [(p.place, p.code) for p in selectors.problems("complaint", draft.definition)] == [
+            ("transitions.close.effects[0].clock", "unknown_clock")
+        ]
+    finally:
+        selectors._clock_key_providers.remove(provider)

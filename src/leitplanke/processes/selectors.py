@@ -28,6 +28,24 @@ def register_custom_fields(provider: CustomFieldProvider) -> None:
         _custom_field_providers.append(provider)
 
 
+# The deadlines app names the clock (deadline rule) keys that states may pause and clock
+# effects may start or stop: provider() returns them. Without a provider, clock keys are
+# not checked (only that one is given).
+ClockKeyProvider = Callable[[], Iterable[str]]
+_clock_key_providers: list[ClockKeyProvider] = []
+
+
+def register_clock_keys(provider: ClockKeyProvider) -> None:
+    if provider not in _clock_key_providers:
+        _clock_key_providers.append(provider)
+
+
+def known_clocks() -> list[str] | None:
+    if not _clock_key_providers:
+        return None
+    return [str(key) for provider in _clock_key_providers for key in provider()]
+
+
 def known_fields(process_key: str) -> dict[str, FieldSpec]:
     custom: list[Mapping[str, Any]] = []
     for provider in _custom_field_providers:
@@ -41,7 +59,7 @@ def known_roles() -> list[str]:
 
 def problems(process_key: str, data: Any) -> list[Problem]:
     """Every problem of a definition, with its place (empty if it can be published)."""
-    return validate(data, known_fields(process_key), known_roles=known_roles())
+    return validate(data, known_fields(process_key), known_roles=known_roles(), known_clocks=known_clocks())
 
 
 def published(key: str) -> ProcessDefinition | None:
