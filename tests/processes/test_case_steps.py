@@ -155,3 +155,48 @@ def test_case_page_shows_the_escalation_level_with_who_handles_it(
     case_services.case_transition(actor=agent_en, case=case, transition="escalate")
     page = client_for(agent_en).get(f"/cases/{case.pk}/").content.decode()
     assert 'data-escalation="1">1 · Team lead' in page
+
+
+def test_a_custom_field_can_be_required_by_a_step(
+    owner: Any, agent_en: Any, client_for: Any, api_client_for: Any, make_case: Any, team_a: Any
+) -> None:
+    from leitplanke.cases.models import CaseType, CustomFieldDefinition
+
+    complaint = CaseType.objects.get(key="complaint")
+    CustomFieldDefinition.objects.create(
+        case_type=complaint, key="refund_ref", label_de="Erstattungsnummer", label_en="Refund reference", kind="text"
+    )
+
+    def require_refund(data: dict) -> None:
+        next(t for t in data["transitions"] if t["key"] == "close")["requires"].append("custom.refund_ref")
+
+    services.definition_publish(actor=owner, definition=draft_of(owner, require_refund))
+    case = make_case(actor=agent_en, team=team_a)
+    case = case_services.case_transition(actor=agent_en, case=case, transition="resolve")
+    client = client_for(agent_en)
+    form = client.get(f"/cases/{case.pk}/steps/close/").content.decode()
+    assert 'name="cf_refund_ref"' in form
+    response = client.post(f"/cases/{case.pk}/steps/close/", {**CLOSING, "version": case.version})
+    assert response.status_code == 422 and "requires: Refund reference" in response.content.decode()
+    api = api_client_for(agent_en)
+    url = f"/api/v1/cases/{case.pk}/transitions"
+    refused = post(api, url, {"transition": "close", "fields": CLOSING})
+    assert [e["pointer"] for e in refused.json()["errors"]] == ["/fields/custom.refund_ref"]
+    response = client.post(f"/cases/{case.pk}/steps/close/", {**CLOSING, "cf_refund_ref": "R-77", "version": case.version})
+    assert response.status_code == 302
+    closed = Case.objects.get(pk=case.pk)
+    assert (closed.status, closed.custom_fields["refund_ref"]) == ("closed", "R-77")
+
+
+def test_effects_cannot_set_custom_fields(owner: Any) -> None:
+    from leitplanke.processes import selectors
+
+    def sets_custom(data: dict) -> None:
+        next(t for t in data["transitions"] if t["key"] == "close")["effects"] = [
+            {"type": "set_field", "field": "custom.x", "value": "1"}
+        ]
+
+    draft = draft_of(owner, sets_custom)
+    assert ("transitions.close.effects[0].field", "unknown_field") in {
+        (p.place, p.code) for p in selectors.problems("complaint", draft.definition)
+    }

@@ -231,13 +231,44 @@ class StepForm(Form):
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args: Any, step: Any, ask: list[str], **kwargs: Any):
+    @staticmethod
+    def form_name(name: str) -> str:
+        """The form field of a service field name: custom.x → cf_x, checklist.x → checklist_x."""
+        if name.startswith("custom."):
+            return CUSTOM_PREFIX + name[len("custom.") :]
+        if name.startswith("checklist."):
+            return "checklist_" + name[len("checklist.") :]
+        return name
+
+    @staticmethod
+    def custom_initial(case: Any, ask: list[str]) -> dict[str, Any]:
+        out = {}
+        for name in ask:
+            if name.startswith("custom."):
+                value = (case.custom_fields or {}).get(name[len("custom.") :])
+                out[CUSTOM_PREFIX + name[len("custom.") :]] = value.get("amount") if isinstance(value, dict) else value
+        return out
+
+    def __init__(self, *args: Any, step: Any, ask: list[str], case_type: Any = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         from leitplanke.processes import catalogue
 
         german = (get_language() or "de").startswith("de")
         required = set(step.requires)
+        customs = {d.key: d for d in selectors.custom_field_definitions(case_type)} if case_type is not None else {}
+        order: list[str] = []
         for name in ask:
+            if name.startswith("custom."):
+                definition = customs.get(name[len("custom.") :])
+                if definition is None:
+                    continue
+                custom_field = custom_form_field(definition)
+                custom_field.required = False
+                custom_field.widget.attrs["data-required"] = "true"
+                self.fields[CUSTOM_PREFIX + definition.key] = custom_field
+                order.append(CUSTOM_PREFIX + definition.key)
+                continue
+            order.append(name)
             spec = catalogue.STANDARD_FIELDS[f"case.{name}"]
             label = spec.label_de if german else spec.label_en
             field: forms.Field
@@ -267,12 +298,18 @@ class StepForm(Form):
             self.fields[f"checklist_{item.key}"] = forms.BooleanField(
                 label=item.label_de if german else item.label_en, required=False
             )
-        self.order_fields([*ask, *(f"checklist_{item.key}" for item in step.checklist), "note"])
+        self.order_fields([*order, *(f"checklist_{item.key}" for item in step.checklist), "note"])
 
     def entered(self) -> dict[str, Any]:
         from leitplanke.processes import catalogue
 
-        return {name: self.cleaned_data.get(name) for name in self.fields if name in catalogue.SETTABLE}
+        out = {name: self.cleaned_data.get(name) for name in self.fields if name in catalogue.SETTABLE}
+        for name in self.fields:
+            if name.startswith(CUSTOM_PREFIX):
+                value = self.cleaned_data.get(name)
+                if value not in (None, "", False):
+                    out["custom." + name[len(CUSTOM_PREFIX) :]] = value
+        return out
 
     def confirmed(self) -> list[str]:
         return [name[len("checklist_") :] for name, value in self.cleaned_data.items() if name.startswith("checklist_") and value]

@@ -920,21 +920,24 @@ def case_customer_merge(*, actor: Any, survivor: Customer, duplicate: Customer) 
     return [case.pk for case in cases]
 
 
-def _entered_values(fields: dict[str, Any] | None) -> dict[str, Any]:
-    """Values entered with a transition (closing fields and others a transition may ask
-    for), checked like the case's own; empty ones count as not given."""
+def _entered_values(fields: dict[str, Any] | None, case_type: CaseType) -> dict[str, Any]:
+    """Values entered with a transition (closing fields, custom fields as `custom.<key>`,
+    others a transition may ask for), checked like the case's own; empty ones count as not
+    given."""
     errors: dict[str, list[str]] = {}
     out: dict[str, Any] = {}
+    custom = {f"custom.{d.key}": d for d in custom_field_definitions(case_type)}
     for name, raw in (fields or {}).items():
-        if name not in catalogue.SETTABLE:
+        if name not in catalogue.SETTABLE and name not in custom:
             errors[name] = [_("This field cannot be changed.")]
             continue
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             continue
         try:
-            out[name] = _settable_value(name, raw)
+            out[name] = _custom_value(custom[name], raw) if name in custom else _settable_value(name, raw)
         except ValidationFailed as error:
-            errors.update(error.field_errors)
+            for messages in error.field_errors.values():
+                errors.setdefault(name, []).extend(str(m) for m in messages)
     if errors:
         raise ValidationFailed(field_errors=errors)
     return out
@@ -993,7 +996,7 @@ def _refusal(refused: TransitionRefused, language: str) -> Exception:
     return TransitionRequirementsMissing(field_errors=errors)
 
 
-CLOSING_AUDIT_FIELDS = ["escalation_level", *catalogue.SETTABLE]
+CLOSING_AUDIT_FIELDS = ["escalation_level", "custom_fields", *catalogue.SETTABLE]
 
 
 @transaction.atomic
@@ -1023,7 +1026,7 @@ def case_transition(
     running = case_process.process_of(case)
     process = running.process
     key = str(transition or "")
-    entered = _entered_values(fields)
+    entered = _entered_values(fields, case.case_type)
     note = _text(note, "note", max_length=TEXT_MAX)
     roles = case_process.role_keys(actor) if actor is not None else case_process.all_roles(process)
     confirmed = {str(item) for item in checklist or ()}
@@ -1044,7 +1047,10 @@ def case_transition(
     now = timezone.now()
     from_status = case.status
     for name, value in entered.items():
-        setattr(case, name, value)
+        if name.startswith("custom."):
+            case.custom_fields = {**(case.custom_fields or {}), name[len("custom.") :]: value}
+        else:
+            setattr(case, name, value)
     announced: list[dict[str, Any]] = []
     clock_effects: list[dict[str, Any]] = []
     for effect in outcome.effects:

@@ -320,7 +320,7 @@ def _asks(step: Any, target_kind: str) -> list[str]:
     """The fields a step's page asks for: what it requires, and on closing or resolving
     steps that require any closing field, the other closing fields too (redress and
     goodwill are entered apart)."""
-    asks = [name for name in step.requires if name in catalogue.SETTABLE]
+    asks = [name for name in step.requires if name in catalogue.SETTABLE or name.startswith("custom.")]
     if asks and target_kind in ("closed", "resolved") and any(name in catalogue.CLOSING_FIELDS for name in asks):
         asks += [name for name in catalogue.CLOSING_FIELDS if name not in asks]
     return asks
@@ -365,7 +365,7 @@ def case_step(request: HttpRequest, case_id: int, transition: str) -> HttpRespon
     ask = _asks(offer.transition, offer.target.kind)
     status = 200
     if request.method == "POST":
-        form = StepForm(request.POST, step=offer.transition, ask=ask)
+        form = StepForm(request.POST, step=offer.transition, ask=ask, case_type=case.case_type)
         if form.is_valid():
             try:
                 services.case_transition(
@@ -382,10 +382,7 @@ def case_step(request: HttpRequest, case_id: int, transition: str) -> HttpRespon
                 status = 409
             except DomainError as error:
                 _raise_http(error)
-                error.field_errors = {
-                    (f"checklist_{k.split('.', 1)[1]}" if k.startswith("checklist.") else k): v
-                    for k, v in error.field_errors.items()
-                }
+                error.field_errors = {StepForm.form_name(k): v for k, v in error.field_errors.items()}
                 apply_domain_error(form, error)
                 status = 422
             else:
@@ -394,9 +391,10 @@ def case_step(request: HttpRequest, case_id: int, transition: str) -> HttpRespon
         else:
             status = 422
     else:
-        initial = {name: getattr(case, name) for name in ask}
+        initial = {name: getattr(case, name) for name in ask if not name.startswith("custom.")}
+        initial.update(StepForm.custom_initial(case, ask))
         initial["version"] = case.version
-        form = StepForm(initial=initial, step=offer.transition, ask=ask)
+        form = StepForm(initial=initial, step=offer.transition, ask=ask, case_type=case.case_type)
     context = {
         "case": case,
         "form": form,

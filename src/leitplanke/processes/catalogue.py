@@ -99,7 +99,7 @@ def custom_field_specs(definitions: Iterable[Mapping[str, Any]]) -> dict[str, Fi
             label_de=str(definition.get("label_de") or definition["key"]),
             label_en=str(definition.get("label_en") or definition["key"]),
             kind=str(definition.get("kind") or "text"),
-            settable=False,
+            settable=True,  # a step may require it (effects cannot set custom fields)
             choices=choices,
         )
     return out

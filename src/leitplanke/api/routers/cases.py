@@ -692,7 +692,7 @@ def _transitions(request: HttpRequest, case: Case) -> list[dict[str, Any]]:
 
 def _transition_field(field: str) -> str:
     """Entered values are under `fields`, confirmed items under `checklist` in the request."""
-    if field in SETTABLE_FIELDS:
+    if field in SETTABLE_FIELDS or field.startswith("custom."):
         return f"fields/{field}"
     if field.startswith("checklist."):
         return "checklist/" + field.split(".", 1)[1]

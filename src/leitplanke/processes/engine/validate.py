@@ -274,7 +274,7 @@ def _effect(out: _Collector, place: str, effect: Any, known_fields: Mapping[str,
             out.add(f"{place}.field", "missing")
         elif spec is None:
             out.add(f"{place}.field", "unknown_field", field=name)
-        elif not spec.settable:
+        elif not spec.settable or spec.path.startswith("case.custom."):
             out.add(f"{place}.field", "not_settable", field=name)
         elif "value" in effect and not _settable_value_ok(spec, effect.get("value")):
             out.add(f"{place}.value", "bad_choice", value=effect.get("value"))
