@@ -80,8 +80,13 @@ def client_for() -> Callable[[User], Client]:
 
 @pytest.fixture
 def api_client_for() -> Callable[..., Client]:
-    def make(user: User, scopes: tuple[str, ...] = ("read", "write")) -> Client:
-        _token, plain = accounts.api_token_create(actor=user, name="test", scopes=list(scopes))
+    def make(user: User, scopes: tuple[str, ...] | None = None) -> Client:
+        """A client with a bearer token: the given scopes, or by default every scope the
+        user's capabilities allow (read, and write where the user may change data)."""
+        from leitplanke.accounts.permissions import token_scopes_allowed
+
+        wanted = list(scopes) if scopes is not None else [s for s in ("read", "write") if s in token_scopes_allowed(user)]
+        _token, plain = accounts.api_token_create(actor=user, name="test", scopes=wanted)
         return Client(headers={"Authorization": f"Bearer {plain}"})
 
     return make
@@ -172,6 +177,7 @@ REFERENCE_DATA = [
     ("leitplanke.core.migrations.0007_audit_chain_keys_and_guards", "create_head_row"),
     ("leitplanke.accounts.migrations.0002_default_roles_and_organisation", "create_defaults"),
     ("leitplanke.cases.migrations.0003_default_case_types", "forward"),
+    ("leitplanke.processes.migrations.0001_process_definitions", "ship_definitions"),
     ("leitplanke.intake.migrations.0002_default_templates", "create"),
     ("leitplanke.maturity.migrations.0002_default_recommendations", "create"),
     ("leitplanke.deadlines.migrations.0001_rules_and_settings", "ship_rules"),

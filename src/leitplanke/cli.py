@@ -1,4 +1,5 @@
-"""The `leitplanke` command: serve, worker, demo, migrate, db grants, createadmin, seed, audit verify, mail.
+"""The `leitplanke` command: serve, worker, demo, migrate, db grants, createadmin, seed, audit verify, mail,
+processes migrate-cases.
 
 Each sub-command is a thin wrapper around a Django management command, so that the
 same behaviour is reachable through `manage.py` in development.
@@ -334,6 +335,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def cmd_processes(args: argparse.Namespace) -> int:
+    argv = ["leitplanke_processes", "migrate-cases", "--from", args.source, "--to", args.target]
+    for pair in args.mapping:
+        argv += ["--map", pair]
+    if args.dry_run:
+        argv.append("--dry-run")
+    _manage(*argv)
+    return 0
+
+
 def cmd_mail(args: argparse.Namespace) -> int:
     _require_migrated()
     if args.mail_command == "fetch":
@@ -432,6 +443,17 @@ def build_parser() -> argparse.ArgumentParser:
         "verify the whole hash chain, name the first broken event (exit 0 intact, 1 broken, 3 alarm)",
     )
     verify.set_defaults(func=cmd_audit)
+
+    processes = add(commands, "processes", "process tools: move open cases to a newer process version")
+    process_commands = processes.add_subparsers(dest="processes_command", metavar="ACTION", required=True)
+    migrate_cases = add(
+        process_commands, "migrate-cases", "move open cases to a newer process version by an explicit state mapping"
+    )
+    migrate_cases.add_argument("--from", dest="source", required=True, metavar="KEY:V")
+    migrate_cases.add_argument("--to", dest="target", required=True, metavar="KEY:V")
+    migrate_cases.add_argument("--map", dest="mapping", action="append", default=[], metavar="OLD=NEW")
+    migrate_cases.add_argument("--dry-run", action="store_true", help="count what would move; change nothing")
+    migrate_cases.set_defaults(func=cmd_processes)
 
     mail = add(commands, "mail", "e-mail intake: fetch mailboxes or import .eml/mbox/Maildir")
     mail_commands = mail.add_subparsers(dest="mail_command", metavar="ACTION", required=True)

@@ -154,7 +154,7 @@ def test_create_a_case(
     assert body["team"] == {"id": team_a.pk, "name": "Team A"}
     assert body["responsible_user"]["id"] == agent_a.pk
     assert sorted(body["tags"]) == ["billing", "vip"]
-    assert body["status"] == "new" and body["status_kind"] == "open" and body["status_label_en"] == "New"
+    assert body["status"] == "new" and body["status_kind"] == "open" and body["status_label_en"] == "Received"
     assert dt.datetime.fromisoformat(body["received_at"]) == received
     assert case.created_by == agent_a and case.priority == 3 and case.severity == "major"
 
@@ -430,14 +430,18 @@ def test_transitions(client_a: Client, agent_a: User, team_a: Team) -> None:
     case = make_case(agent_a, team_a)
     url = f"/api/v1/cases/{case.pk}/transitions"
     available = client_a.get(url).json()
-    assert {item["key"] for item in available} == {"start", "wait", "resolve"}
+    assert [item["key"] for item in available] == ["acknowledge", "assess", "start", "wait", "resolve", "escalate"]
     start = next(item for item in available if item["key"] == "start")
     assert start == {
         "key": "start",
-        "label_de": "Bearbeitung beginnen",
-        "label_en": "Start work",
+        "label_de": "Untersuchung beginnen",
+        "label_en": "Start investigation",
         "target": "in_progress",
         "target_kind": "open",
+        "available": True,
+        "reasons": [],
+        "requires": [],
+        "checklist": [],
     }
     response = post_json(client_a, url, {"transition": "start", "note": "Los geht's"})
     assert response.status_code == 200, response.content

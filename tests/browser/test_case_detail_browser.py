@@ -41,7 +41,7 @@ def test_agent_creates_case_adds_note_and_starts_work(
     expect(page).to_have_url(__import__("re").compile(r"/cases/\d+/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Abschlag nach Umzug zu hoch")
     expect(page.locator(".case-ref .reference")).to_contain_text("LP-")
-    expect(page.locator(".case-ref .status")).to_have_text("New")
+    expect(page.locator(".case-ref .status")).to_have_text("Received")  # ISO 10002 complaint process
 
     # an internal note
     page.fill("#add-note textarea[name=body_text]", "Kundin um Zählerstand bei Einzug gebeten.")
@@ -49,11 +49,11 @@ def test_agent_creates_case_adds_note_and_starts_work(
     timeline = page.locator("#timeline")
     expect(timeline).to_contain_text("Kundin um Zählerstand bei Einzug gebeten.")
 
-    # start work: the status changes and the change is on the timeline
-    page.get_by_role("button", name="Start work").click()
-    expect(page.locator(".case-ref .status")).to_have_text("In progress")
-    expect(timeline.locator(".kind-status_change")).to_contain_text("In progress")
+    # start the investigation: the status changes and the change is on the timeline
+    page.get_by_role("button", name="Start investigation").click()
+    expect(page.locator(".case-ref .status")).to_have_text("Investigation")
+    expect(timeline.locator(".kind-status_change")).to_contain_text("Investigation")
     expect(timeline.locator(".kind-internal_note")).to_contain_text("Zählerstand bei Einzug")
-    # the next steps follow the lifecycle
-    expect(page.get_by_role("button", name="Start work")).to_have_count(0)
+    # the next steps follow the process
+    expect(page.get_by_role("button", name="Start investigation")).to_have_count(0)
     expect(page.get_by_role("button", name="Wait for customer")).to_be_visible()

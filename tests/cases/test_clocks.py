@@ -17,6 +17,9 @@ from leitplanke.cases.models import CaseClock, CaseType
 from leitplanke.core.models import AuditEvent
 from leitplanke.deadlines.models import DeadlineRule
 
+# What closing a complaint asks for (its process requires it).
+CLOSING = {"outcome": "upheld", "root_cause": "billing", "resolution_summary": "Korrigiert."}
+
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
@@ -136,7 +139,7 @@ def test_a_customer_message_on_a_closed_case_starts_the_clocks_from_its_arrival(
     at(dt.datetime(2026, 1, 12, 9, tzinfo=BERLIN))
     case = make_case(actor=agent, team=team_a, received_at=dt.datetime(2026, 1, 12, 9, tzinfo=BERLIN))
     case = services.case_transition(actor=agent, case=case, transition="resolve")
-    case = services.case_transition(actor=agent, case=case, transition="close")
+    case = services.case_transition(actor=agent, case=case, transition="close", fields=CLOSING)
     arrived = dt.datetime(2026, 3, 2, 8, 30, tzinfo=BERLIN)
     at(dt.datetime(2026, 3, 2, 9, 15, tzinfo=BERLIN))
     services.interaction_add(actor=None, case=case, kind="inbound_message", body_text="Schon wieder falsch!", occurred_at=arrived)
@@ -247,7 +250,7 @@ def test_two_messages_at_once_on_a_closed_case_start_one_set_of_clocks(make_case
     complaint_type.save()
     case = make_case(received_at=timezone.now() - dt.timedelta(days=3))
     case = services.case_transition(actor=None, case=case, transition="resolve")
-    case = services.case_transition(actor=None, case=case, transition="close")
+    case = services.case_transition(actor=None, case=case, transition="close", fields=CLOSING)
 
     def work(index: int) -> None:
         from django.db import connection

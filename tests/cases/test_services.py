@@ -186,7 +186,8 @@ def test_valid_transitions_set_status_kind_and_closed_at(case: Case, agent: Any)
     assert (case.status, case.status_kind, case.version) == ("in_progress", "open", 2)
     case = services.case_transition(actor=agent, case=case, transition="resolve")
     assert case.status_kind == "resolved" and case.closed_at is None
-    case = services.case_transition(actor=agent, case=case, transition="close")
+    closing = {"outcome": "upheld", "root_cause": "billing", "resolution_summary": "Refunded."}
+    case = services.case_transition(actor=agent, case=case, transition="close", fields=closing)
     assert case.status_kind == "closed" and case.closed_at is not None
     case = services.case_transition(actor=agent, case=case, transition="reopen")
     assert case.status == "in_progress" and case.closed_at is None
@@ -213,7 +214,10 @@ def test_invalid_transitions(case: Case, agent: Any, transition: str, code: str)
 
 
 def test_available_transitions_follow_lifecycle(case: Case, agent: Any, make_user: Any) -> None:
-    assert [t.key for t in selectors.available_transitions(actor=agent, case=case)] == ["start", "wait", "resolve"]
+    offered = selectors.available_transitions(actor=agent, case=case)
+    # The complaint process (ISO 10002 steps) from a new complaint, all available.
+    assert [t.transition.key for t in offered] == ["acknowledge", "assess", "start", "wait", "resolve", "escalate"]
+    assert all(t.available for t in offered)
     auditor = make_user("auditor")
     assert selectors.available_transitions(actor=auditor, case=case) == []
 

@@ -111,7 +111,7 @@ def test_detail_shows_facts_timeline_and_transitions(client: Any, case: Case, ag
     services.case_transition(actor=agent, case=case, transition="start")
     content = client.get(f"/cases/{case.pk}/").content.decode()
     assert case.reference in content and "Kunde ruft zurück" in content
-    assert "In progress" in content and "Wait for customer" in content and "Resolve" in content
+    assert "Investigation" in content and "Wait for customer" in content and "Give the response" in content
 
 
 def test_vulnerability_flag_needs_sensitive_capability(make_user: Any, client_for: Any, make_case: Any, team_a: Any) -> None:

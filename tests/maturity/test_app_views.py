@@ -228,7 +228,8 @@ def test_case_kpis_count_the_cohort_and_take_constant_queries(make_user):
             )
             if close:
                 case = case_services.case_transition(actor=admin, case=case, transition="resolve")
-                case = case_services.case_transition(actor=admin, case=case, transition="close")
+                closing = {"outcome": "upheld", "root_cause": "billing", "resolution_summary": "Korrigiert."}
+                case = case_services.case_transition(actor=admin, case=case, transition="close", fields=closing)
             if reopen:
                 case = case_services.case_transition(actor=admin, case=case, transition="reopen")
                 case = case_services.case_transition(actor=admin, case=case, transition="resolve")

@@ -57,7 +57,7 @@ def _get(getter: Callable[..., Any], **kwargs: Any) -> Any:
 
 
 @login_required
-@require_capability(ADMIN, AUDIT, permissions.MANAGE_TEMPLATES, permissions.MANAGE_MATURITY)
+@require_capability(ADMIN, AUDIT, permissions.MANAGE_TEMPLATES, permissions.MANAGE_MATURITY, permissions.MANAGE_PROCESSES)
 def index(request: HttpRequest) -> HttpResponse:
     return render(
         request,

@@ -9,7 +9,7 @@ from leitplanke import __version__
 
 from . import problems
 from .auth import auth
-from .routers import customers, inbound, system
+from .routers import customers, inbound, processes, system
 from .routers.cases import router as cases_router
 from .routers.catalog import router as catalog_router
 from .routers.deadlines import router as deadlines_router
@@ -40,3 +40,4 @@ api.add_router("", cases_router)
 api.add_router("", catalog_router)
 api.add_router("", customers.router)
 api.add_router("", deadlines_router)
+api.add_router("", processes.router)

@@ -13,4 +13,7 @@ class CasesConfig(AppConfig):
         from .models import Attachment, CaseType, CustomFieldDefinition
 
         refcache.watch([CaseType, CustomFieldDefinition])
+        from .process import register
+
+        register()
         storedfiles.owned_files("attachments/", Attachment, "file")

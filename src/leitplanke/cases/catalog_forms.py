@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from leitplanke.core.forms import Form
@@ -50,6 +51,14 @@ class CaseTypeForm(Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("The clocks every case of this type starts when it is received (the rule version valid that day)."),
     )
+    process_key = forms.ChoiceField(
+        label=_("Process"),
+        required=False,
+        help_text=_(
+            "The steps its cases go through (Settings → Processes). New cases start on the published version; "
+            "running cases keep theirs."
+        ),
+    )
 
     def __init__(self, *args: Any, creating: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -59,6 +68,12 @@ class CaseTypeForm(Form):
         if not creating:
             del self.fields["key"]
         self.fields["deadline_rules"].choices = deadline_selectors.rule_choices  # type: ignore[attr-defined]
+        from leitplanke.processes.selectors import published_processes
+
+        german = (get_language() or "de").startswith("de")
+        choices: list[tuple[str, Any]] = [("", _("Automatic: complaint handling for complaints, inquiries otherwise"))]
+        choices += [(d.key, d.name_de if german else d.name_en) for d in published_processes()]
+        self.fields["process_key"].choices = choices  # type: ignore[attr-defined]
 
 
 class CategoryCreateForm(Form):

@@ -31,6 +31,7 @@ CASE_TYPE_FIELDS = [
     "order",
     "brand",
     "deadline_rules",
+    "process_key",
 ]
 CASE_TYPE_EDITABLE = (
     "name_de",
@@ -41,6 +42,7 @@ CASE_TYPE_EDITABLE = (
     "order",
     "brand",
     "deadline_rules",
+    "process_key",
 )
 CATEGORY_FIELDS = ["name_de", "name_en", "is_active"]
 CUSTOM_FIELD_FIELDS = ["case_type", "key", "label_de", "label_en", "kind", "choices", "required", "order", "is_active"]
@@ -67,6 +69,16 @@ def _deadline_rules(values: Any, errors: dict[str, list[str]]) -> list[str]:
     if any(key not in known for key in keys):
         errors.setdefault("deadline_rules", []).append(_("Choose one of the offered values."))
     return keys
+
+
+def _process_key(value: Any, errors: dict[str, list[str]]) -> str:
+    """Empty (automatic) or a process with a published version: new cases need one to start on."""
+    from leitplanke.processes.selectors import published
+
+    key = str(value or "").strip()
+    if key and (len(key) > 50 or published(key) is None):
+        errors.setdefault("process_key", []).append(_("Choose a process that has a published version."))
+    return key
 
 
 def _raise(errors: dict[str, list[str]]) -> None:
@@ -205,12 +217,14 @@ def case_type_create(
     order: int = 0,
     brand: Any = None,
     deadline_rules: Any = (),
+    process_key: str = "",
 ) -> CaseType:
     """Adds a case type; its key is fixed from now on."""
     _require_admin(actor)
     errors: dict[str, list[str]] = {}
     rules = _deadline_rules(deadline_rules, errors)
     key = _key(key, errors, max_length=50)
+    process_key = _process_key(process_key, errors)
     name_de = _text(name_de, "name_de", errors)
     name_en = _text(name_en, "name_en", errors)
     order = _order(order, errors)
@@ -228,6 +242,7 @@ def case_type_create(
         order=order,
         brand=the_brand,
         deadline_rules=rules,
+        process_key=process_key,
     )
     audit_record(actor=actor, action="case_type.create", obj=case_type, after=snapshot(case_type, CASE_TYPE_FIELDS))
     return case_type
@@ -253,6 +268,8 @@ def case_type_update(*, actor: Any, case_type: CaseType, **changes: Any) -> Case
         case_type.order = _order(changes["order"], errors)
     if "deadline_rules" in changes:
         case_type.deadline_rules = _deadline_rules(changes["deadline_rules"], errors)
+    if "process_key" in changes:
+        case_type.process_key = _process_key(changes["process_key"], errors)
     _raise(errors)
     case_type.save()
     audit_update(actor=actor, action="case_type.update", obj=case_type, before=before, fields=CASE_TYPE_FIELDS)

@@ -53,11 +53,12 @@ def _apply(clock: CaseClock, result: engine.Result) -> None:
         clock.due_at, clock.warn_at = result.due_at, result.warn_at
 
 
-def new_clocks(case: Case, *, at: dt.datetime, reason: str = "received") -> list[CaseClock]:
-    """Unsaved clocks for the rules of the case's type, started at `at` (when the
-    organisation received the complaint). A rule without a version valid on that day, or a
-    year the holiday data does not cover, starts no clock (the explanation would be a guess)."""
-    keys = list(case.case_type.deadline_rules or [])
+def new_clocks(case: Case, *, at: dt.datetime, reason: str = "received", keys: list[str] | None = None) -> list[CaseClock]:
+    """Unsaved clocks for the rules of the case's type (or the rules `keys`), started at `at`
+    (when the organisation received the complaint). A rule without a version valid on that
+    day, or a year the holiday data does not cover, starts no clock (the explanation would
+    be a guess)."""
+    keys = list(case.case_type.deadline_rules or []) if keys is None else keys
     if not keys:
         return []
     calendar = deadline_selectors.calendar_settings()
@@ -209,6 +210,24 @@ def clocks_follow_status(case: Case, old_kind: str, new_kind: str, at: dt.dateti
     elif old_kind == StatusKind.WAITING:
         changed += [c for c in live if _resume(c, at) and c not in changed]
     return _save(changed, case, "followed_status", at, audit=False)
+
+
+def clock_effect(case: Case, *, action: str, rule_key: str, at: dt.datetime) -> dict[str, str]:
+    """A process transition's clock effect on the clocks of one rule: "start" starts it
+    unless one is running or paused, "stop" stops it (met or breached), "pause" and
+    "resume" as in a waiting state. Returns {rule key: new state} of what changed."""
+    clocks = [c for c in CaseClock.objects.filter(case=case, rule_key=rule_key).order_by("id") if c.state in LIVE]
+    if action == "start":
+        if clocks:
+            return {}
+        started = new_clocks(case, at=at, reason="process", keys=[rule_key])
+        if started:
+            CaseClock.objects.bulk_create(started)
+            _refresh_case(case)
+        return {c.rule_key: c.state for c in started}
+    step = {"stop": _stop, "pause": _pause, "resume": _resume}.get(action)
+    changed = [c for c in clocks if step is not None and step(c, at)]
+    return _save(changed, case, "effect", at, audit=False)
 
 
 def clocks_on_inbound(case: Case, at: dt.datetime) -> None:

@@ -221,3 +221,100 @@ class TransitionForm(Form):
     transition = forms.CharField(max_length=50)
     version = forms.IntegerField(required=False)
     note = forms.CharField(required=False, max_length=2000)
+
+
+def _closing_choices(items: Any) -> list[tuple[str, str]]:
+    german = (get_language() or "de").startswith("de")
+    return [("", "—")] + [(key, de if german else en) for key, de, en in items]
+
+
+class StepForm(Form):
+    """A transition that asks for something: its required fields (the closing fields of a
+    complaint), the checklist to confirm, a note. Built per transition; the service decides
+    what is missing and names it (a 422 keeps what the user entered)."""
+
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    @staticmethod
+    def form_name(name: str) -> str:
+        """The form field of a service field name: custom.x → cf_x, checklist.x → checklist_x."""
+        if name.startswith("custom."):
+            return CUSTOM_PREFIX + name[len("custom.") :]
+        if name.startswith("checklist."):
+            return "checklist_" + name[len("checklist.") :]
+        return name
+
+    @staticmethod
+    def custom_initial(case: Any, ask: list[str]) -> dict[str, Any]:
+        out = {}
+        for name in ask:
+            if name.startswith("custom."):
+                value = (case.custom_fields or {}).get(name[len("custom.") :])
+                out[CUSTOM_PREFIX + name[len("custom.") :]] = value.get("amount") if isinstance(value, dict) else value
+        return out
+
+    def __init__(self, *args: Any, step: Any, ask: list[str], case_type: Any = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        from leitplanke.processes import catalogue
+
+        german = (get_language() or "de").startswith("de")
+        required = set(step.requires)
+        customs = {d.key: d for d in selectors.custom_field_definitions(case_type)} if case_type is not None else {}
+        order: list[str] = []
+        for name in ask:
+            if name.startswith("custom."):
+                definition = customs.get(name[len("custom.") :])
+                if definition is None:
+                    continue
+                custom_field = custom_form_field(definition)
+                custom_field.required = False
+                custom_field.widget.attrs["data-required"] = "true"
+                self.fields[CUSTOM_PREFIX + definition.key] = custom_field
+                order.append(CUSTOM_PREFIX + definition.key)
+                continue
+            order.append(name)
+            spec = catalogue.STANDARD_FIELDS[f"case.{name}"]
+            label = spec.label_de if german else spec.label_en
+            field: forms.Field
+            if name == "outcome":
+                field = forms.ChoiceField(choices=_closing_choices(catalogue.OUTCOMES))
+            elif name == "root_cause":
+                field = forms.ChoiceField(choices=_closing_choices(catalogue.ROOT_CAUSES))
+            elif name == "currency":
+                field = forms.ChoiceField(choices=[(c, c) for c in catalogue.CURRENCIES])
+            elif name == "resolution_summary":
+                field = forms.CharField(max_length=10_000, widget=forms.Textarea(attrs={"rows": 4}))
+            elif name in ("redress_amount", "goodwill_amount"):
+                field = forms.CharField(max_length=20, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+            elif name == "priority":
+                field = forms.TypedChoiceField(choices=[("", "—"), *Priority.choices], coerce=int, empty_value=None)
+            elif name == "severity":
+                field = forms.ChoiceField(choices=[("", "—"), *Severity.choices])
+            else:  # pragma: no cover - every settable field is listed above
+                field = forms.CharField(max_length=200)
+            field.label = label
+            field.required = False  # the service names what is missing (the engine's reasons)
+            field.widget.attrs["data-required"] = "true" if name in required else "false"
+            if name in required:
+                field.widget.attrs["aria-required"] = "true"
+            self.fields[name] = field
+        for item in step.checklist:
+            self.fields[f"checklist_{item.key}"] = forms.BooleanField(
+                label=item.label_de if german else item.label_en, required=False
+            )
+        self.order_fields([*order, *(f"checklist_{item.key}" for item in step.checklist), "note"])
+
+    def entered(self) -> dict[str, Any]:
+        from leitplanke.processes import catalogue
+
+        out = {name: self.cleaned_data.get(name) for name in self.fields if name in catalogue.SETTABLE}
+        for name in self.fields:
+            if name.startswith(CUSTOM_PREFIX):
+                value = self.cleaned_data.get(name)
+                if value not in (None, "", False):
+                    out["custom." + name[len(CUSTOM_PREFIX) :]] = value
+        return out
+
+    def confirmed(self) -> list[str]:
+        return [name[len("checklist_") :] for name, value in self.cleaned_data.items() if name.startswith("checklist_") and value]

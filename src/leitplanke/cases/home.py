@@ -22,8 +22,9 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 
+from leitplanke.processes.selectors import state_labels
+
 from . import list_selectors, permissions
-from .lifecycle import DEFAULT_LIFECYCLE
 from .models import Case, StatusKind
 
 # The start page counts up to this many cases and shows "1,000+" beyond.
@@ -62,7 +63,7 @@ def _count(*, actor: Any, params: dict[str, Any], cap: int) -> CaseCount:
 
 def _status_labels() -> dict[str, str]:
     german = (get_language() or "de").startswith("de")
-    return {state.key: state.label_de if german else state.label_en for state in DEFAULT_LIFECYCLE.states}
+    return state_labels("de" if german else "en")
 
 
 def home_cases(*, actor: Any, cap: int | None = None) -> HomeCases:

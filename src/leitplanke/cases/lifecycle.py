@@ -1,10 +1,8 @@
-"""The built-in default lifecycle, expressed as data.
+"""The lifecycle every case followed before processes became data (issue 20).
 
-Every status change goes through `services.case_transition`, which asks the lifecycle
-for the transition. A later issue replaces this data with versioned process
-definitions per case type; the shape below (states with a kind, transitions with a
-key, from-states, a target and bilingual labels) is what callers rely on, so the swap
-needs no change in callers. See docs/lifecycle.md.
+Status changes now go through the case's process version (`cases/process.py`,
+docs/processes.md); its states keep these keys and kinds in every shipped process. Only the
+demo seed still reads the state kinds from here.
 """
 
 from __future__ import annotations

@@ -39,9 +39,9 @@ from leitplanke.core import errors
 from leitplanke.core.forms import Form
 from leitplanke.core.pagination import InvalidCursor
 from leitplanke.core.text import multi_fields
+from leitplanke.processes.selectors import state_labels, transition_labels
 
 from . import export, list_selectors, list_services, selectors
-from .lifecycle import DEFAULT_LIFECYCLE
 
 SORT_CHOICES = [
     ("received_desc", gettext_lazy("Newest first")),
@@ -101,7 +101,7 @@ class Choices:
     @cached_property
     def statuses(self) -> list[tuple[str, str]]:
         german = (get_language() or "de").startswith("de")
-        return [(s.key, s.label_de if german else s.label_en) for s in DEFAULT_LIFECYCLE.states]
+        return list(state_labels("de" if german else "en").items())
 
     @cached_property
     def status_labels(self) -> dict[str, str]:
@@ -110,7 +110,7 @@ class Choices:
     @cached_property
     def transitions(self) -> list[tuple[str, str]]:
         german = (get_language() or "de").startswith("de")
-        return [(t.key, t.label_de if german else t.label_en) for t in DEFAULT_LIFECYCLE.transitions]
+        return list(transition_labels("de" if german else "en").items())
 
 
 def _is_german() -> bool:

@@ -29,6 +29,9 @@ class CaseType(BilingualLabel):
     brand = models.ForeignKey(
         "accounts.Brand", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("brand")
     )
+    # The process its cases follow (processes.ProcessDefinition.key); empty: complaint
+    # handling for complaint types, the inquiry process for the others.
+    process_key = models.SlugField(_("process"), max_length=50, blank=True, default="")
 
     class Meta:
         ordering = ["order", "name_en"]
@@ -118,6 +121,12 @@ def tag_key(name: str) -> str:
     """What makes two tag names the same tag: case-insensitive in every script ("Ärger" and
     "ärger"), the same in Python on both databases (SQLite's LOWER/LIKE fold only ASCII)."""
     return name.strip().casefold()
+
+
+class Outcome(models.TextChoices):
+    UPHELD = "upheld", _("Upheld")
+    PARTLY_UPHELD = "partly_upheld", _("Partly upheld")
+    NOT_UPHELD = "not_upheld", _("Not upheld")
 
 
 class Tag(models.Model):
@@ -236,6 +245,25 @@ class Case(models.Model):
     # No running clock: NO_DUE (not NULL, so that keyset pages need no NULL handling).
     next_due_at = models.DateTimeField(_("next due"), default=NO_DUE, db_default=NO_DUE, editable=False)
     next_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The process version the case runs on (kept when a newer one is published; moved only by
+    # `leitplanke processes migrate-cases`). No index: nothing lists cases by it on a hot path.
+    process_version = models.ForeignKey(
+        "processes.ProcessDefinition",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("process version"),
+        db_index=False,
+    )
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    # Closing a complaint (supervisory returns count redress and goodwill apart).
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True, default="")
+    root_cause = models.CharField(_("root cause"), max_length=30, blank=True, default="")
+    resolution_summary = models.TextField(_("resolution summary"), blank=True, default="")
+    redress_amount = models.DecimalField(_("redress amount"), max_digits=12, decimal_places=2, null=True, blank=True)
+    goodwill_amount = models.DecimalField(_("goodwill amount"), max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True, default="EUR")
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -13,9 +13,10 @@ from leitplanke.core.errors import NotFound
 from leitplanke.core.pagination import Page, keyset_page
 from leitplanke.deadlines import engine
 from leitplanke.deadlines import selectors as deadline_selectors
+from leitplanke.processes.engine import Availability
 
 from . import permissions
-from .lifecycle import Transition, lifecycle_for
+from . import process as case_process
 from .models import Attachment, Case, CaseClock, CaseType, Category, ClockState, CustomFieldDefinition, Interaction
 
 CASE_DETAIL_RELATED = (
@@ -123,18 +124,21 @@ def attachment_get(*, actor: Any, case_id: int, attachment_id: int) -> Attachmen
         raise NotFound() from None
 
 
-def available_transitions(*, actor: Any, case: Case) -> list[Transition]:
-    """The transitions the actor may start from the case's current status."""
+def available_transitions(*, actor: Any, case: Case) -> list[Availability]:
+    """Every transition out of the case's status with its availability and, for each one
+    not available, the reasons ("requires: Root cause"); empty for actors who may not edit."""
     if not can_edit(actor, case):
         return []
-    return lifecycle_for(case.case_type.key if case.case_type_id else None).transitions_from(case.status)
+    return case_process.offered(actor=actor, case=case)
+
+
+def process_state_labels(language: str) -> dict[str, str]:
+    """Labels of the states of every process (for entries that stored only a state key)."""
+    return case_process.process_selectors.state_labels(language)
 
 
 def status_label(case: Case, language: str = "en") -> str:
-    state = lifecycle_for(None).state(case.status)
-    if state is None:
-        return case.status
-    return state.label_de if language == "de" else state.label_en
+    return case_process.state_label(case, language)
 
 
 def case_links(*, actor: Any, case: Case) -> list[dict[str, Any]]:

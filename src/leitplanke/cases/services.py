@@ -1,8 +1,8 @@
 """Every write to cases: one transaction, one audit event per change.
 
-`case_transition` is the one place a status changes; it asks the lifecycle (data in
-lifecycle.py) which transitions exist. Views and the API call these functions and never
-write case models themselves.
+`case_transition` is the one place a status changes; it asks the process engine
+(processes/engine, through cases/process.py) which transitions exist and what they do.
+Views and the API call these functions and never write case models themselves.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from collections.abc import Iterable
 from typing import Any
 
 import nh3
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from leitplanke.accounts.models import Language, Team, User
@@ -25,10 +26,15 @@ from leitplanke.core.audit import audit_record, changed_fields, snapshot
 from leitplanke.core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
 from leitplanke.core.inserts import insert_row
 from leitplanke.customers.models import Contract, Customer, Product
+from leitplanke.processes import catalogue
+from leitplanke.processes.engine import TransitionRefused
+from leitplanke.processes.engine import apply as engine_apply
+from leitplanke.processes.texts import reason_text
 
 from . import attachments as attachment_files
 from . import clock_services, permissions
-from .lifecycle import lifecycle_for
+from . import process as case_process
+from .clock_effects import apply_clock_effect
 from .models import (
     Attachment,
     Case,
@@ -43,6 +49,7 @@ from .models import (
     FieldKind,
     Interaction,
     InteractionKind,
+    Outcome,
     Priority,
     Severity,
     StatusKind,
@@ -649,8 +656,9 @@ def _case_create(
         team_ids = permissions.team_ids_of(actor)
         if team_ids:
             the_team = Team.objects.get(pk=team_ids[0])
-    lifecycle = lifecycle_for(the_type.key)
-    initial = lifecycle.state(lifecycle.initial)
+    definition = case_process.current_definition(the_type)
+    process = case_process.process_of_definition(definition, the_type)
+    initial = process.state(process.initial)
     now = timezone.now()
     case = Case(
         reference=_pending_reference(),  # the number comes last: _assign_reference
@@ -666,8 +674,9 @@ def _case_create(
         category=the_category,
         priority=priority,
         severity=severity,
-        status=lifecycle.initial,
+        status=process.initial,
         status_kind=initial.kind if initial else StatusKind.OPEN,
+        process_version=definition,
         team=the_team,
         responsible_user=the_responsible,
         custom_fields=cleaned_custom or {},
@@ -1019,27 +1028,156 @@ def case_customer_merge(*, actor: Any, survivor: Customer, duplicate: Customer) 
     return [case.pk for case in cases]
 
 
+def _entered_values(fields: dict[str, Any] | None, case_type: CaseType) -> dict[str, Any]:
+    """Values entered with a transition (closing fields, custom fields as `custom.<key>`,
+    others a transition may ask for), checked like the case's own; empty ones count as not
+    given."""
+    errors: dict[str, list[str]] = {}
+    out: dict[str, Any] = {}
+    custom = {f"custom.{d.key}": d for d in custom_field_definitions(case_type)}
+    for name, raw in (fields or {}).items():
+        if name not in catalogue.SETTABLE and name not in custom:
+            errors[name] = [_("This field cannot be changed.")]
+            continue
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            continue
+        try:
+            out[name] = _custom_value(custom[name], raw) if name in custom else _settable_value(name, raw)
+        except ValidationFailed as error:
+            for messages in error.field_errors.values():
+                errors.setdefault(name, []).extend(str(m) for m in messages)
+    if errors:
+        raise ValidationFailed(field_errors=errors)
+    return out
+
+
+def _settable_value(name: str, raw: Any) -> Any:
+    if name == "outcome":
+        return _choice(raw, name, Outcome.values)
+    if name == "root_cause":
+        return _choice(raw, name, [key for key, _de, _en in catalogue.ROOT_CAUSES])
+    if name == "currency":
+        return _choice(str(raw).upper(), name, catalogue.CURRENCIES)
+    if name == "resolution_summary":
+        return _text(raw, name, max_length=10_000)
+    if name in ("redress_amount", "goodwill_amount"):
+        try:
+            amount = decimal.Decimal(str(raw).strip().replace(",", "."))
+        except (decimal.InvalidOperation, ValueError):
+            raise ValidationFailed(field_errors={name: [_("Enter an amount, e.g. 25.00.")]}) from None
+        if (
+            not amount.is_finite()
+            or amount < 0
+            or amount >= decimal.Decimal("1e10")
+            or amount != amount.quantize(decimal.Decimal("0.01"))
+        ):
+            raise ValidationFailed(field_errors={name: [_("Enter an amount from 0 with at most two decimals.")]})
+        return amount.quantize(decimal.Decimal("0.01"))
+    if name == "priority":
+        return _choice(raw, name, Priority.values, int)
+    if name == "severity":
+        return _choice(raw, name, Severity.values)
+    raise ValidationFailed(field_errors={name: [_("This field cannot be changed.")]})  # pragma: no cover
+
+
+class TransitionRequirementsMissing(ValidationFailed):
+    code = "transition_requirements_missing"
+    default_message = gettext_lazy("Some information is required for this step.")
+
+
+def _refusal(refused: TransitionRefused, language: str) -> Exception:
+    """The engine's refusal as the service's typed error, each reason under its field."""
+    if refused.code == "unknown_transition":
+        return UnknownTransition(field_errors={"transition": [_("Unknown transition.")]})
+    if refused.code == "not_from_here":
+        return TransitionNotAvailable(field_errors={"transition": [_("This step is not possible in the current status.")]})
+    if any(reason.code == "role" for reason in refused.reasons):
+        return PermissionDenied(_("Your role may not take this step."))
+    if any(not reason.fixable for reason in refused.reasons):
+        return TransitionNotAvailable(
+            field_errors={"transition": [reason_text(r, language) for r in refused.reasons if not r.fixable]}
+        )
+    errors: dict[str, list[str]] = {}
+    for reason in refused.reasons:
+        name = reason.subject if reason.code == "requires" else f"checklist.{reason.subject}"
+        errors.setdefault(name, []).append(reason_text(reason, language))
+    return TransitionRequirementsMissing(field_errors=errors)
+
+
+CLOSING_AUDIT_FIELDS = ["escalation_level", "custom_fields", *catalogue.SETTABLE]
+
+
 @transaction.atomic
-def case_transition(*, actor: Any, case: Case, transition: str, expected_version: int | None = None, note: str = "") -> Case:
-    """Moves the case along a transition of its lifecycle (the only place status changes)."""
+def case_transition(
+    *,
+    actor: Any,
+    case: Case,
+    transition: str,
+    expected_version: int | None = None,
+    note: str = "",
+    fields: dict[str, Any] | None = None,
+    checklist: Iterable[str] = (),
+) -> Case:
+    """Moves the case along a transition of its process (the only place status changes).
+
+    The engine decides (processes/engine): roles allowed, the guard, required fields and
+    checklist items. `fields`: values entered with the step (the closing fields), stored
+    with it; `checklist`: the keys of the items the user confirmed. A step refused for a
+    missing field changes nothing (422 naming the field). The effects run here, in the
+    same transaction: set a field, escalation level, clocks (`clock_effects`), templates
+    and webhooks (announced with the `case.transitioned` event, which intake carries out)."""
     case = _lock(case)
     if actor is not None:
         _require_edit(actor, case)  # on the locked row, not on the object passed in
     _check_version(case, expected_version)
-    lifecycle = lifecycle_for(case.case_type.key)
-    step = lifecycle.transition(str(transition or ""))
-    if step is None:
-        raise UnknownTransition(field_errors={"transition": [_("Unknown transition.")]})
-    if case.status not in step.sources:
-        raise TransitionNotAvailable(field_errors={"transition": [_("This step is not possible in the current status.")]})
-    target = lifecycle.state(step.target)
+    language = (get_language() or "de")[:2]
+    running = case_process.process_of(case)
+    process = running.process
+    key = str(transition or "")
+    entered = _entered_values(fields, case.case_type)
     note = _text(note, "note", max_length=TEXT_MAX)
-    before = snapshot(case, ["status", "status_kind", "closed_at", "version"])
+    roles = case_process.role_keys(actor) if actor is not None else case_process.all_roles(process)
+    confirmed = {str(item) for item in checklist or ()}
+    try:
+        outcome = engine_apply(
+            process,
+            case.status,
+            key,
+            case_process.context(case, entered),
+            roles,
+            confirmed=confirmed,
+            fields=case_process.known_fields(case.case_type),
+        )
+    except TransitionRefused as refused:
+        raise _refusal(refused, language) from None
+    step, target = outcome.transition, outcome.target
+    before = snapshot(case, ["status", "status_kind", "closed_at", "version", *CLOSING_AUDIT_FIELDS])
     now = timezone.now()
     from_status = case.status
     from_kind = case.status_kind
-    case.status = step.target
-    case.status_kind = target.kind if target else StatusKind.OPEN
+    for name, value in entered.items():
+        if name.startswith("custom."):
+            case.custom_fields = {**(case.custom_fields or {}), name[len("custom.") :]: value}
+        else:
+            setattr(case, name, value)
+    announced: list[dict[str, Any]] = []
+    clock_effects: list[dict[str, Any]] = []
+    for effect in outcome.effects:
+        if effect.type == "set_field":
+            name = str(effect.params["field"])
+            value = effect.params.get("value")
+            if value is None or value == "":  # clears the field (validated: only where it may be empty)
+                setattr(case, name, None if name in ("redress_amount", "goodwill_amount") else "")
+            else:
+                setattr(case, name, _settable_value(name, value))
+        elif effect.type == "escalation":
+            case.escalation_level = int(effect.params.get("level") or 0)
+        elif effect.type == "clock":
+            clock_effects.append(effect.as_dict())
+        else:  # send_template, webhook: intake carries them out (core.events subscriber)
+            announced.append(effect.as_dict())
+    case.status = target.key
+    case.status_kind = target.kind
     if case.status_kind == StatusKind.CLOSED:
         case.closed_at = now
     elif case.status_kind in (StatusKind.OPEN, StatusKind.WAITING):
@@ -1048,6 +1186,7 @@ def case_transition(*, actor: Any, case: Case, transition: str, expected_version
     case.last_activity_at = now
     case.save()
     clock_changes = clock_services.clocks_follow_status(case, from_kind, case.status_kind, now)
+    source = outcome.source
     _timeline(
         case,
         kind=InteractionKind.STATUS_CHANGE,
@@ -1059,20 +1198,30 @@ def case_transition(*, actor: Any, case: Case, transition: str, expected_version
             "transition": step.key,
             "from": from_status,
             "to": case.status,
-            "from_label_en": getattr(lifecycle.state(from_status), "label_en", from_status),
-            "to_label_en": target.label_en if target else case.status,
-            "from_label_de": getattr(lifecycle.state(from_status), "label_de", from_status),
-            "to_label_de": target.label_de if target else case.status,
+            "from_label_en": source.label_en,
+            "to_label_en": target.label_en,
+            "from_label_de": source.label_de,
+            "to_label_de": target.label_de,
+            **({"process": running.definition.key, "process_version": running.definition.version} if running.definition else {}),
         },
     )
-    after = snapshot(case, ["status", "status_kind", "closed_at", "version"])
+    for clock_effect in clock_effects:
+        clock_changes.update(apply_clock_effect(case=case, effect=clock_effect, at=now))
+    after = snapshot(case, ["status", "status_kind", "closed_at", "version", *CLOSING_AUDIT_FIELDS])
     after["transition"] = step.key
+    if confirmed:
+        after["checklist"] = sorted(confirmed & {item.key for item in step.checklist})
+    if outcome.effects:
+        after["effects"] = [effect.as_dict() for effect in outcome.effects]
     if note:
         after["note"] = note
     if clock_changes:
         after["clocks"] = clock_changes
     audit_record(actor=actor or "system", action="case.transition", obj=case, before=before, after=after)
-    events.emit("case.transitioned", {**_event_payload(case), "transition": step.key, "from": from_status})
+    events.emit(
+        "case.transitioned",
+        {**_event_payload(case), "transition": step.key, "from": from_status, **({"effects": announced} if announced else {})},
+    )
     return case
 
 
@@ -1322,3 +1471,75 @@ def category_create(*, actor: Any, parent: Category | None, key: str, name_de: s
         after=snapshot(category, ["parent", "key", "name_de", "name_en", "path", "depth"]),
     )
     return category
+
+
+# --- process versions ---------------------------------------------------------------------
+
+
+class ProcessMigrationRefused(ValidationFailed):
+    code = "process_migration_refused"
+
+
+def _migration_plan(from_definition: Any, to_definition: Any, mapping: dict[str, str]) -> dict[str, str]:
+    """The full state mapping: explicit pairs, and states with the same key in the new
+    version. Refuses (nothing changed) unknown states, and open states left unmapped."""
+    errors: dict[str, list[str]] = {}
+    if from_definition.key != to_definition.key or to_definition.version <= from_definition.version:
+        errors["to"] = [_("Choose a newer version of the same process.")]
+    if to_definition.status != "published":
+        errors["to"] = [_("Cases move only to the published version.")]
+    old_states = {s["key"]: s["kind"] for s in from_definition.definition.get("states", [])}
+    new_states = {s["key"]: s["kind"] for s in to_definition.definition.get("states", [])}
+    for old, new in mapping.items():
+        if old not in old_states:
+            errors.setdefault("map", []).append(_("%(state)s is not a state of the old version.") % {"state": old})
+        if new not in new_states:
+            errors.setdefault("map", []).append(_("%(state)s is not a state of the new version.") % {"state": new})
+    plan = {key: key for key in old_states if key in new_states and old_states[key] != "closed"}
+    plan.update({old: new for old, new in mapping.items() if old in old_states})
+    unmapped = sorted(key for key, kind in old_states.items() if kind != "closed" and key not in plan)
+    if unmapped:
+        errors.setdefault("map", []).append(
+            _("Map these states of the old version: %(states)s") % {"states": ", ".join(unmapped)}
+        )
+    if errors:
+        raise ProcessMigrationRefused(field_errors=errors)
+    return plan
+
+
+def case_process_migrate(
+    *, actor: Any, from_definition: Any, to_definition: Any, mapping: dict[str, str], dry_run: bool = False, batch: int = 500
+) -> dict[tuple[str, str], int]:
+    """Moves the open cases (not closed) of one process version to a newer one by a state
+    mapping, each case locked, changed and audited on its own (`case.process_migrate`),
+    in batches of `batch` per transaction. Returns the count per (old, new) state. With
+    `dry_run` nothing changes and the counts say what would. A case that a user moved
+    meanwhile is taken as it is then (its new status mapped), or left if it closed."""
+    plan = _migration_plan(from_definition, to_definition, mapping)
+    counts: dict[tuple[str, str], int] = {}
+    open_cases = Case.objects.filter(process_version=from_definition).exclude(status_kind=StatusKind.CLOSED)
+    if dry_run:
+        for status, number in open_cases.values_list("status").annotate(n=models.Count("id")).order_by("status"):
+            counts[(status, plan.get(status, status))] = number
+        return counts
+    new_kinds = {s["key"]: s["kind"] for s in to_definition.definition.get("states", [])}
+    last_id = 0
+    while True:
+        ids = list(open_cases.filter(pk__gt=last_id).order_by("pk").values_list("pk", flat=True)[:batch])
+        if not ids:
+            return counts
+        last_id = ids[-1]
+        with transaction.atomic():
+            for case in Case.objects.select_for_update().filter(pk__in=ids, process_version=from_definition).order_by("pk"):
+                if case.status_kind == StatusKind.CLOSED:
+                    continue
+                target = plan[case.status]
+                before = snapshot(case, ["status", "status_kind", "process_version", "version"])
+                case.status, case.status_kind = target, new_kinds[target]
+                case.process_version = to_definition
+                case.version += 1
+                case.save(update_fields=["status", "status_kind", "process_version", "version", "updated_at"])
+                after = snapshot(case, ["status", "status_kind", "process_version", "version"])
+                after["process"] = f"{to_definition.key}:{to_definition.version}"
+                audit_record(actor=actor or "system", action="case.process_migrate", obj=case, before=before, after=after)
+                counts[(str(before["status"]), target)] = counts.get((str(before["status"]), target), 0) + 1

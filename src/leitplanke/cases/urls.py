@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:case_id>/timeline/", views.case_timeline, name="timeline"),
     path("<int:case_id>/transition/", views.case_transition, name="transition"),
     path("<int:case_id>/clocks/<int:clock_id>/extend/", views.case_clock_extend, name="clock_extend"),
+    path("<int:case_id>/steps/<slug:transition>/", views.case_step, name="step"),
     path("<int:case_id>/notes/", views.case_note_add, name="note_add"),
     path("<int:case_id>/attachments/", views.case_attachment_add, name="attachment_add"),
     path("<int:case_id>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment_download"),

@@ -27,6 +27,8 @@ from leitplanke.core.errors import DomainError, NotFound, PermissionDenied, Prec
 from leitplanke.core.forms import apply_domain_error
 from leitplanke.core.pagination import InvalidCursor
 from leitplanke.deadlines import presentation as deadline_presentation
+from leitplanke.processes import catalogue
+from leitplanke.processes.texts import reason_text
 
 from . import clock_services, permissions, selectors, services
 from .forms import (
@@ -36,10 +38,11 @@ from .forms import (
     CaseForm,
     ClockExtensionForm,
     NoteForm,
+    StepForm,
     TransitionForm,
     initial_for_case,
 )
-from .lifecycle import DEFAULT_LIFECYCLE, lifecycle_for
+from .process import process_of
 
 
 def _raise_http(error: DomainError) -> None:
@@ -156,10 +159,9 @@ def _field_labels() -> dict[str, str]:
 
 def _state_label(key: Any, language: str) -> Any:
     """Label of a lifecycle state for entries that stored only its key (bulk-seeded history)."""
-    state = DEFAULT_LIFECYCLE.state(str(key)) if key else None
-    if state is None:
+    if not key:
         return key
-    return state.label_de if language == "de" else state.label_en
+    return selectors.process_state_labels(language).get(str(key), key)
 
 
 def _timeline_entries(request: HttpRequest, items: list[Any]) -> list[dict[str, Any]]:
@@ -212,12 +214,21 @@ def _render_detail(
     status: int = 200,
 ) -> HttpResponse:
     language = (getattr(request, "LANGUAGE_CODE", None) or "de")[:2]
-    lifecycle = lifecycle_for(case.case_type.key)
-    state = lifecycle.state(case.status)
+    running = process_of(case).process
+    state = running.state(case.status)
+    level = next((lv for lv in running.escalation_levels if lv.level == case.escalation_level), None)
     editable = selectors.can_edit(request.user, case)
     transitions = [
-        {"key": t.key, "label": t.label_de if language == "de" else t.label_en}
-        for t in (lifecycle.transitions_from(case.status) if editable else [])
+        {
+            "key": offer.transition.key,
+            "label": offer.transition.label(language),
+            "available": offer.available,
+            "blocked": offer.blocked,
+            # Fields or ticks the user can give on the step's own page.
+            "asks": _asks(offer.transition, offer.target.kind) or bool(offer.transition.checklist),
+            "reasons": [reason_text(reason, language) for reason in offer.reasons],
+        }
+        for offer in (selectors.available_transitions(actor=request.user, case=case) if editable else [])
     ]
     definitions = {d.key: d for d in selectors.custom_field_definitions(case.case_type)}
     custom = []
@@ -234,7 +245,13 @@ def _render_detail(
         custom.append({"label": label, "value": value})
     context = {
         "case": case,
-        "status_label": (state.label_de if language == "de" else state.label_en) if state else case.status,
+        "status_label": state.label(language) if state else selectors.status_label(case, language),
+        "closing": _closing_facts(case, language),
+        "escalation": (
+            {"level": case.escalation_level, "label": (level.label_de if language == "de" else level.label_en) if level else ""}
+            if case.escalation_level
+            else None
+        ),
         "status_kind": case.status_kind,
         **_timeline_context(request, case, cursor=None),
         "attachments": selectors.case_attachments(actor=request.user, case=case),
@@ -359,6 +376,95 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
 # --- actions on the detail page -------------------------------------------------------------
 
 
+def _asks(step: Any, target_kind: str) -> list[str]:
+    """The fields a step's page asks for: what it requires, and on closing or resolving
+    steps that require any closing field, the other closing fields too (redress and
+    goodwill are entered apart)."""
+    asks = [name for name in step.requires if name in catalogue.SETTABLE or name.startswith("custom.")]
+    if asks and target_kind in ("closed", "resolved") and any(name in catalogue.CLOSING_FIELDS for name in asks):
+        asks += [name for name in catalogue.CLOSING_FIELDS if name not in asks]
+    return asks
+
+
+def _closing_facts(case: Any, language: str) -> list[dict[str, Any]]:
+    """The closing fields that are filled in, for the key facts."""
+    facts = []
+    names = {
+        "outcome": {k: (de, en) for k, de, en in catalogue.OUTCOMES},
+        "root_cause": {k: (de, en) for k, de, en in catalogue.ROOT_CAUSES},
+    }
+    for name in catalogue.CLOSING_FIELDS:
+        value = getattr(case, name)
+        if value in (None, "") or name == "currency":
+            continue
+        if name in names:
+            labels = names[name].get(value)
+            value = (labels[0] if language == "de" else labels[1]) if labels else value
+        elif name in ("redress_amount", "goodwill_amount"):
+            value = money_display({"amount": value, "currency": case.currency})
+        spec = catalogue.STANDARD_FIELDS[f"case.{name}"]
+        facts.append({"label": spec.label(language), "value": value})
+    return facts
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_step(request: HttpRequest, case_id: int, transition: str) -> HttpResponse:
+    """A step that asks for something (closing fields, a checklist): its own small form.
+    What is missing comes back as form errors naming it (422), nothing changed."""
+    case = _case_or_404(request, case_id)
+    if not selectors.can_edit(request.user, case):
+        raise DjangoPermissionDenied()
+    language = (getattr(request, "LANGUAGE_CODE", None) or "de")[:2]
+    offer = next(
+        (o for o in selectors.available_transitions(actor=request.user, case=case) if o.transition.key == transition), None
+    )
+    if offer is None:
+        messages.error(request, _("This step is not possible in the current status."))
+        return redirect("cases:detail", case_id=case.pk)
+    ask = _asks(offer.transition, offer.target.kind)
+    status = 200
+    if request.method == "POST":
+        form = StepForm(request.POST, step=offer.transition, ask=ask, case_type=case.case_type)
+        if form.is_valid():
+            try:
+                services.case_transition(
+                    actor=request.user,
+                    case=case,
+                    transition=transition,
+                    expected_version=form.cleaned_data.get("version"),
+                    note=form.cleaned_data.get("note", ""),
+                    fields=form.entered(),
+                    checklist=form.confirmed(),
+                )
+            except PreconditionFailed:
+                form.add_error(None, _("Someone else changed this case meanwhile. Please check its status and try again."))
+                status = 409
+            except DomainError as error:
+                _raise_http(error)
+                error.field_errors = {StepForm.form_name(k): v for k, v in error.field_errors.items()}
+                apply_domain_error(form, error)
+                status = 422
+            else:
+                messages.success(request, _("Status changed."))
+                return redirect("cases:detail", case_id=case.pk)
+        else:
+            status = 422
+    else:
+        initial = {name: getattr(case, name) for name in ask if not name.startswith("custom.")}
+        initial.update(StepForm.custom_initial(case, ask))
+        initial["version"] = case.version
+        form = StepForm(initial=initial, step=offer.transition, ask=ask, case_type=case.case_type)
+    context = {
+        "case": case,
+        "form": form,
+        "step": offer.transition,
+        "step_label": offer.transition.label(language),
+        "blocked": [reason_text(r, language) for r in offer.reasons if not r.fixable],
+    }
+    return render(request, "cases/case_step.html", context, status=status)
+
+
 @login_required
 @require_POST
 def case_clock_extend(request: HttpRequest, case_id: int, clock_id: int) -> HttpResponse:
@@ -399,6 +505,9 @@ def case_transition(request: HttpRequest, case_id: int) -> HttpResponse:
     except PreconditionFailed:
         messages.error(request, _("Someone else changed this case meanwhile. Please check its status and try again."))
         return redirect("cases:detail", case_id=case.pk)
+    except services.TransitionRequirementsMissing:
+        # The step asks for something: its own page says what.
+        return redirect("cases:step", case_id=case.pk, transition=form.cleaned_data["transition"])
     except DomainError as error:
         _raise_http(error)
         messages.error(request, "; ".join(str(m) for ms in error.field_errors.values() for m in ms) or str(error.message))

@@ -11,6 +11,7 @@ urlpatterns = [
     path("settings/catalog/", include("leitplanke.cases.catalog_urls")),
     path("settings/deadlines/", include("leitplanke.deadlines.urls")),
     path("settings/maturity/", include("leitplanke.maturity.admin_urls")),
+    path("settings/processes/", include("leitplanke.processes.urls")),
     path("settings/", include("leitplanke.accounts.admin_urls")),
     path("cases/", include("leitplanke.cases.list_urls")),
     path("cases/", include("leitplanke.cases.urls")),

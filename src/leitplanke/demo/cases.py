@@ -38,6 +38,7 @@ from leitplanke.cases.models import (
     Tag,
     tag_key,
 )
+from leitplanke.cases.process import current_definition
 from leitplanke.core.audit import audit_record
 from leitplanke.customers.models import Contract, Customer, CustomerEmail, CustomerPhone, Product, fold_name
 
@@ -774,8 +775,12 @@ def _create_cases(
             "closed_at",
             "last_activity_at",
             "version",
+            "process_version_id",
         ],
     )
+    # Every seeded case runs on the published version of its type's process (the statuses
+    # seeded are states of every shipped process under the same key and kind).
+    process_ids = {key: getattr(current_definition(case_type), "pk", None) for key, case_type in case_types.items()}
     interaction_insert = _Insert(
         Interaction,
         ["case_id", "kind", "occurred_at", "author_id", "author_label", "channel", "subject", "body_text", "data", "is_internal"],
@@ -836,6 +841,7 @@ def _create_cases(
                     closed_at,
                     handled,
                     1,
+                    process_ids[type_keys[i]],
                 ]
             )
             interaction_rows.append(

@@ -11,8 +11,10 @@ class IntakeConfig(AppConfig):
 
         from . import tasks  # noqa: F401  (registers the periodic mail fetch)
         from .models import InboundEmail, WebhookEndpoint
+        from .process_effects import on_event as on_process_effects
         from .webhooks import on_event
 
         events.subscribe(on_event)
+        events.subscribe(on_process_effects)
         refcache.watch([WebhookEndpoint])
         storedfiles.owned_files("mail/raw/", InboundEmail, "raw")

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Header, Path, Query, Router, Schema, UploadedFile
 from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, model_validator
@@ -28,9 +29,11 @@ from leitplanke.api.problems import input_names
 from leitplanke.api.schemas import Problem
 from leitplanke.cases import attachments as attachment_files
 from leitplanke.cases import clock_services, list_selectors, selectors, services
-from leitplanke.cases.lifecycle import lifecycle_for
+from leitplanke.cases.process import process_of
 from leitplanke.core.errors import DomainError, NotFound, ValidationFailed
 from leitplanke.core.pagination import keyset_page
+from leitplanke.processes.catalogue import SETTABLE as SETTABLE_FIELDS
+from leitplanke.processes.texts import reason_text
 
 router = Router(tags=["cases"])
 
@@ -97,6 +100,11 @@ class UserRef(Schema):
 # --- schemas: cases ------------------------------------------------------------------------
 
 
+class ProcessRef(Schema):
+    key: str = Field(examples=["complaint"])
+    version: int = Field(examples=[1])
+
+
 class CaseSummary(Schema):
     """A case as lists show it."""
 
@@ -139,17 +147,36 @@ class CaseOut(CaseSummary):
     closed_at: dt.datetime | None
     status_label_de: str = Field(examples=["In Bearbeitung"])
     status_label_en: str = Field(examples=["In progress"])
+    process: ProcessRef | None = Field(description="The process version the case runs on (docs/processes.md).")
+    escalation_level: int = Field(examples=[0])
+    outcome: Literal["", "upheld", "partly_upheld", "not_upheld"] = Field(examples=["partly_upheld"])
+    root_cause: str = Field(examples=["billing"], description="Root-cause category, set when closing.")
+    resolution_summary: str = Field(examples=["Doppelte Abbuchung erstattet."])
+    redress_amount: str | None = Field(examples=["49.90"], description="Owed for the fault (decimal string).")
+    goodwill_amount: str | None = Field(examples=["10.00"], description="Paid without obligation (decimal string).")
+    currency: str = Field(examples=["EUR"])
     etag: str = Field(examples=['W/"3"'], description="Send it as If-Match when you change the case.")
 
     @staticmethod
     def resolve_status_label_de(obj: Case) -> str:
-        state = lifecycle_for(obj.case_type.key).state(obj.status)
-        return state.label_de if state else obj.status
+        return selectors.status_label(obj, "de")
 
     @staticmethod
     def resolve_status_label_en(obj: Case) -> str:
-        state = lifecycle_for(obj.case_type.key).state(obj.status)
-        return state.label_en if state else obj.status
+        return selectors.status_label(obj, "en")
+
+    @staticmethod
+    def resolve_process(obj: Case) -> dict[str, Any] | None:
+        definition = process_of(obj).definition
+        return {"key": definition.key, "version": definition.version} if definition is not None else None
+
+    @staticmethod
+    def resolve_redress_amount(obj: Case) -> str | None:
+        return None if obj.redress_amount is None else str(obj.redress_amount)
+
+    @staticmethod
+    def resolve_goodwill_amount(obj: Case) -> str | None:
+        return None if obj.goodwill_amount is None else str(obj.goodwill_amount)
 
     @staticmethod
     def resolve_etag(obj: Case) -> str:
@@ -262,21 +289,62 @@ class CaseListQuery(Schema):
 # --- schemas: transitions, interactions, attachments ------------------------------------------
 
 
+class ReasonOut(Schema):
+    code: Literal["role", "guard", "requires", "checklist"] = Field(examples=["requires"])
+    subject: str = Field(examples=["root_cause"], description="The field, checklist item, roles or guard concerned.")
+    text_de: str = Field(examples=["erfordert: Ursachenkategorie"])
+    text_en: str = Field(examples=["requires: Root cause"])
+
+
+class ChecklistItemOut(Schema):
+    key: str = Field(examples=["identity_verified"])
+    label_de: str
+    label_en: str
+
+
 class TransitionOut(Schema):
     key: str = Field(examples=["start"])
     label_de: str = Field(examples=["Bearbeitung beginnen"])
     label_en: str = Field(examples=["Start work"])
     target: str = Field(examples=["in_progress"])
     target_kind: str = Field(examples=["open"])
+    available: bool = Field(examples=[True], description="False: `reasons` says why.")
+    reasons: list[ReasonOut] = Field(
+        description="Why the step is not available; `requires` and `checklist` can be met by sending "
+        "`fields` and `checklist` with the step."
+    )
+    requires: list[str] = Field(examples=[["outcome", "root_cause", "resolution_summary"]])
+    checklist: list[ChecklistItemOut]
+
+
+SettableValue = Annotated[str, StringConstraints(max_length=10_000)] | int | float | None
 
 
 class TransitionIn(Schema):
-    """A lifecycle step named by its key (GET /cases/{id}/transitions lists the available ones)."""
+    """A step of the case's process named by its key (GET /cases/{id}/transitions lists them
+    with their availability). `fields`: values the step requires (the closing fields of a
+    complaint: outcome, root_cause, resolution_summary, redress_amount, goodwill_amount,
+    currency); `checklist`: the keys of the checklist items confirmed."""
 
     model_config = FORBID
 
     transition: str = Field(min_length=1, max_length=50, examples=["start"])
     note: str = Field("", max_length=10_000, examples=["Kunde telefonisch informiert."])
+    fields: dict[Annotated[str, StringConstraints(max_length=50)], SettableValue] = Field(
+        default_factory=dict,
+        max_length=20,
+        examples=[
+            {
+                "outcome": "partly_upheld",
+                "root_cause": "billing",
+                "resolution_summary": "Gutschrift erteilt.",
+                "redress_amount": "25.00",
+                "goodwill_amount": "10.00",
+                "currency": "EUR",
+            }
+        ],
+    )
+    checklist: list[Annotated[str, StringConstraints(max_length=50)]] = Field(default_factory=list, max_length=50)
 
 
 class InteractionOut(Schema):
@@ -604,31 +672,59 @@ def update_case(
 # --- lifecycle ---------------------------------------------------------------------------------
 
 
-def _transitions(request: HttpRequest, case: Case) -> list[dict[str, str]]:
-    lifecycle = lifecycle_for(case.case_type.key)
+def _transitions(request: HttpRequest, case: Case) -> list[dict[str, Any]]:
     out = []
-    for transition in selectors.available_transitions(actor=request.user, case=case):
-        target = lifecycle.state(transition.target)
+    for offer in selectors.available_transitions(actor=request.user, case=case):
+        transition = offer.transition
         out.append(
             {
                 "key": transition.key,
                 "label_de": transition.label_de,
                 "label_en": transition.label_en,
                 "target": transition.target,
-                "target_kind": target.kind if target else "",
+                "target_kind": offer.target.kind,
+                "available": offer.available,
+                "reasons": [
+                    {
+                        "code": reason.code,
+                        "subject": reason.subject,
+                        "text_de": _reason_in(reason, "de"),
+                        "text_en": _reason_in(reason, "en"),
+                    }
+                    for reason in offer.reasons
+                ],
+                "requires": list(transition.requires),
+                "checklist": [
+                    {"key": item.key, "label_de": item.label_de, "label_en": item.label_en} for item in transition.checklist
+                ],
             }
         )
     return out
+
+
+def _transition_field(field: str) -> str:
+    """Entered values are under `fields`, confirmed items under `checklist` in the request."""
+    if field in SETTABLE_FIELDS or field.startswith("custom."):
+        return f"fields/{field}"
+    if field.startswith("checklist."):
+        return "checklist/" + field.split(".", 1)[1]
+    return _api_field(field)
+
+
+def _reason_in(reason: Any, language: str) -> str:
+    with translation.override(language):
+        return reason_text(reason, language)
 
 
 @router.get(
     "/cases/{case_id}/transitions",
     response={200: list[TransitionOut], **ERRORS},
     url_name="case_transitions",
-    summary="Available lifecycle steps",
+    summary="The case's next steps, with the reasons for unavailable ones",
 )
-def list_transitions(request: HttpRequest, case_id: str = CaseId) -> list[dict[str, str]]:
-    """The steps the caller may take from the case's current status (empty for read-only roles)."""
+def list_transitions(request: HttpRequest, case_id: str = CaseId) -> list[dict[str, Any]]:
+    """Every step out of the case's current status, each with `available` and, when it is
+    not, the `reasons` ("requires: Root cause"); empty for read-only roles."""
     require_scope(request, "read")
     return _transitions(request, _case(request, case_id))
 
@@ -648,9 +744,12 @@ def transition_case(
         None, alias="If-Match", examples=['W/"3"'], description="Optional: the ETag you saw; 412 if the case changed since."
     ),
 ) -> HttpResponse:
-    """Moves the case along its lifecycle, e.g. `start`, `wait`, `resolve`, `close`.
-    An unknown step is a 422 `unknown_transition`, one not possible from the current
-    status a 422 `transition_not_available`."""
+    """Moves the case along its process, e.g. `start`, `wait`, `resolve`, `close`.
+    An unknown step is a 422 `unknown_transition`; one not possible from the current
+    status or whose condition is not met a 422 `transition_not_available`; a step that
+    requires fields or checklist items not given a 422 `transition_requirements_missing`
+    with one error per missing field (`/root_cause`, `/checklist.identity_verified`);
+    a step the caller's role may not take a 403. Nothing changes on a refusal."""
     require_scope(request, "write")
     _require_json(request)
     case = _case(request, case_id)
@@ -659,9 +758,15 @@ def transition_case(
         version = expected_version(request, case, required=False)
         # The service refuses read-only roles (403), unknown steps (422 `unknown_transition`)
         # and steps not possible from the current status (422 `transition_not_available`).
-        with input_names(_api_field):
+        with input_names(_transition_field):
             changed = services.case_transition(
-                actor=request.user, case=case, transition=payload.transition, expected_version=version, note=payload.note
+                actor=request.user,
+                case=case,
+                transition=payload.transition,
+                expected_version=version,
+                note=payload.note,
+                fields=dict(payload.fields),
+                checklist=list(payload.checklist),
             )
         return _case_response(request, changed)
 

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "leitplanke.accounts",
     "leitplanke.customers",
     "leitplanke.deadlines",
+    "leitplanke.processes",
     "leitplanke.cases",
     "leitplanke.intake",
     "leitplanke.maturity",

@@ -1,0 +1,127 @@
+"""Reads of process definitions, and the compiled processes the cases run on.
+
+Compiled processes are cached per process (`core.refcache`): a published version never
+changes, a draft's cache key carries its revision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from leitplanke.accounts.models import Role
+from leitplanke.core import refcache
+from leitplanke.core.errors import NotFound
+
+from . import catalogue
+from .engine import FieldSpec, Problem, Process, build, validate
+from .models import ProcessDefinition, ProcessStatus
+
+# Upper apps (cases) tell which custom fields a process may name: provider(process_key)
+# returns dicts with key, label_de, label_en, kind, choices. Registered in their ready().
+CustomFieldProvider = Callable[[str], Iterable[Mapping[str, Any]]]
+_custom_field_providers: list[CustomFieldProvider] = []
+
+
+def register_custom_fields(provider: CustomFieldProvider) -> None:
+    if provider not in _custom_field_providers:
+        _custom_field_providers.append(provider)
+
+
+# The deadlines app names the clock (deadline rule) keys that states may pause and clock
+# effects may start or stop: provider() returns them. Without a provider, clock keys are
+# not checked (only that one is given).
+ClockKeyProvider = Callable[[], Iterable[str]]
+_clock_key_providers: list[ClockKeyProvider] = []
+
+
+def register_clock_keys(provider: ClockKeyProvider) -> None:
+    if provider not in _clock_key_providers:
+        _clock_key_providers.append(provider)
+
+
+def known_clocks() -> list[str] | None:
+    if not _clock_key_providers:
+        return None
+    return [str(key) for provider in _clock_key_providers for key in provider()]
+
+
+def known_fields(process_key: str) -> dict[str, FieldSpec]:
+    custom: list[Mapping[str, Any]] = []
+    for provider in _custom_field_providers:
+        custom.extend(provider(process_key))
+    return catalogue.known_fields(custom)
+
+
+def known_roles() -> list[str]:
+    return refcache.cached("process_role_keys", lambda: list(Role.objects.values_list("key", flat=True))) or []
+
+
+def problems(process_key: str, data: Any) -> list[Problem]:
+    """Every problem of a definition, with its place (empty if it can be published)."""
+    return validate(data, known_fields(process_key), known_roles=known_roles(), known_clocks=known_clocks())
+
+
+def published(key: str) -> ProcessDefinition | None:
+    """The published version of a process (shared, cached: do not modify)."""
+    return refcache.cached(
+        ("process_published", key),
+        lambda: ProcessDefinition.objects.filter(key=key, status=ProcessStatus.PUBLISHED).first(),
+    )
+
+
+def definition_by_id(pk: int) -> ProcessDefinition | None:
+    return refcache.cached(("process_definition", pk), lambda: ProcessDefinition.objects.filter(pk=pk).first())
+
+
+def compiled(definition: ProcessDefinition) -> Process:
+    """The runtime form of a stored definition (published ones are validated on publishing)."""
+    return refcache.cached(("process_compiled", definition.pk, definition.revision), lambda: build(definition.definition))
+
+
+def definitions(*, key: str | None = None) -> list[ProcessDefinition]:
+    queryset = ProcessDefinition.objects.select_related("published_by", "created_by").order_by("key", "-version")
+    if key is not None:
+        queryset = queryset.filter(key=key)
+    return list(queryset)
+
+
+def definition_get(*, key: str, version: Any) -> ProcessDefinition:
+    try:
+        return ProcessDefinition.objects.select_related("published_by").get(key=str(key), version=int(version))
+    except (ProcessDefinition.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def published_processes() -> list[ProcessDefinition]:
+    return list(ProcessDefinition.objects.filter(status=ProcessStatus.PUBLISHED).order_by("key"))
+
+
+def process_keys() -> list[str]:
+    return sorted(set(ProcessDefinition.objects.values_list("key", flat=True)))
+
+
+def _labels(section: str) -> dict[str, dict[str, str]]:
+    def load() -> dict[str, dict[str, str]]:
+        labels: dict[str, dict[str, str]] = {"de": {}, "en": {}}
+        # Published first (their words win), the inquiry process before the others so that
+        # the plain words (New, Resolved) name the shared states in mixed lists.
+        rows = ProcessDefinition.objects.exclude(status=ProcessStatus.DRAFT).order_by("status", "-version")
+        for definition in sorted(rows, key=lambda d: (d.status != ProcessStatus.PUBLISHED, d.key != "inquiry", d.key)):
+            for item in definition.definition.get(section, []):
+                if isinstance(item, Mapping) and isinstance(item.get("key"), str):
+                    labels["de"].setdefault(item["key"], str(item.get("label_de") or item["key"]))
+                    labels["en"].setdefault(item["key"], str(item.get("label_en") or item["key"]))
+        return labels
+
+    return refcache.cached(("process_labels", section), load)
+
+
+def state_labels(language: str) -> dict[str, str]:
+    """Labels of every state of every process in use (for lists that mix case types)."""
+    return _labels("states")["de" if language == "de" else "en"]
+
+
+def transition_labels(language: str) -> dict[str, str]:
+    """Labels of every transition of every process in use (bulk actions over mixed lists)."""
+    return _labels("transitions")["de" if language == "de" else "en"]

@@ -1,0 +1,100 @@
+"""A process owner adds a required field to the closing transition of the complaint
+process in the editor (validated live), publishes it, and an agent closing a new
+complaint is then asked for it."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from leitplanke.accounts.models import Team, User
+from leitplanke.cases import services as case_services
+from leitplanke.cases.models import Case
+from leitplanke.processes.models import ProcessDefinition
+from leitplanke.processes.shipped import COMPLAINT
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+SHOTS = os.environ.get("LEITPLANKE_SCREENSHOTS", "")
+
+
+def shot(page: Any, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
+
+
+def test_owner_adds_a_required_field_and_the_agent_is_asked_for_it(
+    browser: Any, page: Any, live_server: Any, login: Callable[[Any, User], None], make_user: Callable[..., User]
+) -> None:
+    owner = make_user("process_owner", language="en")
+    team = Team.objects.create(name="Beschwerden")
+    agent = make_user("agent", teams=[team], language="en")
+
+    # The owner opens the published complaint process and starts a new draft from it.
+    login(page, owner)
+    page.locator("#main-nav a[href='/settings/']").click()
+    page.locator("main a[href='/settings/processes/']").click()
+    page.locator("main a[href='/settings/processes/complaint/1/']").click()
+    page.wait_for_url(f"{live_server.url}/settings/processes/complaint/1/")
+    assert page.locator("#process-diagram svg g.state").count() == 7
+    shot(page, "process-published-diagram")
+    page.locator("form[action$='/new-draft/'] button").click()
+    page.wait_for_url(f"{live_server.url}/settings/processes/complaint/2/")
+
+    # A mistake first: the live validation names it with its place.
+    editor = page.locator("#id_definition")
+    broken = copy.deepcopy(COMPLAINT)
+    next(t for t in broken["transitions"] if t["key"] == "close")["requires"].append("shoe_size")
+    editor.fill(json.dumps(broken, indent=2))
+    page.locator("#problems code", has_text="transitions.close.requires").wait_for()
+    assert "there is no field shoe_size" in page.locator("#problems").inner_text()
+    shot(page, "process-editor-live-validation")
+
+    # Then the real change, in the step's form: closing asks for the redress amount too.
+    page.goto(f"{live_server.url}/settings/processes/complaint/2/")
+    page.locator('a[data-step="close"]').click()
+    page.wait_for_url(f"{live_server.url}/settings/processes/complaint/2/steps/close/")
+    page.locator("#field-requires input[value='redress_amount']").check()
+    shot(page, "process-step-form")
+    page.locator("#save-step").click()
+    page.wait_for_url(f"{live_server.url}/settings/processes/complaint/2/")
+    assert "No problems" in page.locator("#problems").inner_text()
+    page.locator("#publish").click()
+    page.locator(".message-success", has_text="published").wait_for()
+    assert ProcessDefinition.objects.get(key="complaint", version=2).status == "published"
+
+    # A new complaint starts on version 2; the agent is asked for the redress amount.
+    case = case_services.case_create(actor=agent, case_type="complaint", subject="Doppelte Abbuchung", channel="email")
+    case = case_services.case_transition(actor=agent, case=case, transition="resolve")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    agent_page = context.new_page()
+    agent_page.set_default_timeout(10_000)
+    try:
+        login(agent_page, agent)
+        agent_page.goto(f"{live_server.url}/cases/{case.pk}/")
+        step = agent_page.locator('[data-transition="close"]')
+        assert "requires: Redress amount" in step.inner_text()
+        shot(agent_page, "case-steps-with-reasons")
+        step.locator("a").click()
+        agent_page.wait_for_url(f"{live_server.url}/cases/{case.pk}/steps/close/")
+        agent_page.locator("#id_outcome").select_option("partly_upheld")
+        agent_page.locator("#id_root_cause").select_option("billing")
+        agent_page.locator("#id_resolution_summary").fill("Doppelte Abbuchung erstattet.")
+        agent_page.locator("form.step-form button[type=submit]").click()
+        agent_page.locator(".field.has-error", has_text="requires: Redress amount").wait_for()
+        assert Case.objects.get(pk=case.pk).status == "resolved"
+        shot(agent_page, "case-close-asks-for-redress")
+        agent_page.locator("#id_redress_amount").fill("49.90")
+        agent_page.locator("#id_goodwill_amount").fill("10")
+        agent_page.locator("form.step-form button[type=submit]").click()
+        agent_page.wait_for_url(f"{live_server.url}/cases/{case.pk}/")
+    finally:
+        context.close()
+    closed = Case.objects.get(pk=case.pk)
+    assert (closed.status, str(closed.redress_amount), str(closed.goodwill_amount)) == ("closed", "49.90", "10.00")
