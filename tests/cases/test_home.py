@@ -51,7 +51,7 @@ def test_agent_sees_own_and_team_cases_but_never_another_teams(
 ) -> None:
     agent = make_user("agent", teams=[teams["north"]])
     colleague = make_user("agent", teams=[teams["north"]])
-    mine_old = _case("Mine, older", team=teams["north"], responsible=agent, received_at=timezone.now() - dt.timedelta(days=2))
+    mine_old = _case("Mine, older", team=teams["north"], responsible=agent, received_at=timezone.now() - dt.timedelta(days=10))
     mine_new = _case("Mine, newer", team=teams["north"], responsible=agent)
     mine_closed = _case("Mine, closed", team=teams["north"], responsible=agent)
     Case.objects.filter(pk=mine_closed.pk).update(status_kind="closed")
@@ -63,7 +63,9 @@ def test_agent_sees_own_and_team_cases_but_never_another_teams(
     html = client_for(agent).get(START).content.decode()
 
     assert _stat(html, "My open cases") == "2"
-    assert html.index("Mine, newer") < html.index("Mine, older")  # most recently received first
+    # next due first: complaints start the internal first-response clock, so the older one is due first
+    assert html.index("Mine, older") < html.index("Mine, newer")
+    assert "Overdue" in html  # received ten days ago: the 8-business-hour first response has passed
     assert f'href="/cases/{mine_new.pk}/"' in html and mine_old.reference in html
     assert "Mine, closed" not in html
     assert '<span class="badge status-open">' in html

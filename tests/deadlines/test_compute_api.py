@@ -119,3 +119,51 @@ def test_rules_are_listed(agent_user, api_client_for):
     response = api_client_for(agent_user, scopes=("read",)).get("/api/v1/deadlines/rules")
     keys = {r["key"] for r in response.json()}
     assert {"psd2_de", "psd2_uk", "fca_disp_final", "fca_disp_summary", "enwg_111a", "gdpr_12_3"} <= keys
+
+
+def test_an_administrator_adds_a_rule_version_that_applies_from_its_day(admin_user, agent_user, api_client_for):
+    admin = api_client_for(admin_user, scopes=("read", "write", "admin"))
+    body = {
+        "key": "enwg_111a",
+        "valid_from": "2027-01-01",
+        "parameters": {"measure": "weeks", "duration": 2, "end_roll": "bgb_193"},
+    }
+    response = admin.post("/api/v1/deadlines/rules", json.dumps(body), content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert response.json()["version"] == 2 and response.json()["name_en"].startswith("Energy complaint")
+    rules = {(r["key"], r["version"]): r for r in admin.get("/api/v1/deadlines/rules").json()}
+    assert rules[("enwg_111a", 1)]["valid_to"] == "2026-12-31"
+    compute = api_client_for(agent_user)
+
+    def due(received):
+        payload = {"rule_key": "enwg_111a", "received_at": received, "jurisdiction": "DE-NW"}
+        return compute.post(URL, json.dumps(payload), content_type="application/json").json()
+
+    assert due("2026-12-30T10:00:00+01:00")["rule"]["version"] == 1
+    later = due("2027-01-04T10:00:00+01:00")
+    assert later["rule"]["version"] == 2 and later["due_at"].startswith("2027-01-18")
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        (
+            {"key": "enwg_111a", "valid_from": "2027-01-01", "parameters": {"measure": "weeks", "duration": -2}},
+            "/parameters/duration",
+        ),
+        ({"key": "enwg_111a", "valid_from": "2010-01-01", "parameters": {"measure": "weeks", "duration": 2}}, "/valid_from"),
+        ({"key": "Neu!", "valid_from": "2027-01-01", "parameters": {"measure": "weeks", "duration": 2}}, "/key"),
+        ({"key": "brand_new", "valid_from": "2027-01-01", "parameters": {"measure": "weeks", "duration": 2}}, "/name_en"),
+    ],
+)
+def test_bad_rule_versions_are_refused(admin_user, api_client_for, body, pointer):
+    admin = api_client_for(admin_user, scopes=("read", "write", "admin"))
+    response = admin.post("/api/v1/deadlines/rules", json.dumps(body), content_type="application/json")
+    assert response.status_code == 422
+    assert pointer in [e["pointer"] for e in response.json()["errors"]]
+
+
+def test_only_administrators_add_rule_versions(agent_user, api_client_for):
+    body = {"key": "enwg_111a", "valid_from": "2027-01-01", "parameters": {"measure": "weeks", "duration": 2}}
+    response = api_client_for(agent_user).post("/api/v1/deadlines/rules", json.dumps(body), content_type="application/json")
+    assert response.status_code == 403

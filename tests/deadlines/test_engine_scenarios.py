@@ -266,6 +266,34 @@ SCENARIOS: list[tuple[str, dict, str, str, str, str, dict]] = [
         "Reg. 1182/71 Art. 3(4)",
         {},
     ),
+    # Reg. 1182/71 Art. 3(5): a period of two days or more contains at least two working days
+    (
+        "two-working-days-easter",
+        {"measure": "calendar_days", "duration": 2, "end_roll": "eu_1182_71"},
+        "2026-04-02T10:00+02:00",
+        "DE-NW",
+        "2026-04-08",
+        "Reg. 1182/71 Art. 3(4), 3(5)",
+        {},
+    ),
+    (
+        "two-working-days-christmas",
+        {"measure": "calendar_days", "duration": 2, "end_roll": "eu_1182_71"},
+        "2026-12-24T10:00+01:00",
+        "DE-NW",
+        "2026-12-29",
+        "Reg. 1182/71 Art. 3(4), 3(5)",
+        {},
+    ),
+    (
+        "two-working-days-bgb-not",
+        {"measure": "calendar_days", "duration": 2, "end_roll": "bgb_193"},
+        "2026-04-02T10:00+02:00",
+        "DE-NW",
+        "2026-04-07",
+        "BGB § 193 (no Art. 3(5) rule)",
+        {},
+    ),
     # receipt cut-off (organisation setting)
     (
         "cut-off-after",

@@ -1,4 +1,4 @@
-"""Reads for the case cards on the start page: my open cases, my teams' open and unassigned
+"""Reads for the case cards on the start page: my open cases (next due first), my teams' open and unassigned
 cases, or (for those who see all cases) what arrived in the last seven days.
 
 Everything goes through `list_selectors.listed_cases`, i.e. `selectors.visible_cases` plus
@@ -79,13 +79,18 @@ def home_cases(*, actor: Any, cap: int | None = None) -> HomeCases:
         if result.my_open.value:
             recent = (
                 list_selectors.listed_cases(actor=actor, params=mine)
-                .only("pk", "reference", "subject", "status", "status_kind", "received_at")
-                .order_by("-received_at", "-id")[:RECENT_LIMIT]
+                .only("pk", "reference", "subject", "status", "status_kind", "received_at", "next_due_at", "next_warn_at")
+                # next due first (the earliest running deadline); cases without one newest first
+                .order_by("next_due_at", "-received_at", "-id")[:RECENT_LIMIT]
             )
             labels = _status_labels()
             result.my_open_recent = list(recent)
+            now = timezone.now()
             for case in result.my_open_recent:
                 case.status_label = labels.get(case.status, case.status)  # type: ignore[attr-defined]
+                case.deadline_mark = (  # type: ignore[attr-defined]
+                    "overdue" if case.next_due_at < now else "at_risk" if case.next_warn_at and case.next_warn_at <= now else ""
+                )
     if sees_all:
         # Whole days in the current time zone, so the count matches the list's date filter.
         since = timezone.localdate() - dt.timedelta(days=RECENT_DAYS - 1)

@@ -109,6 +109,12 @@ def explanation_lines(e: dict[str, Any], language: str) -> list[str]:
             _("The period ended on %(from)s, not a working day: moved to %(to)s (%(source)s).")
             % {"from": _day(roll["from"]), "to": _day(roll["to"]), "source": roll.get("source")}
         )
+    two = e.get("two_working_days")
+    if two:
+        lines.append(
+            _("The period held fewer than two working days: it ends on %(day)s (%(source)s).")
+            % {"day": _day(two["to"]), "source": two.get("source")}
+        )
     for pause in e.get("pauses") or []:
         lines.append(
             _("Paused from %(start)s to %(end)s") % {"start": _moment(pause.get("start")), "end": _moment(pause.get("end"))}

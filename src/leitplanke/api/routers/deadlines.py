@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
 from leitplanke.api.auth import require_scope
 from leitplanke.api.schemas import Problem
-from leitplanke.deadlines import calculations, selectors
+from leitplanke.deadlines import calculations, selectors, services
 
 router = Router(tags=["deadlines"])
 ERRORS: dict[int, Any] = {401: Problem, 403: Problem, 422: Problem}
@@ -151,3 +151,32 @@ def rules(request: HttpRequest) -> Any:
         }
         for v in selectors.rule_versions()
     ]
+
+
+class RuleVersionIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(max_length=64, examples=["enwg_111a"])
+    valid_from: dt.date = Field(
+        description="First day of receipt the new version applies to; the previous version ends the day before."
+    )
+    parameters: dict[str, Any] = Field(examples=[{"measure": "weeks", "duration": 4, "end_roll": "bgb_193"}])
+    name_de: str = Field("", max_length=200)
+    name_en: str = Field("", max_length=200)
+    legal_basis: str | None = Field(None, max_length=300)
+    source_url: str | None = Field(None, max_length=500)
+    country: Literal["", "DE", "GB"] | None = None
+
+
+@router.post("/deadlines/rules", response={201: RuleOut, **ERRORS}, summary="Add a rule version (administrators)")
+def create_rule_version(request: HttpRequest, payload: RuleVersionIn) -> Any:
+    """A regulator changed a rule: the new version applies to complaints received from
+    `valid_from` on, earlier clocks keep theirs. Parameters are validated like an inline rule."""
+    require_scope(request, "admin")
+    row = services.deadline_rule_version_create(actor=request.user, **payload.model_dump())
+    version = selectors.rule_version(row.key, row.version)
+    assert version is not None
+    return 201, {
+        "key": version.key, "version": version.version, "name_de": version.name_de, "name_en": version.name_en,
+        "legal_basis": version.legal_basis, "country": version.country, "valid_from": version.valid_from,
+        "valid_to": version.valid_to, "measure": version.rule.measure, "duration": version.rule.duration,
+    }  # fmt: skip

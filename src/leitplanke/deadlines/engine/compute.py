@@ -279,6 +279,24 @@ def _roll(ctx: _Context, day: dt.date) -> tuple[dt.date, dict[str, Any] | None]:
     return moved, {"rule": roll, "source": END_ROLL_SOURCES[roll], "from": _iso(day), "to": _iso(moved), "skipped": skipped}
 
 
+def _at_least_two_working_days(ctx: _Context, end: dt.date, trace: dict[str, Any]) -> dt.date:
+    """Reg. 1182/71 Art. 3(5): a period of two days or more contains at least two working
+    days; if it does not, it ends with the next working day(s)."""
+    working = sum(
+        1
+        for n in range(1, (end - ctx.start_date).days + 1)
+        if ctx.cal.legal_day_off(ctx.start_date + dt.timedelta(days=n)) is None
+    )
+    moved = end
+    while working < 2:
+        moved += ONE_DAY
+        if ctx.cal.legal_day_off(moved) is None:
+            working += 1
+    if moved != end:
+        trace["two_working_days"] = {"from": _iso(end), "to": _iso(moved), "source": "Reg. (EEC, Euratom) 1182/71 Art. 3(5)"}
+    return moved
+
+
 def _business_segments(
     ctx: _Context, start: dt.datetime, skipped: list[dict[str, str]]
 ) -> Iterable[tuple[dt.datetime, dt.datetime]]:
@@ -361,6 +379,8 @@ def _period(ctx: _Context, measure: str, duration: float, *, warn: bool = False)
             end, roll = _roll(ctx, end)
             if roll is not None:
                 trace["roll"] = roll
+            if ctx.rule.end_roll == "eu_1182_71" and measure == "calendar_days" and duration >= 2:
+                end = _at_least_two_working_days(ctx, end, trace)
         trace["end"] = end
         trace["due"] = ctx.day_end(end, notes)
     if notes:
@@ -464,6 +484,7 @@ def compute(
         "end_day": _iso(trace["end"]) if trace.get("end") else None,
         "month_lacks_day": trace.get("month_lacks_day"),
         "roll": trace.get("roll"),
+        "two_working_days": trace.get("two_working_days"),
         "due_time": "exact" if rule.measure in ("business_hours", "elapsed_hours") else ctx.due_time,
         "pauses": [
             {
@@ -540,6 +561,9 @@ def describe(e: dict[str, Any]) -> list[str]:
         )
     if e["roll"] and e["roll"]["from"] != e["roll"]["to"]:
         steps.append(f"End on {e['roll']['from']} is not a working day: moved to {e['roll']['to']} ({e['roll']['source']}).")
+    if e.get("two_working_days"):
+        t = e["two_working_days"]
+        steps.append(f"The period held fewer than two working days: it ends on {t['to']} ({t['source']}).")
     if e["pauses"] and not e["pauses_stop"]:
         steps.append("Pauses were given but this rule does not stop for them.")
     ext = e["extension"]
