@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leitplanke.core.pagination import Page, decode_cursor, keyset_page
+from leitplanke.customers.normalise import phone_search_token
 
 from . import permissions
 from .models import Case, Category, Channel, CustomFieldDefinition, FieldKind, Priority, SavedView, StatusKind, Tag
@@ -129,16 +130,24 @@ def text_search_condition(text: str) -> Q | RawSQL | None:
         return None
     if REFERENCE.match(text):
         return Q(reference=text.strip().upper())
+    # A typed phone number ("0221 123456") is searched as the token the customer's words in
+    # the search document carry ("49221123456", services._search_head).
+    phone = phone_search_token(text) or text
     if connection.vendor == "postgresql":
         sql = (
             "SELECT case_id FROM cases_casesearchdocument WHERE vector @@ "
-            "(websearch_to_tsquery('german', %s) || websearch_to_tsquery('english', %s))"
+            "(websearch_to_tsquery('german', %s) || websearch_to_tsquery('english', %s)"
+            " || websearch_to_tsquery('simple', %s))"
         )
-        return Q(id__in=RawSQL(sql, (text, text)))  # noqa: S611 - fixed SQL, user text only as a parameter
+        # The third query is the phone token, or an empty one when the text is no phone number.
+        params = (text, text, phone if phone != text else "")
+        return Q(id__in=RawSQL(sql, params))  # noqa: S611 - fixed SQL, user text only as a parameter
     if connection.vendor == "sqlite":
         query = fts5_query(text)
         if not query:
             return Q(pk__in=[])
+        if phone != text:
+            query = f"({query}) OR ({fts5_query(phone)})"
         # The unary + keeps SQLite from driving the query by the (possibly huge) match list
         # and sorting it: it walks the list's sort index instead and stops after one page.
         sql = '+"cases_case"."id" IN (SELECT rowid FROM cases_search_fts WHERE cases_search_fts MATCH %s)'

@@ -233,8 +233,17 @@ def _render_detail(
         "show_sensitive": permissions.may_see_sensitive(request.user),
         "note_form": note_form or NoteForm(),
         "attachment_form": attachment_form or AttachmentForm(),
+        "customer_cases": _other_cases_of_customer(request, case),
     }
     return render(request, "cases/case_detail.html", context, status=status)
+
+
+def _other_cases_of_customer(request: HttpRequest, case: Any) -> list[Any]:
+    """The customer's other cases the user may see (latest first, at most ten)."""
+    if case.customer_id is None:
+        return []
+    others = selectors.customer_cases(actor=request.user, customer_id=case.customer_id, limit=11)
+    return [other for other in others if other.pk != case.pk][:10]
 
 
 @login_required

@@ -28,7 +28,7 @@ from leitplanke.core.errors import NotFound, PermissionDenied
 from leitplanke.core.pagination import Page, decode_cursor, keyset_page
 
 from .models import ConsentPurpose, ConsentRecord, Contract, Customer, CustomerEmail, CustomerPhone, Product, fold_name
-from .normalise import normalise_customer_number, normalise_email, normalise_phone
+from .normalise import normalise_customer_number, normalise_email, normalise_phone, search_terms
 
 LIST_ORDERING = ["name_key", "id"]
 MAX_LIMIT = 200
@@ -272,3 +272,26 @@ def product_get(*, product_id: int) -> Product:
     if product is None:
         raise NotFound()
     return product
+
+
+def customer_search_terms(customer_id: int | None) -> str:
+    """The words by which the customer's cases are found (names folded, number, e-mail
+    addresses, phone numbers): what the cases app puts into each case's search document.
+    Not scoped to an actor: it feeds an index, never a page."""
+    if customer_id is None:
+        return ""
+    row = (
+        Customer.objects.filter(pk=customer_id)
+        .values("display_name", "first_name", "last_name", "organisation_name", "customer_number")
+        .first()
+    )
+    if row is None:
+        return ""
+    names = [row["display_name"], row["first_name"], row["last_name"], row["organisation_name"]]
+    unique: list[str] = []
+    for name in names:
+        if name and name.casefold() not in {known.casefold() for known in unique}:
+            unique.append(name)
+    emails = list(CustomerEmail.objects.filter(customer_id=customer_id).order_by("id").values_list("address", flat=True))
+    phones = list(CustomerPhone.objects.filter(customer_id=customer_id).order_by("id").values_list("number", flat=True))
+    return search_terms(names=unique, customer_number=row["customer_number"], emails=emails, phones=phones)

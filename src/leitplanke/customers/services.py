@@ -24,6 +24,7 @@ from typing import Any
 import phonenumbers
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -90,6 +91,12 @@ CUSTOMER_FIELDS = [
 PRODUCT_FIELDS = ["code", "name_de", "name_en", "sector", "payment_services", "is_active"]
 CONTRACT_FIELDS = ["customer", "product", "contract_number", "starts_on", "ends_on", "status"]
 CUSTOMER_NUMBER_PREFIX = "K-"
+# Sent inside the transaction of a change to what identifies a customer (names, number,
+# e-mail addresses, phone numbers), with `customer_ids`. The cases app listens and brings
+# the search documents of those customers' cases up to date (this app knows nothing of
+# cases: the dependency stays one way).
+customer_changed = Signal()
+SEARCHED_FIELDS = {"display_name", "first_name", "last_name", "organisation_name", "customer_number", "emails", "phones"}
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 REGION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -455,6 +462,8 @@ def customer_update(*, actor: Any, customer: Customer, expected_version: int | N
         customer.refresh_from_db(fields=["version", "updated_at"])
     if new:
         audit_record(actor=actor, action="customer.update", obj=customer, before=old, after=new)
+        if SEARCHED_FIELDS & set(new):
+            customer_changed.send(sender=Customer, customer_ids=[customer.pk])
     _vulnerability_event(actor, customer, vulnerability_before, (vulnerable, reason))
     return customer
 
@@ -535,6 +544,7 @@ def customer_merge(
         before={"duplicate_id": duplicate.pk, "duplicate_number": duplicate.customer_number},
         after={"survivor_id": survivor.pk, "moved": moved, "dropped": {"emails": dropped_emails, "phones": dropped_phones}},
     )
+    customer_changed.send(sender=Customer, customer_ids=[survivor.pk])
     return moved
 
 

@@ -1,0 +1,97 @@
+"""Issue 23, the agent's daily tasks in a browser: each test counts the clicks and page
+loads the task takes now (the figures in the docstrings were measured by these tests;
+"before" is the issue's measurement)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from leitplanke.accounts.models import User
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+class Counter:
+    """Counts full page loads (htmx swaps are none) and the clicks a test makes."""
+
+    def __init__(self, page: Any) -> None:
+        self.page, self.loads, self.clicks = page, 0, 0
+        page.on("load", self._loaded)
+
+    def _loaded(self, _page: Any) -> None:
+        self.loads += 1
+
+    def reset(self) -> None:
+        self.loads = self.clicks = 0
+
+    def click(self, locator: Any) -> None:
+        self.clicks += 1
+        locator.click()
+
+    def settled_loads(self) -> int:
+        self.page.wait_for_load_state("load")
+        return self.loads
+
+
+def _reference_data() -> None:
+    from tests.conftest import restore_reference_data
+
+    restore_reference_data()
+
+
+def _team_and_lead(make_user: Callable[..., User]) -> tuple[Any, User]:
+    from leitplanke.accounts.models import Team
+
+    team = Team.objects.create(name="Team Rhein")
+    lead = make_user("team_lead", teams=[team], email="lead-tasks@example.org", name="Lena Lead", language="en")
+    return team, lead
+
+
+def test_task1_find_a_case_by_the_customer(
+    page: Any, live_server: Any, login: Callable[..., None], make_user: Callable[..., User]
+) -> None:
+    """Before: 0 results for the customer's name; 4 clicks through the customer list.
+    Now: type the name (or number, e-mail, phone) into the case search: 1 click, 1 page
+    load to the list, 1 click to the case; the case page links the customer and lists the
+    customer's other cases with their status."""
+    from playwright.sync_api import expect
+
+    from leitplanke.cases import services
+    from leitplanke.customers import services as customers
+
+    _reference_data()
+    team, lead = _team_and_lead(make_user)
+    erika = customers.customer_create(
+        actor=lead, first_name="Erika", last_name="Müller", customer_number="K-4711", emails=["erika@example.org"]
+    )
+    first = services.case_create(
+        actor=lead, team=team, case_type="complaint", subject="Abschlag zu hoch", channel="email", customer=erika
+    )
+    second = services.case_create(
+        actor=lead, team=team, case_type="complaint", subject="Zähler defekt", channel="phone", customer=erika
+    )
+    services.case_create(actor=lead, team=team, case_type="complaint", subject="Anderer Kunde", channel="phone")
+    login(page, lead)
+    page.goto(f"{live_server.url}/cases/")
+    counter = Counter(page)
+    rows = page.locator("#case-results tbody tr")
+    for query in ("muller", "K-4711", "erika@example.org"):
+        page.get_by_label("Search").fill(query)
+        counter.reset()
+        counter.click(page.get_by_role("button", name="Filter"))
+        expect(rows).to_have_count(2)
+        expect(page.locator("#case-results")).to_contain_text(first.reference)
+        assert counter.clicks == 1
+    counter.reset()
+    counter.click(page.get_by_role("link", name=first.reference))
+    expect(page).to_have_url(re.compile(rf"/cases/{first.pk}/$"))
+    assert counter.settled_loads() == 1
+    others = page.locator(".customer-cases")
+    expect(others).to_contain_text(second.reference)
+    expect(others).to_contain_text("Zähler defekt")
+    expect(others).to_contain_text("New")
+    expect(page.get_by_role("link", name="Müller, Erika")).to_have_attribute("href", f"/customers/{erika.pk}/")
