@@ -95,3 +95,66 @@ def test_task1_find_a_case_by_the_customer(
     expect(others).to_contain_text("Zähler defekt")
     expect(others).to_contain_text("New")
     expect(page.get_by_role("link", name="Müller, Erika")).to_have_attribute("href", f"/customers/{erika.pk}/")
+
+
+def test_task2_answer_the_customer_on_the_case_page(
+    page: Any, live_server: Any, login: Callable[..., None], make_user: Callable[..., User], settings: Any, tmp_path: Any
+) -> None:
+    """Before: a separate page without the conversation, raw {{placeholders}}, a compulsory
+    preview, status unchanged: 3 clicks, 3 page loads. Now: the composer under the
+    conversation with the customer's last message, the template filled in for the case,
+    Cc and an attachment, and "send and set status" in one click and one page load."""
+    from django.core import mail
+    from playwright.sync_api import expect
+
+    from leitplanke.cases import services
+    from leitplanke.customers import services as customers
+
+    settings.MEDIA_ROOT = tmp_path / "files"
+    _reference_data()
+    team, lead = _team_and_lead(make_user)
+    erika = customers.customer_create(actor=lead, first_name="Erika", last_name="Muster", emails=["erika@example.org"])
+    case = services.case_create(
+        actor=lead, team=team, case_type="complaint", subject="Abschlag zu hoch", channel="email", customer=erika, language="en"
+    )
+    services.interaction_add(
+        actor=None,
+        case=case,
+        kind="inbound_message",
+        subject="Noch eine Frage",
+        body_text="Wann kommt die Gutschrift?",
+        channel="email",
+    )
+    upload = tmp_path / "gutschrift.pdf"
+    upload.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    login(page, lead)
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    counter = Counter(page)
+    composer = page.locator("#composer")
+    expect(composer.locator(".composer-last")).to_contain_text("Wann kommt die Gutschrift?")
+    expect(composer.get_by_label("To")).to_have_value("erika@example.org")
+    composer.get_by_label("Template").select_option(label="Reply (general) (English)")
+    expect(composer.get_by_label("Subject")).to_have_value("Your message: Abschlag zu hoch")
+    body = composer.get_by_label("Text")
+    expect(body).not_to_have_value(re.compile(r"\{\{"))
+    body.fill(body.input_value() + "\nWe have corrected your instalment.")
+    composer.get_by_label("Cc").fill("berater@example.org")
+    composer.get_by_label("Attachments").set_input_files(str(upload))
+    # the preview is still there on demand (and sends nothing)
+    counter.click(composer.get_by_role("button", name="Preview"))
+    expect(page.locator(".reply-preview")).to_contain_text(f"Your message: Abschlag zu hoch [{case.reference}]")
+    assert counter.settled_loads() == 0 and not mail.outbox
+    composer = page.locator("#composer")
+    composer.get_by_label("Attachments").set_input_files(str(upload))
+    composer.get_by_label("Then set status").select_option(label="Wait for customer")
+    counter.reset()
+    counter.click(composer.get_by_role("button", name="Send"))
+    expect(page.locator(".messages")).to_contain_text("Reply queued")
+    assert counter.clicks == 1 and counter.settled_loads() == 1
+    expect(page.locator(".case-ref .status")).to_have_text("Waiting for customer")
+    outbound = page.locator("#timeline .kind-outbound_message")
+    expect(outbound).to_contain_text("We have corrected your instalment.")
+    expect(outbound).to_contain_text("gutschrift.pdf")
+    assert len(mail.outbox) == 1
+    sent = mail.outbox[0]
+    assert sent.cc == ["berater@example.org"] and sent.attachments[0][0] == "gutschrift.pdf"

@@ -45,8 +45,8 @@ def test_agent_replies_with_the_general_template(
     )
     login(page, agent)
 
-    page.goto(f"{live_server.url}/cases/{case.pk}/")
-    page.get_by_role("link", name="Reply by e-mail").click()
+    # The separate reply page stays (the case page's composer is in test_agent_tasks_browser).
+    page.goto(f"{live_server.url}/intake/cases/{case.pk}/reply/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Reply by e-mail")
     expect(page.get_by_label("To")).to_have_value("erika.muster@example.de")
 

@@ -151,7 +151,7 @@ def test_case_page_links_to_the_composer_which_is_prefilled(
 ) -> None:
     client = client_for(agent)
     detail = client.get(f"/cases/{case.pk}/").content.decode()
-    assert f'href="/intake/cases/{case.pk}/reply/"' in detail
+    assert f'href="/intake/cases/{case.pk}/composer/"' in detail  # the composer under the conversation
     response = client.get(f"/intake/cases/{case.pk}/reply/")
     assert response.status_code == 200
     html = response.content.decode()

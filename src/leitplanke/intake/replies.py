@@ -110,6 +110,7 @@ def _queue(
     in_reply_to: str = "",
     purpose: str,
     first: Interaction | None = None,
+    cc: list[str] | None = None,
 ) -> Interaction:
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "leitplanke.local"
     message_id = make_msgid(idstring=case.reference, domain=domain).strip("<>")
@@ -124,7 +125,14 @@ def _queue(
         is_internal=False,
         message_id=message_id,
         author_label=getattr(actor, "full_name", "") or "Leitplanke",
-        data={"to": [to], "in_reply_to": parent, "references": references, "purpose": purpose, "attempts": 0},
+        data={
+            "to": [to],
+            **({"cc": list(cc)} if cc else {}),
+            "in_reply_to": parent,
+            "references": references,
+            "purpose": purpose,
+            "attempts": 0,
+        },
         delivery_status=DeliveryStatus.QUEUED,
     )
     return interaction
@@ -148,6 +156,79 @@ def reply_queue(*, actor: Any, case: Case, to: str, subject: str, body: str) -> 
             body=render_template_text(body, values),
             purpose="reply",
         )
+        enqueue_on_commit(send_outbound_email, interaction.pk)
+    return interaction
+
+
+MAX_CC = 10
+
+
+def clean_cc(value: str | list[str]) -> list[str]:
+    """Cc addresses typed as one line (commas, semicolons or spaces between them): each a
+    valid address, at most MAX_CC, without duplicates. ValidationFailed names the bad one."""
+    from django.core.exceptions import ValidationError as DjangoValidationError
+    from django.core.validators import validate_email
+
+    parts = value if isinstance(value, list) else re.split(r"[,;\s]+", value or "")
+    addresses: list[str] = []
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        try:
+            validate_email(part)
+        except DjangoValidationError:
+            raise ValidationFailed(field_errors={"cc": [_("Not an e-mail address: %(value)s") % {"value": part[:100]}]}) from None
+        if part.lower() not in {a.lower() for a in addresses}:
+            addresses.append(part)
+    if len(addresses) > MAX_CC:
+        raise ValidationFailed(field_errors={"cc": [_("At most %(n)s addresses.") % {"n": MAX_CC}]})
+    return addresses
+
+
+def reply_send(
+    *,
+    actor: Any,
+    case: Case,
+    to: str,
+    subject: str,
+    body: str,
+    cc: list[str] | None = None,
+    files: list[Any] | None = None,
+    transition: str = "",
+    expected_version: int | None = None,
+) -> Interaction:
+    """The composer on the case page: queues the reply with its Cc and attachments and, with
+    `transition`, moves the case on — one transaction, so that nothing is half done (a
+    refused file or a status step that is no longer possible stores no reply, and no e-mail
+    leaves: the worker is asked only on commit)."""
+    cc = clean_cc(cc or [])
+    with transaction.atomic():
+        if transition:
+            # First, under the case's row lock: a step that is no longer possible stops here.
+            case = case_services.case_transition(actor=actor, case=case, transition=transition, expected_version=expected_version)
+        if not to or "@" not in to:
+            raise ValidationFailed(field_errors={"to": [_("Enter the recipient's e-mail address.")]})
+        if not subject.strip() or not body.strip():
+            raise ValidationFailed(field_errors={"body": [_("Subject and text are required.")]})
+        if missing := unknown_placeholders(subject + body):
+            raise ValidationFailed(field_errors={"body": [_("Unknown placeholder: %(names)s") % {"names": ", ".join(missing)}]})
+        values = placeholder_values(case, agent=actor)
+        interaction = _queue(
+            case=case,
+            actor=actor,
+            to=to,
+            subject=render_template_text(subject, values),
+            body=render_template_text(body, values),
+            purpose="reply",
+            cc=cc,
+        )
+        for uploaded in files or []:
+            try:
+                case_services.attachment_add(actor=actor, case=case, uploaded_file=uploaded, interaction=interaction)
+            except ValidationFailed as error:
+                raise ValidationFailed(
+                    field_errors={"files": [str(m) for messages in error.field_errors.values() for m in messages] or [str(error)]}
+                ) from None
         enqueue_on_commit(send_outbound_email, interaction.pk)
     return interaction
 
@@ -184,13 +265,18 @@ def build_message(interaction: Interaction) -> EmailMessage:
         headers["References"] = " ".join(f"<{ref}>" for ref in data["references"])
     if data.get("purpose") == "acknowledgement":
         headers["Auto-Submitted"] = "auto-replied"  # RFC 3834: other systems must not auto-answer it
-    return EmailMessage(
+    message = EmailMessage(
         subject=one_line(interaction.subject),
         body=interaction.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=list(data.get("to", [])),
+        cc=list(data.get("cc", [])),
         headers=headers,
     )
+    for attachment in interaction.attachments.all():
+        with attachment.file.open("rb") as handle:
+            message.attach(attachment.original_name, handle.read(), attachment.content_type)
+    return message
 
 
 def _mark(interaction_id: int, status: str, error: str = "", *, count_attempt: bool = True) -> Interaction:

@@ -243,3 +243,9 @@ def setup_counts() -> dict[str, int]:
         "webhooks": WebhookEndpoint.objects.filter(is_active=True).count(),
         "reply_templates": ReplyTemplate.objects.filter(is_active=True).values("key").distinct().count(),
     }
+
+
+def last_customer_message(case: Case) -> Any:
+    """The customer's latest message on the case (what the composer shows above the text),
+    or None."""
+    return case.interactions.filter(kind=InteractionKind.INBOUND_MESSAGE).order_by("-occurred_at", "-id").first()

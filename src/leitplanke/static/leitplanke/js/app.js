@@ -22,4 +22,13 @@
     }
     if (event.target.closest("[data-print]")) window.print();
   });
+  // A form answered with its errors (400, 409, 422) is swapped in like any answer, so that
+  // htmx forms show what went wrong and keep what was typed.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 400 || status === 409 || status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
 })();
