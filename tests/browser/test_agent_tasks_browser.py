@@ -133,16 +133,17 @@ def test_task2_answer_the_customer_on_the_case_page(
     composer = page.locator("#composer")
     expect(composer.locator(".composer-last")).to_contain_text("Wann kommt die Gutschrift?")
     expect(composer.get_by_label("To")).to_have_value("erika@example.org")
-    composer.get_by_label("Template").select_option(label="Reply (general) (English)")
-    expect(composer.get_by_label("Subject")).to_have_value("Your message: Abschlag zu hoch")
+    expect(composer.get_by_label("Subject")).to_have_value("Your message: Abschlag zu hoch")  # the case's language
+    composer.get_by_label("Template").select_option(label="Antwort (allgemein) (German)")
+    expect(composer.get_by_label("Subject")).to_have_value("Ihr Anliegen: Abschlag zu hoch")
     body = composer.get_by_label("Text")
-    expect(body).not_to_have_value(re.compile(r"\{\{"))
+    expect(body).to_have_value(re.compile(r"^Guten Tag Erika Muster,\n"))  # filled in, no {{placeholders}}
     body.fill(body.input_value() + "\nWe have corrected your instalment.")
     composer.get_by_label("Cc").fill("berater@example.org")
     composer.get_by_label("Attachments").set_input_files(str(upload))
     # the preview is still there on demand (and sends nothing)
     counter.click(composer.get_by_role("button", name="Preview"))
-    expect(page.locator(".reply-preview")).to_contain_text(f"Your message: Abschlag zu hoch [{case.reference}]")
+    expect(page.locator(".reply-preview")).to_contain_text(f"Ihr Anliegen: Abschlag zu hoch [{case.reference}]")
     assert counter.settled_loads() == 0 and not mail.outbox
     composer = page.locator("#composer")
     composer.get_by_label("Attachments").set_input_files(str(upload))
@@ -158,3 +159,30 @@ def test_task2_answer_the_customer_on_the_case_page(
     assert len(mail.outbox) == 1
     sent = mail.outbox[0]
     assert sent.cc == ["berater@example.org"] and sent.attachments[0][0] == "gutschrift.pdf"
+
+
+def test_task3_greet_the_customer_properly(
+    page: Any, live_server: Any, login: Callable[..., None], make_user: Callable[..., User]
+) -> None:
+    """Before: "Guten Tag Mustermann, Erika," in every acknowledgement and reply. Now: the
+    salutation is set on the customer (1 click to save) and every reply begins formally."""
+    from playwright.sync_api import expect
+
+    from leitplanke.cases import services
+    from leitplanke.customers import services as customers
+
+    _reference_data()
+    team, lead = _team_and_lead(make_user)
+    erika = customers.customer_create(actor=lead, first_name="Erika", last_name="Mustermann", emails=["erika@example.org"])
+    case = services.case_create(actor=lead, team=team, case_type="complaint", subject="Abschlag", channel="email", customer=erika)
+    login(page, lead)
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    expect(page.locator("#composer").get_by_label("Text")).to_have_value(re.compile(r"^Guten Tag Erika Mustermann,"))
+    page.goto(f"{live_server.url}/customers/{erika.pk}/edit/")
+    page.get_by_label("Salutation").select_option(label="Ms")
+    page.get_by_label("Title").fill("Dr.")
+    counter = Counter(page)
+    counter.click(page.get_by_role("button", name="Save"))
+    assert counter.settled_loads() == 1
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    expect(page.locator("#composer").get_by_label("Text")).to_have_value(re.compile(r"^Sehr geehrte Frau Dr\. Mustermann,"))

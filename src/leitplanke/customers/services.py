@@ -44,6 +44,7 @@ from .models import (
     CustomerPhone,
     PhoneKind,
     Product,
+    Salutation,
     Sector,
     Segment,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "ContractStatus",
     "CustomerKind",
     "PhoneKind",
+    "Salutation",
     "Sector",
     "Segment",
     "consent_record",
@@ -72,6 +74,8 @@ __all__ = [
 CUSTOMER_FIELDS = [
     "kind",
     "customer_number",
+    "salutation",
+    "title",
     "first_name",
     "last_name",
     "organisation_name",
@@ -194,6 +198,7 @@ def _validate_customer(data: dict[str, Any], errors: _Errors) -> dict[str, Any]:
         errors.add("kind", _("Choose person or organisation."))
     out["kind"] = kind
     for field, length in (
+        ("title", 50),
         ("first_name", 100),
         ("last_name", 100),
         ("organisation_name", 200),
@@ -202,6 +207,12 @@ def _validate_customer(data: dict[str, Any], errors: _Errors) -> dict[str, Any]:
         ("city", 100),
     ):
         out[field] = _text(data, field, length, errors)
+    salutation = str(data.get("salutation") or "")
+    if salutation not in Salutation.values and salutation != "":
+        errors.add("salutation", _("Choose one of the offered values."))
+    out["salutation"] = salutation if kind == CustomerKind.PERSON else ""
+    if kind != CustomerKind.PERSON:
+        out["title"] = ""
     if kind == CustomerKind.PERSON and not out["last_name"]:
         errors.add("last_name", _("A person needs a last name."))
     if kind == CustomerKind.ORGANISATION and not out["organisation_name"]:
@@ -332,6 +343,8 @@ def customer_create(
     *,
     actor: Any,
     kind: str = CustomerKind.PERSON,
+    salutation: str = "",
+    title: str = "",
     first_name: str = "",
     last_name: str = "",
     organisation_name: str = "",
@@ -365,6 +378,8 @@ def customer_create(
     data = _validate_customer(
         {
             "kind": kind,
+            "salutation": salutation,
+            "title": title,
             "first_name": first_name,
             "last_name": last_name,
             "organisation_name": organisation_name,

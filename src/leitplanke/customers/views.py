@@ -207,6 +207,8 @@ def _initial(customer: Any) -> dict[str, Any]:
         name: getattr(customer, name)
         for name in (
             "kind",
+            "salutation",
+            "title",
             "first_name",
             "last_name",
             "organisation_name",

@@ -26,6 +26,7 @@ from leitplanke.cases.models import Case, Channel, DeliveryStatus, Interaction, 
 from leitplanke.core.audit import audit_record
 from leitplanke.core.background import background_task, enqueue_on_commit
 from leitplanke.core.errors import ValidationFailed
+from leitplanke.customers.greeting import formal_greeting, full_name
 
 from .models import ReplyTemplate, ReplyTemplateVersion
 from .run_cache import cached
@@ -34,7 +35,11 @@ from .selectors import template_for
 MAX_SEND_ATTEMPTS = 6
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 PLACEHOLDERS = {
-    "customer_name": gettext_lazy("Name of the customer"),
+    "salutation": gettext_lazy(
+        "Formal salutation in the case's language, e.g. “Sehr geehrte Frau Mustermann”, “Dear Ms Mustermann” "
+        "(by name when the salutation is not known)"
+    ),
+    "customer_name": gettext_lazy("Name of the customer, e.g. Dr. Erika Mustermann"),
     "case_reference": gettext_lazy("Case reference, e.g. LP-2026-000123"),
     "case_subject": gettext_lazy("Subject of the case"),
     "received_date": gettext_lazy("Date the case was received"),
@@ -52,15 +57,32 @@ def status_link_token(case: Case) -> str:
     return signing.dumps({"case": case.pk, "ref": case.reference}, salt="leitplanke.status")
 
 
-def placeholder_values(case: Case, *, agent: Any = None) -> dict[str, str]:
+def placeholder_values(case: Case, *, agent: Any = None, language: str | None = None) -> dict[str, str]:
+    """The values of the placeholders for this case; `language`: the template's (the
+    salutation and the date follow the text they stand in), else the case's."""
     from leitplanke.accounts.services import organisation_get
 
-    with translation.override(case.language or "de"):
+    language = language or case.language or "de"
+    with translation.override(language):
         received = date_format(timezone.localtime(case.received_at), "DATE_FORMAT")
     base = getattr(settings, "LEITPLANKE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
     organisation_name = cached("organisation_name", lambda: organisation_get().name)
+    customer = case.customer
+    person = (
+        {
+            "kind": customer.kind,
+            "title": customer.title,
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+            "organisation_name": customer.organisation_name,
+            "display_name": customer.display_name,
+        }
+        if customer is not None
+        else {}
+    )
     return {
-        "customer_name": case.customer.display_name if case.customer is not None else "",
+        "salutation": formal_greeting(language, salutation=getattr(customer, "salutation", ""), **person),
+        "customer_name": full_name(**person) if customer is not None else "",
         "case_reference": case.reference,
         "case_subject": case.subject,
         "received_date": received,

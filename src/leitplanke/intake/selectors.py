@@ -37,6 +37,7 @@ REPROCESSED_PREFIX = "reprocessed as #"
 
 # Shown when a template is previewed without a case.
 SAMPLE_VALUES = {
+    "salutation": "Sehr geehrte Frau Mustermann",
     "customer_name": "Erika Mustermann",
     "case_reference": "LP-2026-000123",
     "case_subject": "Abschlag nach Umzug zu hoch",

@@ -168,7 +168,7 @@ def _transitions(case: Any, language: str) -> list[tuple[str, str]]:
 def _composer_initial(case: Any, template: Any, to: str, agent: Any) -> dict[str, Any]:
     """The chosen template's subject and text with the case's values already filled in."""
     version = selectors.latest_version(template)
-    values = replies.placeholder_values(case, agent=agent)
+    values = replies.placeholder_values(case, agent=agent, language=getattr(template, "language", None))
     return {
         "template": template.pk if template else None,
         "to": to,
