@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
+from leitplanke.accounts.models import Absence, Role, User
+from leitplanke.accounts.permissions import EDIT_CASES
 from leitplanke.core import refcache
 from leitplanke.core.errors import NotFound
 
@@ -221,3 +225,21 @@ def case_choice_labels() -> dict[str, dict[Any, str]]:
         "severity": {value: str(label) for value, label in Severity.choices},
         "channel": {value: str(label) for value, label in Channel.choices},
     }
+
+
+def assignable_users(*, team_id: int | None = None) -> list[Any]:
+    """Active users who may work on cases (only they can be made responsible), the members of
+    `team_id` first, then the others, each by name. Every user carries `in_team` and
+    `absence` (the absence that covers today, or None), so that a list can show who is away."""
+    role_ids = [role.pk for role in Role.objects.all() if EDIT_CASES in (role.capabilities or [])]
+    users = list(User.objects.filter(is_active=True, roles__in=role_ids).distinct().order_by("full_name", "id")[:1000])
+    members = set(User.objects.filter(teams=team_id).values_list("pk", flat=True)) if team_id else set()
+    today: dt.date = timezone.localdate()
+    absences = {
+        absence.user_id: absence
+        for absence in Absence.objects.filter(user__in=users, starts_on__lte=today, ends_on__gte=today).order_by("ends_on")
+    }
+    for user in users:
+        user.in_team = user.pk in members
+        user.absence = absences.get(user.pk)
+    return sorted(users, key=lambda user: not user.in_team)

@@ -15,4 +15,5 @@ urlpatterns = [
     path("<int:case_id>/attachments/", views.case_attachment_add, name="attachment_add"),
     path("<int:case_id>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment_download"),
     path("<int:case_id>/watch/", views.case_watch, name="watch"),
+    path("<int:case_id>/assign/", views.case_assign, name="assign"),
 ]

@@ -234,6 +234,7 @@ def _render_detail(
         "note_form": note_form or NoteForm(),
         "attachment_form": attachment_form or AttachmentForm(),
         "customer_cases": _other_cases_of_customer(request, case),
+        "assignable": selectors.assignable_users(team_id=case.team_id) if editable else [],
     }
     return render(request, "cases/case_detail.html", context, status=status)
 
@@ -365,6 +366,46 @@ def case_attachment_add(request: HttpRequest, case_id: int) -> HttpResponse:
             messages.success(request, _("The file was attached."))
             return redirect(reverse("cases:detail", kwargs={"case_id": case.pk}) + "#attachments")
     return _render_detail(request, case, attachment_form=form, status=422)
+
+
+@login_required
+@require_POST
+def case_assign(request: HttpRequest, case_id: int) -> HttpResponse:
+    """ "Take it" (`responsible=me`) or a quick assignment from the case page. An explicit
+    choice only: `responsible=none` unassigns, an empty or unknown value changes nothing.
+    The page is loaded again afterwards, so that every form on it carries the new version."""
+    case = _case_or_404(request, case_id)
+    if not selectors.can_edit(request.user, case):
+        raise DjangoPermissionDenied()
+    value = (request.POST.get("responsible") or "").strip()
+    if value == "me":
+        target: Any = request.user.pk
+    elif value == "none":
+        target = None
+    elif value.isdigit() and any(user.pk == int(value) for user in selectors.assignable_users()):
+        target = int(value)
+    else:
+        messages.error(request, _("Choose who is responsible."))
+        return redirect("cases:detail", case_id=case.pk)
+    version = request.POST.get("version")
+    try:
+        case = services.case_update(
+            actor=request.user,
+            case=case,
+            expected_version=int(version) if version and version.isdigit() else None,
+            responsible_user=target,
+        )
+    except PreconditionFailed:
+        messages.error(request, _("Someone else changed this case in the meantime. Please check and try again."))
+    except DomainError as error:
+        _raise_http(error)
+        messages.error(request, " ".join(str(m) for ms in (error.field_errors or {}).values() for m in ms) or str(error.message))
+    else:
+        if case.responsible_user_id is None:
+            messages.success(request, _("Nobody is responsible for this case now."))
+        else:
+            messages.success(request, _("%(name)s is responsible now.") % {"name": case.responsible_user.full_name})
+    return redirect("cases:detail", case_id=case.pk)
 
 
 @login_required
