@@ -228,3 +228,41 @@ def test_task4_take_it_and_assign_quickly(
     counter.click(page.get_by_role("button", name="Assign", exact=True))
     expect(page.locator(".messages")).to_contain_text("Anna Agent is responsible now.")
     assert counter.clicks == 2 and counter.settled_loads() == 1
+
+
+def test_task5_start_a_case_during_a_phone_call(
+    page: Any, live_server: Any, login: Callable[..., None], make_user: Callable[..., User]
+) -> None:
+    """Before: the customer only by typed customer number. Now: type the name (or e-mail,
+    phone, number) and pick the match (1 click, no page load); or "New case" on the
+    customer page (1 click, the customer preselected)."""
+    from playwright.sync_api import expect
+
+    from leitplanke.cases.models import Case
+    from leitplanke.customers import services as customers
+
+    _reference_data()
+    team, lead = _team_and_lead(make_user)
+    erika = customers.customer_create(
+        actor=lead, first_name="Erika", last_name="Mustermann", emails=["erika@example.org"], phones=["0221 123456"]
+    )
+    login(page, lead)
+    page.goto(f"{live_server.url}/cases/new/")
+    counter = Counter(page)
+    page.get_by_label("Find the customer").fill("0221 123456")
+    pick = page.locator("[data-pick-customer]")
+    expect(pick).to_have_count(1)
+    counter.click(pick)
+    expect(page.get_by_label("Customer number")).to_have_value(erika.customer_number)
+    expect(page.locator(".customer-chosen")).to_contain_text("Mustermann, Erika")
+    page.get_by_label("Subject").fill("Anruf: Abschlag zu hoch")
+    counter.click(page.get_by_role("button", name="Create case"))
+    expect(page.locator(".messages")).to_contain_text("was created")
+    assert counter.clicks == 2 and counter.settled_loads() == 1
+    assert Case.objects.get(subject="Anruf: Abschlag zu hoch").customer_id == erika.pk
+
+    page.goto(f"{live_server.url}/customers/{erika.pk}/")
+    counter.reset()
+    counter.click(page.get_by_role("link", name="New case for this customer"))
+    expect(page.get_by_label("Customer number")).to_have_value(erika.customer_number)
+    assert counter.settled_loads() == 1

@@ -94,3 +94,37 @@ def test_two_agents_take_the_same_case_at_once_one_wins(
         fresh = Case.objects.get(pk=case.pk)
         assert fresh.responsible_user_id in {agent.pk for agent in agents}
         assert fresh.version == case.version + 1  # exactly one assignment went through
+
+
+# --- issue 23, task 5: the customer picker of the new-case form ------------------------------
+
+
+def test_customer_lookup_by_name_email_phone_and_number(people: dict[str, Any], client_for: Callable[..., Any]) -> None:
+    from leitplanke.customers import services as customers
+
+    erika = customers.customer_create(
+        actor=people["lead"],
+        first_name="Erika",
+        last_name="Mustermann",
+        customer_number="K-777",
+        emails=["erika@example.org"],
+        phones=["0221 123456"],
+    )
+    client = client_for(people["anna"])
+    for query in ("Muster", "Erika Mustermann", "erika@example.org", "0221 123456", "K-777"):
+        html = client.get("/cases/new/customers/", {"customer_query": query}, headers={"HX-Request": "true"}).content.decode()
+        assert f'data-pick-customer="{erika.customer_number}"' in html, query
+    assert "No customer found" in client.get("/cases/new/customers/", {"customer_query": "Zzz"}).content.decode()
+    auditor_html = client_for(people["auditor"]).get("/cases/new/customers/", {"customer_query": "Muster"}).content.decode()
+    assert "data-pick-customer" not in auditor_html
+
+
+def test_new_case_from_the_customer_page_preselects_the_customer(people: dict[str, Any], client_for: Callable[..., Any]) -> None:
+    from leitplanke.customers import services as customers
+
+    smith = customers.customer_create(actor=people["lead"], last_name="Smith", preferred_language="en", customer_number="K-888")
+    client = client_for(people["anna"])
+    detail = client.get(f"/customers/{smith.pk}/").content.decode()
+    assert "/cases/new/?customer_number=K-888&amp;language=en" in detail
+    form = client.get("/cases/new/", {"customer_number": "K-888", "language": "en"}).content.decode()
+    assert 'value="K-888"' in form

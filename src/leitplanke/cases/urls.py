@@ -8,6 +8,7 @@ app_name = "cases"
 
 urlpatterns = [
     path("new/", views.case_create, name="create"),
+    path("new/customers/", views.customer_lookup, name="customer_lookup"),
     path("<int:case_id>/", views.case_detail, name="detail"),
     path("<int:case_id>/edit/", views.case_edit, name="edit"),
     path("<int:case_id>/transition/", views.case_transition, name="transition"),

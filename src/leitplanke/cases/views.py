@@ -113,6 +113,28 @@ def case_create(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"form": form, "mode": "create"}, status=status)
 
 
+@login_required
+@require_GET
+def customer_lookup(request: HttpRequest) -> HttpResponse:
+    """The customer picker of the new-case form (htmx): up to eight customers by name
+    (prefix, "Erika Mustermann" as well as "Mustermann, Erika"), e-mail address, phone
+    number or customer number."""
+    from leitplanke.customers.selectors import customer_search
+
+    query = (request.GET.get("customer_query") or "").strip()[:200]
+    found: list[Any] = []
+    if len(query) >= 2 and permissions.may_edit_cases(request.user):
+        try:
+            found = list(customer_search(actor=request.user, q=query, limit=8).items)
+            words = query.split()
+            if not found and len(words) >= 2 and "@" not in query:
+                reordered = f"{words[-1]}, {' '.join(words[:-1])}"
+                found = list(customer_search(actor=request.user, q=reordered, limit=8).items)
+        except PermissionDenied:
+            found = []
+    return render(request, "cases/_customer_matches.html", {"found": found, "query": query})
+
+
 # --- detail -------------------------------------------------------------------------------
 
 KIND_ICONS: dict[str, str] = {

@@ -22,6 +22,29 @@
     }
     if (event.target.closest("[data-print]")) window.print();
   });
+  // The customer picker of the new-case form: a chosen match fills in the customer number
+  // (and the customer's language).
+  document.addEventListener("click", function (event) {
+    var pick = event.target.closest("[data-pick-customer]");
+    if (!pick) return;
+    var form = pick.closest("form");
+    var number = form && form.querySelector("[name=customer_number]");
+    if (number) {
+      number.value = pick.getAttribute("data-pick-customer");
+      number.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    var language = form && form.querySelector("select[name=language]");
+    if (language && pick.getAttribute("data-pick-language")) language.value = pick.getAttribute("data-pick-language");
+    var matches = document.getElementById("customer-matches");
+    if (matches) {
+      matches.textContent = "";
+      var chosen = document.createElement("p");
+      chosen.className = "customer-chosen";
+      chosen.textContent = "\u2713 " + pick.getAttribute("data-pick-label");
+      matches.appendChild(chosen);
+    }
+    if (number) number.focus();
+  });
   // A form answered with its errors (400, 409, 422) is swapped in like any answer, so that
   // htmx forms show what went wrong and keep what was typed.
   document.addEventListener("htmx:beforeSwap", function (event) {
