@@ -242,7 +242,7 @@ def test_task5_start_a_case_during_a_phone_call(
     from leitplanke.customers import services as customers
 
     _reference_data()
-    team, lead = _team_and_lead(make_user)
+    _team, lead = _team_and_lead(make_user)
     erika = customers.customer_create(
         actor=lead, first_name="Erika", last_name="Mustermann", emails=["erika@example.org"], phones=["0221 123456"]
     )
