@@ -266,3 +266,59 @@ def test_task5_start_a_case_during_a_phone_call(
     counter.click(page.get_by_role("link", name="New case for this customer"))
     expect(page.get_by_label("Customer number")).to_have_value(erika.customer_number)
     assert counter.settled_loads() == 1
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_task6_bulk_action_with_confirmation_near_the_selection(
+    page: Any, live_server: Any, login: Callable[..., None], make_user: Callable[..., User], width: int
+) -> None:
+    """Before: the default action with "nobody" silently unassigned; the panel 2,300 px below
+    the first row (9,000 px on a phone); users offered who cannot be assigned. Now: the bar
+    sits above the first row (sticky), nothing happens without a choice, and a confirmation
+    says what will change for how many cases: 2 choices, 2 clicks, 1 page load."""
+    from playwright.sync_api import expect
+
+    from leitplanke.cases import services
+    from leitplanke.cases.models import Case
+
+    _reference_data()
+    team, lead = _team_and_lead(make_user)
+    cases = [
+        services.case_create(actor=lead, team=team, case_type="complaint", subject=f"Fall {n}", channel="email")
+        for n in range(30)
+    ]
+    page.set_viewport_size({"width": width, "height": 900})
+    login(page, lead)
+    page.goto(f"{live_server.url}/cases/")
+    boxes = page.locator("#case-results tbody input[name=ids]")
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    bar = page.locator("#bulk-bar")
+    expect(bar.locator("[data-bulk-count]")).to_have_text("(2)")
+    first_row = page.locator("#case-results tbody tr").first.bounding_box()
+    bar_box = bar.bounding_box()
+    assert bar_box is not None and first_row is not None
+    assert abs(first_row["y"] - (bar_box["y"] + bar_box["height"])) < 400  # right above the first row
+    bar.get_by_label("Action").select_option("assign_responsible")
+    expect(bar.locator("#bulk-team")).to_be_hidden()
+    options = bar.locator("#bulk-responsible option")
+    expect(options.first).to_have_text("— choose —")
+    counter = Counter(page)
+    # nothing chosen: refused, nothing changes
+    counter.click(bar.get_by_role("button", name="Apply to selected…"))
+    expect(page.locator("#bulk-confirm")).to_contain_text("Choose who is responsible.")
+    bar.locator("#bulk-responsible").select_option(label="Lena Lead")
+    counter.click(bar.get_by_role("button", name="Apply to selected…"))
+    expect(page.locator("#bulk-confirm")).to_contain_text("Make Lena Lead responsible for 2 cases?")
+    assert counter.settled_loads() == 0
+    counter.click(page.get_by_role("button", name="Yes, change them"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bulk action result")
+    assert counter.settled_loads() == 1
+    assert Case.objects.filter(responsible_user=lead).count() == 2
+    # the sticky bar stays in view while scrolling the list
+    page.goto(f"{live_server.url}/cases/")
+    page.locator("#case-results tbody input[name=ids]").nth(20).scroll_into_view_if_needed()
+    page.locator("#case-results tbody input[name=ids]").nth(20).check()
+    box = page.locator("#bulk-bar").bounding_box()
+    assert box is not None and -1 <= box["y"] < 900
+    assert len(cases) == 30

@@ -45,6 +45,32 @@
     }
     if (number) number.focus();
   });
+  // Bulk actions on the case list: the bar counts the selection and shows the field of the
+  // chosen action only (without this script every field is shown).
+  function bulkUpdate(bar) {
+    var form = bar.closest("form");
+    var count = form ? form.querySelectorAll("input[name=ids]:checked").length : 0;
+    var counter = bar.querySelector("[data-bulk-count]");
+    if (counter) counter.textContent = count ? "(" + count + ")" : "";
+    if (count) bar.removeAttribute("data-empty"); else bar.setAttribute("data-empty", "");
+    var action = bar.querySelector("[name=action]");
+    bar.querySelectorAll("[data-bulk-for]").forEach(function (field) {
+      field.hidden = !!(action && action.value && field.getAttribute("data-bulk-for") !== action.value);
+    });
+  }
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest("form");
+    var bar = form && form.querySelector("[data-bulk-bar]");
+    if (bar) bulkUpdate(bar);
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll("[data-bulk-bar]").forEach(bulkUpdate);
+    var focus = document.querySelector("[data-focus-on-load]");
+    if (focus) { focus.removeAttribute("data-focus-on-load"); focus.focus(); }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-bulk-bar]").forEach(bulkUpdate);
+  });
   // A form answered with its errors (400, 409, 422) is swapped in like any answer, so that
   // htmx forms show what went wrong and keep what was typed.
   document.addEventListener("htmx:beforeSwap", function (event) {
