@@ -322,3 +322,46 @@ def test_task6_bulk_action_with_confirmation_near_the_selection(
     box = page.locator("#bulk-bar").bounding_box()
     assert box is not None and -1 <= box["y"] < 900
     assert len(cases) == 30
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_task7_read_the_list(
+    page: Any, live_server: Any, login: Callable[..., None], make_user: Callable[..., User], language: str, settings: Any
+) -> None:
+    """Before: 6 complete rows at 1440×900; "12/01/2026 2:05 p.m." on the case page. Now: at
+    least 12 complete rows, last activity and who waits for whom in the list, English dates
+    day first with a 24-hour clock."""
+    from playwright.sync_api import expect
+
+    from leitplanke.accounts.models import User as UserModel
+    from leitplanke.cases import services
+
+    _reference_data()
+    team, lead = _team_and_lead(make_user)
+    UserModel.objects.filter(pk=lead.pk).update(language=language)
+    cases = [
+        services.case_create(
+            actor=lead, team=team, case_type="complaint", subject=f"Abschlag nach Umzug zu hoch, Fall {n}", channel="email"
+        )
+        for n in range(20)
+    ]
+    services.interaction_add(
+        actor=None, case=cases[-1], kind="inbound_message", subject="Noch da?", body_text="Hallo?", channel="email"
+    )
+    page.set_viewport_size({"width": 1440, "height": 900})
+    login(page, lead)
+    page.goto(f"{live_server.url}/cases/")
+    rows = page.locator("#case-results tbody tr")
+    complete = sum(
+        1 for i in range(rows.count()) if (box := rows.nth(i).bounding_box()) is not None and box["y"] + box["height"] <= 900
+    )
+    assert complete >= 12, complete
+    assert page.evaluate("document.querySelector('.table-wrap').scrollWidth <= document.querySelector('.table-wrap').clientWidth")
+    waiting = "Customer waiting since" if language == "en" else "Kunde wartet seit"
+    expect(rows.first).to_contain_text(waiting)
+    page.goto(f"{live_server.url}/cases/{cases[0].pk}/")
+    received = page.locator(".facts time").first.inner_text()
+    if language == "en":
+        assert re.fullmatch(r"\d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}", received), received
+    else:
+        assert re.fullmatch(r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}", received), received

@@ -619,3 +619,28 @@ def user_choices() -> list[tuple[int, str]]:
     from leitplanke.accounts.models import User
 
     return list(User.objects.filter(is_active=True).order_by("full_name", "id").values_list("pk", "full_name")[:1000])
+
+
+def conversation_states(case_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """For the rows of one list page: when the customer last wrote and when we last answered
+    (one grouped query over the page's messages), so that the list can say "customer
+    replied" or "waiting since"."""
+    from django.db.models import Max
+
+    from .models import Interaction, InteractionKind
+
+    states: dict[int, dict[str, Any]] = {case_id: {} for case_id in case_ids}
+    if not case_ids:
+        return states
+    rows = (
+        Interaction.objects.filter(
+            case_id__in=case_ids, kind__in=[InteractionKind.INBOUND_MESSAGE, InteractionKind.OUTBOUND_MESSAGE]
+        )
+        .values("case_id", "kind")
+        .annotate(last=Max("occurred_at"))
+        .order_by()
+    )
+    for row in rows:
+        key = "last_in" if row["kind"] == InteractionKind.INBOUND_MESSAGE else "last_out"
+        states[row["case_id"]][key] = row["last"]
+    return states

@@ -299,8 +299,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
         first = reverse("case_list:list") + (f"?{base_query}" if base_query else "")
         return render(request, "cases/list_bad_cursor.html", {"first_url": first}, status=400)
     count = list_selectors.case_count_estimate(actor=user, params=params)
+    conversation = list_selectors.conversation_states([case.pk for case in page.items])
     for case in page.items:
         case.status_label = choices.status_labels.get(case.status, case.status)  # type: ignore[attr-defined]
+        case.conversation = _conversation_note(case, conversation.get(case.pk, {}))  # type: ignore[attr-defined]
     saved_views = list_selectors.saved_views_for(actor=user)
     for view in saved_views:
         view.query_string = urlencode(  # type: ignore[attr-defined]
@@ -339,6 +341,22 @@ def case_list(request: HttpRequest) -> HttpResponse:
     response = render(request, template, context)
     response["Vary"] = "HX-Request, HX-Target"
     return response
+
+
+def _conversation_note(case: Any, state: dict[str, Any]) -> dict[str, Any] | None:
+    """Who is waiting for whom, in words for the list: the customer replied after our last
+    answer; the customer waits since their message (nothing answered yet); or we wait for
+    the customer since our answer (status "waiting")."""
+    last_in, last_out = state.get("last_in"), state.get("last_out")
+    if case.status_kind == "closed":
+        return None
+    if last_in is not None and (last_out is None or last_in > last_out):
+        if last_out is not None:
+            return {"kind": "replied", "label": _("Customer replied"), "at": last_in}
+        return {"kind": "unanswered", "label": _("Customer waiting since"), "at": last_in}
+    if case.status_kind == "waiting" and last_out is not None:
+        return {"kind": "waiting", "label": _("Waiting for the customer since"), "at": last_out}
+    return None
 
 
 def _team_ids(user: Any) -> set[int]:
