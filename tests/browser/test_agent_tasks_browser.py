@@ -365,3 +365,46 @@ def test_task7_read_the_list(
         assert re.fullmatch(r"\d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}", received), received
     else:
         assert re.fullmatch(r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}", received), received
+
+
+def test_task8_glitches(page: Any, live_server: Any, login: Callable[..., None], make_user: Callable[..., User]) -> None:
+    """One delivery badge per message; focus on the error summary after a failed submit; a
+    focus ring and input borders of at least 3:1; "Change" as a verb in German."""
+    from playwright.sync_api import expect
+
+    from leitplanke.cases import services
+
+    _reference_data()
+    team, lead = _team_and_lead(make_user)
+    case = services.case_create(actor=lead, team=team, case_type="complaint", subject="Abschlag", channel="email")
+    services.interaction_add(
+        actor=lead, case=case, kind="outbound_message", body_text="Antwort", channel="email", delivery_status="sent"
+    )
+    login(page, lead)
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    expect(page.locator("#timeline .kind-outbound_message .badge")).to_have_count(1)
+    # a failed submit: focus lands on the first error
+    page.goto(f"{live_server.url}/cases/new/")
+    page.get_by_role("button", name="Create case").click()
+    expect(page.locator(".has-error").first).to_be_visible()
+    focused = page.evaluate("document.activeElement.closest('.has-error, .form-errors') !== null")
+    assert focused
+
+    def contrast(a: str, b: str) -> float:
+        def lum(rgb: str) -> float:
+            parts = [int(x) / 255 for x in re.findall(r"\d+", rgb)[:3]]
+            lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in parts]
+            return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+        high, low = sorted([lum(a), lum(b)], reverse=True)
+        return (high + 0.05) / (low + 0.05)
+
+    subject = page.get_by_label("Subject")
+    border = subject.evaluate("e => getComputedStyle(e).borderTopColor")
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.get_by_role("link", name="Edit").focus()
+    ring = page.evaluate("getComputedStyle(document.activeElement).outlineColor")
+    assert contrast(border, "rgb(255, 255, 255)") >= 3, border
+    assert contrast(ring, "rgb(255, 255, 255)") >= 3, ring

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import list_selectors
 from .models import Case
@@ -21,22 +22,22 @@ from .models import Case
 EXPORT_CAP = 100_000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = [
-    ("reference", "Reference"),
-    ("subject", "Subject"),
-    ("case_type", "Case type"),
-    ("status", "Status"),
-    ("status_kind", "Status kind"),
-    ("priority", "Priority"),
-    ("channel", "Channel"),
-    ("received_at", "Received at"),
-    ("customer", "Customer"),
-    ("customer_number", "Customer number"),
-    ("product", "Product"),
-    ("category", "Category"),
-    ("team", "Team"),
-    ("responsible", "Responsible"),
-    ("updated_at", "Updated at"),
-    ("closed_at", "Closed at"),
+    ("reference", _("Reference")),
+    ("subject", _("Subject")),
+    ("case_type", _("Case type")),
+    ("status", _("Status")),
+    ("status_kind", _("Status kind")),
+    ("priority", _("Priority")),
+    ("channel", _("Channel")),
+    ("received_at", _("Received at")),
+    ("customer", _("Customer")),
+    ("customer_number", _("Customer number")),
+    ("product", _("Product")),
+    ("category", _("Category")),
+    ("team", _("Team")),
+    ("responsible", _("Responsible")),
+    ("updated_at", _("Updated at")),
+    ("closed_at", _("Closed at")),
 ]
 
 
@@ -80,10 +81,20 @@ class _Echo:
         return value
 
 
+def header_labels() -> list[str]:
+    """The column titles in the active language (the user's)."""
+    return [str(label) for _key, label in COLUMNS]
+
+
 def csv_stream(rows: Iterable[Case]) -> Iterator[str]:
-    """CSV lines (UTF-8 with BOM so that spreadsheet programs detect the encoding)."""
+    """CSV lines (UTF-8 with BOM so that spreadsheet programs detect the encoding). The
+    titles are read now, in the request's language: the lines are written later."""
+    return _csv_lines(header_labels(), rows)
+
+
+def _csv_lines(header: list[str], rows: Iterable[Case]) -> Iterator[str]:
     writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow([label for _key, label in COLUMNS])
+    yield "\ufeff" + writer.writerow(header)
     for case in rows:
         yield writer.writerow(row_values(case))
 
@@ -98,9 +109,9 @@ def xlsx_file(rows: Iterable[Case]) -> Any:
         workbook = xlsxwriter.Workbook(
             path, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
         )
-        sheet = workbook.add_worksheet("Cases")
+        sheet = workbook.add_worksheet(str(_("Cases"))[:31])
         bold = workbook.add_format({"bold": True})
-        for col, (_key, label) in enumerate(COLUMNS):
+        for col, label in enumerate(header_labels()):
             sheet.write_string(0, col, label, bold)
         for row_index, case in enumerate(rows, start=1):
             for col, value in enumerate(row_values(case)):

@@ -68,8 +68,26 @@
     var focus = document.querySelector("[data-focus-on-load]");
     if (focus) { focus.removeAttribute("data-focus-on-load"); focus.focus(); }
   });
+  // After a failed submit the page comes back with errors: focus moves to the error summary
+  // (or to the first field with an error), so that keyboard and screen reader users land on it.
+  function focusFirstError(root) {
+    var summary = root.querySelector(".form-errors");
+    if (summary) {
+      if (!summary.hasAttribute("tabindex")) summary.setAttribute("tabindex", "-1");
+      summary.focus();
+      return true;
+    }
+    var field = root.querySelector(".has-error input, .has-error select, .has-error textarea");
+    if (field) { field.focus(); return true; }
+    return false;
+  }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-bulk-bar]").forEach(bulkUpdate);
+    focusFirstError(document);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var status = event.detail.xhr && event.detail.xhr.status;
+    if (status >= 400) focusFirstError(document);
   });
   // A form answered with its errors (400, 409, 422) is swapped in like any answer, so that
   // htmx forms show what went wrong and keep what was typed.
