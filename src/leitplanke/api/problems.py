@@ -97,7 +97,7 @@ def validation_message(error: dict[str, Any]) -> str:
     if template is None:
         return str(error.get("msg", ""))
     try:
-        return str(template) % {key: value for key, value in (error.get("ctx") or {}).items()}
+        return str(template) % dict(error.get("ctx") or {})
     except (KeyError, TypeError, ValueError):
         return str(error.get("msg", ""))
 
