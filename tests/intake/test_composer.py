@@ -86,7 +86,7 @@ def test_send_with_cc_attachment_and_status_in_one_step(
         "transition": "wait",
         "version": case.version,
         "action": "send",
-        "files": [SimpleUploadedFile("gutschrift.pdf", PDF, "application/pdf")],
+        "attachments": [SimpleUploadedFile("gutschrift.pdf", PDF, "application/pdf")],
     }
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url(case), data, headers={"HX-Request": "true"})
@@ -109,7 +109,10 @@ def test_send_with_cc_attachment_and_status_in_one_step(
     [
         ({"cc": "not-an-address"}, "cc"),
         ({"transition": "close"}, "transition"),  # not possible from "new"
-        ({"files": [SimpleUploadedFile("virus.exe", b"MZ\x90\x00" + b"\x00" * 100, "application/octet-stream")]}, "files"),
+        (
+            {"attachments": [SimpleUploadedFile("virus.exe", b"MZ\x90\x00" + b"\x00" * 100, "application/octet-stream")]},
+            "attachments",
+        ),
         ({"body": "{{nope}}"}, "body"),
     ],
 )

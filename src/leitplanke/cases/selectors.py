@@ -240,6 +240,6 @@ def assignable_users(*, team_id: int | None = None) -> list[Any]:
         for absence in Absence.objects.filter(user__in=users, starts_on__lte=today, ends_on__gte=today).order_by("ends_on")
     }
     for user in users:
-        user.in_team = user.pk in members
-        user.absence = absences.get(user.pk)
+        user.in_team = user.pk in members  # type: ignore[attr-defined]
+        user.absence = absences.get(user.pk)  # type: ignore[attr-defined]
     return sorted(users, key=lambda user: not user.in_team)

@@ -423,7 +423,7 @@ def case_assign(request: HttpRequest, case_id: int) -> HttpResponse:
         _raise_http(error)
         messages.error(request, " ".join(str(m) for ms in (error.field_errors or {}).values() for m in ms) or str(error.message))
     else:
-        if case.responsible_user_id is None:
+        if case.responsible_user is None:
             messages.success(request, _("Nobody is responsible for this case now."))
         else:
             messages.success(request, _("%(name)s is responsible now.") % {"name": case.responsible_user.full_name})

@@ -559,7 +559,10 @@ def _create_customers(
     out = []
     contract_id = contract_start
     for batch_start in range(0, count, 5000):
-        customers, emails, phones, contracts = [], [], [], []
+        customers: list[Any] = []
+        emails: list[Any] = []
+        phones: list[Any] = []
+        contracts: list[Any] = []
         for i in range(batch_start, min(count, batch_start + 5000)):
             cid = customer_start + i
             english = rng.random() < 0.2

@@ -64,11 +64,11 @@ class ComposerForm(ReplyForm):
         help_text=_("Further recipients, separated by commas."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    files = MultipleFileField(label=_("Attachments"), required=False)
+    attachments = MultipleFileField(label=_("Attachments"), required=False)
     transition = forms.ChoiceField(label=_("Then set status"), required=False)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    field_order = ["template", "to", "cc", "subject", "body", "files", "transition", "version"]
+    field_order = ["template", "to", "cc", "subject", "body", "attachments", "transition", "version"]
 
     def __init__(self, *args: Any, transitions: list[tuple[str, str]] = (), **kwargs: Any):  # type: ignore[assignment]
         super().__init__(*args, **kwargs)

@@ -249,7 +249,9 @@ def reply_send(
                 case_services.attachment_add(actor=actor, case=case, uploaded_file=uploaded, interaction=interaction)
             except ValidationFailed as error:
                 raise ValidationFailed(
-                    field_errors={"files": [str(m) for messages in error.field_errors.values() for m in messages] or [str(error)]}
+                    field_errors={
+                        "attachments": [str(m) for messages in error.field_errors.values() for m in messages] or [str(error)]
+                    }
                 ) from None
         enqueue_on_commit(send_outbound_email, interaction.pk)
     return interaction

@@ -236,7 +236,7 @@ def composer(request: HttpRequest, case_id: int) -> HttpResponse:
             "cc": cc,
             "subject": replies.with_reference(replies.render_template_text(data["subject"], values), case),
             "body": replies.render_template_text(data["body"], values),
-            "files": [f.name for f in data.get("files") or []],
+            "files": [f.name for f in data.get("attachments") or []],
             "transition": dict(transitions).get(data.get("transition") or ""),
         }
         return _composer_render(request, case, form, preview=preview)
@@ -249,7 +249,7 @@ def composer(request: HttpRequest, case_id: int) -> HttpResponse:
             cc=replies.clean_cc(data.get("cc") or ""),
             subject=data["subject"] or "",
             body=data["body"] or "",
-            files=data.get("files") or [],
+            files=data.get("attachments") or [],
             transition=data.get("transition") or "",
             expected_version=data.get("version"),
         ),
