@@ -55,7 +55,7 @@
     if (count) bar.removeAttribute("data-empty"); else bar.setAttribute("data-empty", "");
     var action = bar.querySelector("[name=action]");
     bar.querySelectorAll("[data-bulk-for]").forEach(function (field) {
-      field.hidden = !!(action && action.value && field.getAttribute("data-bulk-for") !== action.value);
+      field.hidden = !action || field.getAttribute("data-bulk-for") !== action.value;
     });
   }
   document.addEventListener("change", function (event) {
