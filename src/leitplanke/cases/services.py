@@ -399,7 +399,9 @@ def _search_head(case: Case, terms: str | None = None) -> str:
     the customer's words (names folded, number, e-mail addresses, phone numbers — before
     subject and description, so that the length limit never cuts them), subject, description."""
     if terms is None:
-        terms = customer_search_terms(case.customer_id)
+        # The customer a new case was created with is loaded already: no query for it.
+        loaded = case._state.fields_cache.get("customer") if case.customer_id else None
+        terms = customer_search_terms(case.customer_id, customer=loaded)
     return (
         f"{case.reference}\n{terms}\n{case.subject}\n{case.description}"
         if terms

@@ -274,24 +274,39 @@ def product_get(*, product_id: int) -> Product:
     return product
 
 
-def customer_search_terms(customer_id: int | None) -> str:
+def customer_search_terms(customer_id: int | None, *, customer: Customer | None = None) -> str:
     """The words by which the customer's cases are found (names folded, number, e-mail
     addresses, phone numbers): what the cases app puts into each case's search document.
-    Not scoped to an actor: it feeds an index, never a page."""
+    Not scoped to an actor: it feeds an index, never a page. With `customer` (the loaded
+    record) one query reads the contact data; otherwise two."""
     if customer_id is None:
         return ""
-    row = (
-        Customer.objects.filter(pk=customer_id)
-        .values("display_name", "first_name", "last_name", "organisation_name", "customer_number")
-        .first()
-    )
-    if row is None:
-        return ""
-    names = [row["display_name"], row["first_name"], row["last_name"], row["organisation_name"]]
+    if customer is not None and customer.pk == customer_id:
+        row = {
+            "display_name": customer.display_name,
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+            "organisation_name": customer.organisation_name,
+            "customer_number": customer.customer_number,
+        }
+    else:
+        found = (
+            Customer.objects.filter(pk=customer_id)
+            .values("display_name", "first_name", "last_name", "organisation_name", "customer_number")
+            .first()
+        )
+        if found is None:
+            return ""
+        row = {key: str(value) for key, value in found.items()}
     unique: list[str] = []
-    for name in names:
+    for name in (row["display_name"], row["first_name"], row["last_name"], row["organisation_name"]):
         if name and name.casefold() not in {known.casefold() for known in unique}:
             unique.append(name)
-    emails = list(CustomerEmail.objects.filter(customer_id=customer_id).order_by("id").values_list("address", flat=True))
-    phones = list(CustomerPhone.objects.filter(customer_id=customer_id).order_by("id").values_list("number", flat=True))
+    contacts = sorted(
+        CustomerEmail.objects.filter(customer_id=customer_id)
+        .values_list("address", flat=True)
+        .union(CustomerPhone.objects.filter(customer_id=customer_id).values_list("number", flat=True), all=True)
+    )
+    emails = [value for value in contacts if "@" in value]
+    phones = [value for value in contacts if "@" not in value]
     return search_terms(names=unique, customer_number=row["customer_number"], emails=emails, phones=phones)
