@@ -93,3 +93,34 @@ def test_api_q_matches_the_customer(cases: dict[str, Case], lead: Any, api_clien
     response = client.get("/api/v1/cases", {"q": "k-4711"})
     assert response.status_code == 200
     assert [item["id"] for item in response.json()["items"]] == [cases["hers"].pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_case_created_while_its_customer_changes_is_found_by_the_new_name(make_user: Callable[..., Any], tmp_path: Any) -> None:
+    """The customer's change and a new case for that customer at the same time: whichever
+    commits first, the new case's search document ends up with the new name (PostgreSQL:
+    the case's foreign key takes a key-share lock that the customer's update waits for, and
+    the other way round; SQLite: one writer at a time)."""
+    from leitplanke.accounts.models import Team
+    from tests.cases.conftest import ensure_default_case_types
+    from tests.concurrency import in_parallel, shared_database
+
+    ensure_default_case_types()
+    team = Team.objects.create(name="Team R")
+    lead = make_user("team_lead", teams=[team], name="Lena Race")
+    for round_ in range(3):
+        customer = customer_services.customer_create(actor=lead, first_name="Erika", last_name=f"Alt{round_}")
+        directory = tmp_path / str(round_)
+        directory.mkdir()
+        with shared_database(directory):
+
+            def work(index: int) -> Any:
+                if index == 0:
+                    return services.case_create(
+                        actor=lead, team=team, case_type="complaint", subject="Rennen", channel="email", customer=customer
+                    )
+                return customer_services.customer_update(actor=lead, customer=customer, last_name=f"Neu{round_}")
+
+            case, _updated = in_parallel(work, 2)
+            assert found(f"Neu{round_}") == {case.pk}
+            assert found(f"Alt{round_}") == set()

@@ -399,9 +399,16 @@ def _search_head(case: Case, terms: str | None = None) -> str:
     the customer's words (names folded, number, e-mail addresses, phone numbers — before
     subject and description, so that the length limit never cuts them), subject, description."""
     if terms is None:
-        # The customer a new case was created with is loaded already: no query for it.
-        loaded = case._state.fields_cache.get("customer") if case.customer_id else None
-        terms = customer_search_terms(case.customer_id, customer=loaded)
+        # Read from the database, not from the customer instance the caller passed, and on
+        # PostgreSQL under a key-share lock of the customer row (Django's foreign keys are
+        # checked only at commit): a change of the customer either commits before this read
+        # or waits for this transaction and then rewrites this case's document too
+        # (customers.services.customer_update locks the row FOR UPDATE). SQLite has one
+        # writer at a time. See test_a_case_created_while_its_customer_changes_is_found_by_the_new_name.
+        if case.customer_id is not None and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM customers_customer WHERE id = %s FOR KEY SHARE", [case.customer_id])
+        terms = customer_search_terms(case.customer_id)
     return (
         f"{case.reference}\n{terms}\n{case.subject}\n{case.description}"
         if terms
