@@ -114,7 +114,7 @@ def test_a_case_created_while_its_customer_changes_is_found_by_the_new_name(make
         directory.mkdir()
         with shared_database(directory):
 
-            def work(index: int) -> Any:
+            def work(index: int, customer: Any = customer, round_: int = round_) -> Any:
                 if index == 0:
                     return services.case_create(
                         actor=lead, team=team, case_type="complaint", subject="Rennen", channel="email", customer=customer
