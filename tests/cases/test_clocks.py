@@ -277,9 +277,9 @@ def test_the_acknowledgement_can_state_when_the_customer_hears_back(make_case, a
     values = placeholder_values(case)
     # the regulatory clock (EnWG, 4 weeks) rather than the internal targets
     assert values["response_period"] == "4 weeks"
-    assert values["response_due_date"] == "March 2, 2026"
+    assert values["response_due_date"] == "2 March 2026"
     text = render_template_text("You will hear from us by {{ response_due_date }} ({{ response_period }}).", values)
-    assert text == "You will hear from us by March 2, 2026 (4 weeks)."
+    assert text == "You will hear from us by 2 March 2026 (4 weeks)."
 
 
 @pytest.fixture

@@ -371,7 +371,7 @@ def test_bulk_transition_reports_each_case(client_for: Callable[..., Any], quali
     done = make_case(subject="Erledigt")
     services.case_transition(actor=None, case=done, transition="resolve")
     response = client_for(quality).post(
-        "/cases/bulk/", {"ids": [fresh.pk, done.pk], "action": "transition", "transition": "start"}
+        "/cases/bulk/", {"ids": [fresh.pk, done.pk], "action": "transition", "transition": "start", "confirmed": "1"}
     )
     assert response.status_code == 200
     results = {r.case_id: r for r in response.context["results"]}

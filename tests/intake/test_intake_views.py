@@ -151,7 +151,7 @@ def test_case_page_links_to_the_composer_which_is_prefilled(
 ) -> None:
     client = client_for(agent)
     detail = client.get(f"/cases/{case.pk}/").content.decode()
-    assert f'href="/intake/cases/{case.pk}/reply/"' in detail
+    assert f'href="/intake/cases/{case.pk}/composer/"' in detail  # the composer under the conversation
     response = client.get(f"/intake/cases/{case.pk}/reply/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -196,7 +196,7 @@ def test_preview_renders_placeholders_read_only_then_send_queues_and_mails(
     preview = client.post(f"/intake/cases/{case.pk}/reply/", {**form, "action": "preview"})
     assert preview.status_code == 200
     html = preview.content.decode()
-    assert "Guten Tag Muster, Erika," in html and f"wir prüfen Ihr Anliegen {case.reference}." in html
+    assert "Guten Tag Erika Muster," in html and f"wir prüfen Ihr Anliegen {case.reference}." in html
     assert "Anna Agent" in html and f"Ihr Anliegen: Abschlag zu hoch [{case.reference}]" in html
     assert 'value="send"' in html and "<textarea" not in html  # read-only, with the Send button
     assert not mail.outbox
@@ -207,7 +207,7 @@ def test_preview_renders_placeholders_read_only_then_send_queues_and_mails(
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert case.reference in message.subject and message.to == ["erika.muster@example.de"]
-    assert "Guten Tag Muster, Erika," in message.body
+    assert "Guten Tag Erika Muster," in message.body
     outbound = Interaction.objects.get(case=case, kind=InteractionKind.OUTBOUND_MESSAGE)
     assert outbound.delivery_status == DeliveryStatus.SENT and outbound.author == agent
 
@@ -326,7 +326,7 @@ def test_check_preview_and_refused_save_of_unknown_placeholders(
     assert sample.status_code == 200 and "Hallo Erika Mustermann" in sample.content.decode()
     real = client.post(f"/intake/templates/{template.pk}/", {**typed, "action": "preview", "preview_reference": case.reference})
     html = real.content.decode()
-    assert real.status_code == 200 and f"Zu {case.reference}" in html and "Hallo Muster, Erika " in html
+    assert real.status_code == 200 and f"Zu {case.reference}" in html and "Hallo Erika Muster " in html
     unknown_case = client.post(
         f"/intake/templates/{template.pk}/", {**typed, "action": "preview", "preview_reference": "LP-1999-999999"}
     )

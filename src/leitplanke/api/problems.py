@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -58,6 +59,57 @@ def problem(
     return response
 
 
+# Pydantic's messages are English only: the common ones in the client's language (the
+# Accept-Language of the request, or the user's language for a browser session).
+VALIDATION_MESSAGES: dict[str, Any] = {
+    "missing": gettext_lazy("This field is required."),
+    "string_type": gettext_lazy("Enter text."),
+    "string_too_long": gettext_lazy("At most %(max_length)s characters."),
+    "string_too_short": gettext_lazy("At least %(min_length)s characters."),
+    "too_long": gettext_lazy("At most %(max_length)s entries."),
+    "literal_error": gettext_lazy("Choose one of: %(expected)s."),
+    "enum": gettext_lazy("Choose one of: %(expected)s."),
+    "int_parsing": gettext_lazy("Enter a whole number."),
+    "int_type": gettext_lazy("Enter a whole number."),
+    "float_parsing": gettext_lazy("Enter a number."),
+    "decimal_parsing": gettext_lazy("Enter a number."),
+    "bool_parsing": gettext_lazy("Enter true or false."),
+    "bool_type": gettext_lazy("Enter true or false."),
+    "date_parsing": gettext_lazy("Enter a date as YYYY-MM-DD."),
+    "date_from_datetime_parsing": gettext_lazy("Enter a date as YYYY-MM-DD."),
+    "datetime_parsing": gettext_lazy("Enter a date and time as YYYY-MM-DDTHH:MM:SS with a time zone."),
+    "datetime_from_date_parsing": gettext_lazy("Enter a date and time as YYYY-MM-DDTHH:MM:SS with a time zone."),
+    "list_type": gettext_lazy("Send a list."),
+    "dict_type": gettext_lazy("Send an object."),
+    "model_type": gettext_lazy("Send an object."),
+    "json_invalid": gettext_lazy("The request body is not valid JSON."),
+    "greater_than_equal": gettext_lazy("At least %(ge)s."),
+    "less_than_equal": gettext_lazy("At most %(le)s."),
+    "greater_than": gettext_lazy("More than %(gt)s."),
+    "less_than": gettext_lazy("Less than %(lt)s."),
+    "extra_forbidden": gettext_lazy("This field is not known."),
+}
+
+
+def validation_message(error: dict[str, Any]) -> str:
+    """One pydantic error in the active language; pydantic's English text where none is known."""
+    template = VALIDATION_MESSAGES.get(str(error.get("type", "")))
+    if template is None:
+        return str(error.get("msg", ""))
+    try:
+        return str(template) % dict(error.get("ctx") or {})
+    except (KeyError, TypeError, ValueError):
+        return str(error.get("msg", ""))
+
+
+HTTP_TITLES: dict[int, Any] = {
+    400: gettext_lazy("The request could not be read."),
+    405: gettext_lazy("This method is not allowed here."),
+    415: gettext_lazy("Send the body as application/json."),
+    428: gettext_lazy("Send If-Match with the version you changed."),
+}
+
+
 def _pointer(loc: list[Any]) -> str:
     parts = [str(part) for part in loc if part not in ("body", "payload", "query", "path", "header")]
     return "/" + "/".join(parts)
@@ -88,7 +140,7 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(NinjaValidationError)
     def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-        errors = [{"pointer": _pointer(list(err.get("loc", []))), "detail": str(err.get("msg", ""))} for err in exc.errors]
+        errors = [{"pointer": _pointer(list(err.get("loc", []))), "detail": validation_message(err)} for err in exc.errors]
         return problem(api, request, status=422, code="validation_error", title=_("Some fields are not valid."), errors=errors)
 
     @api.exception_handler(NotAuthenticated)
@@ -134,4 +186,6 @@ def install(api: NinjaAPI) -> None:
             429: "rate_limited",
         }
         code = codes.get(exc.status_code, "error")
-        return problem(api, request, status=exc.status_code, code=code, title=str(exc.message or code))
+        title = HTTP_TITLES.get(exc.status_code)
+        detail = str(exc.message or "") if title is not None else ""
+        return problem(api, request, status=exc.status_code, code=code, title=str(title or exc.message or code), detail=detail)

@@ -17,3 +17,13 @@ class CasesConfig(AppConfig):
 
         register()
         storedfiles.owned_files("attachments/", Attachment, "file")
+
+        from leitplanke.customers.services import customer_changed
+
+        customer_changed.connect(_refresh_customer_cases, dispatch_uid="cases-search-customer")
+
+
+def _refresh_customer_cases(sender: object, *, customer_ids: list[int], **kwargs: object) -> None:
+    from .services import case_search_customer_refresh
+
+    case_search_customer_refresh(customer_ids=customer_ids)

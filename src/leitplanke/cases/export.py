@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from leitplanke.core import xlsx
 
@@ -25,22 +25,22 @@ from .models import Case
 EXPORT_CAP = xlsx.MAX_ROWS - 1  # data rows below the header
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = [
-    ("reference", "Reference"),
-    ("subject", "Subject"),
-    ("case_type", "Case type"),
-    ("status", "Status"),
-    ("status_kind", "Status kind"),
-    ("priority", "Priority"),
-    ("channel", "Channel"),
-    ("received_at", "Received at"),
-    ("customer", "Customer"),
-    ("customer_number", "Customer number"),
-    ("product", "Product"),
-    ("category", "Category"),
-    ("team", "Team"),
-    ("responsible", "Responsible"),
-    ("updated_at", "Updated at"),
-    ("closed_at", "Closed at"),
+    ("reference", _("Reference")),
+    ("subject", _("Subject")),
+    ("case_type", _("Case type")),
+    ("status", _("Status")),
+    ("status_kind", _("Status kind")),
+    ("priority", _("Priority")),
+    ("channel", _("Channel")),
+    ("received_at", _("Received at")),
+    ("customer", _("Customer")),
+    ("customer_number", _("Customer number")),
+    ("product", _("Product")),
+    ("category", _("Category")),
+    ("team", _("Team")),
+    ("responsible", _("Responsible")),
+    ("updated_at", _("Updated at")),
+    ("closed_at", _("Closed at")),
 ]
 
 
@@ -84,11 +84,21 @@ class _Echo:
         return value
 
 
+def header_labels() -> list[str]:
+    """The column titles in the active language (the user's)."""
+    return [str(label) for _key, label in COLUMNS]
+
+
 def csv_stream(rows: Iterable[Case], *, lines_per_chunk: int = 500) -> Iterator[str]:
     """CSV lines (UTF-8 with BOM so that spreadsheet programs detect the encoding), handed
-    out in batches: one chunk per row costs the server a write per row."""
+    out in batches (one chunk per row costs the server a write per row). The titles are
+    read now, in the request's language: the lines are written later."""
+    return _csv_lines(header_labels(), rows, lines_per_chunk)
+
+
+def _csv_lines(header: list[str], rows: Iterable[Case], lines_per_chunk: int) -> Iterator[str]:
     writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow([label for _key, label in COLUMNS])
+    yield "\ufeff" + writer.writerow(header)
     batch: list[str] = []
     for case in rows:
         batch.append(writer.writerow(row_values(case)))
@@ -102,20 +112,20 @@ def csv_stream(rows: Iterable[Case], *, lines_per_chunk: int = 500) -> Iterator[
 def left_out_note(*, exported: int, matching: int) -> list[str]:
     """What an export that could not hold every matching case left out, in words."""
     return [
-        _("This export holds the first %(exported)s of %(matching)s matching cases, in the list's order.")
+        str(_("This export holds the first %(exported)s of %(matching)s matching cases, in the list's order."))
         % {"exported": f"{exported:,}", "matching": f"{matching:,}"},
-        _("%(left)s cases were left out. Narrow the filters (for example by received date) and export the rest separately.")
+        str(_("%(left)s cases were left out. Narrow the filters (for example by received date) and export the rest separately."))
         % {"left": f"{matching - exported:,}"},
     ]
 
 
 def xlsx_stream(rows: Iterable[Case], *, exported: int, matching: int) -> Iterator[bytes]:
     """The XLSX file in pieces as the rows are read (core/xlsx.py), with a note sheet when
-    cases were left out."""
-    notes = (_("Left out"), left_out_note(exported=exported, matching=matching)) if matching > exported else None
+    cases were left out. Titles and notes are read now, in the request's language."""
+    notes = (str(_("Left out")), left_out_note(exported=exported, matching=matching)) if matching > exported else None
     return xlsx.stream_workbook(
-        sheet="Cases",
-        header=[label for _key, label in COLUMNS],
+        sheet=str(_("Cases")),
+        header=header_labels(),
         rows=(row_values(case) for case in rows),
         notes=notes,
     )

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leitplanke.core.pagination import Page, decode_cursor, keyset_page
+from leitplanke.customers.normalise import phone_search_token
 
 from . import permissions
 from .models import (
@@ -144,16 +145,28 @@ def text_search_condition(text: str) -> Q | RawSQL | None:
         return None
     if REFERENCE.match(text):
         return Q(reference=text.strip().upper())
+    # A typed phone number ("0221 123456") is searched as the token the customer's words in
+    # the search document carry ("49221123456", services._search_head).
+    phone = phone_search_token(text) or text
     if connection.vendor == "postgresql":
         sql = (
             "SELECT case_id FROM cases_casesearchdocument WHERE vector @@ "
-            "(websearch_to_tsquery('german', %s) || websearch_to_tsquery('english', %s))"
+            "(websearch_to_tsquery('german', %s) || websearch_to_tsquery('english', %s)"
+            " || websearch_to_tsquery('simple', %s))"
         )
-        return Q(id__in=RawSQL(sql, (text, text)))  # noqa: S611 - fixed SQL, user text only as a parameter
+        # The third query is the phone token, or an empty one when the text is no phone number.
+        params = (text, text, phone if phone != text else "")
+        return Q(id__in=RawSQL(sql, params))  # noqa: S611 - fixed SQL, user text only as a parameter
     if connection.vendor == "sqlite":
-        query = fts5_query(text)
+        # An e-mail address is searched by its local part: FTS5 splits the address into words,
+        # and the domain's words ("example", "de") are in most documents, which makes the
+        # phrase slow to match; the local part alone is as selective.
+        local, at, domain = text.partition("@")
+        query = fts5_query(local if at and local.strip() and " " not in text and "." in domain else text)
         if not query:
             return Q(pk__in=[])
+        if phone != text:
+            query = f"({query}) OR ({fts5_query(phone)})"
         # The unary + keeps SQLite from driving the query by the (possibly huge) match list
         # and sorting it: it walks the list's sort index instead and stops after one page.
         sql = '+"cases_case"."id" IN (SELECT rowid FROM cases_search_fts WHERE cases_search_fts MATCH %s)'
@@ -646,3 +659,28 @@ def user_choices() -> list[tuple[int, str]]:
     from leitplanke.accounts.models import User
 
     return list(User.objects.filter(is_active=True).order_by("full_name", "id").values_list("pk", "full_name")[:1000])
+
+
+def conversation_states(case_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """For the rows of one list page: when the customer last wrote and when we last answered
+    (one grouped query over the page's messages), so that the list can say "customer
+    replied" or "waiting since"."""
+    from django.db.models import Max
+
+    from .models import Interaction, InteractionKind
+
+    states: dict[int, dict[str, Any]] = {case_id: {} for case_id in case_ids}
+    if not case_ids:
+        return states
+    rows = (
+        Interaction.objects.filter(
+            case_id__in=case_ids, kind__in=[InteractionKind.INBOUND_MESSAGE, InteractionKind.OUTBOUND_MESSAGE]
+        )
+        .values("case_id", "kind")
+        .annotate(last=Max("occurred_at"))
+        .order_by()
+    )
+    for row in rows:
+        key = "last_in" if row["kind"] == InteractionKind.INBOUND_MESSAGE else "last_out"
+        states[row["case_id"]][key] = row["last"]
+    return states

@@ -99,6 +99,11 @@ class Choices:
         return [(str(pk), name) for pk, name in list_selectors.user_choices()]
 
     @cached_property
+    def assignable(self) -> list[tuple[str, str]]:
+        """Only users who may work on cases can be made responsible (bulk assignment)."""
+        return [(str(user.pk), user.full_name) for user in selectors.assignable_users()]
+
+    @cached_property
     def statuses(self) -> list[tuple[str, str]]:
         german = (get_language() or "de").startswith("de")
         return list(state_labels("de" if german else "en").items())
@@ -323,9 +328,11 @@ def case_list(request: HttpRequest) -> HttpResponse:
         return render(request, "cases/list_bad_cursor.html", {"first_url": first}, status=400)
     count = list_selectors.case_count_estimate(actor=user, params=params)
     now = timezone.now()
+    conversation = list_selectors.conversation_states([case.pk for case in page.items])
     for case in page.items:
         case.status_label = choices.status_labels.get(case.status, case.status)  # type: ignore[attr-defined]
         case.deadline_mark = deadline_mark(case, now)  # type: ignore[attr-defined]
+        case.conversation = _conversation_note(case, conversation.get(case.pk, {}))  # type: ignore[attr-defined]
     saved_views = list_selectors.saved_views_for(actor=user)
     for view in saved_views:
         view.query_string = urlencode(  # type: ignore[attr-defined]
@@ -367,6 +374,22 @@ def case_list(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _conversation_note(case: Any, state: dict[str, Any]) -> dict[str, Any] | None:
+    """Who is waiting for whom, in words for the list: the customer replied after our last
+    answer; the customer waits since their message (nothing answered yet); or we wait for
+    the customer since our answer (status "waiting")."""
+    last_in, last_out = state.get("last_in"), state.get("last_out")
+    if case.status_kind == "closed":
+        return None
+    if last_in is not None and (last_out is None or last_in > last_out):
+        if last_out is not None:
+            return {"kind": "replied", "label": _("Customer replied"), "at": last_in}
+        return {"kind": "unanswered", "label": _("Customer waiting since"), "at": last_in}
+    if case.status_kind == "waiting" and last_out is not None:
+        return {"kind": "waiting", "label": _("Waiting for the customer since"), "at": last_out}
+    return None
+
+
 def _team_ids(user: Any) -> set[int]:
     from . import permissions
 
@@ -376,34 +399,83 @@ def _team_ids(user: Any) -> set[int]:
 # --- bulk actions ---------------------------------------------------------------------------
 
 
+BULK_VALUE_FIELDS = {"assign_responsible": "responsible", "assign_team": "team", "add_tag": "tag", "transition": "transition"}
+
+
+def _bulk_choice(request: HttpRequest, choices: Choices) -> tuple[str, Any, str]:
+    """The chosen action, the value for the service and the change in words. Nothing is
+    chosen by default: an empty action or value is refused (ValidationFailed); "none"
+    explicitly removes the responsible user or team."""
+    action = request.POST.get("action", "")
+    if action not in BULK_VALUE_FIELDS:
+        raise errors.ValidationFailed(field_errors={"action": [_("Choose an action.")]})
+    raw = (request.POST.get(BULK_VALUE_FIELDS[action]) or "").strip()
+    errors.refuse_unstorable_text(raw)  # posted outside a form: checked here
+    if action == "assign_responsible":
+        if raw == "none":
+            return action, None, _("Remove the responsible person")
+        label = dict(choices.assignable).get(raw)
+        if label is None:
+            raise errors.ValidationFailed(field_errors={"responsible": [_("Choose who is responsible.")]})
+        return action, int(raw), _("Make %(name)s responsible") % {"name": label}
+    if action == "assign_team":
+        if raw == "none":
+            return action, None, _("Remove the team")
+        label = dict(choices.teams).get(raw)
+        if label is None:
+            raise errors.ValidationFailed(field_errors={"team": [_("Choose a team.")]})
+        return action, int(raw), _("Assign to team %(name)s") % {"name": label}
+    if action == "add_tag":
+        if not raw:
+            raise errors.ValidationFailed(field_errors={"tag": [_("Enter a tag.")]})
+        return action, raw, _("Add the tag “%(name)s”") % {"name": raw}
+    label = dict(choices.transitions).get(raw)
+    if label is None:
+        raise errors.ValidationFailed(field_errors={"transition": [_("Choose a status step.")]})
+    return action, raw, _("Status step “%(name)s”") % {"name": label}
+
+
 @login_required
 @require_POST
 def case_bulk(request: HttpRequest) -> HttpResponse:
+    """Two steps: the chosen action with the selected cases first comes back as a
+    confirmation that says what will change for how many cases; only the confirmed form
+    (`confirmed=1`) changes anything."""
     _require_list(request)
-    action = request.POST.get("action", "")
-    value = {
-        "assign_responsible": request.POST.get("responsible"),
-        "assign_team": request.POST.get("team"),
-        "add_tag": request.POST.get("tag"),
-        "transition": request.POST.get("transition"),
-    }.get(action)
+    if not has_capability(request.user, EDIT_CASES):
+        raise PermissionDenied
     back = reverse("case_list:list") + (f"?{request.POST['query']}" if request.POST.get("query") else "")
+    htmx = getattr(request, "htmx", False)
+    ids = [raw for raw in request.POST.getlist("ids") if str(raw).isdigit()][: list_services.MAX_BULK]
     try:
-        errors.refuse_unstorable_text(value)  # posted outside a form: checked here
-        results = list_services.case_bulk_apply(
-            actor=request.user, case_ids=list(request.POST.getlist("ids")), action=action, value=value
-        )
+        if not ids:
+            raise errors.ValidationFailed(field_errors={"ids": [_("Select at least one case.")]})
+        action, value, change = _bulk_choice(request, Choices(request.user))
+        if request.POST.get("confirmed") != "1":
+            count = len(list_selectors.cases_for_bulk(actor=request.user, ids=[int(i) for i in ids]))
+            context = {
+                "change": change,
+                "count": count,
+                "ids": ids,
+                "post": {k: request.POST.get(k, "") for k in ("action", "responsible", "team", "tag", "transition", "query")},
+                "back_url": back,
+            }
+            template = "cases/_bulk_confirm.html" if htmx else "cases/list_bulk_confirm.html"
+            return render(request, template, context)
+        results = list_services.case_bulk_apply(actor=request.user, case_ids=ids, action=action, value=value)
     except errors.PermissionDenied:
         raise PermissionDenied from None
     except errors.DomainError as error:
         text = " ".join(str(m) for ms in error.field_errors.values() for m in ms) or str(error.message)
+        if htmx:
+            return render(request, "cases/_bulk_confirm.html", {"error": text}, status=400)
         messages.error(request, text)
         return redirect(back)
     ok = sum(1 for r in results if r.ok)
     return render(
         request,
         "cases/list_bulk_result.html",
-        {"results": results, "ok_count": ok, "error_count": len(results) - ok, "back_url": back},
+        {"results": results, "ok_count": ok, "error_count": len(results) - ok, "back_url": back, "change": change},
     )
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from leitplanke.accounts.models import Absence, Role, User
+from leitplanke.accounts.permissions import EDIT_CASES
 from leitplanke.core import refcache
 from leitplanke.core.errors import NotFound
 from leitplanke.core.pagination import Page, keyset_page
@@ -315,3 +317,21 @@ def response_deadline(case: Case) -> tuple[dt.datetime, engine.Rule] | None:
     _legal, due, clock, version = max(found, key=lambda item: (item[0], item[1]))
     assert due is not None
     return due.astimezone(engine.zone(clock.time_zone)), version.rule
+
+
+def assignable_users(*, team_id: int | None = None) -> list[Any]:
+    """Active users who may work on cases (only they can be made responsible), the members of
+    `team_id` first, then the others, each by name. Every user carries `in_team` and
+    `absence` (the absence that covers today, or None), so that a list can show who is away."""
+    role_ids = [role.pk for role in Role.objects.all() if EDIT_CASES in (role.capabilities or [])]
+    users = list(User.objects.filter(is_active=True, roles__in=role_ids).distinct().order_by("full_name", "id")[:1000])
+    members = set(User.objects.filter(teams=team_id).values_list("pk", flat=True)) if team_id else set()
+    today: dt.date = timezone.localdate()
+    absences = {
+        absence.user_id: absence
+        for absence in Absence.objects.filter(user__in=users, starts_on__lte=today, ends_on__gte=today).order_by("ends_on")
+    }
+    for user in users:
+        user.in_team = user.pk in members  # type: ignore[attr-defined]
+        user.absence = absences.get(user.pk)  # type: ignore[attr-defined]
+    return sorted(users, key=lambda user: not user.in_team)

@@ -26,6 +26,7 @@ from leitplanke.core.audit import audit_record, changed_fields, snapshot
 from leitplanke.core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
 from leitplanke.core.inserts import insert_row
 from leitplanke.customers.models import Contract, Customer, Product
+from leitplanke.customers.selectors import customer_search_terms
 from leitplanke.processes import catalogue
 from leitplanke.processes.engine import TransitionRefused
 from leitplanke.processes.engine import apply as engine_apply
@@ -459,11 +460,67 @@ def validate_custom_fields(case_type: CaseType, values: dict[str, Any] | None) -
 # --- search and timeline helpers ----------------------------------------------------------
 
 
+def _search_head(case: Case, terms: str | None = None) -> str:
+    """The part of a search document that comes from the case and its customer: reference,
+    the customer's words (names folded, number, e-mail addresses, phone numbers — before
+    subject and description, so that the length limit never cuts them), subject, description."""
+    if terms is None:
+        # Read from the database, not from the customer instance the caller passed, and on
+        # PostgreSQL under a key-share lock of the customer row (Django's foreign keys are
+        # checked only at commit): a change of the customer either commits before this read
+        # or waits for this transaction and then rewrites this case's document too
+        # (customers.services.customer_update locks the row FOR UPDATE). SQLite has one
+        # writer at a time. See test_a_case_created_while_its_customer_changes_is_found_by_the_new_name.
+        if case.customer_id is not None and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM customers_customer WHERE id = %s FOR KEY SHARE", [case.customer_id])
+        terms = customer_search_terms(case.customer_id)
+    return (
+        f"{case.reference}\n{terms}\n{case.subject}\n{case.description}"
+        if terms
+        else f"{case.reference}\n{case.subject}\n{case.description}"
+    )
+
+
 def _search_document_create(case: Case) -> None:
     """The search document of a new case (no message texts yet): one INSERT, the same text
     `_search_document_refresh` would write."""
-    text = f"{case.reference}\n{case.subject}\n{case.description}"[:SEARCH_TEXT_MAX]
-    insert_row(CaseSearchDocument(case=case, text=text))
+    insert_row(CaseSearchDocument(case=case, text=_search_head(case)[:SEARCH_TEXT_MAX]))
+
+
+def _with_head(head: str, old_text: str) -> str:
+    marker = SEARCH_MESSAGES_MARKER
+    tail = old_text.split(marker, 1)[1] if marker in old_text else ""
+    return (head + (marker + tail if tail else ""))[:SEARCH_TEXT_MAX]
+
+
+def case_search_customer_refresh(*, customer_ids: Iterable[int]) -> int:
+    """Brings the search documents of these customers' cases up to date after the customer
+    changed (names, number, contact data, a merge); called in the customer's transaction
+    (through `customers.services.customer_changed`). A fixed number of queries per
+    customer and batch (merges count on it). Returns how many documents were rewritten."""
+    count = 0
+    now = timezone.now()
+    for customer_id in sorted(set(customer_ids)):
+        terms = customer_search_terms(customer_id)
+        cases = list(
+            Case.objects.filter(customer_id=customer_id).only("pk", "reference", "subject", "description", "customer_id")
+        )
+        for start in range(0, len(cases), 500):
+            batch = cases[start : start + 500]
+            documents = {d.pk: d for d in CaseSearchDocument.objects.filter(pk__in=[c.pk for c in batch])}
+            changed, missing = [], []
+            for case in batch:
+                document = documents.get(case.pk)
+                if document is None:
+                    missing.append(CaseSearchDocument(case=case, text=_search_head(case, terms)[:SEARCH_TEXT_MAX]))
+                    continue
+                document.text, document.updated_at = _with_head(_search_head(case, terms), document.text), now
+                changed.append(document)
+            CaseSearchDocument.objects.bulk_update(changed, ["text", "updated_at"])
+            CaseSearchDocument.objects.bulk_create(missing)
+            count += len(batch)
+    return count
 
 
 SEARCH_MESSAGES_MARKER = "\n\u2063messages\u2063\n"
@@ -506,7 +563,7 @@ def _touch(case: Case, now: dt.datetime) -> None:
 def _search_document_refresh(case: Case, *, extra_text: str = "") -> None:
     """Rebuilds the subject/description part; message texts are appended after a marker."""
     document, _created = CaseSearchDocument.objects.get_or_create(case=case)
-    head = f"{case.reference}\n{case.subject}\n{case.description}"
+    head = _search_head(case)
     marker = SEARCH_MESSAGES_MARKER
     tail = document.text.split(marker, 1)[1] if marker in document.text else ""
     if extra_text:
@@ -909,7 +966,7 @@ def case_update(*, actor: Any, case: Case, expected_version: int | None = None, 
             "display_to": {k: _readable(k, new[k]) for k in fields},
         },
     )
-    if {"subject", "description"} & set(fields):
+    if {"subject", "description", "customer"} & set(fields):
         _search_document_refresh(case)
     audit_record(actor=actor, action="case.update", obj=case, before=old, after=new)
     if {"team", "responsible_user"} & set(fields):

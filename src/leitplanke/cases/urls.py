@@ -8,6 +8,7 @@ app_name = "cases"
 
 urlpatterns = [
     path("new/", views.case_create, name="create"),
+    path("new/customers/", views.customer_lookup, name="customer_lookup"),
     path("<int:case_id>/", views.case_detail, name="detail"),
     path("<int:case_id>/edit/", views.case_edit, name="edit"),
     path("<int:case_id>/timeline/", views.case_timeline, name="timeline"),
@@ -18,4 +19,5 @@ urlpatterns = [
     path("<int:case_id>/attachments/", views.case_attachment_add, name="attachment_add"),
     path("<int:case_id>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment_download"),
     path("<int:case_id>/watch/", views.case_watch, name="watch"),
+    path("<int:case_id>/assign/", views.case_assign, name="assign"),
 ]

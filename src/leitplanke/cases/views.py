@@ -129,6 +129,28 @@ def case_create(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"form": form, "mode": "create"}, status=status)
 
 
+@login_required
+@require_GET
+def customer_lookup(request: HttpRequest) -> HttpResponse:
+    """The customer picker of the new-case form (htmx): up to eight customers by name
+    (prefix, "Erika Mustermann" as well as "Mustermann, Erika"), e-mail address, phone
+    number or customer number."""
+    from leitplanke.customers.selectors import customer_search
+
+    query = (request.GET.get("customer_query") or "").strip()[:200]
+    found: list[Any] = []
+    if len(query) >= 2 and permissions.may_edit_cases(request.user):
+        try:
+            found = list(customer_search(actor=request.user, q=query, limit=8).items)
+            words = query.split()
+            if not found and len(words) >= 2 and "@" not in query:
+                reordered = f"{words[-1]}, {' '.join(words[:-1])}"
+                found = list(customer_search(actor=request.user, q=reordered, limit=8).items)
+        except PermissionDenied:
+            found = []
+    return render(request, "cases/_customer_matches.html", {"found": found, "query": query})
+
+
 # --- detail -------------------------------------------------------------------------------
 
 KIND_ICONS: dict[str, str] = {
@@ -264,6 +286,8 @@ def _render_detail(
         "note_form": note_form or NoteForm(),
         "attachment_form": attachment_form or AttachmentForm(),
         "clocks": _clock_rows(request, case, language),
+        "customer_cases": _other_cases_of_customer(request, case),
+        "assignable": selectors.assignable_users(team_id=case.team_id) if editable else [],
     }
     return render(request, "cases/case_detail.html", context, status=status)
 
@@ -298,6 +322,14 @@ def _clock_rows(request: HttpRequest, case: Any, language: str) -> list[dict[str
             }
         )
     return rows
+
+
+def _other_cases_of_customer(request: HttpRequest, case: Any) -> list[Any]:
+    """The customer's other cases the user may see (latest first, at most ten)."""
+    if case.customer_id is None:
+        return []
+    others = selectors.customer_cases(actor=request.user, customer_id=case.customer_id, limit=11)
+    return [other for other in others if other.pk != case.pk][:10]
 
 
 @login_required
@@ -554,6 +586,46 @@ def case_attachment_add(request: HttpRequest, case_id: int) -> HttpResponse:
             messages.success(request, _("The file was attached."))
             return redirect(reverse("cases:detail", kwargs={"case_id": case.pk}) + "#attachments")
     return _render_detail(request, case, attachment_form=form, status=422)
+
+
+@login_required
+@require_POST
+def case_assign(request: HttpRequest, case_id: int) -> HttpResponse:
+    """ "Take it" (`responsible=me`) or a quick assignment from the case page. An explicit
+    choice only: `responsible=none` unassigns, an empty or unknown value changes nothing.
+    The page is loaded again afterwards, so that every form on it carries the new version."""
+    case = _case_or_404(request, case_id)
+    if not selectors.can_edit(request.user, case):
+        raise DjangoPermissionDenied()
+    value = (request.POST.get("responsible") or "").strip()
+    if value == "me":
+        target: Any = request.user.pk
+    elif value == "none":
+        target = None
+    elif value.isdigit() and any(user.pk == int(value) for user in selectors.assignable_users()):
+        target = int(value)
+    else:
+        messages.error(request, _("Choose who is responsible."))
+        return redirect("cases:detail", case_id=case.pk)
+    version = request.POST.get("version")
+    try:
+        case = services.case_update(
+            actor=request.user,
+            case=case,
+            expected_version=int(version) if version and version.isdigit() else None,
+            responsible_user=target,
+        )
+    except PreconditionFailed:
+        messages.error(request, _("Someone else changed this case in the meantime. Please check and try again."))
+    except DomainError as error:
+        _raise_http(error)
+        messages.error(request, " ".join(str(m) for ms in (error.field_errors or {}).values() for m in ms) or str(error.message))
+    else:
+        if case.responsible_user is None:
+            messages.success(request, _("Nobody is responsible for this case now."))
+        else:
+            messages.success(request, _("%(name)s is responsible now.") % {"name": case.responsible_user.full_name})
+    return redirect("cases:detail", case_id=case.pk)
 
 
 @login_required

@@ -12,7 +12,7 @@ from django.utils.translation import pgettext_lazy
 from leitplanke.accounts.models import Language
 from leitplanke.core.forms import Form
 
-from .models import ConsentPurpose, ContractStatus, CustomerKind, Sector, Segment
+from .models import ConsentPurpose, ContractStatus, CustomerKind, Salutation, Sector, Segment
 
 
 def _lines(value: str) -> list[str]:
@@ -21,6 +21,13 @@ def _lines(value: str) -> list[str]:
 
 class CustomerForm(Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=CustomerKind.choices, initial=CustomerKind.PERSON)
+    salutation = forms.ChoiceField(
+        label=_("Salutation"),
+        choices=[("", _("not known")), *Salutation.choices],
+        required=False,
+        help_text=_("How letters address the person (“Sehr geehrte Frau …”, “Dear Ms …”)."),
+    )
+    title = forms.CharField(label=_("Title"), max_length=50, required=False, help_text=_("e.g. Dr., Prof. Dr."))
     first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=100, required=False, help_text=_("Required for persons."))
     organisation_name = forms.CharField(

@@ -18,6 +18,14 @@ class CustomerKind(models.TextChoices):
     ORGANISATION = "organisation", _("Organisation")
 
 
+class Salutation(models.TextChoices):
+    """How a person is addressed. Empty: not known (letters greet by name, neutrally)."""
+
+    MS = "ms", _("Ms")
+    MR = "mr", _("Mr")
+    NEUTRAL = "neutral", _("Gender-neutral (by name)")
+
+
 class Segment(models.TextChoices):
     PRIVATE = "private", _("Private customer")
     BUSINESS = "business", _("Business customer")
@@ -28,6 +36,8 @@ class Segment(models.TextChoices):
 class Customer(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=CustomerKind.choices, default=CustomerKind.PERSON)
     customer_number = models.CharField(_("customer number"), max_length=40, unique=True)
+    salutation = models.CharField(_("salutation"), max_length=10, choices=Salutation.choices, blank=True)
+    title = models.CharField(_("title"), max_length=50, blank=True, help_text=_("e.g. Dr., Prof. Dr."))
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     organisation_name = models.CharField(_("organisation name"), max_length=200, blank=True)

@@ -28,7 +28,7 @@ from leitplanke.core.errors import NotFound, PermissionDenied
 from leitplanke.core.pagination import Page, decode_cursor, keyset_page
 
 from .models import ConsentPurpose, ConsentRecord, Contract, Customer, CustomerEmail, CustomerPhone, Product, fold_name
-from .normalise import normalise_customer_number, normalise_email, normalise_phone
+from .normalise import normalise_customer_number, normalise_email, normalise_phone, search_terms
 
 LIST_ORDERING = ["name_key", "id"]
 MAX_LIMIT = 200
@@ -272,3 +272,41 @@ def product_get(*, product_id: int) -> Product:
     if product is None:
         raise NotFound()
     return product
+
+
+def customer_search_terms(customer_id: int | None, *, customer: Customer | None = None) -> str:
+    """The words by which the customer's cases are found (names folded, number, e-mail
+    addresses, phone numbers): what the cases app puts into each case's search document.
+    Not scoped to an actor: it feeds an index, never a page. With `customer` (the loaded
+    record) one query reads the contact data; otherwise two."""
+    if customer_id is None:
+        return ""
+    if customer is not None and customer.pk == customer_id:
+        row = {
+            "display_name": customer.display_name,
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+            "organisation_name": customer.organisation_name,
+            "customer_number": customer.customer_number,
+        }
+    else:
+        found = (
+            Customer.objects.filter(pk=customer_id)
+            .values("display_name", "first_name", "last_name", "organisation_name", "customer_number")
+            .first()
+        )
+        if found is None:
+            return ""
+        row = {key: str(value) for key, value in found.items()}
+    unique: list[str] = []
+    for name in (row["display_name"], row["first_name"], row["last_name"], row["organisation_name"]):
+        if name and name.casefold() not in {known.casefold() for known in unique}:
+            unique.append(name)
+    contacts = sorted(
+        CustomerEmail.objects.filter(customer_id=customer_id)
+        .values_list("address", flat=True)
+        .union(CustomerPhone.objects.filter(customer_id=customer_id).values_list("number", flat=True), all=True)
+    )
+    emails = [value for value in contacts if "@" in value]
+    phones = [value for value in contacts if "@" not in value]
+    return search_terms(names=unique, customer_number=row["customer_number"], emails=emails, phones=phones)

@@ -24,6 +24,7 @@ from typing import Any
 import phonenumbers
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,6 +44,7 @@ from .models import (
     CustomerPhone,
     PhoneKind,
     Product,
+    Salutation,
     Sector,
     Segment,
 )
@@ -54,6 +56,7 @@ __all__ = [
     "ContractStatus",
     "CustomerKind",
     "PhoneKind",
+    "Salutation",
     "Sector",
     "Segment",
     "consent_record",
@@ -71,6 +74,8 @@ __all__ = [
 CUSTOMER_FIELDS = [
     "kind",
     "customer_number",
+    "salutation",
+    "title",
     "first_name",
     "last_name",
     "organisation_name",
@@ -90,6 +95,12 @@ CUSTOMER_FIELDS = [
 PRODUCT_FIELDS = ["code", "name_de", "name_en", "sector", "payment_services", "is_active"]
 CONTRACT_FIELDS = ["customer", "product", "contract_number", "starts_on", "ends_on", "status"]
 CUSTOMER_NUMBER_PREFIX = "K-"
+# Sent inside the transaction of a change to what identifies a customer (names, number,
+# e-mail addresses, phone numbers), with `customer_ids`. The cases app listens and brings
+# the search documents of those customers' cases up to date (this app knows nothing of
+# cases: the dependency stays one way).
+customer_changed = Signal()
+SEARCHED_FIELDS = {"display_name", "first_name", "last_name", "organisation_name", "customer_number", "emails", "phones"}
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 REGION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -187,6 +198,7 @@ def _validate_customer(data: dict[str, Any], errors: _Errors) -> dict[str, Any]:
         errors.add("kind", _("Choose person or organisation."))
     out["kind"] = kind
     for field, length in (
+        ("title", 50),
         ("first_name", 100),
         ("last_name", 100),
         ("organisation_name", 200),
@@ -195,6 +207,12 @@ def _validate_customer(data: dict[str, Any], errors: _Errors) -> dict[str, Any]:
         ("city", 100),
     ):
         out[field] = _text(data, field, length, errors)
+    salutation = str(data.get("salutation") or "")
+    if salutation not in Salutation.values and salutation != "":
+        errors.add("salutation", _("Choose one of the offered values."))
+    out["salutation"] = salutation if kind == CustomerKind.PERSON else ""
+    if kind != CustomerKind.PERSON:
+        out["title"] = ""
     if kind == CustomerKind.PERSON and not out["last_name"]:
         errors.add("last_name", _("A person needs a last name."))
     if kind == CustomerKind.ORGANISATION and not out["organisation_name"]:
@@ -325,6 +343,8 @@ def customer_create(
     *,
     actor: Any,
     kind: str = CustomerKind.PERSON,
+    salutation: str = "",
+    title: str = "",
     first_name: str = "",
     last_name: str = "",
     organisation_name: str = "",
@@ -358,6 +378,8 @@ def customer_create(
     data = _validate_customer(
         {
             "kind": kind,
+            "salutation": salutation,
+            "title": title,
             "first_name": first_name,
             "last_name": last_name,
             "organisation_name": organisation_name,
@@ -455,6 +477,8 @@ def customer_update(*, actor: Any, customer: Customer, expected_version: int | N
         customer.refresh_from_db(fields=["version", "updated_at"])
     if new:
         audit_record(actor=actor, action="customer.update", obj=customer, before=old, after=new)
+        if SEARCHED_FIELDS & set(new):
+            customer_changed.send(sender=Customer, customer_ids=[customer.pk])
     _vulnerability_event(actor, customer, vulnerability_before, (vulnerable, reason))
     return customer
 
@@ -535,6 +559,7 @@ def customer_merge(
         before={"duplicate_id": duplicate.pk, "duplicate_number": duplicate.customer_number},
         after={"survivor_id": survivor.pk, "moved": moved, "dropped": {"emails": dropped_emails, "phones": dropped_phones}},
     )
+    customer_changed.send(sender=Customer, customer_ids=[survivor.pk])
     return moved
 
 

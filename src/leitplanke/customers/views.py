@@ -98,6 +98,7 @@ def _detail_context(request: HttpRequest, customer: Any, end_forms: dict[int, fo
     context = {
         **_context(request),
         "customer": customer,
+        "can_create_case": permissions.has_capability(user, permissions.EDIT_CASES),
         "emails": list(customer.emails.all()),
         "phones": list(customer.phones.all()),
         "contracts": contracts,
@@ -207,6 +208,8 @@ def _initial(customer: Any) -> dict[str, Any]:
         name: getattr(customer, name)
         for name in (
             "kind",
+            "salutation",
+            "title",
             "first_name",
             "last_name",
             "organisation_name",

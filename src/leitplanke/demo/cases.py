@@ -41,6 +41,7 @@ from leitplanke.cases.models import (
 from leitplanke.cases.process import current_definition
 from leitplanke.core.audit import audit_record
 from leitplanke.customers.models import Contract, Customer, CustomerEmail, CustomerPhone, Product, fold_name
+from leitplanke.customers.normalise import search_terms
 
 UTC = dt.UTC
 
@@ -532,7 +533,7 @@ def _phone(rng: random.Random, english: bool) -> str:
 
 def _create_customers(
     rng: random.Random, count: int, products: dict[str, Product], now: dt.datetime
-) -> list[tuple[int, str, str, list[tuple[int, int]]]]:
+) -> list[tuple[int, str, str, list[tuple[int, int]], str]]:
     """Customers with e-mail, phone and 1–2 contracts; returns (id, display name, language, contracts)."""
     customer_start, contract_start = _next_id(Customer), _next_id(Contract)
     customer_insert = _Insert(
@@ -565,7 +566,10 @@ def _create_customers(
     out = []
     contract_id = contract_start
     for batch_start in range(0, count, 5000):
-        customers, emails, phones, contracts = [], [], [], []
+        customers: list[Any] = []
+        emails: list[Any] = []
+        phones: list[Any] = []
+        contracts: list[Any] = []
         for i in range(batch_start, min(count, batch_start + 5000)):
             cid = customer_start + i
             english = rng.random() < 0.2
@@ -606,16 +610,19 @@ def _create_customers(
                     now,
                 ]
             )
-            emails.append([cid, f"{local}{cid}@example.{'co.uk' if english else 'de'}", True])
-            if rng.random() < 0.75:
-                phones.append([cid, _phone(rng, english), "mobile", True])
+            address = f"{local}{cid}@example.{'co.uk' if english else 'de'}"
+            emails.append([cid, address, True])
+            phone_numbers = [_phone(rng, english)] if rng.random() < 0.75 else []
+            phones.extend([cid, number, "mobile", True] for number in phone_numbers)
+            names = [display] + [name for name in (first_name, last_name) if name]
+            terms = search_terms(names=names, customer_number=f"K{cid:08d}", emails=[address], phones=phone_numbers)
             own = []
             for _ in range(1 if rng.random() < 0.6 else 2):
                 product = rng.choice(product_list)
                 contracts.append([contract_id, cid, product.pk, f"V{contract_id:09d}", since, "active"])
                 own.append((contract_id, product.pk))
                 contract_id += 1
-            out.append((cid, display, language, own))
+            out.append((cid, display, language, own, terms))
         with transaction.atomic():
             customer_insert.run(customers)
             email_insert.run(emails)
@@ -796,7 +803,7 @@ def _create_cases(
             year = received.year
             counters[year] = counters.get(year, 0) + 1
             topic = chosen_topics[i]
-            customer_id, customer_name, language, contracts = rng.choice(customers)
+            customer_id, customer_name, language, contracts, customer_terms = rng.choice(customers)
             english = language == "en"
             subject = _fill(rng.choice(topic.subjects_en if english else topic.subjects_de), rng, received)
             description = _fill(rng.choice(topic.texts_en if english else topic.texts_de), rng, received)
@@ -877,7 +884,7 @@ def _create_cases(
                     interaction_rows.append(
                         [case_id, kind, at, responsible, "", "", "", rng.choice(NOTES_EN if english else NOTES_DE), {}, True]
                     )
-            document_rows.append([case_id, f"{reference}\n{subject}\n{description}", handled])
+            document_rows.append([case_id, f"{reference}\n{customer_terms}\n{subject}\n{description}", handled])
             if rng.random() < 0.25:
                 tag_rows.append([case_id, rng.choice(tag_ids)])
         with transaction.atomic():

@@ -36,6 +36,49 @@ class ReplyForm(Form):
         ]
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; an empty list when none was chosen."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class ComposerForm(ReplyForm):
+    """The composer under the conversation on the case page: a reply with Cc, attachments
+    and, optionally, the next status in the same step."""
+
+    cc = forms.CharField(
+        label=_("Cc"),
+        max_length=2000,
+        required=False,
+        help_text=_("Further recipients, separated by commas."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    attachments = MultipleFileField(label=_("Attachments"), required=False)
+    transition = forms.ChoiceField(label=_("Then set status"), required=False)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    field_order = ["template", "to", "cc", "subject", "body", "attachments", "transition", "version"]
+
+    def __init__(self, *args: Any, transitions: list[tuple[str, str]] = (), **kwargs: Any):  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)
+        self.fields["body"].widget.attrs["rows"] = 10
+        field = self.fields["transition"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("— keep the status —")), *transitions]
+
+
 class TemplateForm(Form):
     key = forms.SlugField(
         label=_("Key"), max_length=80, help_text=_("Short name shared by the German and English variant, e.g. “refund-approved”.")

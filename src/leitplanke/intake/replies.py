@@ -26,6 +26,7 @@ from leitplanke.cases.models import Case, Channel, DeliveryStatus, Interaction, 
 from leitplanke.core.audit import audit_record
 from leitplanke.core.background import background_task, enqueue_on_commit
 from leitplanke.core.errors import ValidationFailed
+from leitplanke.customers.greeting import formal_greeting, full_name
 from leitplanke.deadlines import presentation as deadline_presentation
 
 from . import status_links
@@ -36,7 +37,11 @@ from .selectors import SendingIdentity, sending_identity, template_for
 MAX_SEND_ATTEMPTS = 6
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 PLACEHOLDERS = {
-    "customer_name": gettext_lazy("Name of the customer"),
+    "salutation": gettext_lazy(
+        "Formal salutation in the case's language, e.g. “Sehr geehrte Frau Mustermann”, “Dear Ms Mustermann” "
+        "(by name when the salutation is not known)"
+    ),
+    "customer_name": gettext_lazy("Name of the customer, e.g. Dr. Erika Mustermann"),
     "case_reference": gettext_lazy("Case reference, e.g. LP-2026-000123"),
     "case_subject": gettext_lazy("Subject of the case"),
     "received_date": gettext_lazy("Date the case was received"),
@@ -57,19 +62,38 @@ def status_link_token(case: Case) -> str:
     return status_links.status_link_token(case)
 
 
-def placeholder_values(case: Case, *, agent: Any = None, identity: SendingIdentity | None = None) -> dict[str, str]:
-    """`organisation_name` is the brand's name when a brand sends (ADR 0013)."""
+def placeholder_values(
+    case: Case, *, agent: Any = None, identity: SendingIdentity | None = None, language: str | None = None
+) -> dict[str, str]:
+    """The values of the placeholders for this case; `language`: the template's (the
+    salutation and the date follow the text they stand in), else the case's.
+    `organisation_name` is the brand's name when a brand sends (ADR 0013)."""
     from leitplanke.accounts.services import organisation_get
 
-    with translation.override(case.language or "de"):
+    language = language or case.language or "de"
+    with translation.override(language):
         received = date_format(timezone.localtime(case.received_at), "DATE_FORMAT")
         deadline = case_selectors.response_deadline(case)
         response_due = date_format(deadline[0], "DATE_FORMAT") if deadline else ""
         response_period = deadline_presentation.period(deadline[1].measure, deadline[1].duration) if deadline else ""
     identity = identity or sending_identity(case)
     organisation_name = identity.name or cached("organisation_name", lambda: organisation_get().name)
+    customer = case.customer
+    person = (
+        {
+            "kind": customer.kind,
+            "title": customer.title,
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+            "organisation_name": customer.organisation_name,
+            "display_name": customer.display_name,
+        }
+        if customer is not None
+        else {}
+    )
     return {
-        "customer_name": case.customer.display_name if case.customer is not None else "",
+        "salutation": formal_greeting(language, salutation=getattr(customer, "salutation", ""), **person),
+        "customer_name": full_name(**person) if customer is not None else "",
         "case_reference": case.reference,
         "case_subject": case.subject,
         "received_date": received,
@@ -122,6 +146,7 @@ def _queue(
     purpose: str,
     first: Interaction | None = None,
     identity: SendingIdentity | None = None,
+    cc: list[str] | None = None,
 ) -> Interaction:
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "leitplanke.local"
     message_id = make_msgid(idstring=case.reference, domain=domain).strip("<>")
@@ -142,6 +167,7 @@ def _queue(
         author_label=getattr(actor, "full_name", "") or "Leitplanke",
         data={
             "to": [to],
+            **({"cc": list(cc)} if cc else {}),
             "in_reply_to": parent,
             "references": references,
             "purpose": purpose,
@@ -195,6 +221,81 @@ def reply_queue(*, actor: Any, case: Case, to: str, subject: str, body: str) -> 
     return interaction
 
 
+MAX_CC = 10
+
+
+def clean_cc(value: str | list[str]) -> list[str]:
+    """Cc addresses typed as one line (commas, semicolons or spaces between them): each a
+    valid address, at most MAX_CC, without duplicates. ValidationFailed names the bad one."""
+    from django.core.exceptions import ValidationError as DjangoValidationError
+    from django.core.validators import validate_email
+
+    parts = value if isinstance(value, list) else re.split(r"[,;\s]+", value or "")
+    addresses: list[str] = []
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        try:
+            validate_email(part)
+        except DjangoValidationError:
+            raise ValidationFailed(field_errors={"cc": [_("Not an e-mail address: %(value)s") % {"value": part[:100]}]}) from None
+        if part.lower() not in {a.lower() for a in addresses}:
+            addresses.append(part)
+    if len(addresses) > MAX_CC:
+        raise ValidationFailed(field_errors={"cc": [_("At most %(n)s addresses.") % {"n": MAX_CC}]})
+    return addresses
+
+
+def reply_send(
+    *,
+    actor: Any,
+    case: Case,
+    to: str,
+    subject: str,
+    body: str,
+    cc: list[str] | None = None,
+    files: list[Any] | None = None,
+    transition: str = "",
+    expected_version: int | None = None,
+) -> Interaction:
+    """The composer on the case page: queues the reply with its Cc and attachments and, with
+    `transition`, moves the case on — one transaction, so that nothing is half done (a
+    refused file or a status step that is no longer possible stores no reply, and no e-mail
+    leaves: the worker is asked only on commit)."""
+    cc = clean_cc(cc or [])
+    with transaction.atomic():
+        if transition:
+            # First, under the case's row lock: a step that is no longer possible stops here.
+            case = case_services.case_transition(actor=actor, case=case, transition=transition, expected_version=expected_version)
+        if not to or "@" not in to:
+            raise ValidationFailed(field_errors={"to": [_("Enter the recipient's e-mail address.")]})
+        if not subject.strip() or not body.strip():
+            raise ValidationFailed(field_errors={"body": [_("Subject and text are required.")]})
+        if missing := unknown_placeholders(subject + body):
+            raise ValidationFailed(field_errors={"body": [_("Unknown placeholder: %(names)s") % {"names": ", ".join(missing)}]})
+        values = placeholder_values(case, agent=actor)
+        interaction = _queue(
+            case=case,
+            actor=actor,
+            to=to,
+            subject=render_template_text(subject, values),
+            body=render_template_text(body, values),
+            purpose="reply",
+            cc=cc,
+        )
+        for uploaded in files or []:
+            try:
+                case_services.attachment_add(actor=actor, case=case, uploaded_file=uploaded, interaction=interaction)
+            except ValidationFailed as error:
+                raise ValidationFailed(
+                    field_errors={
+                        "attachments": [str(m) for messages in error.field_errors.values() for m in messages] or [str(error)]
+                    }
+                ) from None
+        enqueue_on_commit(send_outbound_email, interaction.pk)
+    return interaction
+
+
 def acknowledgement_queue(
     *, case: Case, to: str, in_reply_to: str = "", inbound: Interaction | None = None
 ) -> Interaction | None:
@@ -231,14 +332,19 @@ def build_message(interaction: Interaction) -> EmailMessage:
         headers["References"] = " ".join(f"<{ref}>" for ref in data["references"])
     if data.get("purpose") == "acknowledgement":
         headers["Auto-Submitted"] = "auto-replied"  # RFC 3834: other systems must not auto-answer it
-    return EmailMessage(
+    message = EmailMessage(
         subject=one_line(interaction.subject),
         body=interaction.body_text,
         from_email=data.get("from_header") or settings.DEFAULT_FROM_EMAIL,
         to=list(data.get("to", [])),
         reply_to=list(data.get("reply_to") or []) or None,
+        cc=list(data.get("cc", [])),
         headers=headers,
     )
+    for attachment in interaction.attachments.all():
+        with attachment.file.open("rb") as handle:
+            message.attach(attachment.original_name, handle.read(), attachment.content_type)
+    return message
 
 
 def _mark(interaction_id: int, status: str, error: str = "", *, count_attempt: bool = True) -> Interaction:

@@ -43,6 +43,7 @@ REPROCESSED_PREFIX = "reprocessed as #"
 
 # Shown when a template is previewed without a case.
 SAMPLE_VALUES = {
+    "salutation": "Sehr geehrte Frau Mustermann",
     "customer_name": "Erika Mustermann",
     "case_reference": "LP-2026-000123",
     "case_subject": "Abschlag nach Umzug zu hoch",
@@ -342,3 +343,9 @@ def public_access_state(*, actor: Any, case: Case) -> PublicAccessState:
         contact=contact,
         matched_customer_visible=visible,
     )
+
+
+def last_customer_message(case: Case) -> Any:
+    """The customer's latest message on the case (what the composer shows above the text),
+    or None."""
+    return case.interactions.filter(kind=InteractionKind.INBOUND_MESSAGE).order_by("-occurred_at", "-id").first()

@@ -9,6 +9,7 @@ app_name = "intake"
 urlpatterns = [
     path("cases/<int:case_id>/reply/", views.reply, name="reply"),
     path("cases/<int:case_id>/public-access/", views.public_access, name="public_access"),
+    path("cases/<int:case_id>/composer/", views.composer, name="composer"),
     path("templates/", views.template_list, name="templates"),
     path("templates/new/", views.template_create, name="template_create"),
     path("templates/<int:template_id>/", views.template_edit, name="template_edit"),

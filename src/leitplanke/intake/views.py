@@ -30,7 +30,7 @@ from leitplanke.core.forms import apply_domain_error
 from leitplanke.core.pagination import InvalidCursor, keyset_page
 
 from . import admin_services, reasons, replies, selectors, webhooks
-from .forms import InboundFilterForm, MailboxForm, ReplyForm, TemplateForm, WebhookForm
+from .forms import ComposerForm, InboundFilterForm, MailboxForm, ReplyForm, TemplateForm, WebhookForm
 
 PAGE_SIZE = 50
 ADMIN = permissions.MANAGE_ORGANISATION
@@ -151,6 +151,123 @@ def reply(request: HttpRequest, case_id: int) -> HttpResponse:
             "body": replies.render_template_text(data["body"], values),
         }
     return render(request, "intake/reply.html", {**context, "form": form})
+
+
+# --- composer on the case page ---------------------------------------------------------------
+
+
+def _transitions(case: Any, language: str) -> list[tuple[str, str]]:
+    from leitplanke.cases.lifecycle import lifecycle_for
+
+    return [
+        (t.key, t.label_de if language == "de" else t.label_en)
+        for t in lifecycle_for(case.case_type.key).transitions_from(case.status)
+    ]
+
+
+def _composer_initial(case: Any, template: Any, to: str, agent: Any) -> dict[str, Any]:
+    """The chosen template's subject and text with the case's values already filled in."""
+    version = selectors.latest_version(template)
+    values = replies.placeholder_values(case, agent=agent, language=getattr(template, "language", None))
+    return {
+        "template": template.pk if template else None,
+        "to": to,
+        "subject": replies.render_template_text(version.subject, values) if version else "",
+        "body": replies.render_template_text(version.body, values) if version else "",
+        "version": case.version,
+    }
+
+
+def _composer_render(request: HttpRequest, case: Any, form: ComposerForm, *, status: int = 200, **extra: Any) -> HttpResponse:
+    context = {
+        "case": case,
+        "form": form,
+        "last_message": selectors.last_customer_message(case),
+        "placeholders": replies.PLACEHOLDERS,
+        **extra,
+    }
+    if getattr(request, "htmx", False):
+        return render(request, "intake/_composer.html", context, status=status)
+    return render(request, "intake/composer_page.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def composer(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The reply composer under the conversation (htmx; a page of its own without script):
+    a template's placeholders filled in when it is chosen, Cc, attachments, preview on
+    demand, and "send" with an optional next status in one step."""
+    case = _get(selectors.reply_case_get, actor=request.user, case_id=case_id)
+    if not selectors.may_reply(actor=request.user, case=case):
+        raise DjangoPermissionDenied
+    language = (getattr(request, "LANGUAGE_CODE", None) or "de")[:2]
+    templates = selectors.reply_templates_for_case(case)
+    by_id = {template.pk: template for template in templates}
+    transitions = _transitions(case, language)
+    if request.method == "GET":
+        if "template" in request.GET:
+            chosen = by_id.get(_int(request.GET.get("template")))  # type: ignore[arg-type]
+        else:
+            chosen = selectors.default_reply_template(case)
+        to = request.GET.get("to") or selectors.reply_recipient(case)
+        initial = _composer_initial(case, chosen, to, request.user)
+        if "template" in request.GET:
+            initial["cc"] = request.GET.get("cc", "")
+            initial["transition"] = request.GET.get("transition", "")
+        form = ComposerForm(initial=initial, templates=templates, transitions=transitions)
+        return _composer_render(request, case, form)
+
+    form = ComposerForm(request.POST, request.FILES, templates=templates, transitions=transitions)
+    if not form.is_valid():
+        return _composer_render(request, case, form, status=400)
+    data = form.cleaned_data
+    if request.POST.get("action") == "preview":
+        _reply_problems(form)
+        try:
+            cc = replies.clean_cc(data.get("cc") or "")
+        except DomainError as error:
+            apply_domain_error(form, error)
+            cc = []
+        if form.errors:
+            return _composer_render(request, case, form, status=400)
+        values = replies.placeholder_values(case, agent=request.user)
+        preview = {
+            "to": data["to"],
+            "cc": cc,
+            "subject": replies.with_reference(replies.render_template_text(data["subject"], values), case),
+            "body": replies.render_template_text(data["body"], values),
+            "files": [f.name for f in data.get("attachments") or []],
+            "transition": dict(transitions).get(data.get("transition") or ""),
+        }
+        return _composer_render(request, case, form, preview=preview)
+    sent = _attempt(
+        form,
+        lambda: replies.reply_send(
+            actor=request.user,
+            case=case,
+            to=data["to"] or "",
+            cc=replies.clean_cc(data.get("cc") or ""),
+            subject=data["subject"] or "",
+            body=data["body"] or "",
+            files=data.get("attachments") or [],
+            transition=data.get("transition") or "",
+            expected_version=data.get("version"),
+        ),
+    )
+    if sent is None:
+        return _composer_render(request, case, form, status=409 if form.errors.get("__all__") else 400)
+    text = _("Reply queued")
+    if data.get("transition"):
+        text = _("Reply queued; status set to “%(status)s”.") % {"status": dict(transitions).get(data["transition"], "")}
+    messages.success(request, text)
+    target = reverse("cases:detail", args=[case.pk])
+    if getattr(request, "htmx", False):
+        # The same address (no fragment): the browser loads the page again, with the reply
+        # and the new status; a fragment alone would only scroll.
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = target
+        return response
+    return redirect(target + f"#interaction-{sent.pk}")
 
 
 # --- reply templates ------------------------------------------------------------------------

@@ -38,6 +38,7 @@ WRITE_ERRORS: dict[int, Any] = {**ERRORS, 412: Problem, 428: Problem}
 
 Kind = Literal["person", "organisation"]
 SegmentCode = Literal["private", "business", "premium", "public"]
+SalutationCode = Literal["", "ms", "mr", "neutral"]
 LanguageCode = Literal["de", "en"]
 PhoneKindCode = Literal["mobile", "landline", "work"]
 SectorCode = Literal["energy", "payments", "banking", "insurance", "telecoms", "other"]
@@ -64,6 +65,8 @@ class CustomerOut(Schema):
     id: int = Field(examples=[42])
     customer_number: str = Field(examples=["K-0012345"])
     kind: Kind = Field(examples=["person"])
+    salutation: SalutationCode = Field(examples=["ms"], description="ms, mr, neutral, or empty when not known.")
+    title: str = Field(examples=["Dr."])
     first_name: str = Field(examples=["Erika"])
     last_name: str = Field(examples=["Mustermann"])
     organisation_name: str = Field(examples=[""])
@@ -110,6 +113,8 @@ class CustomerPage(Schema):
 
 class CustomerIn(Schema):
     kind: Kind = Field("person", examples=["person"])
+    salutation: SalutationCode = Field("", examples=["ms"], description="ms, mr, neutral, or empty when not known.")
+    title: str = Field("", max_length=50, examples=["Dr."])
     first_name: str = Field("", max_length=100, examples=["Erika"])
     last_name: str = Field("", max_length=100, examples=["Mustermann"], description="Required for persons.")
     organisation_name: str = Field("", max_length=200, examples=[""], description="Required for organisations.")
@@ -136,6 +141,8 @@ class CustomerPatch(Schema):
     """Only the fields sent change; `emails` and `phones` replace the stored lists."""
 
     kind: Kind | None = Field(None, examples=["person"])
+    salutation: SalutationCode | None = Field(None, examples=["ms"])
+    title: str | None = Field(None, max_length=50, examples=["Dr."])
     first_name: str | None = Field(None, max_length=100, examples=["Erika"])
     last_name: str | None = Field(None, max_length=100, examples=["Musterfrau"])
     organisation_name: str | None = Field(None, max_length=200)

@@ -174,6 +174,8 @@ CSRF_COOKIE_SAMESITE = "Lax"
 # --- internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", _("German")), ("en", _("English"))]
+# English dates day first with a 24-hour clock (leitplanke/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["leitplanke.formats"]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True

@@ -3,7 +3,7 @@
 from django.db import migrations
 
 ACK_DE = (
-    "Guten Tag {{customer_name}},\n\n"
+    "{{salutation}},\n\n"
     "vielen Dank für Ihre Nachricht. Wir haben Ihr Anliegen am {{received_date}} erhalten und unter dem "
     "Aktenzeichen {{case_reference}} erfasst. Bitte geben Sie dieses Aktenzeichen bei Rückfragen an.\n\n"
     "Wir prüfen Ihr Anliegen und melden uns so schnell wie möglich, spätestens innerhalb der für Ihr Anliegen "
@@ -11,15 +11,15 @@ ACK_DE = (
     "Mit freundlichen Grüßen\n{{organisation_name}}"
 )
 ACK_EN = (
-    "Dear {{customer_name}},\n\n"
+    "{{salutation}},\n\n"
     "thank you for your message. We received it on {{received_date}} and registered it under the reference "
     "{{case_reference}}. Please quote this reference in any reply.\n\n"
     "We are looking into it and will come back to you as soon as possible, and within the time limit that "
     "applies to your concern. You can check the status at any time here:\n{{status_url}}\n\n"
     "Kind regards\n{{organisation_name}}"
 )
-REPLY_DE = "Guten Tag {{customer_name}},\n\n\n\nMit freundlichen Grüßen\n{{agent_name}}\n{{organisation_name}}"
-REPLY_EN = "Dear {{customer_name}},\n\n\n\nKind regards\n{{agent_name}}\n{{organisation_name}}"
+REPLY_DE = "{{salutation}},\n\n\n\nMit freundlichen Grüßen\n{{agent_name}}\n{{organisation_name}}"
+REPLY_EN = "{{salutation}},\n\n\n\nKind regards\n{{agent_name}}\n{{organisation_name}}"
 
 TEMPLATES = [
     ("acknowledgement", "Eingangsbestätigung", "de", "acknowledgement", "Ihr Anliegen: {{case_subject}}", ACK_DE),
