@@ -255,6 +255,11 @@ def _customer_response(
     return _json(status, CustomerOut.from_orm(customer).model_dump(mode="json"), headers)
 
 
+def _body(status: int, schema: type[Schema], obj: Any) -> HttpResponse:
+    """The JSON response of a write, built inside its transaction (see `acting`)."""
+    return _json(status, schema.from_orm(obj).model_dump(mode="json"))
+
+
 def _phones(values: list[Any]) -> list[Any]:
     return [value.model_dump() if isinstance(value, Schema) else value for value in values]
 
@@ -309,8 +314,12 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> HttpResponse:
     require_scope(request, "write")
     data = payload.model_dump()
     data["phones"] = _phones(payload.phones)
-    customer = services.customer_create(actor=request.user, **data)
-    return _customer_response(request, customer.pk, status=201, location=True)
+
+    def create() -> HttpResponse:
+        customer = services.customer_create(actor=request.user, **data)
+        return _customer_response(request, customer.pk, status=201, location=True)
+
+    return acting(create)
 
 
 @router.get("/customers/{customer_id}", response={200: CustomerOut, **ERRORS}, url_name="customer_detail", summary="One customer")
@@ -353,8 +362,12 @@ def update_customer(
         raise ValidationFailed(field_errors=nulls)
     if payload.phones is not None:
         changes["phones"] = _phones(payload.phones)
-    services.customer_update(actor=request.user, customer=customer, expected_version=version, **changes)
-    return _customer_response(request, customer_id)
+
+    def update() -> HttpResponse:
+        services.customer_update(actor=request.user, customer=customer, expected_version=version, **changes)
+        return _customer_response(request, customer_id)
+
+    return acting(update)
 
 
 @router.get(
@@ -378,7 +391,7 @@ CONTRACT_INPUT_NAMES = {"product": "product_id"}
     url_name="customer_contract_create",
     summary="Add a contract",
 )
-def create_contract(request: HttpRequest, payload: ContractIn, customer_id: int = CustomerId) -> tuple[int, Any]:
+def create_contract(request: HttpRequest, payload: ContractIn, customer_id: int = CustomerId) -> HttpResponse:
     """Records a contract of the customer for an active catalogue product (customers.manage).
     An unknown or inactive product is a 422 pointing at `/product_id`."""
     require_scope(request, "write")
@@ -388,9 +401,13 @@ def create_contract(request: HttpRequest, payload: ContractIn, customer_id: int 
         product = selectors.product_get(product_id=data.pop("product_id"))
     except NotFound:
         raise ValidationFailed(field_errors={"product_id": [_("This choice does not exist.")]}) from None
-    with input_names(lambda field: CONTRACT_INPUT_NAMES.get(field, field)):
-        contract = services.contract_create(actor=request.user, customer=customer, product=product, **data)
-    return 201, contract
+
+    def create() -> HttpResponse:
+        with input_names(lambda field: CONTRACT_INPUT_NAMES.get(field, field)):
+            contract = services.contract_create(actor=request.user, customer=customer, product=product, **data)
+        return _body(201, ContractOut, contract)
+
+    return acting(create)
 
 
 @router.post(
@@ -411,7 +428,7 @@ def end_contract(
     require_scope(request, "write")
     contract = selectors.customer_contract(actor=request.user, customer_id=customer_id, contract_id=contract_id)
     ends_on = payload.ends_on if payload is not None else None  # the body is optional
-    return services.contract_end(actor=request.user, contract=contract, ends_on=ends_on)
+    return acting(lambda: _body(200, ContractOut, services.contract_end(actor=request.user, contract=contract, ends_on=ends_on)))
 
 
 @router.get(
@@ -432,12 +449,13 @@ def customer_consents(request: HttpRequest, customer_id: int = CustomerId) -> li
     url_name="customer_consent_create",
     summary="Record a consent or withdrawal",
 )
-def record_consent(request: HttpRequest, payload: ConsentIn, customer_id: int = CustomerId) -> tuple[int, Any]:
+def record_consent(request: HttpRequest, payload: ConsentIn, customer_id: int = CustomerId) -> HttpResponse:
     """Appends a consent (granted=true) or a withdrawal (granted=false); records are never
     edited (customers.manage)."""
     require_scope(request, "write")
     customer = selectors.customer_get(actor=request.user, customer_id=customer_id)
-    return 201, services.consent_record(actor=request.user, customer=customer, **payload.model_dump())
+    data = payload.model_dump()
+    return acting(lambda: _body(201, ConsentOut, services.consent_record(actor=request.user, customer=customer, **data)))
 
 
 @router.post(
@@ -491,10 +509,11 @@ def list_products(
 
 
 @router.post("/products", response={201: ProductOut, **ERRORS}, url_name="product_create", summary="Add a product")
-def create_product(request: HttpRequest, payload: ProductIn) -> tuple[int, Any]:
+def create_product(request: HttpRequest, payload: ProductIn) -> HttpResponse:
     """Process owners and administrators (processes.manage or org.manage)."""
     require_scope(request, "write")
-    return 201, services.product_create(actor=request.user, **payload.model_dump())
+    data = payload.model_dump()
+    return acting(lambda: _body(201, ProductOut, services.product_create(actor=request.user, **data)))
 
 
 @router.get("/products/{product_id}", response={200: ProductOut, **ERRORS}, url_name="product_detail", summary="One product")
