@@ -305,3 +305,20 @@ def test_page_sizes_are_documented_with_their_bounds(client: Client) -> None:
     for path in ("/customers", "/products"):
         (limit,) = [p for p in schema["paths"][BASE + path]["get"]["parameters"] if p["name"] == "limit"]
         assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 200)
+
+
+@pytest.mark.parametrize(
+    ("url", "parameter"),
+    [
+        ("/cases?q=a&q=b", "/q"),
+        ("/customers?limit=5&limit=6", "/limit"),
+        ("/cases?ordering=received_at&ordering=-received_at", "/ordering"),
+    ],
+)
+def test_a_single_valued_query_parameter_sent_twice_is_refused(client: Client, url: str, parameter: str) -> None:
+    """`?q=a&q=b` searched for `b` only (found by the fuzzing suite)."""
+    refused(client.get(BASE + url), parameter)
+
+
+def test_list_parameters_and_custom_field_filters_may_repeat(client: Client) -> None:
+    assert client.get(f"{BASE}/cases?status=new&status=in_progress&tag=a&tag=b").status_code == 200

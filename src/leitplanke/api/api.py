@@ -12,6 +12,7 @@ from leitplanke import __version__
 from . import problems
 from .auth import auth
 from .openapi import document_errors
+from .query_input import refuse_repeated_parameters
 from .routers import customers, inbound, system
 from .routers.cases import router as cases_router
 from .routers.catalog import router as catalog_router
@@ -45,6 +46,7 @@ api = LeitplankeAPI(
 )
 problems.install(api)
 api.add_decorator(refuse_unstorable_input(api), mode="view")
+api.add_decorator(refuse_repeated_parameters(api), mode="view")
 api.add_router("", system.router)
 api.add_router("", inbound.router)
 api.add_router("", cases_router)
