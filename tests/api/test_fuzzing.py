@@ -44,7 +44,9 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from leitplanke.accounts import services as accounts
 from leitplanke.accounts.models import Team, User
 from leitplanke.cases import services as cases
+from leitplanke.cases.models import Case, Category
 from leitplanke.customers import services as customers
+from leitplanke.customers.models import Customer
 
 MAX_EXAMPLES = int(os.environ.get("LEITPLANKE_FUZZ_EXAMPLES", "25"))
 ROLES = ("administrator", "agent", "auditor")
@@ -109,6 +111,7 @@ def world(make_user: Callable[..., User]) -> dict[str, Any]:
         actor=admin, case_type="complaint", subject="Doppelt abgebucht", channel="phone", customer=customer, team=team
     )
     other_case = cases.case_create(actor=admin, case_type="inquiry", subject="Tarif", channel="email", team=other_team)
+    cases.category_create(actor=None, parent=None, key="fuzz-billing", name_de="Abrechnung", name_en="Billing")
     note = cases.interaction_add(actor=admin, case=case, kind="internal_note", body_text="Rückruf vereinbart.")
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -122,13 +125,50 @@ def world(make_user: Callable[..., User]) -> dict[str, Any]:
         "product_id": [product.pk],
         "user_id": [user.pk for user in users.values()],
         "case_id": [str(case.pk), case.reference, str(other_case.pk)],
+        "case_pk": [case.pk, other_case.pk],
+        "team_id": [team.pk, other_team.pk],
+        "category_id": list(Category.objects.values_list("pk", flat=True)[:5]),
     }
     return {"tokens": tokens, "ids": ids}
 
 
+# Ids in request bodies → the kind of row they name (a key of `world["ids"]`).
+BODY_IDS = {
+    "customer_id": "customer_id",
+    "duplicate_id": "customer_id",
+    "contract_id": "contract_id",
+    "product_id": "product_id",
+    "team_id": "team_id",
+    "responsible_user_id": "user_id",
+    "parent_id": "case_pk",
+    "category_id": "category_id",
+}
+
+# Keys in request bodies that name configured things → some that exist.
+BODY_KEYS = {
+    "case_type": ["complaint", "inquiry", "feedback", "data_protection"],
+    "transition": ["start", "wait", "resume", "resolve", "close", "reopen"],
+}
+
+
+def current_etag(path: dict[str, Any]) -> str | None:
+    """The ETag of the case or customer a path names, if it exists."""
+    if "case_id" in path:
+        key = str(path["case_id"])
+        number = int(key) if key.isascii() and key.isdigit() and len(key) < 18 else None
+        rows = Case.objects.filter(pk=number) if number is not None else Case.objects.filter(reference=key)
+    elif "customer_id" in path and type(path["customer_id"]) is int and 0 < path["customer_id"] < 2**63:
+        rows = Customer.objects.filter(pk=path["customer_id"])
+    else:
+        return None
+    version = rows.values_list("version", flat=True).first()
+    return f'W/"{version}"' if version is not None else None
+
+
 def steer(case: Any, ids: dict[str, list[Any]]) -> None:
-    """Two of three generated integer ids in the path of a schema-valid case become ids of
-    real rows (a schema-violating case stays as it is: it must be refused)."""
+    """Two of three generated integer ids in the path or JSON body of a schema-valid case
+    become ids of real rows, and case type and transition keys real keys (a schema-violating
+    case stays as it is: it must be refused)."""
     meta = getattr(case, "meta", None)
     if meta is not None and meta.generation.mode != GenerationMode.POSITIVE:
         return
@@ -136,19 +176,36 @@ def steer(case: Any, ids: dict[str, list[Any]]) -> None:
         real = ids.get(name)
         if not real:
             continue
-        number = value if isinstance(value, int) else int(value) if str(value).isdigit() else None
+        number = value if isinstance(value, int) else int(value) if str(value).isascii() and str(value).isdigit() else None
         if number is not None and number % 3:
             case.path_parameters[name] = real[number % len(real)]
+        elif number is None and len(str(value)) % 3:  # a case key: an id or a reference
+            case.path_parameters[name] = real[len(str(value)) % len(real)]
+    headers = getattr(case, "headers", None)
+    if headers and "If-Match" in headers and len(str(headers["If-Match"])) % 3:
+        etag = current_etag(case.path_parameters or {})
+        if etag:
+            headers["If-Match"] = etag
+    body = getattr(case, "body", None)
+    if isinstance(body, dict):
+        for name, value in list(body.items()):
+            real = ids.get(BODY_IDS.get(name, ""))
+            if real and type(value) is int and value % 3:
+                body[name] = int(real[value % len(real)])
+            keys = BODY_KEYS.get(name)
+            if keys and isinstance(value, str) and len(value) % 3:
+                body[name] = keys[len(value) % len(keys)]
 
 
 @pytest.fixture
-def record() -> Iterator[Counter[int]]:
+def record(request: pytest.FixtureRequest) -> Iterator[Counter[int]]:
     statuses: Counter[int] = Counter()
     yield statuses
     log = os.environ.get("LEITPLANKE_FUZZ_LOG")
     if log:
+        line = {"item": request.node.name, "requests": sum(statuses.values()), "statuses": dict(statuses)}
         with open(log, "a", encoding="utf-8") as out:
-            out.write(json.dumps({"requests": sum(statuses.values()), "statuses": dict(statuses)}) + "\n")
+            out.write(json.dumps(line) + "\n")
 
 
 @pytest.mark.parametrize("role", ROLES)
