@@ -103,3 +103,15 @@ def test_unstorable_text_in_a_definition_is_refused(owner_api: Any) -> None:
         owner_api, "post", "/api/v1/processes", {"key": "complaint", "name_de": "B", "name_en": "C", "definition": bad}
     )
     assert response.status_code == 422
+
+
+def test_a_definition_with_a_fractional_number_is_refused_naming_the_place(owner_api: Any) -> None:
+    """Found by the fuzzer: a float in the JSON reached the audit log's strict snapshot (500)."""
+    definition = copy.deepcopy(COMPLAINT)
+    definition["escalation_levels"] = [{"level": 1.5, "label_de": "A", "label_en": "A", "handled_by": "team_lead"}]
+    response = send(
+        owner_api, "post", "/api/v1/processes", {"key": "complaint", "name_de": "B", "name_en": "C", "definition": definition}
+    )
+    assert response.status_code == 422
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert "/definition/escalation_levels/0/level" in str(response.json())

@@ -3,19 +3,32 @@ interactive documentation at /api/v1/docs."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import NinjaAPI
 
 from leitplanke import __version__
 
 from . import problems
 from .auth import auth
+from .openapi import document_errors
+from .query_input import refuse_repeated_parameters
 from .routers import customers, inbound, processes, system
 from .routers.cases import router as cases_router
 from .routers.catalog import router as catalog_router
 from .routers.deadlines import router as deadlines_router
 from .text_input import TextCheckingParser, refuse_unstorable_input
 
-api = NinjaAPI(
+
+class LeitplankeAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None) -> Any:
+        """Ninja's document with every error response described as a problem document."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_errors(schema)
+        return schema
+
+
+api = LeitplankeAPI(
     title="Leitplanke API",
     version="1",
     description=(
@@ -34,6 +47,7 @@ api = NinjaAPI(
 )
 problems.install(api)
 api.add_decorator(refuse_unstorable_input(api), mode="view")
+api.add_decorator(refuse_repeated_parameters(api), mode="view")
 api.add_router("", system.router)
 api.add_router("", inbound.router)
 api.add_router("", cases_router)

@@ -43,6 +43,19 @@ def _problem_errors(problems: list[Any]) -> dict[str, list[str]]:
     return errors
 
 
+def _fractional_numbers(value: Any, place: str) -> list[str]:
+    """Where a definition holds a float. The definition is audited as it is, and the audit
+    log's canonical form takes no floats (its hash must not depend on how a database
+    writes them, ADR 0002); nothing in a definition needs one."""
+    if isinstance(value, float):
+        return [place]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _fractional_numbers(item, f"{place}/{key}")]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in _fractional_numbers(item, f"{place}/{index}")]
+    return []
+
+
 def _check_shape(*, key: Any, name_de: Any, name_en: Any, definition: Any) -> None:
     errors: dict[str, list[str]] = {}
     if not _key_ok(key):
@@ -56,6 +69,9 @@ def _check_shape(*, key: Any, name_de: Any, name_en: Any, definition: Any) -> No
         errors["definition"] = [_("The definition must be a JSON object.")]
     elif len(repr(definition)) > MAX_DEFINITION_BYTES:
         errors["definition"] = [_("The definition is too large.")]
+    else:
+        for place in _fractional_numbers(definition, "definition"):
+            errors[place] = [_('Numbers in a definition are whole numbers; write amounts as text, e.g. "25.00".')]
     if errors:
         raise ValidationFailed(field_errors=errors)
     refuse_unstorable_text({"name_de": name_de, "name_en": name_en, "definition": definition})

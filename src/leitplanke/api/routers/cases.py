@@ -18,7 +18,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Header, Path, Query, Router, Schema, UploadedFile
-from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 
 from leitplanke.api.auth import require_scope
 from leitplanke.api.etag import etag_for, expected_version
@@ -26,7 +26,7 @@ from leitplanke.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from leitplanke.api.idempotency import HEADER_DESCRIPTION as IDEMPOTENCY_DESCRIPTION
 from leitplanke.api.idempotency import acting, idempotent
 from leitplanke.api.problems import input_names
-from leitplanke.api.schemas import Problem
+from leitplanke.api.schemas import MAX_ID, Id, IdParam, InputSchema, IsoAwareDatetime, IsoDate, Problem, StrictBool, exact_int
 from leitplanke.cases import attachments as attachment_files
 from leitplanke.cases import clock_services, list_selectors, selectors, services
 from leitplanke.cases.process import process_of
@@ -42,6 +42,7 @@ router = Router(tags=["cases"])
 Case = Any  # annotations only: cases.models.Case
 ChannelValue = Literal["email", "web_form", "phone", "letter", "chat", "api", "social"]
 PriorityValue = Literal[1, 2, 3, 4]
+PriorityIn = Annotated[PriorityValue, BeforeValidator(exact_int)]  # not `true`, not `2.0`
 SeverityValue = Literal["minor", "moderate", "major", "critical"]
 StatusKindValue = Literal["open", "waiting", "resolved", "closed"]
 
@@ -189,33 +190,30 @@ class CasePage(Schema):
 
 
 TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-FORBID = ConfigDict(extra="forbid")
 
 
-class CaseCreateIn(Schema):
+class CaseCreateIn(InputSchema):
     """A new case. Ids refer to objects the caller may use (else 422 pointing at the field)."""
-
-    model_config = FORBID
 
     case_type: str = Field(max_length=50, examples=["complaint"], description="Key of an active case type (GET /case-types).")
     subject: str = Field(min_length=1, max_length=255, examples=["Rechnung doppelt abgebucht"])
     description: str = Field("", max_length=100_000, examples=["Der Betrag wurde am 1. März zweimal abgebucht."])
     channel: ChannelValue = Field(examples=["phone"])
-    received_at: AwareDatetime | None = Field(
+    received_at: IsoAwareDatetime | None = Field(
         None,
         examples=["2026-03-02T09:15:00+01:00"],
         description="When the organisation received it (default: now); with time zone.",
     )
     language: Literal["de", "en"] = Field("de", examples=["de"])
-    customer_id: int | None = Field(None, examples=[42])
-    contract_id: int | None = Field(None, examples=[9], description="Must belong to the customer.")
-    product_id: int | None = Field(None, examples=[5])
-    category_id: int | None = Field(None, examples=[17], description="An active category (GET /categories).")
-    priority: PriorityValue = Field(2, examples=[2])
+    customer_id: Id | None = Field(None, examples=[42])
+    contract_id: Id | None = Field(None, examples=[9], description="Must belong to the customer.")
+    product_id: Id | None = Field(None, examples=[5])
+    category_id: Id | None = Field(None, examples=[17], description="An active category (GET /categories).")
+    priority: PriorityIn = Field(2, examples=[2])
     severity: SeverityValue = Field("minor", examples=["minor"])
-    team_id: int | None = Field(None, examples=[2])
-    responsible_user_id: int | None = Field(None, examples=[7])
-    parent_id: int | None = Field(None, examples=[None], description="A visible case this one belongs to.")
+    team_id: Id | None = Field(None, examples=[2])
+    responsible_user_id: Id | None = Field(None, examples=[7])
+    parent_id: Id | None = Field(None, examples=[None], description="A visible case this one belongs to.")
     tags: list[TagName] = Field(default_factory=list, max_length=50, examples=[["billing"]])
     custom_fields: dict[str, Any] = Field(
         default_factory=dict,
@@ -224,25 +222,23 @@ class CaseCreateIn(Schema):
     )
 
 
-class CasePatchIn(Schema):
+class CasePatchIn(InputSchema):
     """Only the fields sent are changed; `null` clears an optional reference."""
-
-    model_config = FORBID
 
     subject: str | None = Field(None, min_length=1, max_length=255, examples=["Rechnung doppelt abgebucht (Februar)"])
     description: str | None = Field(None, max_length=100_000)
     channel: ChannelValue | None = Field(None, examples=["email"])
-    received_at: AwareDatetime | None = Field(None, examples=["2026-03-02T09:15:00+01:00"])
+    received_at: IsoAwareDatetime | None = Field(None, examples=["2026-03-02T09:15:00+01:00"])
     language: Literal["de", "en"] | None = Field(None, examples=["en"])
-    customer_id: int | None = Field(None, examples=[42])
-    contract_id: int | None = Field(None, examples=[9])
-    product_id: int | None = Field(None, examples=[5])
-    category_id: int | None = Field(None, examples=[17])
-    priority: PriorityValue | None = Field(None, examples=[3])
+    customer_id: Id | None = Field(None, examples=[42])
+    contract_id: Id | None = Field(None, examples=[9])
+    product_id: Id | None = Field(None, examples=[5])
+    category_id: Id | None = Field(None, examples=[17])
+    priority: PriorityIn | None = Field(None, examples=[3])
     severity: SeverityValue | None = Field(None, examples=["major"])
-    team_id: int | None = Field(None, examples=[2])
-    responsible_user_id: int | None = Field(None, examples=[7])
-    parent_id: int | None = Field(None, examples=[None])
+    team_id: Id | None = Field(None, examples=[2])
+    responsible_user_id: Id | None = Field(None, examples=[7])
+    parent_id: Id | None = Field(None, examples=[None])
     tags: list[TagName] | None = Field(None, max_length=50, examples=[["billing", "vip"]])
     custom_fields: dict[str, Any] | None = Field(None, examples=[{"amount_disputed": "59.90"}])
 
@@ -259,19 +255,19 @@ class CaseListQuery(Schema):
     status: list[str] = Field(default_factory=list, examples=[["new", "in_progress"]], description="Lifecycle state keys.")
     status_kind: list[StatusKindValue] = Field(default_factory=list, examples=[["open", "waiting"]])
     case_type: list[str] = Field(default_factory=list, examples=[["complaint"]], description="Case type keys.")
-    team: int | None = Field(None, examples=[2], description="Team id.")
+    team: IdParam | None = Field(None, examples=[2], description="Team id.")
     responsible: str | None = Field(
         None, pattern=r"^(\d+|me|none)$", examples=["me"], description="User id, `me`, or `none` for unassigned cases."
     )
-    category: int | None = Field(None, examples=[3], description="Category id; includes its subcategories.")
+    category: IdParam | None = Field(None, examples=[3], description="Category id; includes its subcategories.")
     priority: list[Annotated[int, Field(ge=1, le=4)]] = Field(
         default_factory=list, examples=[[3, 4]], description="1 low, 2 normal, 3 high, 4 urgent."
     )
     channel: list[ChannelValue] = Field(default_factory=list, examples=[["email"]])
-    customer: int | None = Field(None, examples=[42], description="Customer id.")
-    product: int | None = Field(None, examples=[5], description="Product id.")
-    received_from: dt.date | None = Field(None, examples=["2026-01-01"], description="Received on or after this day.")
-    received_to: dt.date | None = Field(None, examples=["2026-03-31"], description="Received on or before this day.")
+    customer: IdParam | None = Field(None, examples=[42], description="Customer id.")
+    product: IdParam | None = Field(None, examples=[5], description="Product id.")
+    received_from: IsoDate | None = Field(None, examples=["2026-01-01"], description="Received on or after this day.")
+    received_to: IsoDate | None = Field(None, examples=["2026-03-31"], description="Received on or before this day.")
     tag: list[str] = Field(default_factory=list, examples=[["vip"]], description="Tag name; repeat for any of several.")
     q: str | None = Field(None, max_length=200, examples=["doppelt abgebucht"], description="Full-text search.")
     deadline: list[Literal["overdue", "at_risk", "running"]] = Field(
@@ -320,16 +316,15 @@ class TransitionOut(Schema):
 SettableValue = Annotated[str, StringConstraints(max_length=10_000)] | int | float | None
 
 
-class TransitionIn(Schema):
+class TransitionIn(InputSchema):
     """A step of the case's process named by its key (GET /cases/{id}/transitions lists them
     with their availability). `fields`: values the step requires (the closing fields of a
     complaint: outcome, root_cause, resolution_summary, redress_amount, goodwill_amount,
     currency); `checklist`: the keys of the checklist items confirmed."""
 
-    model_config = FORBID
-
     transition: str = Field(min_length=1, max_length=50, examples=["start"])
-    note: str = Field("", max_length=10_000, examples=["Kunde telefonisch informiert."])
+    # The timeline note of the step: the service's limit (the case page's form has the same).
+    note: str = Field("", max_length=services.TEXT_MAX, examples=["Kunde telefonisch informiert."])
     fields: dict[Annotated[str, StringConstraints(max_length=50)], SettableValue] = Field(
         default_factory=dict,
         max_length=20,
@@ -372,16 +367,14 @@ class InteractionPage(Schema):
     next_cursor: str | None
 
 
-class InteractionIn(Schema):
+class InteractionIn(InputSchema):
     """A note on the case's timeline: internal, or the summary of a phone call."""
-
-    model_config = FORBID
 
     kind: Literal["internal_note", "phone_note"] = Field(examples=["phone_note"])
     subject: str = Field("", max_length=255, examples=["Rückruf"])
     body_text: str = Field("", max_length=100_000, examples=["Kundin bestätigt die doppelte Abbuchung."])
     body_html: str = Field("", max_length=200_000, examples=[""], description="Sanitised before it is stored.")
-    is_internal: bool = Field(True, examples=[True])
+    is_internal: StrictBool = Field(True, examples=[True])
 
     @model_validator(mode="after")
     def _has_body(self) -> InteractionIn:
@@ -455,8 +448,11 @@ def _case_body_response(
 
 def _case(request: HttpRequest, case_id: str) -> Case:
     key = case_id.strip()
-    if key.isdigit():
-        return selectors.case_get(actor=request.user, case_id=int(key))
+    if key.isascii() and key.isdigit():  # not "²" or "١" (str.isdigit is true for them, int() fails)
+        number = int(key)
+        if not 1 <= number <= MAX_ID:  # no such row; a larger number would overflow the database
+            raise NotFound()
+        return selectors.case_get(actor=request.user, case_id=number)
     return selectors.case_get(actor=request.user, reference=key)
 
 
@@ -816,10 +812,9 @@ def list_clocks(request: HttpRequest, case_id: str = CaseId) -> list[dict[str, A
     return selectors.case_clocks(actor=request.user, case=_case(request, case_id))
 
 
-class ClockExtensionIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+class ClockExtensionIn(InputSchema):
     event: str = Field(max_length=64, examples=["holding_reply"], description="An extension the clock's rule offers.")
-    at: AwareDatetime | None = Field(None, description="When it was sent (default: now); before the due time.")
+    at: IsoAwareDatetime | None = Field(None, description="When it was sent (default: now); before the due time.")
     note: str = Field("", max_length=2000, description="E.g. the reason for the delay given to the customer.")
 
 
@@ -910,7 +905,7 @@ def add_attachment(
     request: HttpRequest,
     file: File[UploadedFile],
     case_id: str = CaseId,
-    interaction_id: int | None = Form(None, description="Attach to this timeline entry of the case."),
+    interaction_id: int | None = Form(None, ge=1, le=MAX_ID, description="Attach to this timeline entry of the case."),
 ) -> HttpResponse:
     """Uploads one file as `multipart/form-data` (field `file`).
 

@@ -20,13 +20,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema
 from ninja.params import Header
-from pydantic import ConfigDict
 
 from leitplanke.api.auth import require_scope
 from leitplanke.api.etag import etag_for, expected_version
 from leitplanke.api.idempotency import acting
 from leitplanke.api.problems import input_names
-from leitplanke.api.schemas import Problem
+from leitplanke.api.schemas import MAX_ID, Id, InputSchema, IsoDate, Problem, StrictBool
 from leitplanke.cases import customer_services as merging
 from leitplanke.core.errors import NotFound, PermissionDenied, ValidationFailed
 from leitplanke.core.pagination import keyset_page
@@ -44,13 +43,12 @@ PhoneKindCode = Literal["mobile", "landline", "work"]
 SectorCode = Literal["energy", "payments", "banking", "insurance", "telecoms", "other"]
 ContractStatusCode = Literal["active", "ended", "pending"]
 ConsentPurposeCode = Literal["processing", "contact_email", "contact_phone", "survey", "marketing"]
-FORBID = ConfigDict(extra="forbid")
 
 
 # --- schemas -------------------------------------------------------------------------------
 
 
-class PhoneIn(Schema):
+class PhoneIn(InputSchema):
     number: str = Field(examples=["0221 123456"], description="Any format; national numbers are read in the customer's country.")
     kind: PhoneKindCode = Field("mobile", examples=["landline"])
 
@@ -111,7 +109,7 @@ class CustomerPage(Schema):
     next_cursor: str | None = Field(examples=[None], description="Pass as `cursor` for the next page; null on the last page.")
 
 
-class CustomerIn(Schema):
+class CustomerIn(InputSchema):
     kind: Kind = Field("person", examples=["person"])
     salutation: SalutationCode = Field("", examples=["ms"], description="ms, mr, neutral, or empty when not known.")
     title: str = Field("", max_length=50, examples=["Dr."])
@@ -125,19 +123,19 @@ class CustomerIn(Schema):
     segment: SegmentCode = Field("private", examples=["private"])
     value_amount: Decimal | None = Field(None, examples=["1250.00"])
     value_currency: str = Field("EUR", examples=["EUR"])
-    customer_since: dt.date | None = Field(None, examples=["2019-04-01"])
+    customer_since: IsoDate | None = Field(None, examples=["2019-04-01"])
     street: str = Field("", examples=["Hohe Straße 1"])
     postal_code: str = Field("", examples=["50667"])
     city: str = Field("", examples=["Köln"])
     country: str = Field("DE", examples=["DE"])
     region: str = Field("", examples=["DE-NW"])
-    is_vulnerable: bool = Field(False, examples=[False], description="Needs customers.view_sensitive.")
+    is_vulnerable: StrictBool = Field(False, examples=[False], description="Needs customers.view_sensitive.")
     vulnerability_reason: str = Field(
         "", examples=[""], description="Required when is_vulnerable; needs customers.view_sensitive."
     )
 
 
-class CustomerPatch(Schema):
+class CustomerPatch(InputSchema):
     """Only the fields sent change; `emails` and `phones` replace the stored lists."""
 
     kind: Kind | None = Field(None, examples=["person"])
@@ -152,13 +150,13 @@ class CustomerPatch(Schema):
     segment: SegmentCode | None = Field(None, examples=["premium"])
     value_amount: Decimal | None = Field(None, examples=["2000.00"])
     value_currency: str | None = Field(None, examples=["EUR"])
-    customer_since: dt.date | None = None
+    customer_since: IsoDate | None = None
     street: str | None = None
     postal_code: str | None = None
     city: str | None = None
     country: str | None = Field(None, examples=["DE"])
     region: str | None = None
-    is_vulnerable: bool | None = Field(None, description="Needs customers.view_sensitive.")
+    is_vulnerable: StrictBool | None = Field(None, description="Needs customers.view_sensitive.")
     vulnerability_reason: str | None = Field(
         None, description="Needs customers.view_sensitive; omit to keep the recorded reason."
     )
@@ -167,8 +165,8 @@ class CustomerPatch(Schema):
 NULLABLE = {"value_amount", "customer_since"}
 
 
-class MergeIn(Schema):
-    duplicate_id: int | None = Field(None, examples=[43])
+class MergeIn(InputSchema):
+    duplicate_id: Id | None = Field(None, examples=[43])
     duplicate_customer_number: str | None = Field(None, examples=["K-0012346"], description="Instead of duplicate_id.")
 
 
@@ -193,13 +191,13 @@ class ProductPage(Schema):
     next_cursor: str | None = None
 
 
-class ProductIn(Schema):
+class ProductIn(InputSchema):
     code: str = Field(max_length=50, examples=["girokonto-plus"])
     name_de: str = Field(max_length=200, examples=["Girokonto Plus"])
     name_en: str = Field(max_length=200, examples=["Current account Plus"])
     sector: SectorCode = Field("other", examples=["banking"])
-    payment_services: bool = Field(False, examples=[True])
-    is_active: bool = Field(True, examples=[True])
+    payment_services: StrictBool = Field(False, examples=[True])
+    is_active: StrictBool = Field(True, examples=[True])
 
 
 class ContractOut(Schema):
@@ -211,20 +209,16 @@ class ContractOut(Schema):
     status: ContractStatusCode = Field(examples=["active"])
 
 
-class ContractIn(Schema):
-    model_config = FORBID
-
-    product_id: int = Field(examples=[5], description="An active product of the catalogue (GET /products).")
+class ContractIn(InputSchema):
+    product_id: Id = Field(examples=[5], description="An active product of the catalogue (GET /products).")
     contract_number: str = Field(max_length=40, examples=["V-2024-0001"], description="Unique; stored upper-case.")
-    starts_on: dt.date | None = Field(None, examples=["2024-01-01"])
-    ends_on: dt.date | None = Field(None, examples=[None], description="Not before starts_on.")
+    starts_on: IsoDate | None = Field(None, examples=["2024-01-01"])
+    ends_on: IsoDate | None = Field(None, examples=[None], description="Not before starts_on.")
     status: ContractStatusCode = Field("active", examples=["active"])
 
 
-class ContractEndIn(Schema):
-    model_config = FORBID
-
-    ends_on: dt.date | None = Field(
+class ContractEndIn(InputSchema):
+    ends_on: IsoDate | None = Field(
         None, examples=["2026-06-30"], description="The last day; default today. Not before the start; may lie ahead (notice)."
     )
 
@@ -239,11 +233,9 @@ class ConsentOut(Schema):
     recorded_by_id: int | None = Field(examples=[7], description="The user who recorded it; null for the system.")
 
 
-class ConsentIn(Schema):
-    model_config = FORBID
-
+class ConsentIn(InputSchema):
     purpose: ConsentPurposeCode = Field(examples=["marketing"])
-    granted: bool = Field(examples=[False], description="false records a withdrawal or refusal.")
+    granted: StrictBool = Field(examples=[False], description="false records a withdrawal or refusal.")
     source: str = Field("", max_length=100, examples=["letter"], description="e.g. web form, phone, letter")
     note: str = Field("", max_length=255, examples=[""])
 
@@ -270,6 +262,11 @@ def _customer_response(
     return _json(status, CustomerOut.from_orm(customer).model_dump(mode="json"), headers)
 
 
+def _body(status: int, schema: type[Schema], obj: Any) -> HttpResponse:
+    """The JSON response of a write, built inside its transaction (see `acting`)."""
+    return _json(status, schema.from_orm(obj).model_dump(mode="json"))
+
+
 def _phones(values: list[Any]) -> list[Any]:
     return [value.model_dump() if isinstance(value, Schema) else value for value in values]
 
@@ -278,6 +275,10 @@ def _limit(limit: int) -> int:
     if not 1 <= limit <= selectors.MAX_LIMIT:
         raise ValidationFailed(field_errors={"limit": [f"between 1 and {selectors.MAX_LIMIT}"]})
     return limit
+
+
+# Ids in the path: 1 to the largest the database holds (a larger one is a 422, not an overflow).
+CustomerId = Path(..., ge=1, le=MAX_ID, examples=[42])
 
 
 # --- customers -----------------------------------------------------------------------------
@@ -297,7 +298,7 @@ def list_customers(
     customer_number: str = Query("", examples=["K-0012345"], description="Exact (case-insensitive)."),
     include_inactive: bool = Query(False, description="Also merged and deactivated customers."),
     cursor: str | None = Query(None, description="next_cursor of the previous page."),
-    limit: int = Query(25, description="1 to 200."),
+    limit: int = Query(25, ge=1, le=selectors.MAX_LIMIT, description="1 to 200."),
 ) -> dict[str, Any]:
     """Customers ordered by name (case-insensitive), then id; filters combine with AND."""
     require_scope(request, "read")
@@ -320,14 +321,18 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> HttpResponse:
     require_scope(request, "write")
     data = payload.model_dump()
     data["phones"] = _phones(payload.phones)
-    customer = services.customer_create(actor=request.user, **data)
-    return _customer_response(request, customer.pk, status=201, location=True)
+
+    def create() -> HttpResponse:
+        customer = services.customer_create(actor=request.user, **data)
+        return _customer_response(request, customer.pk, status=201, location=True)
+
+    return acting(create)
 
 
 @router.get("/customers/{customer_id}", response={200: CustomerOut, **ERRORS}, url_name="customer_detail", summary="One customer")
 def get_customer(
     request: HttpRequest,
-    customer_id: int = Path(..., examples=[42]),
+    customer_id: int = CustomerId,
     include_vulnerability_reason: bool = Query(
         False, description="Needs customers.view_sensitive; each such read is written to the audit log."
     ),
@@ -348,7 +353,7 @@ def get_customer(
 def update_customer(
     request: HttpRequest,
     payload: CustomerPatch,
-    customer_id: int = Path(..., examples=[42]),
+    customer_id: int = CustomerId,
     if_match: str | None = Header(
         None, alias="If-Match", examples=['W/"3"'], description="Required: the ETag of the version you changed."
     ),
@@ -364,8 +369,12 @@ def update_customer(
         raise ValidationFailed(field_errors=nulls)
     if payload.phones is not None:
         changes["phones"] = _phones(payload.phones)
-    services.customer_update(actor=request.user, customer=customer, expected_version=version, **changes)
-    return _customer_response(request, customer_id)
+
+    def update() -> HttpResponse:
+        services.customer_update(actor=request.user, customer=customer, expected_version=version, **changes)
+        return _customer_response(request, customer_id)
+
+    return acting(update)
 
 
 @router.get(
@@ -374,7 +383,7 @@ def update_customer(
     url_name="customer_contracts",
     summary="A customer's contracts",
 )
-def customer_contracts(request: HttpRequest, customer_id: int = Path(..., examples=[42])) -> list[Any]:
+def customer_contracts(request: HttpRequest, customer_id: int = CustomerId) -> list[Any]:
     require_scope(request, "read")
     return selectors.customer_contracts(actor=request.user, customer_id=customer_id)
 
@@ -389,7 +398,7 @@ CONTRACT_INPUT_NAMES = {"product": "product_id"}
     url_name="customer_contract_create",
     summary="Add a contract",
 )
-def create_contract(request: HttpRequest, payload: ContractIn, customer_id: int = Path(..., examples=[42])) -> tuple[int, Any]:
+def create_contract(request: HttpRequest, payload: ContractIn, customer_id: int = CustomerId) -> HttpResponse:
     """Records a contract of the customer for an active catalogue product (customers.manage).
     An unknown or inactive product is a 422 pointing at `/product_id`."""
     require_scope(request, "write")
@@ -399,9 +408,13 @@ def create_contract(request: HttpRequest, payload: ContractIn, customer_id: int 
         product = selectors.product_get(product_id=data.pop("product_id"))
     except NotFound:
         raise ValidationFailed(field_errors={"product_id": [_("This choice does not exist.")]}) from None
-    with input_names(lambda field: CONTRACT_INPUT_NAMES.get(field, field)):
-        contract = services.contract_create(actor=request.user, customer=customer, product=product, **data)
-    return 201, contract
+
+    def create() -> HttpResponse:
+        with input_names(lambda field: CONTRACT_INPUT_NAMES.get(field, field)):
+            contract = services.contract_create(actor=request.user, customer=customer, product=product, **data)
+        return _body(201, ContractOut, contract)
+
+    return acting(create)
 
 
 @router.post(
@@ -413,8 +426,8 @@ def create_contract(request: HttpRequest, payload: ContractIn, customer_id: int 
 def end_contract(
     request: HttpRequest,
     payload: ContractEndIn | None = None,
-    customer_id: int = Path(..., examples=[42]),
-    contract_id: int = Path(..., examples=[7]),
+    customer_id: int = CustomerId,
+    contract_id: int = Path(..., ge=1, le=MAX_ID, examples=[7]),
 ) -> Any:
     """Sets the status to `ended` and `ends_on` (default, also without a body: today in the
     organisation's time zone). A contract that has ended already is a 422 pointing at `/status`; a contract of
@@ -422,7 +435,7 @@ def end_contract(
     require_scope(request, "write")
     contract = selectors.customer_contract(actor=request.user, customer_id=customer_id, contract_id=contract_id)
     ends_on = payload.ends_on if payload is not None else None  # the body is optional
-    return services.contract_end(actor=request.user, contract=contract, ends_on=ends_on)
+    return acting(lambda: _body(200, ContractOut, services.contract_end(actor=request.user, contract=contract, ends_on=ends_on)))
 
 
 @router.get(
@@ -431,7 +444,7 @@ def end_contract(
     url_name="customer_consents",
     summary="A customer's consent history",
 )
-def customer_consents(request: HttpRequest, customer_id: int = Path(..., examples=[42])) -> list[Any]:
+def customer_consents(request: HttpRequest, customer_id: int = CustomerId) -> list[Any]:
     """Every recorded consent and withdrawal, newest first; the latest per purpose is the current state."""
     require_scope(request, "read")
     return selectors.customer_consents(actor=request.user, customer_id=customer_id)
@@ -443,12 +456,13 @@ def customer_consents(request: HttpRequest, customer_id: int = Path(..., example
     url_name="customer_consent_create",
     summary="Record a consent or withdrawal",
 )
-def record_consent(request: HttpRequest, payload: ConsentIn, customer_id: int = Path(..., examples=[42])) -> tuple[int, Any]:
+def record_consent(request: HttpRequest, payload: ConsentIn, customer_id: int = CustomerId) -> HttpResponse:
     """Appends a consent (granted=true) or a withdrawal (granted=false); records are never
     edited (customers.manage)."""
     require_scope(request, "write")
     customer = selectors.customer_get(actor=request.user, customer_id=customer_id)
-    return 201, services.consent_record(actor=request.user, customer=customer, **payload.model_dump())
+    data = payload.model_dump()
+    return acting(lambda: _body(201, ConsentOut, services.consent_record(actor=request.user, customer=customer, **data)))
 
 
 @router.post(
@@ -457,7 +471,7 @@ def record_consent(request: HttpRequest, payload: ConsentIn, customer_id: int = 
     url_name="customer_merge",
     summary="Merge a duplicate into this customer",
 )
-def merge_customer(request: HttpRequest, payload: MergeIn, customer_id: int = Path(..., examples=[42])) -> HttpResponse:
+def merge_customer(request: HttpRequest, payload: MergeIn, customer_id: int = CustomerId) -> HttpResponse:
     """Moves the duplicate's contact data, consents, contracts and cases to this customer
     and deactivates the duplicate (`merged_into_id`). Needs customers.merge. Every case of
     the duplicate moves, each recorded on its timeline; `moved.cases` counts those the
@@ -490,7 +504,10 @@ def _require_product_reader(request: HttpRequest) -> None:
 
 @router.get("/products", response={200: ProductPage, **ERRORS}, url_name="product_list", summary="The product catalogue")
 def list_products(
-    request: HttpRequest, active_only: bool = False, cursor: str | None = None, limit: int = Query(100, description="1 to 200.")
+    request: HttpRequest,
+    active_only: bool = False,
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=selectors.MAX_LIMIT, description="1 to 200."),
 ) -> dict[str, Any]:
     require_scope(request, "read")
     _require_product_reader(request)
@@ -499,14 +516,15 @@ def list_products(
 
 
 @router.post("/products", response={201: ProductOut, **ERRORS}, url_name="product_create", summary="Add a product")
-def create_product(request: HttpRequest, payload: ProductIn) -> tuple[int, Any]:
+def create_product(request: HttpRequest, payload: ProductIn) -> HttpResponse:
     """Process owners and administrators (processes.manage or org.manage)."""
     require_scope(request, "write")
-    return 201, services.product_create(actor=request.user, **payload.model_dump())
+    data = payload.model_dump()
+    return acting(lambda: _body(201, ProductOut, services.product_create(actor=request.user, **data)))
 
 
 @router.get("/products/{product_id}", response={200: ProductOut, **ERRORS}, url_name="product_detail", summary="One product")
-def get_product(request: HttpRequest, product_id: int = Path(..., examples=[5])) -> Any:
+def get_product(request: HttpRequest, product_id: int = Path(..., ge=1, le=MAX_ID, examples=[5])) -> Any:
     require_scope(request, "read")
     _require_product_reader(request)
     return selectors.product_get(product_id=product_id)

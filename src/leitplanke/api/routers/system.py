@@ -9,7 +9,7 @@ from leitplanke import __version__
 from leitplanke.accounts import selectors
 from leitplanke.accounts.permissions import capabilities_of
 from leitplanke.api.auth import require_scope
-from leitplanke.api.schemas import Problem
+from leitplanke.api.schemas import IdParam, Problem
 from leitplanke.core.pagination import keyset_page
 
 router = Router(tags=["system"])
@@ -91,7 +91,7 @@ def users(request: HttpRequest, cursor: str | None = None, limit: int = 50, sear
 
 
 @router.get("/users/{user_id}", response={200: UserOut, **ERRORS}, summary="One user")
-def user_detail(request: HttpRequest, user_id: int):  # type: ignore[no-untyped-def]
+def user_detail(request: HttpRequest, user_id: IdParam):  # type: ignore[no-untyped-def]
     require_scope(request, "read")
     return selectors.user_get(actor=request.user, user_id=user_id)
 
