@@ -30,7 +30,7 @@ from leitplanke.maturity.models import Assessment
 from tests.maturity.conftest import answers_at
 from tests.security.formfill import encode, form_data
 from tests.security.matrix import in_savepoint
-from tests.security.payloads import CORE, FORMULAS, PAYLOADS, STORABLE, UNSTORABLE, unstorable
+from tests.security.payloads import CORE, FORMULAS, PAYLOADS, SHORT, STORABLE, UNSTORABLE, unstorable
 from tests.security.world import World, client_of, shared_world
 
 pytestmark = pytest.mark.django_db
@@ -477,3 +477,83 @@ def test_every_payload_is_in_the_list(world: World) -> None:
     assert len(PAYLOADS) >= 60
     assert len(UNSTORABLE) >= 4
     assert len(STORABLE) + len(UNSTORABLE) == len(PAYLOADS)
+
+
+# --- attachment names and outgoing headers ---------------------------------------------------
+
+
+def test_attachment_names_from_uploads_are_stored_shown_escaped_and_sent_back_safely(world: World) -> None:
+    """Each short payload as the name of an uploaded file (web form and API): stored or
+    refused, never a 500; the case page escapes it; the download's Content-Disposition
+    carries no line break (no header injection)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import TestCase
+
+    admin = client_of(world, "administrator")
+    api = world.api_clients["administrator"]
+    case_id = world.cases["own"].pk
+    problems = []
+    stored = 0
+    for payload in [*SHORT, "nul\x00name"]:
+        name = payload.replace("/", "_")[:120] + ".txt"
+
+        def upload(name: str = name, payload: str = payload) -> HttpResponse:
+            nonlocal stored
+            for send in (
+                lambda: admin.post(f"/cases/{case_id}/attachments/", {"file": SimpleUploadedFile(name, b"text\n", "text/plain")}),
+                lambda: api.post(
+                    f"/api/v1/cases/{case_id}/attachments", {"file": SimpleUploadedFile(name, b"text\n", "text/plain")}
+                ),
+            ):
+                with TestCase.captureOnCommitCallbacks(execute=True):  # the file moves into place on commit
+                    response = send()
+                if response.status_code >= 500:
+                    problems.append(f"upload {payload[:30]!r}: {response.status_code}")
+                elif response.status_code < 400:
+                    stored += 1
+            page = admin.get(f"/cases/{case_id}/")
+            if not escaped(payload, page.content.decode()):
+                problems.append(f"upload {payload[:30]!r}: shown unescaped")
+            for attachment in world.cases["own"].attachments.order_by("-id")[:2]:
+                download = admin.get(f"/cases/{case_id}/attachments/{attachment.pk}/")
+                disposition = download.get("Content-Disposition", "")
+                if download.status_code != 200 or "\r" in disposition or "\n" in disposition:
+                    problems.append(f"download {payload[:30]!r}: {download.status_code} {disposition!r}")
+            return page
+
+        in_savepoint(upload)
+    assert not problems, "\n".join(problems[:30])
+    assert stored >= len(SHORT)
+
+
+def test_reply_subjects_with_line_breaks_inject_no_header(world: World) -> None:
+    """A subject typed with CR/LF and a header after it: the reply is sent (or refused), one
+    subject line, no extra recipient."""
+    from django.core import mail
+    from django.test import TestCase
+
+    admin = client_of(world, "administrator")
+    case_id = world.cases["own"].pk
+    sent = 0
+    for payload in ("x\r\nBcc: victim@example.org", "x\nSubject: injected", "x\rX-Injected: 1", "\r\n\r\n<b>body</b>"):
+        mail.outbox.clear()
+
+        def send(payload: str = payload) -> HttpResponse:
+            nonlocal sent
+            with TestCase.captureOnCommitCallbacks(execute=True):  # the send task runs on commit
+                response = admin.post(
+                    f"/intake/cases/{case_id}/reply/",
+                    {"action": "send", "to": "erika@example.org", "subject": payload, "body": "Guten Tag"},
+                )
+            assert response.status_code < 500, response.status_code
+            sent += len(mail.outbox)
+            for message in mail.outbox:
+                assert message.recipients() == ["erika@example.org"], message.recipients()
+                headers = message.message()
+                assert headers["Bcc"] is None and headers["X-Injected"] is None, headers.as_string()[:500]
+                assert len(headers.get_all("Subject") or []) == 1
+                assert "\n" not in message.subject and "\r" not in message.subject
+            return response
+
+        in_savepoint(send)
+    assert sent, "no reply was sent: the test proves nothing"
