@@ -139,6 +139,7 @@ def build_world() -> World:
         default_case_type=complaint,
     )
     endpoint = webhooks.webhook_endpoint_create(actor=admin, url="https://hooks.example.org/mx", events=["case.created"])
+    endpoint2 = webhooks.webhook_endpoint_create(actor=admin, url="https://hooks.example.org/mx2", events=["case.created"])
     delivery = WebhookDelivery.objects.create(endpoint=endpoint, event="case.created", payload={})
     inbound = email_ingest(b"garbage", source="api").inbound
     template = ReplyTemplate.objects.order_by("id").first()
@@ -146,6 +147,8 @@ def build_world() -> World:
     campaign = maturity.campaign_create(actor=admin, name="Matrix campaign")
     completed = _completed_check(admin)
     roadmap = maturity.roadmap_create(actor=admin, title="Matrix roadmap", assessment=completed)
+    roadmap2 = maturity.roadmap_create(actor=admin, title="Matrix roadmap 2", assessment=completed)
+    other_type = CaseType.objects.exclude(pk=complaint.pk).order_by("id").first()
     item = roadmap.items.order_by("id").first()
     category = Category.objects.order_by("id").first()
     public_assessment, public_token = maturity.assessment_start(language="en")
@@ -187,6 +190,10 @@ def build_world() -> World:
     world.other = {"assessment_id": other_assessment.pk, "token_id": other_token.pk, "view_id": other_view.pk}
     world.ids["public_assessment"] = public_assessment.pk
     world.ids["completed_check"] = completed.pk
+    # Second parents, for children named under the wrong one (test_a_child_under_another_parent…)
+    world.ids["endpoint2_id"] = endpoint2.pk
+    world.ids["roadmap2_id"] = roadmap2.pk
+    world.ids["case_type2_id"] = other_type.pk if other_type else complaint.pk
 
     world.api_clients["anonymous"] = Client()
     for key, user in users.items():
