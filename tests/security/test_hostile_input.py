@@ -557,3 +557,49 @@ def test_reply_subjects_with_line_breaks_inject_no_header(world: World) -> None:
 
         in_savepoint(send)
     assert sent, "no reply was sent: the test proves nothing"
+
+
+# --- filters (query strings) and answers that are choices ------------------------------------
+
+FILTER_PAGES = ["/cases/", "/customers/", "/settings/users/", "/settings/audit/", "/intake/inbound/"]
+
+
+@pytest.mark.parametrize("path", FILTER_PAGES)
+def test_filter_fields_take_hostile_text_without_error(world: World, path: str) -> None:
+    """Every field of the page's filter form (GET) gets each payload: a page or a 400 (NUL
+    and lone surrogates), never a 500, and the filter value is shown escaped."""
+    from urllib.parse import quote
+
+    from tests.security.formfill import _FormParser
+
+    client = client_of(world, "administrator")
+    parser = _FormParser("", "")
+    parser.feed(client.get(path).content.decode())
+    names = sorted({name for form in parser.forms if form["method"] == "get" for name in form["names"]} - {"cursor"})
+    assert names, f"{path}: no filter form"
+    problems = []
+    for name in names:
+        for payload in CORE:
+            query = f"{quote(name)}={quote(payload.encode('utf-8', 'surrogatepass'))}"
+            response = client.get(f"{path}?{query}")
+            if response.status_code >= 500:
+                problems.append(f"{path}?{name}={payload[:30]!r}: {response.status_code}")
+            elif unstorable(payload) and "\x00" in payload and response.status_code != 400:
+                problems.append(f"{path}?{name}={payload[:30]!r}: NUL answered {response.status_code}")
+            elif not escaped(payload, response.content.decode()):
+                problems.append(f"{path}?{name}={payload[:30]!r}: shown unescaped")
+    assert not problems, "\n".join(problems[:30])
+
+
+def test_maturity_answers_that_are_not_choices_are_refused(world: World) -> None:
+    """Answers are choices: any payload as an answer is refused (4xx), never a 500."""
+    from leitplanke.maturity.engine.model import questions_of
+
+    client = client_of(world, "anonymous")
+    _assessment, token = maturity.assessment_start(language="en")
+    question = questions_of(DIMENSION_KEYS[0])[0].key
+    for payload in PAYLOADS:
+        response = in_savepoint(
+            lambda payload=payload: _post_form(client, f"/check/r/{token}/page/1/", {f"q-{question}": payload, "go": "next"})
+        )
+        assert 400 <= response.status_code < 500, (payload[:30], response.status_code)
