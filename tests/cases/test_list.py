@@ -363,6 +363,17 @@ def test_neutralise_leaves_numbers_and_plain_text() -> None:
         assert neutralise(dangerous) == "'" + dangerous
 
 
+def test_neutralise_looks_at_the_first_visible_character() -> None:
+    """Spaces, line breaks, zero-width and direction marks before the formula character do
+    not hide it, nor do the full-width forms (found by the hostile-input suite)."""
+    from leitplanke.cases.export import neutralise
+
+    for dangerous in (" =1+1", "\n=1+1", "\u200b=1+1", "\ufeff+1", "\u202e-1", "\u00a0@A1", "\uff1d1+1", "\uff20A1"):
+        assert neutralise(dangerous) == "'" + dangerous, repr(dangerous)
+    for harmless in ("Herr = Kunde", "E-Mail", "a+b", " Text"):
+        assert neutralise(harmless) == harmless
+
+
 # --- bulk actions -------------------------------------------------------------------------------
 
 

@@ -24,6 +24,13 @@ from .models import Case
 
 EXPORT_CAP = xlsx.MAX_ROWS - 1  # data rows below the header
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Characters a spreadsheet may skip or trim before it looks for a formula (spaces, line
+# breaks, zero-width and direction marks), and the full-width forms of the formula
+# characters, which some spreadsheets and input methods read as the ASCII ones.
+_SKIPPED_BEFORE_FORMULA = (
+    " \t\r\n\u00a0\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_FULL_WIDTH_STARTS = ("\uff1d", "\uff0b", "\uff0d", "\uff20")
 COLUMNS = [
     ("reference", _("Reference")),
     ("subject", _("Subject")),
@@ -45,8 +52,13 @@ COLUMNS = [
 
 
 def neutralise(value: Any) -> Any:
-    """Text that starts like a formula gets a leading apostrophe; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """Text that starts like a formula gets a leading apostrophe; numbers stay numbers.
+    "Starts" means the first visible character: " =1+1" and "\u200b=1+1" are caught too,
+    as are the full-width "＝ ＋ － ＠"."""
+    if not isinstance(value, str):
+        return value
+    visible = value.lstrip(_SKIPPED_BEFORE_FORMULA)
+    if value.startswith(FORMULA_STARTS) or visible.startswith(FORMULA_STARTS + _FULL_WIDTH_STARTS):
         return "'" + value
     return value
 

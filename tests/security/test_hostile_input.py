@@ -1,0 +1,605 @@
+"""Hostile input through every free-text field: forms, the API, e-mail. Each payload of
+tests/security/payloads.py is stored as typed or refused with a 4xx / form error (NUL and
+lone surrogates are always refused, or replaced where the transport decodes them), never
+a 500; the page that shows it afterwards escapes it; the exports never carry a live formula.
+
+The browser half (nothing executes when the pages are opened) is
+tests/browser/test_hostile_input_browser.py."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.http import HttpResponse
+from django.test import Client
+
+from leitplanke.cases import services as cases
+from leitplanke.cases.models import Case, CaseType
+from leitplanke.customers import services as customers
+from leitplanke.intake import public
+from leitplanke.intake.services import email_ingest
+from leitplanke.maturity import services as maturity
+from leitplanke.maturity.engine.model import DIMENSION_KEYS
+from leitplanke.maturity.models import Assessment
+from tests.maturity.conftest import answers_at
+from tests.security.formfill import encode, form_data
+from tests.security.matrix import in_savepoint
+from tests.security.payloads import CORE, FORMULAS, PAYLOADS, SHORT, STORABLE, UNSTORABLE, unstorable
+from tests.security.world import World, client_of, shared_world
+
+pytestmark = pytest.mark.django_db
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+INVISIBLE = " \u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\n"
+
+
+@pytest.fixture(scope="module")
+def world(django_db_blocker: Any, tmp_path_factory: Any, django_db_setup: Any) -> Iterator[World]:
+    yield from shared_world(django_db_blocker, tmp_path_factory)
+
+
+@pytest.fixture(autouse=True)
+def no_bot_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The public form refuses submissions faster than a person; the suite is faster."""
+    monkeypatch.setattr(public, "MIN_FILL_SECONDS", 0)
+
+
+def escaped(payload: str, html: str) -> bool:
+    """A payload with markup characters never appears unescaped in a page."""
+    return not any(char in payload for char in "<>\"'") or payload not in html
+
+
+@dataclass
+class Target:
+    """One form: where it is, which of its fields are free text, who fills it."""
+
+    label: str
+    page: Callable[[World], str]
+    fields: list[str]
+    action: str = ""
+    principal: str = "administrator"
+    unique: dict[str, Callable[[int], str]] = field(default_factory=dict)  # fields that must differ per post
+    extra: dict[str, Any] = field(default_factory=dict)  # required fields the empty form leaves empty
+    result_page: bool = False  # success renders a result page (200) instead of redirecting
+
+
+def key(prefix: str) -> Callable[[int], str]:
+    return lambda n: f"{prefix}{n}"
+
+
+def _own(world: World) -> int:
+    return world.cases["own"].pk
+
+
+TEXT2 = {"name_de": "Text", "name_en": "Text"}
+
+TARGETS = [
+    Target("case create", lambda w: "/cases/new/", ["subject", "description", "tags", "customer_number"]),
+    Target("case edit", lambda w: f"/cases/{_own(w)}/edit/", ["subject", "description", "tags", "cf_mx_note"]),
+    Target("saved view", lambda w: "/cases/", ["name"], action="/cases/views/"),
+    Target(
+        "bulk add tag",
+        lambda w: "/cases/",
+        ["tag"],
+        action="/cases/bulk/",
+        extra={"action": "add_tag", "ids": lambda w: [_own(w)]},
+        result_page=True,
+    ),
+    Target("API token name", lambda w: "/accounts/profile/", ["name"], action="/tokens/", principal="agent", result_page=True),
+    Target("skill", lambda w: "/settings/skills/", ["name_de", "name_en"], unique={"key": key("hx_skill_")}, extra=TEXT2),
+    Target("case note", lambda w: f"/cases/{_own(w)}/", ["body_text"], action="/notes/"),
+    Target("reply", lambda w: f"/intake/cases/{_own(w)}/reply/", ["subject", "body"], extra={"action": "send"}),
+    Target(
+        "customer create",
+        lambda w: "/customers/new/",
+        ["first_name", "last_name", "organisation_name", "street", "postal_code", "city", "vulnerability_reason"],
+    ),
+    Target("customer edit", lambda w: f"/customers/{w.ids['customer_id']}/edit/", ["first_name", "last_name", "city"]),
+    Target("customer consent", lambda w: f"/customers/{w.ids['customer_id']}/", ["source", "note"], action="/consents/"),
+    Target("product", lambda w: f"/customers/products/{w.ids['product_id']}/edit/", ["name_de", "name_en"]),
+    Target(
+        "case type",
+        lambda w: "/settings/catalog/case-types/new/",
+        ["name_de", "name_en"],
+        unique={"key": key("hx_ct_")},
+        extra=TEXT2,
+    ),
+    Target(
+        "category",
+        lambda w: "/settings/catalog/categories/new/",
+        ["name_de", "name_en"],
+        unique={"key": key("hx-cat-")},
+        extra=TEXT2,
+    ),
+    Target(
+        "custom field",
+        lambda w: f"/settings/catalog/case-types/{w.ids['case_type_id']}/",
+        ["label_de", "label_en"],
+        action="/fields/new/",
+        unique={"key": key("hx_cf_")},
+        extra={"label_de": "Text", "label_en": "Text", "kind": "text"},
+    ),
+    Target(
+        "reply template",
+        lambda w: "/intake/templates/new/",
+        ["name", "subject", "body"],
+        unique={"key": key("hx-tpl-")},
+        extra={"subject": "Betreff", "body": "Text"},
+    ),
+    Target("team", lambda w: "/settings/teams/new/", ["name", "description"]),
+    Target(
+        "role",
+        lambda w: "/settings/roles/new/",
+        ["name_de", "name_en", "description"],
+        unique={"key": key("hx_role_")},
+        extra=TEXT2,
+    ),
+    Target("organisation", lambda w: "/settings/organisation/", ["name"]),
+    Target("user", lambda w: "/settings/users/new/", ["full_name"], unique={"email": lambda n: f"hx{n}@example.org"}),
+    Target(
+        "webhook",
+        lambda w: "/intake/webhooks/new/",
+        ["description"],
+        extra={"url": "https://hooks.example.org/hx", "events": ["case.created"]},
+    ),
+    Target("campaign", lambda w: "/maturity/campaigns/new/", ["name", "description"]),
+    Target(
+        "roadmap item",
+        lambda w: f"/maturity/roadmaps/{w.ids['roadmap_id']}/items/{w.ids['item_id']}/",
+        ["title", "goal", "owner", "indicator"],
+    ),
+    Target(
+        "recommendation",
+        lambda w: "/settings/maturity/recommendations/new/",
+        ["title_de", "title_en", "text_de", "text_en", "owner_de", "owner_en", "indicator_de", "indicator_en"],
+        unique={"key": key("hx_rec_")},
+        extra={
+            "dimension": DIMENSION_KEYS[0],
+            "levels": ["1"],
+            **dict.fromkeys(
+                ("title_de", "title_en", "text_de", "text_en", "owner_de", "owner_en", "indicator_de", "indicator_en"), "Text"
+            ),
+        },
+    ),
+    Target(
+        "public complaint form",
+        lambda w: "/complaint/",
+        ["subject", "description", "first_name", "last_name", "phone", "customer_number"],
+        principal="anonymous",
+        unique={"email": lambda n: f"hx{n}@example.org"},
+        extra={"description": "Text", "first_name": "Erika", "last_name": "Muster", "consent": "on"},
+    ),
+    Target(
+        "public status message",
+        lambda w: f"/complaint/status/{w.status_tokens['own']}/",
+        ["message"],
+        principal="anonymous",
+    ),
+    Target(
+        "maturity contact",
+        lambda w: f"/check/r/{w.ids['maturity_token']}/result/",
+        ["name", "organisation"],
+        action="/contact/",
+        principal="anonymous",
+        unique={"email": lambda n: f"hx{n}@example.org"},
+        extra={"consent": "on"},
+    ),
+]
+
+
+@dataclass
+class Tally:
+    stored: int = 0
+    refused: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def _complete_public_check(world: World) -> None:
+    assessment = Assessment.objects.get(pk=world.ids["public_assessment"])
+    if not assessment.is_complete:
+        maturity.assessment_answer(assessment=assessment, answers=answers_at(2))
+        maturity.assessment_complete(assessment=assessment)
+
+
+def _post_form(client: Client, url: str, data: dict[str, Any]) -> HttpResponse:
+    return client.post(url, encode(data), content_type="application/x-www-form-urlencoded")
+
+
+def _after(client: Client, response: HttpResponse) -> HttpResponse | None:
+    if response.status_code in (301, 302, 303):
+        return client.get(response["Location"])
+    return None
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.label)
+def test_form_fields_store_or_refuse_hostile_text(world: World, target: Target) -> None:
+    _complete_public_check(world)
+    client = client_of(world, target.principal)
+    page_url = target.page(world)
+    page = client.get(page_url)
+    assert page.status_code == 200, (target.label, page.status_code)
+    html = page.content.decode()
+    tally = Tally()
+    counter = 0
+    for index, name in enumerate(target.fields):
+        extra = {k: v(world) if callable(v) else v for k, v in target.extra.items()}
+        base = {**form_data(html, field=name, action_contains=target.action), **extra}
+        action = _action(html, name, target.action) or page_url
+        for payload in PAYLOADS if index == 0 else CORE:
+            counter += 1
+            data = {**base, name: payload, **{k: make(counter) for k, make in target.unique.items()}}
+
+            def send(data: dict[str, Any] = data, payload: str = payload, action: str = action) -> HttpResponse:
+                response = _post_form(client, action, data)
+                if any(char in payload for char in "<>\"'") or "\x00" in payload:
+                    response.shown = _after(client, response)  # type: ignore[attr-defined]
+                return response
+
+            response = in_savepoint(send)
+            _judge(tally, f"{target.label}.{name}", payload, response, result_page=target.result_page)
+    assert not tally.problems, f"{target.label}: {len(tally.problems)} problems\n" + "\n".join(tally.problems[:30])
+    assert tally.stored, f"{target.label}: no payload was stored at all (the base form is invalid?)"
+
+
+def _action(html: str, field: str, contains: str) -> str:
+    from tests.security.formfill import form_action
+
+    action = form_action(html, field=field, action_contains=contains)
+    return action
+
+
+def _judge(tally: Tally, where: str, payload: str, response: HttpResponse, *, result_page: bool = False) -> None:
+    label = f"{where} ← {payload[:40]!r}"
+    if response.status_code >= 500:
+        tally.problems.append(f"{label}: {response.status_code}")
+        return
+    shown = getattr(response, "shown", None)
+    if shown is not None and shown.status_code >= 500:
+        tally.problems.append(f"{label}: the page after it answered {shown.status_code}")
+        return
+    success = response.status_code in (301, 302, 303) and not _has_error_message(response)
+    success = success or (result_page and response.status_code == 200 and b"Not found" not in response.content)
+    if success and "\x00" in payload:
+        tally.problems.append(f"{label}: NUL was accepted")
+    if success:
+        tally.stored += 1
+    else:
+        tally.refused += 1
+    for page in (response, shown):
+        html = page is not None and page.get("Content-Type", "").startswith("text/html")
+        if html and not escaped(payload, page.content.decode()):  # type: ignore[union-attr]
+            tally.problems.append(f"{label}: shown unescaped on {page.wsgi_request.path}")
+
+
+def _has_error_message(response: HttpResponse) -> bool:
+    from tests.security.matrix import _error_messages
+
+    return bool(_error_messages(response))
+
+
+# --- the API --------------------------------------------------------------------------------
+
+
+API_TARGETS: list[tuple[str, str, str, Callable[[World, str], dict[str, Any]]]] = [
+    ("POST", "/api/v1/cases", "subject", lambda w, p: {"case_type": "complaint", "channel": "email", "subject": p}),
+    (
+        "POST",
+        "/api/v1/cases",
+        "description",
+        lambda w, p: {"case_type": "complaint", "channel": "email", "subject": "x", "description": p},
+    ),
+    ("POST", "/api/v1/cases", "tags", lambda w, p: {"case_type": "complaint", "channel": "email", "subject": "x", "tags": [p]}),
+    (
+        "POST",
+        "/api/v1/cases",
+        "custom_fields",
+        lambda w, p: {"case_type": "complaint", "channel": "email", "subject": "x", "custom_fields": {"mx_note": p}},
+    ),
+    ("POST", "/api/v1/cases/{case}/interactions", "body_text", lambda w, p: {"kind": "internal_note", "body_text": p}),
+    ("POST", "/api/v1/cases/{case}/interactions", "subject", lambda w, p: {"kind": "phone_note", "subject": p, "body_text": "x"}),
+    ("POST", "/api/v1/cases/{case}/interactions", "body_html", lambda w, p: {"kind": "internal_note", "body_html": p}),
+    ("POST", "/api/v1/cases/{case}/transitions", "note", lambda w, p: {"transition": "start", "note": p}),
+    ("POST", "/api/v1/customers", "last_name", lambda w, p: {"kind": "person", "first_name": "x", "last_name": p}),
+    ("POST", "/api/v1/customers", "first_name", lambda w, p: {"kind": "person", "first_name": p, "last_name": "x"}),
+    ("POST", "/api/v1/customers/{customer}/consents", "note", lambda w, p: {"purpose": "marketing", "granted": True, "note": p}),
+    ("PATCH", "/api/v1/cases/{case}", "subject", lambda w, p: {"subject": p}),
+    ("PATCH", "/api/v1/customers/{customer}", "last_name", lambda w, p: {"last_name": p}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "name", "body"), API_TARGETS, ids=lambda v: v if isinstance(v, str) else "")
+def test_api_fields_store_or_refuse_hostile_text(
+    world: World, method: str, path: str, name: str, body: Callable[[World, str], dict[str, Any]]
+) -> None:
+    client = world.api_clients["administrator"]
+    url = path.format(case=world.cases["own"].pk, customer=world.ids["customer_id"])
+    problems = []
+    stored = 0
+    for payload in PAYLOADS:
+        raw = json.dumps(body(world, payload))  # \ud800 goes out as the JSON escape a client would send
+        headers = {"If-Match": str(client.get(url).headers.get("ETag", "*"))} if method == "PATCH" else {}
+        response = in_savepoint(
+            lambda raw=raw, headers=headers: client.generic(method, url, raw, content_type="application/json", headers=headers)
+        )
+        label = f"{method} {path} {name} ← {payload[:40]!r}"
+        if response.status_code >= 500:
+            problems.append(f"{label}: {response.status_code}")
+        elif unstorable(payload) and response.status_code < 400:
+            problems.append(f"{label}: accepted ({response.status_code}); must be 422")
+        elif unstorable(payload) and response.headers.get("Content-Type", "").split(";")[0] != "application/problem+json":
+            problems.append(f"{label}: refusal is not a problem document")
+        elif response.status_code < 300:
+            stored += 1
+    assert not problems, "\n".join(problems[:30])
+    assert stored, f"{method} {path} {name}: nothing stored"
+
+
+# --- e-mail ---------------------------------------------------------------------------------
+
+
+def _header(value: str) -> str:
+    """An RFC 2047 encoded word, the way a mail client puts any text into a header."""
+    from email.header import Header
+
+    return Header(value.encode("utf-8", "surrogatepass").decode("utf-8", "replace"), "utf-8").encode()
+
+
+def _mail(n: int, payload: str) -> bytes:
+    body = payload.encode("utf-8", "surrogatepass")
+    name = _header(payload[:200])
+    return (
+        (
+            f"From: {name} <sender{n}@example.org>\r\n"
+            f"To: service@example.org\r\n"
+            f"Subject: {name}\r\n"
+            f"Message-ID: <hostile{n}@example.org>\r\n"
+            f"MIME-Version: 1.0\r\n"
+            f'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+            f"--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        ).encode()
+        + body
+        + (
+            f"\r\n--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename*=utf-8''"
+            f"{_quote(payload[:150])}.txt\r\n\r\nattached\r\n--b--\r\n"
+        ).encode()
+    )
+
+
+def _quote(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value.encode("utf-8", "surrogatepass"), safe="")
+
+
+def test_e_mail_headers_bodies_and_attachment_names_carry_hostile_text(world: World) -> None:
+    """Subject, sender name, body and attachment name of incoming mail: every payload opens
+    a case (mail cannot be refused; NUL and surrogates become U+FFFD), shown escaped."""
+    admin = client_of(world, "administrator")
+    problems = []
+    for n, payload in enumerate(PAYLOADS):
+
+        def deliver(n: int = n, payload: str = payload) -> HttpResponse:
+            result = email_ingest(_mail(n, payload), source="api")
+            if result.case is None:
+                problems.append(f"mail {n} {payload[:30]!r}: {result.status}, no case")
+                return HttpResponse()
+            page = admin.get(f"/cases/{result.case.pk}/")
+            if page.status_code != 200:
+                problems.append(f"mail {n} {payload[:30]!r}: case page {page.status_code}")
+            elif not escaped(payload, page.content.decode()):
+                problems.append(f"mail {n} {payload[:30]!r}: shown unescaped")
+            stored = Case.objects.get(pk=result.case.pk)
+            if "\x00" in stored.subject + stored.description:
+                problems.append(f"mail {n}: NUL stored")
+            return page
+
+        in_savepoint(deliver)
+    assert not problems, "\n".join(problems[:30])
+
+
+# --- exports --------------------------------------------------------------------------------
+
+
+def live_formula(cell: str) -> bool:
+    """A cell a spreadsheet would evaluate: its first visible character starts a formula."""
+    if cell.startswith(("\t", "\r")):
+        return True
+    return cell.lstrip(INVISIBLE).startswith(FORMULA_START)
+
+
+def xlsx_strings(content: bytes) -> tuple[list[str], list[str]]:
+    """The text cells of an XLSX (shared and inline strings) and any formula elements."""
+    import zipfile
+    from xml.etree import ElementTree
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    texts: list[str] = []
+    formulas: list[str] = []
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for name in archive.namelist():
+            if name == "xl/sharedStrings.xml" or name.startswith("xl/worksheets/sheet"):
+                root = ElementTree.fromstring(archive.read(name))  # noqa: S314 - our own export
+                for item in root.iter(f"{main}si"):
+                    texts.append("".join(t.text or "" for t in item.iter(f"{main}t")))
+                for item in root.iter(f"{main}is"):
+                    texts.append("".join(t.text or "" for t in item.iter(f"{main}t")))
+                formulas += [f.text or "" for f in root.iter(f"{main}f")]
+    return texts, formulas
+
+
+def test_formula_payloads_are_neutralised_in_every_export(world: World) -> None:
+    """Subject, customer, team and responsible person carry each formula; the CSV and the
+    XLSX of the case list and the roadmap CSV are read back cell by cell."""
+    from leitplanke.accounts.models import Team
+    from leitplanke.maturity.models import RoadmapItem
+
+    admin = world.users["administrator"]
+    complaint = CaseType.objects.get(key="complaint")
+    for payload in FORMULAS:
+        team = Team.objects.create(name=payload)
+        customer = customers.customer_create(actor=admin, first_name=payload, last_name=payload)
+        cases.case_create(actor=admin, case_type=complaint, team=team, subject=payload, channel="email", customer=customer)
+    RoadmapItem.objects.filter(roadmap_id=world.ids["roadmap_id"]).update(
+        title=FORMULAS[0], goal=FORMULAS[6], owner=FORMULAS[4], indicator=FORMULAS[9]
+    )
+    client = client_of(world, "administrator")
+
+    csv_response = client.get("/cases/export.csv")
+    assert csv_response.status_code == 200
+    csv_text = b"".join(csv_response.streaming_content).decode("utf-8-sig")  # type: ignore[attr-defined]
+    csv_cells = [cell for row in csv.reader(io.StringIO(csv_text)) for cell in row]
+
+    xlsx_response = client.get("/cases/export.xlsx")
+    assert xlsx_response.status_code == 200
+    content = b"".join(xlsx_response.streaming_content) if xlsx_response.streaming else xlsx_response.content  # type: ignore[attr-defined]
+    xlsx_cells, formulas = xlsx_strings(content)
+    assert not formulas, f"the XLSX holds formula cells: {formulas}"
+
+    roadmap_response = client.get(f"/maturity/roadmaps/{world.ids['roadmap_id']}/roadmap.csv")
+    assert roadmap_response.status_code == 200
+    roadmap_cells = [cell for row in csv.reader(io.StringIO(roadmap_response.content.decode("utf-8-sig"))) for cell in row]
+
+    for name, cells in (("cases CSV", csv_cells), ("cases XLSX", xlsx_cells), ("roadmap CSV", roadmap_cells)):
+        shown = [cell for cell in cells if any(payload.strip(INVISIBLE)[1:] in cell for payload in FORMULAS)]
+        assert len(shown) >= 3, f"{name}: the payloads are not in the export at all"
+        live = [cell for cell in cells if live_formula(cell)]
+        assert not live, f"{name}: cells that a spreadsheet evaluates: {live}"
+
+
+def test_every_payload_is_in_the_list(world: World) -> None:
+    """The counts the report quotes: payloads in all, and how many must be refused."""
+    assert len(PAYLOADS) >= 60
+    assert len(UNSTORABLE) >= 4
+    assert len(STORABLE) + len(UNSTORABLE) == len(PAYLOADS)
+
+
+# --- attachment names and outgoing headers ---------------------------------------------------
+
+
+def test_attachment_names_from_uploads_are_stored_shown_escaped_and_sent_back_safely(world: World) -> None:
+    """Each short payload as the name of an uploaded file (web form and API): stored or
+    refused, never a 500; the case page escapes it; the download's Content-Disposition
+    carries no line break (no header injection)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import TestCase
+
+    admin = client_of(world, "administrator")
+    api = world.api_clients["administrator"]
+    case_id = world.cases["own"].pk
+    problems = []
+    stored = 0
+    for payload in [*SHORT, "nul\x00name"]:
+        name = payload.replace("/", "_")[:120] + ".txt"
+
+        def upload(name: str = name, payload: str = payload) -> HttpResponse:
+            nonlocal stored
+            for send in (
+                lambda: admin.post(f"/cases/{case_id}/attachments/", {"file": SimpleUploadedFile(name, b"text\n", "text/plain")}),
+                lambda: api.post(
+                    f"/api/v1/cases/{case_id}/attachments", {"file": SimpleUploadedFile(name, b"text\n", "text/plain")}
+                ),
+            ):
+                with TestCase.captureOnCommitCallbacks(execute=True):  # the file moves into place on commit
+                    response = send()
+                if response.status_code >= 500:
+                    problems.append(f"upload {payload[:30]!r}: {response.status_code}")
+                elif response.status_code < 400:
+                    stored += 1
+            page = admin.get(f"/cases/{case_id}/")
+            if not escaped(payload, page.content.decode()):
+                problems.append(f"upload {payload[:30]!r}: shown unescaped")
+            for attachment in world.cases["own"].attachments.order_by("-id")[:2]:
+                download = admin.get(f"/cases/{case_id}/attachments/{attachment.pk}/")
+                disposition = download.get("Content-Disposition", "")
+                if download.status_code != 200 or "\r" in disposition or "\n" in disposition:
+                    problems.append(f"download {payload[:30]!r}: {download.status_code} {disposition!r}")
+            return page
+
+        in_savepoint(upload)
+    assert not problems, "\n".join(problems[:30])
+    assert stored >= len(SHORT)
+
+
+def test_reply_subjects_with_line_breaks_inject_no_header(world: World) -> None:
+    """A subject typed with CR/LF and a header after it: the reply is sent (or refused), one
+    subject line, no extra recipient."""
+    from django.core import mail
+    from django.test import TestCase
+
+    admin = client_of(world, "administrator")
+    case_id = world.cases["own"].pk
+    sent = 0
+    for payload in ("x\r\nBcc: victim@example.org", "x\nSubject: injected", "x\rX-Injected: 1", "\r\n\r\n<b>body</b>"):
+        mail.outbox.clear()
+
+        def send(payload: str = payload) -> HttpResponse:
+            nonlocal sent
+            with TestCase.captureOnCommitCallbacks(execute=True):  # the send task runs on commit
+                response = admin.post(
+                    f"/intake/cases/{case_id}/reply/",
+                    {"action": "send", "to": "erika@example.org", "subject": payload, "body": "Guten Tag"},
+                )
+            assert response.status_code < 500, response.status_code
+            sent += len(mail.outbox)
+            for message in mail.outbox:
+                assert message.recipients() == ["erika@example.org"], message.recipients()
+                headers = message.message()
+                assert headers["Bcc"] is None and headers["X-Injected"] is None, headers.as_string()[:500]
+                assert len(headers.get_all("Subject") or []) == 1
+                assert "\n" not in message.subject and "\r" not in message.subject
+            return response
+
+        in_savepoint(send)
+    assert sent, "no reply was sent: the test proves nothing"
+
+
+# --- filters (query strings) and answers that are choices ------------------------------------
+
+FILTER_PAGES = ["/cases/", "/customers/", "/settings/users/", "/settings/audit/", "/intake/inbound/"]
+
+
+@pytest.mark.parametrize("path", FILTER_PAGES)
+def test_filter_fields_take_hostile_text_without_error(world: World, path: str) -> None:
+    """Every field of the page's filter form (GET) gets each payload: a page or a 400 (NUL
+    and lone surrogates), never a 500, and the filter value is shown escaped."""
+    from urllib.parse import quote
+
+    from tests.security.formfill import _FormParser
+
+    client = client_of(world, "administrator")
+    parser = _FormParser("", "")
+    parser.feed(client.get(path).content.decode())
+    names = sorted({name for form in parser.forms if form["method"] == "get" for name in form["names"]} - {"cursor"})
+    assert names, f"{path}: no filter form"
+    problems = []
+    for name in names:
+        for payload in CORE:
+            query = f"{quote(name)}={quote(payload.encode('utf-8', 'surrogatepass'))}"
+            response = client.get(f"{path}?{query}")
+            if response.status_code >= 500:
+                problems.append(f"{path}?{name}={payload[:30]!r}: {response.status_code}")
+            elif unstorable(payload) and "\x00" in payload and response.status_code != 400:
+                problems.append(f"{path}?{name}={payload[:30]!r}: NUL answered {response.status_code}")
+            elif not escaped(payload, response.content.decode()):
+                problems.append(f"{path}?{name}={payload[:30]!r}: shown unescaped")
+    assert not problems, "\n".join(problems[:30])
+
+
+def test_maturity_answers_that_are_not_choices_are_refused(world: World) -> None:
+    """Answers are choices: any payload as an answer is refused (4xx), never a 500."""
+    from leitplanke.maturity.engine.model import questions_of
+
+    client = client_of(world, "anonymous")
+    _assessment, token = maturity.assessment_start(language="en")
+    question = questions_of(DIMENSION_KEYS[0])[0].key
+    for payload in PAYLOADS:
+        response = in_savepoint(
+            lambda payload=payload: _post_form(client, f"/check/r/{token}/page/1/", {f"q-{question}": payload, "go": "next"})
+        )
+        assert 400 <= response.status_code < 500, (payload[:30], response.status_code)
