@@ -109,7 +109,7 @@ class PlainSelect(forms.Select):
 
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
         widget = self.get_context(name, value, attrs)["widget"]
-        parts = [format_html('<select name="{}"{}>', widget["name"], _attributes(widget["attrs"]))]
+        parts: list[str] = [format_html('<select name="{}"{}>', widget["name"], _attributes(widget["attrs"]))]
         for group_name, options, _index in widget["optgroups"]:
             if group_name:
                 parts.append(format_html('<optgroup label="{}">', group_name))
@@ -159,8 +159,8 @@ class CaseForm(Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         # Case types, users and roles are reference data (core.refcache): offered from memory.
-        self.fields["case_type"].choices = [(t.pk, str(t)) for t in selectors.active_case_type_list()]
-        self.fields["responsible_user"].choices = [("", "—"), *_responsible_choices()]
+        self.fields["case_type"].choices = [(t.pk, str(t)) for t in selectors.active_case_type_list()]  # type: ignore[attr-defined]
+        self.fields["responsible_user"].choices = [("", "—"), *_responsible_choices()]  # type: ignore[attr-defined]
         for field in self.fields.values():
             if type(field.widget) is forms.Select:
                 field.widget.__class__ = PlainSelect  # only render() differs; choices stay the field's
