@@ -125,3 +125,22 @@ def test_one_statement_per_row() -> None:
     with CaptureQueriesContext(connection) as queries:
         insert_row(AuditEvent(occurred_at=timezone.now(), action="test.one"))
     assert len(queries) == 1 and queries[0]["sql"].startswith('INSERT INTO "core_auditevent"')
+
+
+def test_plain_values_pass_unconverted_and_give_what_get_db_prep_save_gives() -> None:
+    """The fast path (issue 23, mail import): str, int, bool and None of plain field types go
+    to the database as they are; anything else still goes through get_db_prep_save."""
+    from django.db import models
+
+    statement = inserts._statement(Case, connection)
+    plain = dict(zip((field.name for field in statement.fields), statement.plain, strict=True))
+    assert plain["subject"] is str and plain["priority"] is int and plain["case_type"] is int
+    assert plain["received_at"] is None and plain["custom_fields"] is None  # dates and JSON convert
+    for field in statement.fields:
+        kind = plain[field.name]
+        samples = {str: ["", "Zähler"], int: [0, 7], bool: [True, False]}.get(kind, []) if kind else []
+        for value in [*samples, None] if kind else []:
+            assert field.get_db_prep_save(value, connection=connection) == value, (field.name, value)
+    assert inserts._plain_type(models.IntegerField()) is int and inserts._plain_type(models.DecimalField()) is None
+    # A bool given to an integer column is not of the plain type: converted as before.
+    assert models.IntegerField().get_db_prep_save(True, connection=connection) == 1

@@ -7,11 +7,14 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from leitplanke.accounts.models import Language, Team, User
 from leitplanke.accounts.permissions import EDIT_CASES
+from leitplanke.core import refcache
 from leitplanke.core.forms import Form
 from leitplanke.customers.models import Product
 
@@ -45,18 +48,89 @@ class LocalDateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-def responsible_candidates() -> Any:
-    """Active users whose roles let them work on cases (roles are few; read them once)."""
+def _case_editing_role_ids() -> tuple[int, ...]:
     from leitplanke.accounts.models import Role
 
-    role_ids = [role.pk for role in Role.objects.all() if EDIT_CASES in (role.capabilities or [])]
+    return tuple(role.pk for role in Role.objects.all() if EDIT_CASES in (role.capabilities or []))
+
+
+def responsible_candidates() -> Any:
+    """Active users whose roles let them work on cases (the roles are reference data, cached
+    per process: building this queryset costs no query)."""
+    role_ids = refcache.cached("case_editing_role_ids", _case_editing_role_ids)
     return User.objects.filter(is_active=True, roles__in=role_ids).distinct().order_by("full_name")
+
+
+def _responsible_choices() -> list[tuple[Any, str]]:
+    """The responsible-user options (users and roles are reference data, cached per process)."""
+    return refcache.cached("responsible_choices", lambda: [(user.pk, user.full_name) for user in responsible_candidates()])
+
+
+class CaseTypeChoiceField(forms.ModelChoiceField):
+    """Offers and resolves the active case types from the cached list: no query on GET or POST."""
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        for case_type in selectors.active_case_type_list():
+            if str(case_type.pk) == str(value):
+                return case_type
+        raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+
+
+class ResponsibleChoiceField(forms.ModelChoiceField):
+    """Accepts only the cached candidates (active users whose roles edit cases)."""
+
+    def label_from_instance(self, obj: User) -> str:
+        return obj.full_name
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and str(value) not in {str(pk) for pk, _name in _responsible_choices()}:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return super().to_python(value)
+
+
+def _attributes(attrs: dict[str, Any]) -> SafeString:
+    """HTML attributes as Django's `attrs.html` writes them: in order, True as a bare name,
+    False and None left out, values escaped."""
+    return mark_safe(  # noqa: S308 - every part is built by format_html
+        "".join(
+            format_html(" {}", key) if value is True else format_html(' {}="{}"', key, value)
+            for key, value in attrs.items()
+            if value is not False and value is not None
+        )
+    )
+
+
+class PlainSelect(forms.Select):
+    """Django's `<select>` markup built in Python: the stock widget renders one template
+    include per option, which made the form page's options (users, categories, products) its
+    largest cost. Same attributes, order and escaping (`format_html`)."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts: list[str] = [format_html('<select name="{}"{}>', widget["name"], _attributes(widget["attrs"]))]
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(format_html('<optgroup label="{}">', group_name))
+            for option in options:
+                parts.append(
+                    format_html(
+                        '<option value="{}"{}>{}</option>', option["value"], _attributes(option["attrs"]), option["label"]
+                    )
+                )
+            if group_name:
+                parts.append("</optgroup>")
+        parts.append("</select>")
+        return mark_safe("".join(parts))  # noqa: S308 - every part is built by format_html
 
 
 class CaseForm(Form):
     """Create and edit form; custom fields of the case type are added as `cf_<key>`."""
 
-    case_type = forms.ModelChoiceField(label=_("Case type"), queryset=CaseType.objects.none(), empty_label=None)
+    # Querysets built once here: each form gets a cheap clone (ModelChoiceField.__deepcopy__),
+    # not a freshly compiled filter per request; they are evaluated only when a value is chosen.
+    case_type = CaseTypeChoiceField(label=_("Case type"), queryset=selectors.active_case_types(), empty_label=None)
     subject = forms.CharField(label=_("Subject"), max_length=255)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 6}), required=False)
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
@@ -67,22 +141,29 @@ class CaseForm(Form):
     )
     language = forms.ChoiceField(label=_("Language of the customer"), choices=Language.choices)
     customer_number = forms.CharField(label=_("Customer number"), max_length=40, required=False)
-    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False, empty_label="—")
-    category = CategoryChoiceField(label=_("Category"), queryset=Category.objects.none(), required=False, empty_label="—")
+    product = forms.ModelChoiceField(
+        label=_("Product"), queryset=Product.objects.filter(is_active=True), required=False, empty_label="—"
+    )
+    category = CategoryChoiceField(label=_("Category"), queryset=selectors.active_categories(), required=False, empty_label="—")
     priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int, initial=Priority.NORMAL)
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.MINOR)
-    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False, empty_label="—")
-    responsible_user = UserChoiceField(label=_("Responsible"), queryset=User.objects.none(), required=False, empty_label="—")
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Team.objects.filter(is_active=True).order_by("name"), required=False, empty_label="—"
+    )
+    responsible_user = ResponsibleChoiceField(
+        label=_("Responsible"), queryset=User.objects.filter(is_active=True), required=False, empty_label="—"
+    )
     tags = forms.CharField(label=_("Tags"), required=False, max_length=1000, help_text=_("Separate tags with commas."))
 
     def __init__(self, *args: Any, case_type: CaseType | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["case_type"].queryset = selectors.active_case_types()  # type: ignore[attr-defined]
-        self.fields["product"].queryset = Product.objects.filter(is_active=True)  # type: ignore[attr-defined]
-        self.fields["category"].queryset = selectors.active_categories()  # type: ignore[attr-defined]
-        self.fields["team"].queryset = Team.objects.filter(is_active=True).order_by("name")  # type: ignore[attr-defined]
-        self.fields["responsible_user"].queryset = responsible_candidates()  # type: ignore[attr-defined]
+        # Case types, users and roles are reference data (core.refcache): offered from memory.
+        self.fields["case_type"].choices = [(t.pk, str(t)) for t in selectors.active_case_type_list()]  # type: ignore[attr-defined]
+        self.fields["responsible_user"].choices = [("", "—"), *_responsible_choices()]  # type: ignore[attr-defined]
+        for field in self.fields.values():
+            if type(field.widget) is forms.Select:
+                field.widget.__class__ = PlainSelect  # only render() differs; choices stay the field's
         self.fields["case_type"].widget.attrs["data-case-type"] = "1"
         self.custom_definitions = selectors.custom_field_definitions(case_type)
         for definition in self.custom_definitions:

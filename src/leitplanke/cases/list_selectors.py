@@ -138,38 +138,107 @@ def fts5_query(text: str) -> str:
     return " ".join('"' + word.replace('"', '""') + '"*' for word in words[:12])
 
 
-def text_search_condition(text: str) -> Q | RawSQL | None:
-    """A condition matching cases whose search document contains the words (or the reference)."""
+# A search whose words match at most this many cases (in the whole table) is driven by its
+# matches: the ids are read from the full-text index first (one bounded query) and the list
+# reads those rows by primary key and sorts them. Beyond it the list walks its sort index and
+# probes each row (one page of a common word is found after few rows). Without this split a
+# rare or absent word walked the whole sort index, and the capped count scanned every case:
+# a cost growing with the table. See docs/case-list.md, "Search".
+SEARCH_MATCH_LIMIT = 2000
+
+
+def _pg_match(text: str) -> tuple[str, tuple[str, str, str]]:
+    """The PostgreSQL full-text condition on a search document, with its parameters: German
+    or English words, or the phone token (an empty query when the text is no phone number)."""
+    phone = phone_search_token(text) or text
+    sql = (
+        "vector @@ (websearch_to_tsquery('german', %s) || websearch_to_tsquery('english', %s)"
+        " || websearch_to_tsquery('simple', %s))"
+    )
+    return sql, (text, text, phone if phone != text else "")
+
+
+def _fts5_match(text: str) -> str:
+    """The SQLite FTS5 query for the words, or "" when nothing searchable is left.
+
+    An e-mail address is searched by its local part: FTS5 splits the address into words,
+    and the domain's words ("example", "de") are in most documents, which makes the phrase
+    slow to match; the local part alone is as selective. A typed phone number ("0221 123456")
+    is searched as the token the customer's words in the search document carry
+    ("49221123456", services._search_head) as well."""
+    phone = phone_search_token(text) or text
+    local, at, domain = text.partition("@")
+    query = fts5_query(local if at and local.strip() and " " not in text and "." in domain else text)
+    if query and phone != text:
+        query = f"({query}) OR ({fts5_query(phone)})"
+    return query
+
+
+def search_match_ids(text: str, limit: int | None = None) -> list[int] | None:
+    """The ids of the cases whose search document contains the words, if at most `limit`
+    (default SEARCH_MATCH_LIMIT); None if there are more (or the words are no full-text
+    query: a reference, nothing)."""
+    limit = SEARCH_MATCH_LIMIT if limit is None else limit
+    text = (text or "").strip()[:200]
+    if not text or REFERENCE.match(text):
+        return None
+    if connection.vendor == "postgresql":
+        match, words = _pg_match(text)
+        sql = f"SELECT case_id FROM cases_casesearchdocument WHERE {match} LIMIT %s"  # noqa: S608 - fixed SQL, user text only as a parameter
+        params: tuple[Any, ...] = (*words, limit + 1)
+    elif connection.vendor == "sqlite":
+        query = _fts5_match(text)
+        if not query:
+            return []
+        sql = "SELECT rowid FROM cases_search_fts WHERE cases_search_fts MATCH %s LIMIT %s"
+        params = (query, limit + 1)
+    else:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = [int(row[0]) for row in cursor.fetchall()]
+    return found if len(found) <= limit else None
+
+
+def _id_in(ids: list[int]) -> Q | RawSQL:
+    """`id IN (ids)` that the database drives by primary key, with any number of ids."""
+    if not ids:
+        return Q(pk__in=[])
+    if connection.vendor == "postgresql":
+        return RawSQL('"cases_case"."id" = ANY(%s)', (ids,), output_field=BooleanField())
+    # Integers read from the database, written as literals: no limit on bound parameters.
+    return RawSQL('"cases_case"."id" IN (' + ",".join(str(int(i)) for i in ids) + ")", (), output_field=BooleanField())  # noqa: S611 - integers only
+
+
+def text_search_condition(text: str, *, counting: bool = False) -> Q | RawSQL | None:
+    """A condition matching cases whose search document contains the words (or the reference).
+
+    Rare and absent words (at most SEARCH_MATCH_LIMIT matches) become an id list the query is
+    driven by. `counting`: the condition serves a (capped) count, which is cheapest driven by
+    the matches whatever their number.
+    """
     text = (text or "").strip()[:200]
     if not text:
         return None
     if REFERENCE.match(text):
         return Q(reference=text.strip().upper())
-    # A typed phone number ("0221 123456") is searched as the token the customer's words in
-    # the search document carry ("49221123456", services._search_head).
-    phone = phone_search_token(text) or text
+    if connection.vendor in ("postgresql", "sqlite"):
+        matches = search_match_ids(text)
+        if matches is not None:
+            return _id_in(matches)
     if connection.vendor == "postgresql":
-        sql = (
-            "SELECT case_id FROM cases_casesearchdocument WHERE vector @@ "
-            "(websearch_to_tsquery('german', %s) || websearch_to_tsquery('english', %s)"
-            " || websearch_to_tsquery('simple', %s))"
-        )
-        # The third query is the phone token, or an empty one when the text is no phone number.
-        params = (text, text, phone if phone != text else "")
-        return Q(id__in=RawSQL(sql, params))  # noqa: S611 - fixed SQL, user text only as a parameter
+        match, words = _pg_match(text)
+        sql = f"SELECT case_id FROM cases_casesearchdocument WHERE {match}"  # noqa: S608 - fixed SQL, user text only as a parameter
+        return Q(id__in=RawSQL(sql, words))  # noqa: S611 - fixed SQL, user text only as a parameter
     if connection.vendor == "sqlite":
-        # An e-mail address is searched by its local part: FTS5 splits the address into words,
-        # and the domain's words ("example", "de") are in most documents, which makes the
-        # phrase slow to match; the local part alone is as selective.
-        local, at, domain = text.partition("@")
-        query = fts5_query(local if at and local.strip() and " " not in text and "." in domain else text)
+        query = _fts5_match(text)
         if not query:
             return Q(pk__in=[])
-        if phone != text:
-            query = f"({query}) OR ({fts5_query(phone)})"
-        # The unary + keeps SQLite from driving the query by the (possibly huge) match list
-        # and sorting it: it walks the list's sort index instead and stops after one page.
-        sql = '+"cases_case"."id" IN (SELECT rowid FROM cases_search_fts WHERE cases_search_fts MATCH %s)'
+        # For a page, the unary + keeps SQLite from driving the query by the (large) match
+        # list and sorting it: it walks the list's sort index instead and stops after one
+        # page. A count reads at most COUNT_CAP + 1 matches by primary key instead.
+        sql = '"cases_case"."id" IN (SELECT rowid FROM cases_search_fts WHERE cases_search_fts MATCH %s)'
+        sql = sql if counting else "+" + sql
         return RawSQL(sql, (query,), output_field=BooleanField())  # noqa: S611 - fixed SQL, user text only as a parameter
     return Q(search_document__text__icontains=text)
 
@@ -519,9 +588,9 @@ def deadline_condition(values: list[str], now: dt.datetime | None = None) -> Q:
     return condition if condition else Q(pk__in=[])
 
 
-def filter_cases(qs: QuerySet[Case], params: Mapping[str, Any]) -> QuerySet[Case]:
+def filter_cases(qs: QuerySet[Case], params: Mapping[str, Any], *, counting: bool = False) -> QuerySet[Case]:
     """Narrows a case queryset by the list's filter parameters; unknown or malformed values
-    are ignored (the form reports them)."""
+    are ignored (the form reports them). `counting`: the result is only counted."""
     if statuses := _values(params, "status"):
         qs = qs.filter(status__in=statuses)
     if kinds := _values(params, "status_kind"):
@@ -563,7 +632,7 @@ def filter_cases(qs: QuerySet[Case], params: Mapping[str, Any]) -> QuerySet[Case
         qs = qs.filter(id__in=tagged)
     if custom := custom_field_filters(params).condition:
         qs = qs.filter(custom)
-    text_condition = text_search_condition(str(params.get("q") or ""))
+    text_condition = text_search_condition(str(params.get("q") or ""), counting=counting)
     if text_condition is not None:
         qs = qs.filter(text_condition)
     return qs
@@ -574,8 +643,8 @@ def sort_key(params: Mapping[str, Any]) -> str:
     return value if value in SORTS else DEFAULT_SORT
 
 
-def listed_cases(*, actor: Any, params: Mapping[str, Any]) -> QuerySet[Case]:
-    return filter_cases(visible_cases(actor=actor), params)
+def listed_cases(*, actor: Any, params: Mapping[str, Any], counting: bool = False) -> QuerySet[Case]:
+    return filter_cases(visible_cases(actor=actor), params, counting=counting)
 
 
 def case_list_page(*, actor: Any, params: Mapping[str, Any], cursor: str | None, limit: int = PAGE_SIZE) -> Page[Case]:
@@ -603,7 +672,7 @@ class CountEstimate:
 
 def case_count_estimate(*, actor: Any, params: Mapping[str, Any], cap: int = COUNT_CAP) -> CountEstimate:
     """How many cases match, counted up to `cap` (one bounded query, no full scan)."""
-    qs = listed_cases(actor=actor, params=params).order_by()
+    qs = listed_cases(actor=actor, params=params, counting=True).order_by()
     found = qs.values("id")[: cap + 1].count()
     return CountEstimate(value=min(found, cap), capped=found > cap)
 
@@ -617,7 +686,7 @@ def export_rows(*, actor: Any, params: Mapping[str, Any], cap: int, chunk_size: 
 def export_count(*, actor: Any, params: Mapping[str, Any]) -> int:
     """How many visible cases match the filters, exactly (an export may leave some out and
     must say how many)."""
-    return listed_cases(actor=actor, params=params).order_by().count()
+    return listed_cases(actor=actor, params=params, counting=True).order_by().count()
 
 
 # --- saved views -----------------------------------------------------------------------------

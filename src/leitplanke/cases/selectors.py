@@ -183,6 +183,12 @@ def active_case_types() -> QuerySet[CaseType]:
     return CaseType.objects.filter(is_active=True)
 
 
+def active_case_type_list() -> tuple[CaseType, ...]:
+    """The active case types in their order (reference data, cached per process: no query on
+    a form's GET or POST; shared instances: read only)."""
+    return refcache.cached("active_case_types", lambda: tuple(active_case_types()))
+
+
 def active_case_type(key: str) -> CaseType | None:
     """The active case type with this key (a shared cached instance: do not modify it)."""
     return refcache.cached(("case_type", key), lambda: active_case_types().filter(key=key).first())

@@ -76,12 +76,15 @@ def _map_custom_errors(error: DomainError) -> DomainError:
 
 
 def _chosen_case_type(value: Any) -> Any:
+    """The active case type with this id (the first one for none), from the cached list."""
+    case_types = selectors.active_case_type_list()
     if value in (None, ""):
-        return selectors.active_case_types().first()
+        return case_types[0] if case_types else None
     try:
-        return selectors.active_case_types().filter(pk=int(value)).first()
+        pk = int(value)
     except (TypeError, ValueError):
         return None
+    return next((case_type for case_type in case_types if case_type.pk == pk), None)
 
 
 # --- create -------------------------------------------------------------------------------

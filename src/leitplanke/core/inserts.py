@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from django.db.models.signals import post_save, pre_save
@@ -33,6 +33,33 @@ class _Statement:
     sql: str
     fields: tuple[Field, ...]
     returned_pk: Field | None  # the primary key the database numbers, read back with RETURNING
+    # Per field: the one Python type whose values (and None) go to the database as they are,
+    # or None where `get_db_prep_save` must convert (dates, JSON, decimals, …).
+    plain: tuple[type | None, ...] = ()
+
+
+# Fields whose `get_db_prep_save` returns a value of this exact type unchanged (`to_python` of
+# a str is the str, `int()` of an int the int): the per-value conversion is skipped for them.
+_PLAIN_TYPES: dict[type[Field], type] = {
+    models.CharField: str,
+    models.TextField: str,
+    models.EmailField: str,
+    models.SlugField: str,
+    models.IntegerField: int,
+    models.SmallIntegerField: int,
+    models.BigIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.PositiveBigIntegerField: int,
+    models.BooleanField: bool,
+}
+
+
+def _plain_type(field: Field) -> type | None:
+    if isinstance(field, models.ForeignKey):
+        target = field.target_field
+        return int if isinstance(target, models.AutoField | models.BigAutoField | models.SmallAutoField) else None
+    return _PLAIN_TYPES.get(type(field))
 
 
 M = TypeVar("M", bound=Model)
@@ -57,7 +84,7 @@ def _compile(model: type[Model], connection: BaseDatabaseWrapper) -> _Statement:
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
     if pk is not None:
         sql = f"{sql} RETURNING {quote(str(pk.column))}"
-    return _Statement(sql=sql, fields=fields, returned_pk=pk)
+    return _Statement(sql=sql, fields=fields, returned_pk=pk, plain=tuple(_plain_type(field) for field in fields))
 
 
 def _statement(model: type[Model], connection: BaseDatabaseWrapper) -> _Statement:
@@ -80,8 +107,11 @@ def insert_row(instance: M, *, using: str = DEFAULT_DB_ALIAS) -> M:
     if pk is not None and instance.pk is not None:
         raise TypeError(f"{model._meta.label} {instance.pk} already has a primary key; the database numbers new rows")
     params: list[Any] = []
-    for field in statement.fields:
+    for field, plain in zip(statement.fields, statement.plain, strict=True):
         value = field.pre_save(instance, True)
+        if plain is not None and (value is None or type(value) is plain):
+            params.append(value)
+            continue
         if hasattr(value, "resolve_expression"):
             raise TypeError(f"insert_row takes plain values, not expressions ({field.name})")
         params.append(field.get_db_prep_save(value, connection=connection))
