@@ -278,10 +278,13 @@ def escalate_due_clocks(*, now: dt.datetime | None = None, limit: int = BATCH) -
         ids = list(
             CaseClock.objects.filter(state=ClockState.RUNNING, **{f"{mark}__isnull": True, f"{time_field}__lte": now})
             .order_by(time_field, "id")
-            .values_list("id", flat=True)[:limit]
+            .values_list("id", "case_id")[:limit]
         )
-        for clock_id in ids:
+        for clock_id, case_id in ids:
             with transaction.atomic():
+                # The case row first, as every case write locks it before its clocks (no
+                # deadlock with a transition); it also serializes the level raise.
+                Case.objects.select_for_update().filter(pk=case_id).values_list("pk", flat=True).first()
                 claimed = CaseClock.objects.filter(pk=clock_id, state=ClockState.RUNNING, **{f"{mark}__isnull": True}).update(
                     **{mark: now}
                 )
@@ -323,11 +326,24 @@ def _escalate(clock: CaseClock, threshold: str, now: dt.datetime) -> None:
         )
     )  # fmt: skip
     audit_record(actor="system", action=f"case.clock_{threshold}", obj=case, after=data)
+    _escalate_level(case, clock, threshold, now)
     from .tasks import send_deadline_mail
 
     for user in recipients:
         if user.email and user.is_active:
             enqueue_on_commit(send_deadline_mail, user_id=user.pk, case_id=case.pk, clock_id=clock.pk, threshold=threshold)
+
+
+def _escalate_level(case: Case, clock: CaseClock, threshold: str, now: dt.datetime) -> None:
+    """What the case's process prescribes for this threshold: the next escalation level,
+    if its `escalate_on` names the threshold (breach by default) and a level is left."""
+    from . import escalation
+    from . import process as case_process
+
+    process = case_process.process_of(case).process
+    if threshold not in process.escalate_on:
+        return
+    escalation.raise_level(case, process, actor=None, now=now, cause={"cause": f"deadline_{threshold}", "rule": clock.rule_key})
 
 
 # --- extensions ----------------------------------------------------------------------------------
