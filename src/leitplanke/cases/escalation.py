@@ -100,6 +100,11 @@ def raise_level(
         before=before,
         after={**data, "version": case.version, **({"reason": reason} if reason else {})},
     )
+    from leitplanke.core import events
+
+    from .services import _event_payload
+
+    events.emit("case.escalated", {**_event_payload(case), "level": level.level, "from_level": before["escalation_level"]})
     for user in users:
         if user.email:
             enqueue_on_commit(send_escalation_mail, user_id=user.pk, case_id=case.pk, level=level.level, reason=reason[:2000])

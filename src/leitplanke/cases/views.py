@@ -31,6 +31,7 @@ from leitplanke.processes import catalogue
 from leitplanke.processes.texts import reason_text
 
 from . import clock_services, permissions, selectors, services
+from .escalation_views import escalation_panel
 from .forms import (
     CUSTOM_PREFIX,
     AttachmentForm,
@@ -211,6 +212,7 @@ def _render_detail(
     *,
     note_form: NoteForm | None = None,
     attachment_form: AttachmentForm | None = None,
+    escalate_form: Any = None,
     status: int = 200,
 ) -> HttpResponse:
     language = (getattr(request, "LANGUAGE_CODE", None) or "de")[:2]
@@ -264,6 +266,7 @@ def _render_detail(
         "note_form": note_form or NoteForm(),
         "attachment_form": attachment_form or AttachmentForm(),
         "clocks": _clock_rows(request, case, language),
+        **escalation_panel(case, running, language, editable, escalate_form),
     }
     return render(request, "cases/case_detail.html", context, status=status)
 
