@@ -1151,7 +1151,7 @@ def case_transition(
         )
     except TransitionRefused as refused:
         raise _refusal(refused, language) from None
-    step, target = outcome.transition, outcome.target
+    step, target, source = outcome.transition, outcome.target, outcome.source
     before = snapshot(case, ["status", "status_kind", "closed_at", "version", *CLOSING_AUDIT_FIELDS])
     now = timezone.now()
     from_status = case.status
@@ -1186,8 +1186,9 @@ def case_transition(
     case.version += 1
     case.last_activity_at = now
     case.save()
-    clock_changes = clock_services.clocks_follow_status(case, from_kind, case.status_kind, now)
-    source = outcome.source
+    clock_changes = clock_services.clocks_follow_status(
+        case, from_kind, case.status_kind, now, old_pauses=source.pauses, new_pauses=target.pauses
+    )
     _timeline(
         case,
         kind=InteractionKind.STATUS_CHANGE,
