@@ -199,3 +199,18 @@ def test_two_escalations_at_once_raise_one_level_each_never_skipping(make_case, 
         case.refresh_from_db()
         assert case.escalation_level == 2
         assert sorted((e.data["from_level"], e.data["level"]) for e in escalations(case)) == [(0, 1), (1, 2)]
+
+
+def test_the_form_and_the_entry_speak_german(setup, client_for, make_user, team_a):
+    case = setup["case"]
+    german = make_user("agent", teams=[team_a], language="de")
+    client = client_for(german)
+    response = client.post(f"/cases/{case.pk}/escalate/", {"reason": ""})
+    html = response.content.decode()
+    assert response.status_code == 422 and "Hebt den Vorgang auf Stufe 1 (Teamleitung)" in html
+    client.post(f"/cases/{case.pk}/escalate/", {"reason": "Dringend"})
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "Auf Stufe 1 eskaliert (Teamleitung)." in html
+    Case.objects.filter(pk=case.pk).update(escalation_level=2)
+    html = client.post(f"/cases/{case.pk}/escalate/", {"reason": "x"}).content.decode()
+    assert "Dieser Vorgang ist bereits auf der höchsten Eskalationsstufe seines Prozesses." in html
