@@ -235,6 +235,16 @@ IDEMPOTENT_OPERATIONS: dict[tuple[str, str], tuple[str, dict[str, Any], int, Cal
         200,
         lambda case: None if case.interactions.filter(kind="status_change").count() == 1 else pytest.fail("moved twice"),
     ),
+    ("post", "/api/v1/cases/{case_id}/escalations"): (
+        "/api/v1/cases/{case_id}/escalations",
+        {"reason": "Nur eine Stufe, bitte"},
+        200,
+        lambda case: (
+            None
+            if case.interactions.filter(kind="system", data__event="escalated").count() == 1
+            else pytest.fail("escalated twice")
+        ),
+    ),
     ("post", "/api/v1/cases/{case_id}/interactions"): (
         "/api/v1/cases/{case_id}/interactions",
         {"kind": "internal_note", "body_text": "Nur einmal, bitte"},

@@ -183,12 +183,39 @@ def _save(clocks: list[CaseClock], case: Case, action: str, at: dt.datetime, *, 
     return summary
 
 
-def clocks_follow_status(case: Case, old_kind: str, new_kind: str, at: dt.datetime) -> dict[str, str]:
-    """Pauses clocks in waiting states (if their rule lets pauses stop them), resumes them on
-    leaving, stops them as met or breached on resolution; on reopening, the clocks stopped
-    by the resolution run on (their due times are unchanged: the resolution was no pause).
-    Returns {rule key: new state} of the clocks it changed, for the transition's audit event."""
-    if old_kind == new_kind:
+ALL = None  # every clock pauses (a waiting state that names none)
+
+
+def paused_in(kind: str, names: tuple[str, ...] | list[str] = ()) -> frozenset[str] | None:
+    """The clocks a state pauses: the rule keys it names (`pauses` in the process
+    definition), or — a waiting state naming none — every clock (`ALL`), or none."""
+    if names:
+        return frozenset(names)
+    return ALL if kind == StatusKind.WAITING else frozenset()
+
+
+def _pauses(keys: frozenset[str] | None, clock: CaseClock) -> bool:
+    return keys is ALL or clock.rule_key in keys
+
+
+def clocks_follow_status(
+    case: Case,
+    old_kind: str,
+    new_kind: str,
+    at: dt.datetime,
+    *,
+    old_pauses: tuple[str, ...] | list[str] = (),
+    new_pauses: tuple[str, ...] | list[str] = (),
+) -> dict[str, str]:
+    """Pauses the clocks the new state pauses (if their rule lets pauses stop them): those
+    it names in `pauses`, or all in a waiting state that names none; resumes on leaving
+    the clocks the old state paused and the new one does not (a clock paused by a step's
+    effect stays paused); stops them as met or breached on resolution; on reopening, the
+    clocks stopped by the resolution run on (their due times are unchanged: the resolution
+    was no pause). Returns {rule key: new state} of the clocks it changed, for the
+    transition's audit event."""
+    before, after = paused_in(old_kind, old_pauses), paused_in(new_kind, new_pauses)
+    if old_kind == new_kind and before == after:
         return {}
     clocks = list(CaseClock.objects.filter(case=case).order_by("id"))
     changed: list[CaseClock] = []
@@ -205,10 +232,13 @@ def clocks_follow_status(case: Case, old_kind: str, new_kind: str, at: dt.dateti
                 clock.state, clock.stopped_at = ClockState.RUNNING, None
                 changed.append(clock)
         live = changed[:]
-    if new_kind == StatusKind.WAITING:
-        changed += [c for c in live if _pause(c, at) and c not in changed]
-    elif old_kind == StatusKind.WAITING:
-        changed += [c for c in live if _resume(c, at) and c not in changed]
+        before = frozenset()
+    for clock in live:
+        if _pauses(after, clock):
+            if _pause(clock, at) and clock not in changed:
+                changed.append(clock)
+        elif _pauses(before, clock) and _resume(clock, at) and clock not in changed:
+            changed.append(clock)
     return _save(changed, case, "followed_status", at, audit=False)
 
 
@@ -278,10 +308,13 @@ def escalate_due_clocks(*, now: dt.datetime | None = None, limit: int = BATCH) -
         ids = list(
             CaseClock.objects.filter(state=ClockState.RUNNING, **{f"{mark}__isnull": True, f"{time_field}__lte": now})
             .order_by(time_field, "id")
-            .values_list("id", flat=True)[:limit]
+            .values_list("id", "case_id")[:limit]
         )
-        for clock_id in ids:
+        for clock_id, case_id in ids:
             with transaction.atomic():
+                # The case row first, as every case write locks it before its clocks (no
+                # deadlock with a transition); it also serializes the level raise.
+                Case.objects.select_for_update().filter(pk=case_id).values_list("pk", flat=True).first()
                 claimed = CaseClock.objects.filter(pk=clock_id, state=ClockState.RUNNING, **{f"{mark}__isnull": True}).update(
                     **{mark: now}
                 )
@@ -323,11 +356,24 @@ def _escalate(clock: CaseClock, threshold: str, now: dt.datetime) -> None:
         )
     )  # fmt: skip
     audit_record(actor="system", action=f"case.clock_{threshold}", obj=case, after=data)
+    _escalate_level(case, clock, threshold, now)
     from .tasks import send_deadline_mail
 
     for user in recipients:
         if user.email and user.is_active:
             enqueue_on_commit(send_deadline_mail, user_id=user.pk, case_id=case.pk, clock_id=clock.pk, threshold=threshold)
+
+
+def _escalate_level(case: Case, clock: CaseClock, threshold: str, now: dt.datetime) -> None:
+    """What the case's process prescribes for this threshold: the next escalation level,
+    if its `escalate_on` names the threshold (breach by default) and a level is left."""
+    from . import escalation
+    from . import process as case_process
+
+    process = case_process.process_of(case).process
+    if threshold not in process.escalate_on:
+        return
+    escalation.raise_level(case, process, actor=None, now=now, cause={"cause": f"deadline_{threshold}", "rule": clock.rule_key})
 
 
 # --- extensions ----------------------------------------------------------------------------------

@@ -399,3 +399,15 @@ class StepForm(Form):
 
     def confirmed(self) -> list[str]:
         return [name[len("checklist_") :] for name, value in self.cleaned_data.items() if name.startswith("checklist_") and value]
+
+
+class EscalationForm(Form):
+    """Manual escalation from the case page: the reason is required."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        kwargs.setdefault("auto_id", "escalate_%s")
+        super().__init__(*args, **kwargs)
+
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)

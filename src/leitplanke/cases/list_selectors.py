@@ -638,9 +638,22 @@ def filter_cases(qs: QuerySet[Case], params: Mapping[str, Any], *, counting: boo
     return qs
 
 
-def sort_key(params: Mapping[str, Any]) -> str:
-    value = params.get("sort") or DEFAULT_SORT
-    return value if value in SORTS else DEFAULT_SORT
+AGENT_DEFAULT_SORT = "due"
+
+
+def default_sort(actor: Any) -> str:
+    """Agents see what is due next first; every other role the newest cases first."""
+    from .process import role_keys
+
+    return AGENT_DEFAULT_SORT if "agent" in role_keys(actor) else DEFAULT_SORT
+
+
+def sort_key(params: Mapping[str, Any], actor: Any = None) -> str:
+    """The sort asked for, or the actor's default (`default_sort`) when none or an unknown
+    one is given."""
+    fallback = default_sort(actor) if actor is not None else DEFAULT_SORT
+    value = params.get("sort") or fallback
+    return value if value in SORTS else fallback
 
 
 def listed_cases(*, actor: Any, params: Mapping[str, Any], counting: bool = False) -> QuerySet[Case]:
@@ -653,7 +666,7 @@ def case_list_page(*, actor: Any, params: Mapping[str, Any], cursor: str | None,
     Raises core.pagination.InvalidCursor for a tampered or foreign cursor.
     """
     limit = max(1, min(int(limit), MAX_PAGE_SIZE))
-    ordering = SORTS[sort_key(params)]
+    ordering = SORTS[sort_key(params, actor)]
     qs = listed_cases(actor=actor, params=params).select_related(*LIST_RELATED).prefetch_related("tags")
     if cursor:
         # A redundant bound on the leading sort column lets the database seek in the index
@@ -680,7 +693,7 @@ def case_count_estimate(*, actor: Any, params: Mapping[str, Any], cap: int = COU
 def export_rows(*, actor: Any, params: Mapping[str, Any], cap: int, chunk_size: int = 2000) -> Iterator[Case]:
     """The visible, filtered cases in list order, streamed from the database in chunks."""
     qs = listed_cases(actor=actor, params=params).select_related(*LIST_RELATED, "product")
-    return qs.order_by(*SORTS[sort_key(params)])[:cap].iterator(chunk_size=chunk_size)
+    return qs.order_by(*SORTS[sort_key(params, actor)])[:cap].iterator(chunk_size=chunk_size)
 
 
 def export_count(*, actor: Any, params: Mapping[str, Any]) -> int:

@@ -338,7 +338,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         view.query_string = urlencode(  # type: ignore[attr-defined]
             [(k, v) for k, values in view.filters.items() for v in (values if isinstance(values, list) else [values])]
         )
-    sort = list_selectors.sort_key(params)
+    sort = list_selectors.sort_key(params, user)
     list_url = reverse("case_list:list")
     htmx = getattr(request, "htmx", None)
     swaps_filter_area = bool(htmx and htmx.target == FILTER_AREA_ID)

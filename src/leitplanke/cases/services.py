@@ -25,6 +25,7 @@ from leitplanke.core import events, storedfiles
 from leitplanke.core.audit import audit_record, changed_fields, snapshot
 from leitplanke.core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
 from leitplanke.core.inserts import insert_row
+from leitplanke.core.text import is_storable
 from leitplanke.customers.models import Contract, Customer, Product
 from leitplanke.customers.selectors import customer_search_terms
 from leitplanke.processes import catalogue
@@ -1207,7 +1208,7 @@ def case_transition(
         )
     except TransitionRefused as refused:
         raise _refusal(refused, language) from None
-    step, target = outcome.transition, outcome.target
+    step, target, source = outcome.transition, outcome.target, outcome.source
     before = snapshot(case, ["status", "status_kind", "closed_at", "version", *CLOSING_AUDIT_FIELDS])
     now = timezone.now()
     from_status = case.status
@@ -1242,8 +1243,9 @@ def case_transition(
     case.version += 1
     case.last_activity_at = now
     case.save()
-    clock_changes = clock_services.clocks_follow_status(case, from_kind, case.status_kind, now)
-    source = outcome.source
+    clock_changes = clock_services.clocks_follow_status(
+        case, from_kind, case.status_kind, now, old_pauses=source.pauses, new_pauses=target.pauses
+    )
     _timeline(
         case,
         kind=InteractionKind.STATUS_CHANGE,
@@ -1279,6 +1281,42 @@ def case_transition(
         "case.transitioned",
         {**_event_payload(case), "transition": step.key, "from": from_status, **({"effects": announced} if announced else {})},
     )
+    return case
+
+
+class EscalationNotPossible(ValidationFailed):
+    code = "escalation_not_possible"
+
+
+ESCALATION_REASON_MAX = 2000
+
+
+@transaction.atomic
+def case_escalate(*, actor: Any, case: Case, reason: str, expected_version: int | None = None) -> Case:
+    """Raises the case by hand to the next escalation level of its process version, with a
+    reason (required). Like `case_transition`: the case row is locked and the edit right
+    checked on it, then the version; at the highest level (or in a process without levels)
+    it is a 422 naming `escalation_level` and nothing changes. The handlers of the new level
+    become watchers and are told (timeline entry, e-mail); audit event `case.escalate`,
+    event `case.escalated` (cases/escalation.py)."""
+    from . import escalation
+
+    case = _lock(case)
+    if actor is not None:
+        _require_edit(actor, case)
+    _check_version(case, expected_version)
+    reason = _text(reason, "reason", max_length=ESCALATION_REASON_MAX, required=True)
+    if not is_storable(reason):
+        raise ValidationFailed(field_errors={"reason": [_("This text contains a character that cannot be stored.")]})
+    process = case_process.process_of(case).process
+    if process.next_escalation_level(case.escalation_level) is None:
+        message = (
+            _("This case is at the highest escalation level of its process.")
+            if process.escalation_levels
+            else _("The process of this case has no escalation levels.")
+        )
+        raise EscalationNotPossible(message, field_errors={"escalation_level": [message]})
+    escalation.raise_level(case, process, actor=actor, now=timezone.now(), reason=reason, cause={"cause": "manual"})
     return case
 
 

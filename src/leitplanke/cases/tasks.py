@@ -46,3 +46,32 @@ def send_deadline_mail(*, user_id: int, case_id: int, clock_id: int, threshold: 
             body = _("The deadline “%(name)s” on case %(ref)s (%(subject)s) was due on %(due)s and has passed.")
         body = body % {"name": name, "ref": case.reference, "subject": case.subject, "due": due}
         send_mail(subject, body, getattr(settings, "DEFAULT_FROM_EMAIL", None), [user.email])
+
+
+@background_task(max_attempts=5)
+def send_escalation_mail(*, user_id: int, case_id: int, level: int, reason: str = "") -> None:
+    """Tells a user who handles an escalation level, in their language, that a case was
+    escalated to it (by the deadline job or by hand, with the reason given)."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    from leitplanke.accounts.models import User
+
+    from .models import Case
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    case = Case.objects.filter(pk=case_id).first()
+    if user is None or case is None:
+        return
+    with translation.override(user.language or "de"):
+        subject = _("Case %(ref)s escalated to level %(level)s") % {"ref": case.reference, "level": level}
+        body = _("Case %(ref)s (%(subject)s) was escalated to level %(level)s, which you handle.") % {
+            "ref": case.reference,
+            "subject": case.subject,
+            "level": level,
+        }
+        if reason:
+            body += "\n\n" + _("Reason: %(reason)s") % {"reason": reason}
+        send_mail(subject, body, getattr(settings, "DEFAULT_FROM_EMAIL", None), [user.email])

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import escalation_views, views
 
 app_name = "cases"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:case_id>/edit/", views.case_edit, name="edit"),
     path("<int:case_id>/timeline/", views.case_timeline, name="timeline"),
     path("<int:case_id>/transition/", views.case_transition, name="transition"),
+    path("<int:case_id>/escalate/", escalation_views.case_escalate, name="escalate"),
     path("<int:case_id>/clocks/<int:clock_id>/extend/", views.case_clock_extend, name="clock_extend"),
     path("<int:case_id>/steps/<slug:transition>/", views.case_step, name="step"),
     path("<int:case_id>/notes/", views.case_note_add, name="note_add"),

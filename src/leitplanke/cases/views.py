@@ -31,6 +31,7 @@ from leitplanke.processes import catalogue
 from leitplanke.processes.texts import reason_text
 
 from . import clock_services, permissions, selectors, services
+from .escalation_views import escalation_panel
 from .forms import (
     CUSTOM_PREFIX,
     AttachmentForm,
@@ -236,6 +237,7 @@ def _render_detail(
     *,
     note_form: NoteForm | None = None,
     attachment_form: AttachmentForm | None = None,
+    escalate_form: Any = None,
     status: int = 200,
 ) -> HttpResponse:
     language = (getattr(request, "LANGUAGE_CODE", None) or "de")[:2]
@@ -291,6 +293,7 @@ def _render_detail(
         "clocks": _clock_rows(request, case, language),
         "customer_cases": _other_cases_of_customer(request, case),
         "assignable": selectors.assignable_users(team_id=case.team_id) if editable else [],
+        **escalation_panel(case, running, language, editable, escalate_form),
     }
     return render(request, "cases/case_detail.html", context, status=status)
 

@@ -19,6 +19,7 @@ EVENTS = {
     "case.created": _("A case was created"),
     "case.transitioned": _("A case changed its status"),
     "case.assigned": _("A case got a new responsible person or team"),
+    "case.escalated": _("A case was raised to a higher escalation level"),
     "message.received": _("A customer message arrived on a case"),
     "deadline.warning": _("A deadline reached its warning threshold"),
     "deadline.breached": _("A deadline passed"),

@@ -769,6 +769,48 @@ def transition_case(
     return idempotent(request, transition)
 
 
+# --- escalation ------------------------------------------------------------------------------------
+
+
+class EscalationIn(Schema):
+    """Why the case is escalated (required; shown on the timeline and sent to the handlers)."""
+
+    model_config = FORBID
+
+    reason: str = Field(min_length=1, max_length=2000, examples=["Kunde droht mit Beschwerde bei der BaFin."])
+
+
+@router.post(
+    "/cases/{case_id}/escalations",
+    response={200: CaseOut, **WRITE_ERRORS},
+    url_name="case_escalate",
+    summary="Escalate a case to the next level",
+)
+def escalate_case(
+    request: HttpRequest,
+    payload: EscalationIn,
+    case_id: str = CaseId,
+    idempotency_key: str | None = IdempotencyKey,
+    if_match: str | None = Header(
+        None, alias="If-Match", examples=['W/"3"'], description="Optional: the ETag you saw; 412 if the case changed since."
+    ),
+) -> HttpResponse:
+    """Raises the case to the next escalation level of its process version, with a reason.
+    The users who handle that level become watchers and are told. At the highest level (or
+    in a process without levels) it is a 422 `escalation_not_possible` naming
+    `/escalation_level`; a read-only role gets a 403. Nothing changes on a refusal."""
+    require_scope(request, "write")
+    _require_json(request)
+    case = _case(request, case_id)
+
+    def escalate() -> HttpResponse:
+        version = expected_version(request, case, required=False)
+        changed = services.case_escalate(actor=request.user, case=case, reason=payload.reason, expected_version=version)
+        return _case_response(request, changed)
+
+    return idempotent(request, escalate)
+
+
 # --- deadline clocks -----------------------------------------------------------------------------
 
 

@@ -16,8 +16,13 @@ Shape of the JSON::
                        "requires": ["outcome", "root_cause"],
                        "checklist": [{"key": "informed", "label_de": "…", "label_en": "…"}],
                        "effects": [{"type": "clock", "action": "stop", "clock": "fca_final"}]}],
-      "escalation_levels": [{"level": 1, "label_de": "…", "label_en": "…", "handled_by": "team_lead"}]
+      "escalation_levels": [{"level": 1, "label_de": "…", "label_en": "…", "handled_by": "team_lead"}],
+      "escalate_on": ["breach"]
     }
+
+`escalate_on`: which thresholds of a deadline clock raise the case's escalation level by
+one (the escalation job, docs/deadlines.md): "breach" (the default), "warning", both, or
+none (an empty list).
 
 Effects: `set_field` (field, value), `send_template` (template), `clock` (action start /
 stop / pause / resume, clock: a deadline rule key), `escalation` (action raise / lower /
@@ -36,6 +41,7 @@ KINDS = ("open", "waiting", "resolved", "closed")
 EFFECT_TYPES = ("set_field", "send_template", "clock", "escalation", "webhook")
 CLOCK_ACTIONS = ("start", "stop", "pause", "resume")
 ESCALATION_ACTIONS = ("raise", "lower", "set")
+THRESHOLDS = ("warning", "breach")
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,7 @@ class Process:
     states: tuple[State, ...]
     transitions: tuple[Transition, ...]
     escalation_levels: tuple[EscalationLevel, ...] = ()
+    escalate_on: tuple[str, ...] = ("breach",)
     _states: Mapping[str, State] = field(default_factory=dict, repr=False, compare=False)
     _transitions: Mapping[str, Transition] = field(default_factory=dict, repr=False, compare=False)
     _outgoing: Mapping[str, tuple[Transition, ...]] = field(default_factory=dict, repr=False, compare=False)
@@ -136,6 +143,10 @@ class Process:
     @property
     def max_escalation_level(self) -> int:
         return max((level.level for level in self.escalation_levels), default=0)
+
+    def next_escalation_level(self, current: int) -> EscalationLevel | None:
+        """The level above `current` (the lowest defined one), or None at the top."""
+        return min((lv for lv in self.escalation_levels if lv.level > current), key=lambda lv: lv.level, default=None)
 
 
 class InvalidDefinition(ValueError):
@@ -204,6 +215,7 @@ def build(data: Mapping[str, Any]) -> Process:
         states=states,
         transitions=tuple(transitions),
         escalation_levels=levels,
+        escalate_on=_strings(data["escalate_on"]) if "escalate_on" in data else ("breach",),
         _states={s.key: s for s in states},
         _transitions={t.key: t for t in transitions},
         _outgoing={key: tuple(items) for key, items in outgoing.items()},

@@ -37,6 +37,7 @@ MESSAGES = {
     "unknown_role": "there is no role {role}",
     "unknown_clock": "there is no clock (deadline rule) {clock}",
     "bad_level": "the level must be a whole number from 1 to 9",
+    "bad_threshold": 'escalate_on lists "warning" and "breach" only',
     "bad_choice": "{value} is not one of the field's values",
 }
 
@@ -238,6 +239,12 @@ def validate(
         handler = level.get("handled_by")
         if handler not in (None, "") and (not isinstance(handler, str) or (roles is not None and handler not in roles)):
             out.add(f"{place}.handled_by", "unknown_role", role=handler)
+
+    escalate_on = definition.get("escalate_on")
+    if escalate_on is not None and (
+        not isinstance(escalate_on, list) or any(t not in ("warning", "breach") for t in escalate_on)
+    ):
+        out.add("escalate_on", "bad_threshold")
 
     # --- the graph: reachable states, dead ends ---------------------------------------
     if initial in state_kinds:

@@ -1,0 +1,111 @@
+"""Raising a case's escalation level as its process prescribes (docs/processes.md,
+"Escalation"): by the deadline escalation job when a clock reaches a threshold the
+definition names in `escalate_on`, and by hand with a reason (`services.case_escalate`).
+
+The caller holds the case row lock; this module changes the level, writes the timeline
+entry and the audit event, makes the handlers of the new level watchers (so they see the
+case) and sends them an e-mail after the commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from leitplanke.accounts.models import User
+from leitplanke.core.audit import audit_record
+from leitplanke.core.inserts import insert_row
+from leitplanke.processes.engine import EscalationLevel, Process
+
+from . import permissions
+from .models import Case, Interaction, InteractionKind
+
+MAX_HANDLERS = 50
+
+
+def handlers(case: Case, level: EscalationLevel) -> list[User]:
+    """Who handles a level: the active users holding its role (`handled_by`) who belong to
+    the case's team, lead it, or see every case; for the role `team_lead` also the lead of
+    the case's team. Nobody of those: every active holder of the role (the organisation's
+    quality manager handles a case of any team)."""
+    role = level.handled_by
+    if not role:
+        return []
+    holders = list(User.objects.filter(is_active=True, roles__key=role).distinct().order_by("pk")[:500])
+    lead_id = case.team.lead_id if case.team_id is not None and case.team is not None else None
+    lead = User.objects.filter(pk=lead_id, is_active=True).first() if lead_id else None
+    close: list[User] = []
+    if role == "team_lead" and lead is not None:
+        close.append(lead)
+    team_member_ids = (
+        set(User.teams.through.objects.filter(team_id=case.team_id).values_list("user_id", flat=True)) if case.team_id else set()
+    )
+    for user in holders:
+        if user in close:
+            continue
+        if user.pk in team_member_ids or (lead is not None and user.pk == lead.pk) or permissions.sees_all(user):
+            close.append(user)
+    return (close or holders)[:MAX_HANDLERS]
+
+
+def raise_level(
+    case: Case,
+    process: Process,
+    *,
+    actor: Any,
+    now: dt.datetime,
+    reason: str = "",
+    cause: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """Raises the (locked) case to the next level of its process and records it; returns
+    the timeline data, or None when the case is at the top level already (nothing written).
+    The caller saves nothing else: the level and the version are stored here."""
+    from leitplanke.core.background import enqueue_on_commit
+
+    from .tasks import send_escalation_mail
+
+    level = process.next_escalation_level(case.escalation_level)
+    if level is None:
+        return None
+    before = {"escalation_level": case.escalation_level, "version": case.version}
+    users = handlers(case, level)
+    case.escalation_level = level.level
+    case.version += 1
+    case.last_activity_at = now
+    case.save(update_fields=["escalation_level", "version", "last_activity_at", "updated_at"])
+    if users:
+        case.watchers.add(*users)
+    data: dict[str, Any] = {
+        "event": "escalated",
+        "from_level": before["escalation_level"],
+        "level": level.level,
+        "level_label_de": level.label_de,
+        "level_label_en": level.label_en,
+        "handled_by": level.handled_by,
+        "notified": [u.pk for u in users],
+        "notified_names": [u.full_name or u.email for u in users],
+        **(cause or {}),
+    }
+    author = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    insert_row(
+        Interaction(
+            case=case, kind=InteractionKind.SYSTEM, occurred_at=now, author=author, author_label="" if author else "system",
+            is_internal=True, data=data, body_text=reason,
+            subject=f"Escalated to level {level.level}: {level.label_en}",
+        )
+    )  # fmt: skip
+    audit_record(
+        actor=actor or "system",
+        action="case.escalate",
+        obj=case,
+        before=before,
+        after={**data, "version": case.version, **({"reason": reason} if reason else {})},
+    )
+    from leitplanke.core import events
+
+    from .services import _event_payload
+
+    events.emit("case.escalated", {**_event_payload(case), "level": level.level, "from_level": before["escalation_level"]})
+    for user in users:
+        if user.email:
+            enqueue_on_commit(send_escalation_mail, user_id=user.pk, case_id=case.pk, level=level.level, reason=reason[:2000])
+    return data
