@@ -772,10 +772,8 @@ def transition_case(
 # --- escalation ------------------------------------------------------------------------------------
 
 
-class EscalationIn(Schema):
+class EscalationIn(InputSchema):
     """Why the case is escalated (required; shown on the timeline and sent to the handlers)."""
-
-    model_config = FORBID
 
     reason: str = Field(min_length=1, max_length=2000, examples=["Kunde droht mit Beschwerde bei der BaFin."])
 
