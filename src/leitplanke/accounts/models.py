@@ -67,6 +67,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     objects = UserManager()
 
+    # Not fields: per-request caches that permission checks keep on the user object
+    # (accounts.permissions.capabilities_of, cases.permissions.team_ids_of).
+    _capabilities: frozenset[str]
+    _case_team_ids: list[int]
+
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS = ["full_name"]

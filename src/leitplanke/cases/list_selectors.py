@@ -29,6 +29,7 @@ from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leitplanke.accounts.actors import Actor, is_user
 from leitplanke.core.pagination import Page, decode_cursor, keyset_page
 
 from . import permissions
@@ -538,11 +539,11 @@ def sort_key(params: Mapping[str, Any]) -> str:
     return value if value in SORTS else DEFAULT_SORT
 
 
-def listed_cases(*, actor: Any, params: Mapping[str, Any]) -> QuerySet[Case]:
+def listed_cases(*, actor: Actor, params: Mapping[str, Any]) -> QuerySet[Case]:
     return filter_cases(visible_cases(actor=actor), params)
 
 
-def case_list_page(*, actor: Any, params: Mapping[str, Any], cursor: str | None, limit: int = PAGE_SIZE) -> Page[Case]:
+def case_list_page(*, actor: Actor, params: Mapping[str, Any], cursor: str | None, limit: int = PAGE_SIZE) -> Page[Case]:
     """One keyset page of the visible, filtered cases: a fixed number of queries at any size.
 
     Raises core.pagination.InvalidCursor for a tampered or foreign cursor.
@@ -565,20 +566,20 @@ class CountEstimate:
     capped: bool  # True: at least `value` rows, maybe many more
 
 
-def case_count_estimate(*, actor: Any, params: Mapping[str, Any], cap: int = COUNT_CAP) -> CountEstimate:
+def case_count_estimate(*, actor: Actor, params: Mapping[str, Any], cap: int = COUNT_CAP) -> CountEstimate:
     """How many cases match, counted up to `cap` (one bounded query, no full scan)."""
     qs = listed_cases(actor=actor, params=params).order_by()
     found = qs.values("id")[: cap + 1].count()
     return CountEstimate(value=min(found, cap), capped=found > cap)
 
 
-def export_rows(*, actor: Any, params: Mapping[str, Any], cap: int, chunk_size: int = 2000) -> Iterator[Case]:
+def export_rows(*, actor: Actor, params: Mapping[str, Any], cap: int, chunk_size: int = 2000) -> Iterator[Case]:
     """The visible, filtered cases in list order, streamed from the database in chunks."""
     qs = listed_cases(actor=actor, params=params).select_related(*LIST_RELATED, "product")
     return qs.order_by(*SORTS[sort_key(params)])[:cap].iterator(chunk_size=chunk_size)
 
 
-def export_count(*, actor: Any, params: Mapping[str, Any]) -> int:
+def export_count(*, actor: Actor, params: Mapping[str, Any]) -> int:
     """How many visible cases match the filters, exactly (an export may leave some out and
     must say how many)."""
     return listed_cases(actor=actor, params=params).order_by().count()
@@ -587,9 +588,9 @@ def export_count(*, actor: Any, params: Mapping[str, Any]) -> int:
 # --- saved views -----------------------------------------------------------------------------
 
 
-def saved_views_for(*, actor: Any) -> list[SavedView]:
+def saved_views_for(*, actor: Actor) -> list[SavedView]:
     """The actor's own saved views and those shared with one of the actor's teams."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
+    if not is_user(actor):
         return []
     condition = Q(owner_id=actor.pk)
     if team_ids := permissions.team_ids_of(actor):
@@ -597,7 +598,7 @@ def saved_views_for(*, actor: Any) -> list[SavedView]:
     return list(SavedView.objects.filter(condition).select_related("team", "owner").order_by("name", "id"))
 
 
-def saved_view_get(*, actor: Any, saved_view_id: int) -> SavedView | None:
+def saved_view_get(*, actor: Actor, saved_view_id: int) -> SavedView | None:
     return next((view for view in saved_views_for(actor=actor) if view.pk == saved_view_id), None)
 
 
@@ -605,7 +606,7 @@ def tag_names() -> list[str]:
     return list(Tag.objects.order_by("name").values_list("name", flat=True)[:500])
 
 
-def cases_for_bulk(*, actor: Any, ids: Iterable[int]) -> list[Case]:
+def cases_for_bulk(*, actor: Actor, ids: Iterable[int]) -> list[Case]:
     """The visible cases among `ids`, in the order given (invisible ids are dropped)."""
     wanted = [int(i) for i in ids][:MAX_PAGE_SIZE]
     found = {case.pk: case for case in visible_cases(actor=actor).filter(pk__in=wanted).select_related("case_type")}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from leitplanke.accounts.actors import Actor, is_user
 from leitplanke.core import refcache
 from leitplanke.core.errors import NotFound
 from leitplanke.core.pagination import Page, keyset_page
@@ -13,6 +14,9 @@ from leitplanke.core.pagination import Page, keyset_page
 from . import permissions
 from .lifecycle import Transition, lifecycle_for
 from .models import Attachment, Case, CaseType, Category, CustomFieldDefinition, Interaction
+
+if TYPE_CHECKING:
+    from leitplanke.accounts.models import User
 
 CASE_DETAIL_RELATED = (
     "case_type",
@@ -27,7 +31,7 @@ CASE_DETAIL_RELATED = (
 )
 
 
-def visible_cases(*, actor: Any) -> QuerySet[Case]:
+def visible_cases(*, actor: Actor) -> QuerySet[Case]:
     """All cases the actor may see.
 
     The team path is written as `team_id IN (…) OR responsible_user_id = X OR id IN
@@ -35,7 +39,7 @@ def visible_cases(*, actor: Any) -> QuerySet[Case]:
     its own index (case_team_idx, case_responsible_idx, the watchers' user index) at a
     million rows. The team ids are read once per request.
     """
-    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+    if not is_user(actor) or not actor.is_active:
         return Case.objects.none()
     if permissions.sees_all(actor):
         return Case.objects.all()
@@ -49,10 +53,11 @@ def visible_cases(*, actor: Any) -> QuerySet[Case]:
     return Case.objects.filter(scope)
 
 
-def is_visible(actor: Any, case: Case) -> bool:
+def is_visible(actor: Actor, case: Case) -> TypeGuard[User]:
+    """True when a logged-in, active user may see the case (so a `User` acts)."""
     if case is None or case.pk is None:
         return False
-    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+    if not is_user(actor) or not actor.is_active:
         return False
     if permissions.sees_all(actor):
         return True
@@ -65,13 +70,13 @@ def is_visible(actor: Any, case: Case) -> bool:
     return Case.watchers.through.objects.filter(case_id=case.pk, user_id=actor.pk).exists()
 
 
-def can_edit(actor: Any, case: Case) -> bool:
+def can_edit(actor: Actor, case: Case) -> TypeGuard[User]:
     """Edit capability and the case is visible to the actor."""
     return permissions.may_edit_cases(actor) and is_visible(actor, case)
 
 
 def case_get(
-    *, actor: Any, case_id: int | None = None, reference: str | None = None, related: tuple[str, ...] = CASE_DETAIL_RELATED
+    *, actor: Actor, case_id: int | None = None, reference: str | None = None, related: tuple[str, ...] = CASE_DETAIL_RELATED
 ) -> Case:
     """One visible case with the facts the detail page shows (or only the `related` rows a
     caller needs, e.g. the API's case shape); NotFound otherwise."""
@@ -90,7 +95,7 @@ TIMELINE_PAGE = 25
 TIMELINE_ORDERING = ["-occurred_at", "-id"]
 
 
-def case_timeline_page(*, actor: Any, case: Case, cursor: str | None = None, limit: int = TIMELINE_PAGE) -> Page[Interaction]:
+def case_timeline_page(*, actor: Actor, case: Case, cursor: str | None = None, limit: int = TIMELINE_PAGE) -> Page[Interaction]:
     """One page of the timeline, newest first (keyset on the case's (occurred_at, id) index):
     a case with thousands of entries costs the same as one with 25. InvalidCursor for a
     malformed cursor."""
@@ -104,13 +109,13 @@ def case_timeline_page(*, actor: Any, case: Case, cursor: str | None = None, lim
     return keyset_page(entries, ordering=TIMELINE_ORDERING, cursor=cursor, limit=limit)
 
 
-def case_attachments(*, actor: Any, case: Case) -> list[Attachment]:
+def case_attachments(*, actor: Actor, case: Case) -> list[Attachment]:
     if not is_visible(actor, case):
         raise NotFound()
     return list(Attachment.objects.filter(case_id=case.pk).select_related("uploaded_by").order_by("created_at", "id"))
 
 
-def attachment_get(*, actor: Any, case_id: int, attachment_id: int) -> Attachment:
+def attachment_get(*, actor: Actor, case_id: int, attachment_id: int) -> Attachment:
     """An attachment of a case the actor may see; NotFound otherwise (never reveals existence)."""
     case = case_get(actor=actor, case_id=case_id)
     try:
@@ -119,7 +124,7 @@ def attachment_get(*, actor: Any, case_id: int, attachment_id: int) -> Attachmen
         raise NotFound() from None
 
 
-def available_transitions(*, actor: Any, case: Case) -> list[Transition]:
+def available_transitions(*, actor: Actor, case: Case) -> list[Transition]:
     """The transitions the actor may start from the case's current status."""
     if not can_edit(actor, case):
         return []
@@ -133,7 +138,7 @@ def status_label(case: Case, language: str = "en") -> str:
     return state.label_de if language == "de" else state.label_en
 
 
-def case_links(*, actor: Any, case: Case) -> list[dict[str, Any]]:
+def case_links(*, actor: Actor, case: Case) -> list[dict[str, Any]]:
     """Linked cases the actor may see (both directions)."""
     visible = visible_cases(actor=actor)
     out = [
@@ -147,7 +152,7 @@ def case_links(*, actor: Any, case: Case) -> list[dict[str, Any]]:
     return out
 
 
-def customer_cases(*, actor: Any, customer_id: int, limit: int = 20) -> list[Case]:
+def customer_cases(*, actor: Actor, customer_id: int, limit: int = 20) -> list[Case]:
     """The customer's latest cases that `actor` may see, each with `status_display` in the
     active language (the customer page's case list)."""
     from django.utils.translation import get_language
@@ -164,7 +169,7 @@ def customer_cases(*, actor: Any, customer_id: int, limit: int = 20) -> list[Cas
     return cases
 
 
-def customer_case_count(*, actor: Any, customer_id: int) -> int:
+def customer_case_count(*, actor: Actor, customer_id: int) -> int:
     """How many of the customer's cases `actor` may see (what a merge shows it would move)."""
     return visible_cases(actor=actor).filter(customer_id=customer_id).count()
 

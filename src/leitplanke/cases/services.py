@@ -19,6 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leitplanke.accounts.actors import Actor, acting_user, is_user
 from leitplanke.accounts.models import Language, Team, User
 from leitplanke.core import events, storedfiles
 from leitplanke.core.audit import audit_record, changed_fields, snapshot
@@ -153,12 +154,12 @@ class TransitionNotAvailable(ValidationFailed):
 # --- permissions --------------------------------------------------------------------------
 
 
-def _require_create(actor: Any) -> None:
+def _require_create(actor: Actor) -> None:
     if not permissions.may_edit_cases(actor):
         raise PermissionDenied()
 
 
-def _require_edit(actor: Any, case: Case) -> None:
+def _require_edit(actor: Actor, case: Case) -> None:
     if not is_visible(actor, case):
         raise NotFound()
     if not permissions.may_edit_cases(actor):
@@ -508,8 +509,8 @@ def _search_document_refresh(case: Case, *, extra_text: str = "") -> None:
     document.save()
 
 
-def _timeline(case: Case, *, kind: str, actor: Any, occurred_at: dt.datetime | None = None, **fields: Any) -> Interaction:
-    author = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+def _timeline(case: Case, *, kind: str, actor: Actor, occurred_at: dt.datetime | None = None, **fields: Any) -> Interaction:
+    author = acting_user(actor)
     entry = Interaction(case=case, kind=kind, occurred_at=occurred_at or timezone.now(), author=author, **fields)
     return insert_row(entry)
 
@@ -537,7 +538,7 @@ def _check_version(case: Case, expected_version: Any) -> None:
 
 def case_create(
     *,
-    actor: Any,
+    actor: Actor,
     case_type: CaseType | int | str,
     subject: str,
     description: str = "",
@@ -562,7 +563,7 @@ def case_create(
         # reading them here, before the write transaction, keeps those reads out of
         # SQLite's write lock. Everything about the case itself is read inside it.
         _require_create(actor)
-        if team in (None, "") and getattr(actor, "is_authenticated", False) and not permissions.sees_all(actor):
+        if team in (None, "") and is_user(actor) and not permissions.sees_all(actor):
             permissions.team_ids_of(actor)
     with transaction.atomic():
         return _case_create(
@@ -589,7 +590,7 @@ def case_create(
 
 def _case_create(
     *,
-    actor: Any,
+    actor: Actor,
     case_type: CaseType | int | str,
     subject: str,
     description: str,
@@ -672,7 +673,7 @@ def _case_create(
         responsible_user=the_responsible,
         custom_fields=cleaned_custom or {},
         parent=the_parent,
-        created_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
         last_activity_at=now,
     )
     insert_row(case)
@@ -682,7 +683,7 @@ def _case_create(
         case.tags.set(the_tags)
         tag_ids = [tag.pk for tag in the_tags]
     watcher_ids: list[int] = []
-    if actor is not None and getattr(actor, "is_authenticated", False) and not is_visible(actor, case):
+    if is_user(actor) and not is_visible(actor, case):
         # A creator without a team would lose sight of the case at once: they watch it.
         case.watchers.add(actor)
         watcher_ids = [actor.pk]
@@ -821,7 +822,7 @@ def _readable(field: str, value: Any) -> str:
 
 
 @transaction.atomic
-def case_update(*, actor: Any, case: Case, expected_version: int | None = None, **changes: Any) -> Case:
+def case_update(*, actor: Actor, case: Case, expected_version: int | None = None, **changes: Any) -> Case:
     """Changes editable fields; PreconditionFailed if the case changed since `expected_version`.
 
     Writes one FIELD_CHANGE timeline entry and one audit event listing what changed.
@@ -928,7 +929,7 @@ def _apply_deltas(case: Case, changes: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def case_customer_attach(*, actor: Any, case: Case, customer: Customer, reason: str) -> Case:
+def case_customer_attach(*, actor: Actor, case: Case, customer: Customer, reason: str) -> Case:
     """Attaches a customer to a case that has none (a public submission whose address was
     confirmed). `actor=None`: the customer confirmed by e-mail. An agent needs to see and
     edit the case, checked on the locked row. Conflict if the case has a customer already."""
@@ -970,7 +971,7 @@ def case_customer_attach(*, actor: Any, case: Case, customer: Customer, reason: 
 
 
 @transaction.atomic
-def case_customer_merge(*, actor: Any, survivor: Customer, duplicate: Customer) -> list[int]:
+def case_customer_merge(*, actor: Actor, survivor: Customer, duplicate: Customer) -> list[int]:
     """The cases' part of merging `duplicate` into `survivor`: every case of the duplicate
     gets the survivor as its customer, each recorded like any change — row lock, new
     version and updated_at, a FIELD_CHANGE entry on its timeline and a `case.update` audit
@@ -1015,7 +1016,7 @@ def case_customer_merge(*, actor: Any, survivor: Customer, duplicate: Customer) 
 
 
 @transaction.atomic
-def case_transition(*, actor: Any, case: Case, transition: str, expected_version: int | None = None, note: str = "") -> Case:
+def case_transition(*, actor: Actor, case: Case, transition: str, expected_version: int | None = None, note: str = "") -> Case:
     """Moves the case along a transition of its lifecycle (the only place status changes)."""
     case = _lock(case)
     if actor is not None:
@@ -1073,7 +1074,7 @@ def case_transition(*, actor: Any, case: Case, transition: str, expected_version
 @transaction.atomic
 def interaction_add(
     *,
-    actor: Any,
+    actor: Actor,
     case: Case,
     kind: str,
     body_text: str = "",
@@ -1167,7 +1168,7 @@ def interaction_add(
 @transaction.atomic
 def attachment_add(
     *,
-    actor: Any,
+    actor: Actor,
     case: Case,
     uploaded_file: Any,
     interaction: Interaction | None = None,
@@ -1207,7 +1208,7 @@ def attachment_add(
         size=prepared.size,
         sha256=prepared.sha256,
         download_note=prepared.download_note,
-        uploaded_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+        uploaded_by=acting_user(actor),
     )
     # On disk only once the row has committed: staged now, moved into place on commit.
     storedfiles.stage(attachment.file, attachment_path(attachment, prepared.stored_name), prepared.content)
@@ -1231,7 +1232,7 @@ def attachment_add(
 
 
 @transaction.atomic
-def case_link(*, actor: Any, case: Case, other: Case, kind: str = CaseLinkKind.RELATED) -> CaseLink:
+def case_link(*, actor: Actor, case: Case, other: Case, kind: str = CaseLinkKind.RELATED) -> CaseLink:
     """Links two cases (related, or duplicate of `other`)."""
     _require_edit(actor, case)
     if not is_visible(actor, other):
@@ -1256,7 +1257,7 @@ def case_link(*, actor: Any, case: Case, other: Case, kind: str = CaseLinkKind.R
 
 
 @transaction.atomic
-def case_watch(*, actor: Any, case: Case, watching: bool) -> Case:
+def case_watch(*, actor: Actor, case: Case, watching: bool) -> Case:
     """Starts or stops watching a case (the actor only; others via case_update(watchers=…))."""
     if not is_visible(actor, case):
         raise NotFound()
@@ -1282,7 +1283,7 @@ def case_watch(*, actor: Any, case: Case, watching: bool) -> Case:
 
 
 @transaction.atomic
-def category_create(*, actor: Any, parent: Category | None, key: str, name_de: str, name_en: str) -> Category:
+def category_create(*, actor: Actor, parent: Category | None, key: str, name_de: str, name_en: str) -> Category:
     """Adds a node to the category tree; keeps the materialised path ("3/17/42/") and depth."""
     from leitplanke.accounts.permissions import MANAGE_ORGANISATION, MANAGE_PROCESSES, has_capability
 

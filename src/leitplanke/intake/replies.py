@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from leitplanke.accounts.actors import Actor
 from leitplanke.cases import services as case_services
 from leitplanke.cases.models import Case, Channel, DeliveryStatus, Interaction, InteractionKind
 from leitplanke.core.audit import audit_record
@@ -105,7 +106,7 @@ def _thread_headers(case: Case, in_reply_to: str = "", first: Interaction | None
 def _queue(
     *,
     case: Case,
-    actor: Any,
+    actor: Actor,
     to: str,
     subject: str,
     body: str,
@@ -162,7 +163,7 @@ def _record_for_unconfirmed_contact(case: Case, interaction: Interaction, to: st
     locked.save(update_fields=["message_ids"])
 
 
-def reply_queue(*, actor: Any, case: Case, to: str, subject: str, body: str) -> Interaction:
+def reply_queue(*, actor: Actor, case: Case, to: str, subject: str, body: str) -> Interaction:
     """Queues a reply written on the case page; the worker sends it."""
     if not to or "@" not in to:
         raise ValidationFailed(field_errors={"to": [_("Enter the recipient's e-mail address.")]})
@@ -304,7 +305,7 @@ def outbound_mark_bounced(*, interaction_id: int, detail: str) -> Interaction:
 
 
 def template_save(
-    *, actor: Any, key: str, name: str, language: str, subject: str, body: str, purpose: str = "reply", case_type: Any = None
+    *, actor: Actor, key: str, name: str, language: str, subject: str, body: str, purpose: str = "reply", case_type: Any = None
 ) -> ReplyTemplateVersion:
     """Creates the template or a new version of it (versions are never edited)."""
     from leitplanke.accounts.permissions import MANAGE_TEMPLATES, has_capability
