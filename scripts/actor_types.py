@@ -21,6 +21,8 @@ What it does, in every module under src/leitplanke (migrations excluded):
   in a module for which that no longer holds — it says so when it does;
 - `Any` (and `Optional`, `Union`) is removed from `from typing import …` when nothing in the
   module uses it any more;
+- it leaves `Any` where the import would break a `forbidden` import-linter contract of
+  pyproject.toml (pure engines such as `maturity.engine` import neither Django nor the app);
 - it prints every change and every place it left alone (a parameter named `actor` with
   another annotation or none; a module that defines a name `Actor` itself; an app that is
   not in the layer table), so that a person decides those.
@@ -51,7 +53,7 @@ PARAM_NAMES = ("actor",)
 # so it gets the protocol-based alias; every feature app may import accounts.
 CORE_TYPE = ("leitplanke.core.actors", "AuditActor")
 APP_TYPE = ("leitplanke.accounts.actors", "Actor")
-KNOWN_APPS = {"core", "accounts", "customers", "cases", "intake", "api", "demo", "maturity", "config"}
+KNOWN_APPS = {"core", "accounts", "customers", "cases", "intake", "api", "demo", "maturity", "config", "processes", "deadlines"}
 # The modules that define the types: never rewritten.
 DEFINING_MODULES = {"core/actors.py", "accounts/actors.py"}
 # What the defining modules may import at run time without any risk of a cycle.
@@ -67,6 +69,8 @@ _AUTH = r"""getattr\(actor, ["']is_authenticated["'], False\)"""
 PREDICATES = [
     (re.compile(rf"\bactor if actor is not None and {_AUTH} else None\b"), "acting_user(actor)", "acting_user"),
     (re.compile(rf"\bactor if {_AUTH} else None\b"), "acting_user(actor)", "acting_user"),
+    # for a user foreign key: an AnonymousUser there raises ValueError, acting_user gives None
+    (re.compile(r"\bactor if actor is not None else None\b"), "acting_user(actor)", "acting_user"),
     (re.compile(rf"\bactor is None or not {_AUTH}"), "not is_user(actor)", "is_user"),
     (re.compile(rf"\bactor is not None and {_AUTH}"), "is_user(actor)", "is_user"),
     (re.compile(rf"\bnot {_AUTH}"), "not is_user(actor)", "is_user"),
@@ -84,6 +88,51 @@ class Report:
 def type_for(relpath: str) -> tuple[str, str]:
     """`AuditActor` in core (which may not import accounts), `Actor` everywhere else."""
     return CORE_TYPE if relpath.split("/", 1)[0] == "core" else APP_TYPE
+
+
+# What importing each type's module brings along for import-linter (which counts imports under
+# TYPE_CHECKING too): accounts.actors reaches core, Django and the accounts models.
+REACHES = {
+    CORE_TYPE[0]: {"leitplanke.core", "leitplanke.core.actors"},
+    APP_TYPE[0]: {
+        "leitplanke.accounts",
+        "leitplanke.accounts.actors",
+        "leitplanke.accounts.models",
+        "leitplanke.core",
+        "leitplanke.core.actors",
+        "leitplanke.core.errors",
+        "django",
+    },
+}
+
+
+def _matches(pattern: str, module: str) -> bool:
+    """import-linter's module patterns: `*` is one name segment; a module matches its package."""
+    regex = r"\.".join("[^.]+" if part == "*" else re.escape(part) for part in pattern.split("."))
+    return re.fullmatch(rf"{regex}(\..+)?", module) is not None
+
+
+def forbidden_by_contracts(module: str, type_module: str, pyproject: Path = ROOT / "pyproject.toml") -> str | None:
+    """The name of a `forbidden` contract of pyproject.toml that importing `type_module` from
+    `module` would break (pure engines import neither Django nor the app), else None. The
+    `layers` contract needs no check: every feature app sits above accounts, and core gets
+    core's own type."""
+    try:
+        import tomllib
+
+        contracts = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["importlinter"]["contracts"]
+    except (OSError, KeyError, ValueError):
+        return None
+    reached = REACHES[type_module]
+    for contract in contracts:
+        if contract.get("type") != "forbidden" or not any(_matches(p, module) for p in contract.get("source_modules", [])):
+            continue
+        for forbidden in contract.get("forbidden_modules", []):
+            if _matches(forbidden, type_module) or (
+                not contract.get("allow_indirect_imports") and any(_matches(forbidden, r) for r in reached)
+            ):
+                return str(contract.get("name", "?"))
+    return None
 
 
 def is_any_annotation(node: ast.expr) -> bool:
@@ -303,24 +352,57 @@ def rewrite_predicates(source: str) -> tuple[str, list[tuple[int, str, str]]]:
     return source, done
 
 
-def ensure_imports(source: str, module: str, names: list[str], *, type_checking: bool) -> tuple[str, list[str]]:
-    """Imports `names` from `module`: added to an existing module-level `from module import …`
-    when there is one, else a new statement. Returns the source and the names added."""
+def _sorted_names(names: set[str]) -> str:
+    return ", ".join(sorted(names, key=lambda n: (not n[0].isupper(), n)))  # as ruff's isort orders them
+
+
+def _module_imports(tree: ast.Module) -> tuple[list[ast.ImportFrom], list[ast.ImportFrom]]:
+    """Module-level `from … import …` statements: those that run, and those under `if TYPE_CHECKING:`."""
+    runtime = [n for n in tree.body if isinstance(n, ast.ImportFrom) and n.level == 0]
+    checking = [
+        n
+        for block in tree.body
+        if isinstance(block, ast.If) and ast.unparse(block.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+        for n in block.body
+        if isinstance(n, ast.ImportFrom) and n.level == 0
+    ]
+    return runtime, checking
+
+
+def ensure_imports(
+    source: str, module: str, type_names: list[str], runtime_names: list[str], *, type_checking: bool
+) -> tuple[str, list[str]]:
+    """Imports the names from `module`. `type_names` only appear in annotations: a run-time or a
+    TYPE_CHECKING import will do (the latter when `type_checking`); `runtime_names` (the
+    predicates) are called, so they need a run-time import. A name is added to an existing
+    module-level `from module import …` of the right kind when there is one. Returns the source
+    and the names added."""
     tree = ast.parse(source)
-    bound = imported_names(tree)
-    missing = [n for n in names if bound.get(n) != module]
-    if not missing:
-        return source, []
-    offsets = line_offsets(source)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == module:
-            start, end = span(node, offsets, source)
-            present = [a.name + (f" as {a.asname}" if a.asname else "") for a in node.names]
-            merged = ", ".join(sorted({*present, *missing}, key=lambda n: (not n[0].isupper(), n)))
-            return source[:start] + f"from {module} import {merged}" + source[end:], missing
-    return add_import(
-        source, module, ", ".join(sorted(missing, key=lambda n: (not n[0].isupper(), n))), type_checking=type_checking
-    ), missing
+    runtime, checking = _module_imports(tree)
+    at_runtime = {a.asname or a.name for n in runtime if n.module == module for a in n.names}
+    for_checker = {a.asname or a.name for n in checking if n.module == module for a in n.names}
+    need_runtime = {n for n in runtime_names if n not in at_runtime}
+    need_types = {n for n in type_names if n not in at_runtime | for_checker}
+    if type_checking:
+        groups = [(need_runtime, runtime, False), (need_types, checking, True)]
+    else:
+        groups = [(need_runtime | need_types, runtime, False)]
+    added: list[str] = []
+    for names, statements, under_type_checking in groups:
+        if not names:
+            continue
+        added += sorted(names)
+        existing = next((n for n in statements if n.module == module), None)
+        if existing is not None:
+            offsets = line_offsets(source)
+            start, end = span(existing, offsets, source)
+            present = {a.name + (f" as {a.asname}" if a.asname else "") for a in existing.names}
+            source = source[:start] + f"from {module} import {_sorted_names(present | names)}" + source[end:]
+        else:
+            source = add_import(source, module, _sorted_names(names), type_checking=under_type_checking)
+        tree = ast.parse(source)
+        runtime, checking = _module_imports(tree)
+    return source, added
 
 
 def convert(path: Path, report: Report, safe: dict[str, bool]) -> str | None:
@@ -337,6 +419,7 @@ def convert_source(relpath: str, source: str, report: Report, safe: dict[str, bo
         return None
     module, name = type_for(relpath)
     app = relpath.split("/", 1)[0] if "/" in relpath else ""
+    dotted = "leitplanke." + relpath.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
     offsets = line_offsets(source)
     targets: list[ast.arg] = []
     for node in ast.walk(tree):
@@ -363,6 +446,13 @@ def convert_source(relpath: str, source: str, report: Report, safe: dict[str, bo
             f"{relpath}: the module has its own `{name}` ({bound.get(name, 'defined here')}); {len(targets)} place(s) left alone"
         )
         targets = []
+    broken = forbidden_by_contracts(dotted, module) if targets else None
+    if broken:
+        report.undecided.append(
+            f"{relpath}: importing {module} would break the import-linter contract “{broken}”; "
+            f"{len(targets)} place(s) left `Any` (type them with a protocol of their own)"
+        )
+        targets = []
     if targets and app and app not in KNOWN_APPS:
         report.notes.append(f"{relpath}: app `{app}` is not in the layer table; used `{name}` from {module} — check its layer")
     new = source
@@ -382,11 +472,14 @@ def convert_source(relpath: str, source: str, report: Report, safe: dict[str, bo
     if new == source:
         return None
     type_checking = not safe[module]
-    new, added = ensure_imports(new, module, needed, type_checking=type_checking)
+    helpers = [n for n in needed if n != name]
+    new, added = ensure_imports(new, module, [name] if name in needed else [], helpers, type_checking=type_checking)
     if added and type_checking:
+        report.notes.append(f"{relpath}: {module} imports more than typing at run time; `{name}` imported under TYPE_CHECKING")
         if [n for n in added if n != name]:
-            report.undecided.append(f"{relpath}: {module} cannot be imported at run time here, but the predicates need it")
-        report.notes.append(f"{relpath}: {module} imports more than typing at run time; import put under TYPE_CHECKING")
+            report.undecided.append(
+                f"{relpath}: the predicates need a run-time import of {module}, which imports more than typing: check for a cycle"
+            )
     for typing_name in ("Any", "Optional", "Union"):  # what the old annotations needed
         new_tree = ast.parse(new)
         if imported_names(new_tree).get(typing_name) == "typing" and not uses_name(new_tree, new, typing_name):

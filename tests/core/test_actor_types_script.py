@@ -41,6 +41,10 @@ def thing_create(*, actor: Any, name: str) -> Thing:
     return Thing(name=name, author=author)
 
 
+def thing_note(*, actor: Any) -> Thing:
+    return Thing(author=actor if actor is not None else None)
+
+
 def thing_list(*, actor: Optional[Any] = None) -> list[Thing]:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return []
@@ -81,6 +85,7 @@ def test_feature_module_gets_actor_and_the_predicates(codemod: ModuleType) -> No
     assert "from typing import Any\n" in new  # Optional is no longer used
     assert "from leitplanke.accounts.actors import Actor, acting_user, is_user" in new
     assert "author = acting_user(actor)" in new
+    assert "Thing(author=acting_user(actor))" in new
     assert "if not is_user(actor):" in new
     assert 'Mentions getattr(actor, "is_authenticated", False)' in new  # strings are not code
     assert report.changed  # type: ignore[attr-defined]
@@ -120,3 +125,27 @@ def test_the_type_check_import_is_used_when_a_runtime_import_is_unsafe(codemod: 
 def test_the_repository_has_no_actor_any_left(codemod: ModuleType) -> None:
     """After merging a branch that still says `actor: Any`, run `python scripts/actor_types.py`."""
     assert codemod.main(["--check", "--no-ruff"]) == 0
+
+
+def test_predicates_get_a_run_time_import_next_to_a_type_only_one(codemod: ModuleType) -> None:
+    source = (
+        "from __future__ import annotations\n\nfrom typing import TYPE_CHECKING\n\n"
+        "if TYPE_CHECKING:\n    from leitplanke.accounts.actors import Actor\n\n\n"
+        "def f(actor: Actor) -> bool:\n"
+        "    def inner() -> None:\n        from leitplanke.accounts.actors import is_user  # local: does not count\n\n"
+        '    return getattr(actor, "is_authenticated", False)\n'
+    )
+    new, _report = run(codemod, "cases/y.py", source)
+    assert new is not None
+    tree = ast.parse(new)
+    runtime = [n for n in tree.body if isinstance(n, ast.ImportFrom) and n.module == "leitplanke.accounts.actors"]
+    assert [a.name for a in runtime[0].names] == ["is_user"]
+    assert "    from leitplanke.accounts.actors import Actor\n" in new  # the type-only import stays
+    assert "return is_user(actor)" in new
+
+
+def test_a_pure_engine_keeps_any_and_is_reported(codemod: ModuleType) -> None:
+    source = "from __future__ import annotations\n\nfrom typing import Any\n\n\ndef score(actor: Any) -> int:\n    return 0\n"
+    new, report = run(codemod, "maturity/engine/scoring.py", source)
+    assert new is None
+    assert any("import-linter contract" in line for line in report.undecided)  # type: ignore[attr-defined]

@@ -20,7 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from leitplanke.accounts.actors import Actor
+from leitplanke.accounts.actors import Actor, acting_user
 from leitplanke.cases import services as case_services
 from leitplanke.cases.models import Case, Channel, DeliveryStatus, Interaction, InteractionKind
 from leitplanke.core.audit import audit_record
@@ -333,7 +333,7 @@ def template_save(
             template.save()
         number = (template.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
         version = ReplyTemplateVersion.objects.create(
-            template=template, number=number, subject=subject, body=body, created_by=actor if actor is not None else None
+            template=template, number=number, subject=subject, body=body, created_by=acting_user(actor)
         )
         audit_record(
             actor=actor or "system",
