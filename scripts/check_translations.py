@@ -165,7 +165,8 @@ def check(po_path: Path) -> list[str]:
                 continue
             if e.msgid_plural is not None:
                 got = [
-                    catalog.npgettext(e.msgctxt, e.msgid, e.msgid_plural, n) if e.msgctxt
+                    catalog.npgettext(e.msgctxt, e.msgid, e.msgid_plural, n)
+                    if e.msgctxt
                     else catalog.ngettext(e.msgid, e.msgid_plural, n)
                     for n in (1, 2)
                 ]

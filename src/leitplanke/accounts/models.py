@@ -67,6 +67,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     objects = UserManager()
 
+    # Not fields: per-request caches that permission checks keep on the user object
+    # (accounts.permissions.capabilities_of, cases.permissions.team_ids_of,
+    # cases.process.role_keys once the processes app is merged).
+    _capabilities: frozenset[str]
+    _case_team_ids: list[int]
+    _role_keys: frozenset[str]
+
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS = ["full_name"]

@@ -3,11 +3,15 @@ capability codes are the fixed vocabulary that code checks."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from django.utils.translation import gettext_lazy as _
 
+from leitplanke.accounts.actors import Actor, is_active_user
 from leitplanke.core import refcache
+
+if TYPE_CHECKING:
+    from leitplanke.accounts.models import User
 
 VIEW_TEAM_CASES = "cases.view_team"
 VIEW_ALL_CASES = "cases.view_all"
@@ -125,42 +129,45 @@ WRITE_CAPABILITIES = {
 }
 
 
-def capabilities_of(user: Any) -> frozenset[str]:
+def capabilities_of(user: Actor) -> frozenset[str]:
     """All capability codes of an active user: cached on the user object for the request, and
     per process until roles or role assignments change (`core.refcache`)."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not is_active_user(user):
         return frozenset()
-    cached = getattr(user, "_capabilities", None)
+    cached: frozenset[str] | None = getattr(user, "_capabilities", None)
     if cached is None:
-        cached = refcache.cached(("capabilities", user.pk), lambda: _capabilities_from_roles(user))
+        active = user  # bound for the lambda (the checker does not carry narrowing into it)
+        cached = refcache.cached(("capabilities", user.pk), lambda: _capabilities_from_roles(active))
         user._capabilities = cached
     return cached
 
 
-def _capabilities_from_roles(user: Any) -> frozenset[str]:
+def _capabilities_from_roles(user: User) -> frozenset[str]:
     codes: set[str] = set()
     for role in user.roles.all():
         codes.update(role.capabilities)
     return frozenset(codes)
 
 
-def has_capability(user: Any, code: str) -> bool:
+def has_capability(user: Actor, code: str) -> TypeGuard[User]:
+    """True when `user` is an active logged-in user whose roles grant `code`: after a check,
+    the type checker knows that a `User` acts (the system and anonymous visitors hold none)."""
     return code in capabilities_of(user)
 
 
-def is_read_only(user: Any) -> bool:
+def is_read_only(user: Actor) -> bool:
     """A user none of whose roles grants a capability that changes data (e.g. the auditor)."""
     return not (capabilities_of(user) & WRITE_CAPABILITIES)
 
 
-def token_scopes_allowed(user: Any) -> frozenset[str]:
+def token_scopes_allowed(user: Actor) -> frozenset[str]:
     """The API scopes a user's capabilities allow today: `read` for every active user, `write`
     only with a capability that changes data, `admin` only with `org.manage`.
 
     A token never exceeds its owner: the scopes are capped when the token is minted and again
     on every request (a role that loses a capability loses it on existing tokens too)."""
     capabilities = capabilities_of(user)
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not is_active_user(user):
         return frozenset()
     allowed = {"read"}
     if capabilities & WRITE_CAPABILITIES:
@@ -170,7 +177,7 @@ def token_scopes_allowed(user: Any) -> frozenset[str]:
     return frozenset(allowed)
 
 
-def can_save_views(user: Any) -> bool:
+def can_save_views(user: Actor) -> bool:
     """Saved views are shared state (a view can be shared with a team): read-only users
     (no capability that changes data) look at lists but do not save views."""
     return bool(capabilities_of(user)) and not is_read_only(user)
@@ -180,7 +187,7 @@ def can_save_views(user: Any) -> bool:
 _IMPLIED_SCOPES = {"read": {"read"}, "write": {"read", "write"}, "admin": {"read", "write", "admin"}}
 
 
-def effective_token_scopes(scopes: Any, user: Any) -> frozenset[str]:
+def effective_token_scopes(scopes: Any, user: Actor) -> frozenset[str]:
     """What a token may do on this request: its scopes (with the lesser ones they imply),
     capped by what its owner's roles allow now."""
     granted: set[str] = set()

@@ -10,6 +10,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from leitplanke.accounts.actors import Actor, is_user
 from leitplanke.core.errors import NotFound, PermissionDenied
 from leitplanke.core.models import AuditEvent
 
@@ -17,7 +18,7 @@ from . import permissions
 from .models import Absence, ApiToken, Brand, Organisation, Role, Skill, Team, User, UserSkill
 
 
-def _require_admin_or_auditor(actor: Any) -> None:
+def _require_admin_or_auditor(actor: Actor) -> None:
     if not (
         permissions.has_capability(actor, permissions.MANAGE_ORGANISATION)
         or permissions.has_capability(actor, permissions.VIEW_AUDIT)
@@ -25,7 +26,7 @@ def _require_admin_or_auditor(actor: Any) -> None:
         raise PermissionDenied()
 
 
-def user_list(*, actor: Any, search: str = "", team_id: int | None = None, include_inactive: bool = True) -> QuerySet[User]:
+def user_list(*, actor: Actor, search: str = "", team_id: int | None = None, include_inactive: bool = True) -> QuerySet[User]:
     _require_admin_or_auditor(actor)
     qs = User.objects.prefetch_related("roles", "teams").order_by("full_name", "id")
     if search:
@@ -38,7 +39,7 @@ def user_list(*, actor: Any, search: str = "", team_id: int | None = None, inclu
     return qs
 
 
-def user_get(*, actor: Any, user_id: int) -> User:
+def user_get(*, actor: Actor, user_id: int) -> User:
     _require_admin_or_auditor(actor)
     user = (
         User.objects.prefetch_related("roles", "teams", Prefetch("skills", UserSkill.objects.select_related("skill")))
@@ -50,13 +51,13 @@ def user_get(*, actor: Any, user_id: int) -> User:
     return user
 
 
-def team_list(*, actor: Any) -> QuerySet[Team]:
+def team_list(*, actor: Actor) -> QuerySet[Team]:
     """All teams with lead and members: for administrators and auditors."""
     _require_admin_or_auditor(actor)
     return Team.objects.select_related("lead").prefetch_related("members").order_by("name")
 
 
-def team_get(*, actor: Any, team_id: int) -> Team:
+def team_get(*, actor: Actor, team_id: int) -> Team:
     team = team_list(actor=actor).filter(pk=team_id).first()
     if team is None:
         raise NotFound()
@@ -71,7 +72,9 @@ def skill_list() -> QuerySet[Skill]:
     return Skill.objects.order_by("kind", "name_en")
 
 
-def absence_list(*, actor: Any, current_only: bool = False) -> QuerySet[Absence]:
+def absence_list(*, actor: Actor, current_only: bool = False) -> QuerySet[Absence]:
+    if not is_user(actor):
+        return Absence.objects.none()
     qs = Absence.objects.select_related("user").order_by("-starts_on", "id")
     if not permissions.has_capability(actor, permissions.MANAGE_ORGANISATION):
         if permissions.has_capability(actor, permissions.LEAD_TEAM):
@@ -83,12 +86,14 @@ def absence_list(*, actor: Any, current_only: bool = False) -> QuerySet[Absence]
     return qs.distinct()
 
 
-def api_token_list(*, actor: Any) -> QuerySet[ApiToken]:
+def api_token_list(*, actor: Actor) -> QuerySet[ApiToken]:
+    if not is_user(actor):
+        return ApiToken.objects.none()
     return ApiToken.objects.filter(user=actor).order_by("-created_at")
 
 
-def api_token_get(*, actor: Any, token_id: int) -> ApiToken:
-    token = ApiToken.objects.filter(pk=token_id, user=actor).first()
+def api_token_get(*, actor: Actor, token_id: int) -> ApiToken:
+    token = ApiToken.objects.filter(pk=token_id, user=actor).first() if is_user(actor) else None
     if token is None:
         raise NotFound()
     return token
@@ -97,17 +102,17 @@ def api_token_get(*, actor: Any, token_id: int) -> ApiToken:
 # --- administration screens -----------------------------------------------------------------
 
 
-def _require_admin(actor: Any) -> None:
+def _require_admin(actor: Actor) -> None:
     if not permissions.has_capability(actor, permissions.MANAGE_ORGANISATION):
         raise PermissionDenied()
 
 
-def role_list_with_counts(*, actor: Any) -> QuerySet[Role]:
+def role_list_with_counts(*, actor: Actor) -> QuerySet[Role]:
     _require_admin(actor)
     return Role.objects.annotate(user_count=Count("users", distinct=True)).order_by("name_en", "id")
 
 
-def role_get(*, actor: Any, role_id: int) -> Role:
+def role_get(*, actor: Actor, role_id: int) -> Role:
     _require_admin(actor)
     role = Role.objects.filter(pk=role_id).first()
     if role is None:
@@ -115,12 +120,12 @@ def role_get(*, actor: Any, role_id: int) -> Role:
     return role
 
 
-def team_list_for_admin(*, actor: Any) -> QuerySet[Team]:
+def team_list_for_admin(*, actor: Actor) -> QuerySet[Team]:
     _require_admin(actor)
     return Team.objects.select_related("lead").annotate(member_count=Count("members", distinct=True)).order_by("name", "id")
 
 
-def skill_get(*, actor: Any, skill_id: int) -> Skill:
+def skill_get(*, actor: Actor, skill_id: int) -> Skill:
     _require_admin(actor)
     skill = Skill.objects.filter(pk=skill_id).first()
     if skill is None:
@@ -128,23 +133,23 @@ def skill_get(*, actor: Any, skill_id: int) -> Skill:
     return skill
 
 
-def skill_list_with_counts(*, actor: Any) -> QuerySet[Skill]:
+def skill_list_with_counts(*, actor: Actor) -> QuerySet[Skill]:
     _require_admin(actor)
     return Skill.objects.annotate(holder_count=Count("holders", distinct=True)).order_by("kind", "name_en", "id")
 
 
-def user_absences(*, actor: Any, user: User) -> QuerySet[Absence]:
+def user_absences(*, actor: Actor, user: User) -> QuerySet[Absence]:
     return absence_list(actor=actor).filter(user=user)
 
 
-def absence_get(*, actor: Any, absence_id: int) -> Absence:
+def absence_get(*, actor: Actor, absence_id: int) -> Absence:
     absence = absence_list(actor=actor).filter(pk=absence_id).first()
     if absence is None:
         raise NotFound()
     return absence
 
 
-def task_failures(*, actor: Any, limit: int = 100) -> list[dict[str, Any]]:
+def task_failures(*, actor: Actor, limit: int = 100) -> list[dict[str, Any]]:
     """The most recent failed background tasks, newest first, with the last error summarised."""
     _require_admin(actor)
     rows = (
@@ -176,7 +181,7 @@ def task_failures(*, actor: Any, limit: int = 100) -> list[dict[str, Any]]:
     return failures
 
 
-def task_ready_count(*, actor: Any) -> int:
+def task_ready_count(*, actor: Actor) -> int:
     """Tasks due now and waiting for a worker."""
     _require_admin(actor)
     return DBTaskResult.objects.ready().count()
@@ -184,7 +189,7 @@ def task_ready_count(*, actor: Any) -> int:
 
 def audit_event_list(
     *,
-    actor: Any,
+    actor: Actor,
     action: str = "",
     object_type: str = "",
     object_id: str = "",
@@ -313,13 +318,13 @@ def brand_logo(slug: str) -> tuple[bytes, str, str] | None:
     return bytes(row[0]), row[1], row[2]
 
 
-def brand_list(*, actor: Any) -> QuerySet[Brand]:
+def brand_list(*, actor: Actor) -> QuerySet[Brand]:
     if not permissions.has_capability(actor, permissions.MANAGE_ORGANISATION):
         raise PermissionDenied()
     return Brand.objects.defer("logo").order_by("name", "id")
 
 
-def brand_get(*, actor: Any, brand_id: int) -> Brand:
+def brand_get(*, actor: Actor, brand_id: int) -> Brand:
     brand = brand_list(actor=actor).filter(pk=brand_id).first()
     if brand is None:
         raise NotFound()

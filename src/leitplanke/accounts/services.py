@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leitplanke.accounts.actors import Actor, is_user, require_user
 from leitplanke.core import branding, ratelimit, refcache
 from leitplanke.core.audit import audit_record, audit_update, changed_fields, snapshot
 from leitplanke.core.errors import Conflict, PermissionDenied, RateLimited, ValidationFailed, refuse_unknown_fields
@@ -80,13 +81,15 @@ CALENDAR_REGIONS = {
 logger = logging.getLogger(__name__)
 
 
-def require(actor: Any, capability: str) -> None:
+def require(actor: Actor, capability: str) -> User:
+    """The acting user, who must hold `capability` (only a logged-in user holds any)."""
     if not permissions.has_capability(actor, capability):
         raise PermissionDenied()
+    return require_user(actor)
 
 
-def _require_admin(actor: Any) -> None:
-    require(actor, permissions.MANAGE_ORGANISATION)
+def _require_admin(actor: Actor) -> User:
+    return require(actor, permissions.MANAGE_ORGANISATION)
 
 
 def _clean_email(email: str) -> str:
@@ -122,7 +125,7 @@ def organisation_get() -> Organisation:
 
 
 @transaction.atomic
-def organisation_update(*, actor: Any, **changes: Any) -> Organisation:
+def organisation_update(*, actor: Actor, **changes: Any) -> Organisation:
     """Changes the organisation's settings; `actor=None` is the system (installation, demo)."""
     if actor is not None:
         _require_admin(actor)
@@ -185,7 +188,7 @@ def _apply_public_fields(organisation: Organisation, changes: dict[str, Any]) ->
 
 
 @transaction.atomic
-def organisation_logo_set(*, actor: Any, upload: Any | None) -> Organisation:
+def organisation_logo_set(*, actor: Actor, upload: Any | None) -> Organisation:
     """Replaces the logo (PNG or JPEG, size-limited, checked by decoding) or removes it
     (`upload=None`). Stored in the database, never under a web root; a view serves it."""
     if actor is not None:
@@ -277,7 +280,7 @@ def _clean_brand(values: dict[str, Any], *, exclude: int | None = None) -> dict[
 
 
 @transaction.atomic
-def brand_create(*, actor: Any, **values: Any) -> Brand:
+def brand_create(*, actor: Actor, **values: Any) -> Brand:
     if actor is not None:
         _require_admin(actor)
     refuse_unknown_fields(values, BRAND_FIELDS)
@@ -290,7 +293,7 @@ def brand_create(*, actor: Any, **values: Any) -> Brand:
 
 
 @transaction.atomic
-def brand_update(*, actor: Any, brand: Brand, **changes: Any) -> Brand:
+def brand_update(*, actor: Actor, brand: Brand, **changes: Any) -> Brand:
     if actor is not None:
         _require_admin(actor)
     refuse_unknown_fields(changes, BRAND_FIELDS)
@@ -304,7 +307,7 @@ def brand_update(*, actor: Any, brand: Brand, **changes: Any) -> Brand:
 
 
 @transaction.atomic
-def brand_logo_set(*, actor: Any, brand: Brand, upload: Any | None) -> Brand:
+def brand_logo_set(*, actor: Actor, brand: Brand, upload: Any | None) -> Brand:
     """The brand's logo for its public form: PNG or JPEG, checked like the organisation's."""
     if actor is not None:
         _require_admin(actor)
@@ -332,7 +335,7 @@ def brand_logo_set(*, actor: Any, brand: Brand, upload: Any | None) -> Brand:
 @transaction.atomic
 def user_create(
     *,
-    actor: Any,
+    actor: Actor,
     email: str,
     full_name: str,
     password: str | None = None,
@@ -368,8 +371,8 @@ def user_create(
 
 
 @transaction.atomic
-def user_update(*, actor: Any, user: User, **changes: Any) -> User:
-    _require_admin(actor)
+def user_update(*, actor: Actor, user: User, **changes: Any) -> User:
+    admin = _require_admin(actor)
     user = User.objects.select_for_update().get(pk=user.pk)
     before = snapshot(user, USER_FIELDS)
     if "email" in changes:
@@ -382,13 +385,13 @@ def user_update(*, actor: Any, user: User, **changes: Any) -> User:
     if "language" in changes:
         user.language = _language(changes["language"])
     if "is_active" in changes:
-        if user.pk == actor.pk and not changes["is_active"]:
+        if user.pk == admin.pk and not changes["is_active"]:
             raise ValidationFailed(field_errors={"is_active": [_("You cannot deactivate yourself.")]})
         user.is_active = bool(changes["is_active"])
     user.save()
     if "roles" in changes:
         new_roles = list(changes["roles"])
-        if user.pk == actor.pk and not any(permissions.MANAGE_ORGANISATION in r.capabilities for r in new_roles):
+        if user.pk == admin.pk and not any(permissions.MANAGE_ORGANISATION in r.capabilities for r in new_roles):
             raise ValidationFailed(field_errors={"roles": [_("You cannot remove your own administrator role.")]})
         user.roles.set(new_roles)
     if "teams" in changes:
@@ -398,9 +401,9 @@ def user_update(*, actor: Any, user: User, **changes: Any) -> User:
 
 
 @transaction.atomic
-def user_set_language(*, actor: Any, language: str) -> User:
+def user_set_language(*, actor: Actor, language: str) -> User:
     """Users choose their own interface language."""
-    user = User.objects.select_for_update().get(pk=actor.pk)
+    user = User.objects.select_for_update().get(pk=require_user(actor).pk)
     before = user.language
     user.language = _language(language)
     user.save(update_fields=["language"])
@@ -412,7 +415,7 @@ def user_set_language(*, actor: Any, language: str) -> User:
 
 
 @transaction.atomic
-def user_set_password(*, actor: Any, user: User, password: str, via: str = "change") -> User:
+def user_set_password(*, actor: Actor, user: User, password: str, via: str = "change") -> User:
     if actor is not None and actor.pk != user.pk:
         _require_admin(actor)
     try:
@@ -428,7 +431,7 @@ def user_set_password(*, actor: Any, user: User, password: str, via: str = "chan
 
 
 @transaction.atomic
-def user_send_password_link(*, actor: Any, user: User, base_url: str) -> None:
+def user_send_password_link(*, actor: Actor, user: User, base_url: str) -> None:
     """E-mails the user a one-time link to choose a password (new accounts without one).
 
     It uses Django's password-reset token, so the link expires after PASSWORD_RESET_TIMEOUT
@@ -594,7 +597,7 @@ def logout_recorded(*, user: User) -> None:
 
 @transaction.atomic
 def team_create(
-    *, actor: Any, name: str, description: str = "", lead: User | None = None, email: str = "", members: Iterable[User] = ()
+    *, actor: Actor, name: str, description: str = "", lead: User | None = None, email: str = "", members: Iterable[User] = ()
 ) -> Team:
     if actor is not None:
         _require_admin(actor)
@@ -615,7 +618,7 @@ def team_create(
 
 
 @transaction.atomic
-def team_update(*, actor: Any, team: Team, **changes: Any) -> Team:
+def team_update(*, actor: Actor, team: Team, **changes: Any) -> Team:
     _require_admin(actor)
     team = Team.objects.select_for_update().get(pk=team.pk)
     before = {**snapshot(team, TEAM_FIELDS), "members": sorted(team.members.values_list("pk", flat=True))}
@@ -653,7 +656,9 @@ def _capabilities(codes: Iterable[str]) -> list[str]:
 
 
 @transaction.atomic
-def role_create(*, actor: Any, key: str, name_de: str, name_en: str, capabilities: Iterable[str], description: str = "") -> Role:
+def role_create(
+    *, actor: Actor, key: str, name_de: str, name_en: str, capabilities: Iterable[str], description: str = ""
+) -> Role:
     _require_admin(actor)
     key = _require_text(key, "key", 50).lower()
     if Role.objects.filter(key=key).exists():
@@ -670,7 +675,7 @@ def role_create(*, actor: Any, key: str, name_de: str, name_en: str, capabilitie
 
 
 @transaction.atomic
-def role_update(*, actor: Any, role: Role, **changes: Any) -> Role:
+def role_update(*, actor: Actor, role: Role, **changes: Any) -> Role:
     _require_admin(actor)
     role = Role.objects.select_for_update().get(pk=role.pk)
     before = snapshot(role, ROLE_FIELDS)
@@ -693,7 +698,7 @@ def role_update(*, actor: Any, role: Role, **changes: Any) -> Role:
 
 
 @transaction.atomic
-def skill_create(*, actor: Any, key: str, name_de: str, name_en: str, kind: str) -> Skill:
+def skill_create(*, actor: Actor, key: str, name_de: str, name_en: str, kind: str) -> Skill:
     if actor is not None:
         _require_admin(actor)
     key = _require_text(key, "key", 50).lower()
@@ -711,7 +716,7 @@ def skill_create(*, actor: Any, key: str, name_de: str, name_en: str, kind: str)
 
 
 @transaction.atomic
-def user_skill_set(*, actor: Any, user: User, skill: Skill, level: int, valid_until: dt.date | None = None) -> UserSkill:
+def user_skill_set(*, actor: Actor, user: User, skill: Skill, level: int, valid_until: dt.date | None = None) -> UserSkill:
     _require_admin(actor)
     if level not in (1, 2, 3):
         raise ValidationFailed(field_errors={"level": [_("Level must be 1, 2 or 3.")]})
@@ -731,21 +736,23 @@ def user_skill_set(*, actor: Any, user: User, skill: Skill, level: int, valid_un
 
 
 @transaction.atomic
-def user_skill_remove(*, actor: Any, user: User, skill: Skill) -> None:
+def user_skill_remove(*, actor: Actor, user: User, skill: Skill) -> None:
     _require_admin(actor)
     deleted, _info = UserSkill.objects.filter(user=user, skill=skill).delete()
     if deleted:
         audit_record(actor=actor, action="user.skill_remove", obj=user, before={"skill": skill.key})
 
 
-def _can_manage_absence(actor: Any, user: User) -> bool:
+def _can_manage_absence(actor: Actor, user: User) -> bool:
+    if not is_user(actor):
+        return False
     if permissions.has_capability(actor, permissions.MANAGE_ORGANISATION) or actor.pk == user.pk:
         return True
     return permissions.has_capability(actor, permissions.LEAD_TEAM) and user.teams.filter(lead=actor).exists()
 
 
 @transaction.atomic
-def absence_create(*, actor: Any, user: User, starts_on: dt.date, ends_on: dt.date, kind: str, note: str = "") -> Absence:
+def absence_create(*, actor: Actor, user: User, starts_on: dt.date, ends_on: dt.date, kind: str, note: str = "") -> Absence:
     if not _can_manage_absence(actor, user):
         raise PermissionDenied()
     if ends_on < starts_on:
@@ -763,7 +770,7 @@ def absence_create(*, actor: Any, user: User, starts_on: dt.date, ends_on: dt.da
 
 
 @transaction.atomic
-def absence_delete(*, actor: Any, absence: Absence) -> None:
+def absence_delete(*, actor: Actor, absence: Absence) -> None:
     if not _can_manage_absence(actor, absence.user):
         raise PermissionDenied()
     before = {"user": absence.user_id, **snapshot(absence, ["starts_on", "ends_on", "kind", "note"])}
@@ -783,9 +790,10 @@ def hash_token_secret(secret: str) -> str:
 
 @transaction.atomic
 def api_token_create(
-    *, actor: Any, name: str, scopes: Iterable[str], expires_at: dt.datetime | None = None
+    *, actor: Actor, name: str, scopes: Iterable[str], expires_at: dt.datetime | None = None
 ) -> tuple[ApiToken, str]:
     """Returns the token row and the plain token (shown to the user exactly once)."""
+    owner = require_user(actor)  # a token belongs to a person
     scopes = sorted(set(scopes))
     if not scopes or any(scope not in TokenScope.values for scope in scopes):
         raise ValidationFailed(field_errors={"scopes": [_("Choose at least one of read, write, admin.")]})
@@ -798,7 +806,7 @@ def api_token_create(
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=actor,
+        user=owner,
         name=_require_text(name, "name", 100),
         prefix=prefix,
         token_hash=hash_token_secret(secret),
@@ -812,9 +820,10 @@ def api_token_create(
 
 
 @transaction.atomic
-def api_token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
+def api_token_revoke(*, actor: Actor, token: ApiToken) -> ApiToken:
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
-    if token.user_id != actor.pk and not permissions.has_capability(actor, permissions.MANAGE_ORGANISATION):
+    own = is_user(actor) and token.user_id == actor.pk
+    if not own and not permissions.has_capability(actor, permissions.MANAGE_ORGANISATION):
         raise PermissionDenied()
     if token.revoked_at is not None:
         raise Conflict(_("This token was revoked already."))

@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from leitplanke.accounts.actors import Actor
 from leitplanke.core.forms import Form
 from leitplanke.deadlines import selectors as deadline_selectors
 
@@ -88,7 +89,7 @@ class CategoryCreateForm(Form):
     name_de = forms.CharField(label=_("Name (German)"), max_length=200)
     name_en = forms.CharField(label=_("Name (English)"), max_length=200)
 
-    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         parent = self.fields["parent"]
         parent.queryset = catalog_selectors.category_parent_options(actor=actor)  # type: ignore[attr-defined]

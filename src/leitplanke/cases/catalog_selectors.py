@@ -4,22 +4,21 @@ lists are not paginated."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Count, Q, QuerySet
 
+from leitplanke.accounts.actors import Actor
 from leitplanke.accounts.permissions import MANAGE_ORGANISATION, has_capability
 from leitplanke.core.errors import NotFound, PermissionDenied
 
 from .models import CaseType, Category, CustomFieldDefinition
 
 
-def _require_admin(actor: Any) -> None:
+def _require_admin(actor: Actor) -> None:
     if not has_capability(actor, MANAGE_ORGANISATION):
         raise PermissionDenied()
 
 
-def case_type_list(*, actor: Any) -> QuerySet[CaseType]:
+def case_type_list(*, actor: Actor) -> QuerySet[CaseType]:
     """All case types, active or not, with the number of their active custom fields."""
     _require_admin(actor)
     return CaseType.objects.annotate(field_count=Count("custom_fields", filter=Q(custom_fields__is_active=True))).order_by(
@@ -27,7 +26,7 @@ def case_type_list(*, actor: Any) -> QuerySet[CaseType]:
     )
 
 
-def case_type_get(*, actor: Any, case_type_id: int) -> CaseType:
+def case_type_get(*, actor: Actor, case_type_id: int) -> CaseType:
     _require_admin(actor)
     try:
         return CaseType.objects.get(pk=case_type_id)
@@ -35,13 +34,13 @@ def case_type_get(*, actor: Any, case_type_id: int) -> CaseType:
         raise NotFound() from None
 
 
-def custom_field_list(*, actor: Any, case_type: CaseType) -> list[CustomFieldDefinition]:
+def custom_field_list(*, actor: Actor, case_type: CaseType) -> list[CustomFieldDefinition]:
     """All custom fields of a case type, inactive ones included."""
     _require_admin(actor)
     return list(CustomFieldDefinition.objects.filter(case_type=case_type).order_by("order", "key"))
 
 
-def custom_field_get(*, actor: Any, case_type: CaseType, field_id: int) -> CustomFieldDefinition:
+def custom_field_get(*, actor: Actor, case_type: CaseType, field_id: int) -> CustomFieldDefinition:
     _require_admin(actor)
     try:
         return CustomFieldDefinition.objects.select_related("case_type").get(pk=field_id, case_type=case_type)
@@ -49,7 +48,7 @@ def custom_field_get(*, actor: Any, case_type: CaseType, field_id: int) -> Custo
         raise NotFound() from None
 
 
-def category_tree(*, actor: Any) -> list[Category]:
+def category_tree(*, actor: Actor) -> list[Category]:
     """All categories in tree order (each node followed by its subtree, siblings by English name)."""
     _require_admin(actor)
     categories = list(Category.objects.all())
@@ -67,13 +66,13 @@ def category_tree(*, actor: Any) -> list[Category]:
     return ordered
 
 
-def category_parent_options(*, actor: Any) -> QuerySet[Category]:
+def category_parent_options(*, actor: Actor) -> QuerySet[Category]:
     """Categories a new node may be added under (the tree is at most six levels deep)."""
     _require_admin(actor)
     return Category.objects.filter(depth__lt=5).order_by("path")
 
 
-def category_get(*, actor: Any, category_id: int) -> Category:
+def category_get(*, actor: Actor, category_id: int) -> Category:
     _require_admin(actor)
     try:
         return Category.objects.select_related("parent").get(pk=category_id)

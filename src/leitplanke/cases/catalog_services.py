@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from leitplanke.accounts.actors import Actor
 from leitplanke.accounts.permissions import MANAGE_ORGANISATION, has_capability
 from leitplanke.core.audit import audit_record, audit_update, snapshot
 from leitplanke.core.errors import PermissionDenied, ValidationFailed, refuse_unknown_fields
@@ -54,7 +55,7 @@ CHOICES_MAX = 200
 CHOICE_VALUE_MAX = 100
 
 
-def _require_admin(actor: Any) -> None:
+def _require_admin(actor: Actor) -> None:
     if not has_capability(actor, MANAGE_ORGANISATION):
         raise PermissionDenied()
 
@@ -207,7 +208,7 @@ def _brand(brand: Any, errors: dict[str, list[str]]) -> Any:
 @transaction.atomic
 def case_type_create(
     *,
-    actor: Any,
+    actor: Actor,
     key: str,
     name_de: str,
     name_en: str,
@@ -249,7 +250,7 @@ def case_type_create(
 
 
 @transaction.atomic
-def case_type_update(*, actor: Any, case_type: CaseType, **changes: Any) -> CaseType:
+def case_type_update(*, actor: Actor, case_type: CaseType, **changes: Any) -> CaseType:
     """Changes names, flags and order of a case type (the key cannot change)."""
     _require_admin(actor)
     refuse_unknown_fields(changes, CASE_TYPE_EDITABLE)
@@ -279,14 +280,14 @@ def case_type_update(*, actor: Any, case_type: CaseType, **changes: Any) -> Case
 # --- categories --------------------------------------------------------------------------------
 
 
-def category_create(*, actor: Any, parent: Category | None, key: str, name_de: str, name_en: str) -> Category:
+def category_create(*, actor: Actor, parent: Category | None, key: str, name_de: str, name_en: str) -> Category:
     """Adds a node to the tree (administrators only); the tree logic is cases.services.category_create."""
     _require_admin(actor)
     return services.category_create(actor=actor, parent=parent, key=key, name_de=name_de, name_en=name_en)
 
 
 @transaction.atomic
-def category_update(*, actor: Any, category: Category, **changes: Any) -> Category:
+def category_update(*, actor: Actor, category: Category, **changes: Any) -> Category:
     """Changes the names and the active flag of a category. Moving it to another parent is
     not supported (the materialised paths of the subtree and reports depend on it)."""
     _require_admin(actor)
@@ -311,7 +312,7 @@ def category_update(*, actor: Any, category: Category, **changes: Any) -> Catego
 @transaction.atomic
 def custom_field_create(
     *,
-    actor: Any,
+    actor: Actor,
     case_type: CaseType,
     key: str,
     label_de: str,
@@ -352,7 +353,7 @@ def custom_field_create(
 
 
 @transaction.atomic
-def custom_field_update(*, actor: Any, definition: CustomFieldDefinition, **changes: Any) -> CustomFieldDefinition:
+def custom_field_update(*, actor: Actor, definition: CustomFieldDefinition, **changes: Any) -> CustomFieldDefinition:
     """Changes labels, choices, required, order and the active flag. Values already stored
     on cases stay as they are, even when a choice is removed."""
     _require_admin(actor)

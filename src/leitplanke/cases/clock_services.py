@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from leitplanke.accounts.actors import Actor, acting_user
 from leitplanke.core.audit import audit_record
 from leitplanke.core.inserts import insert_row
 from leitplanke.deadlines import engine
@@ -380,7 +381,7 @@ def _escalate_level(case: Case, clock: CaseClock, threshold: str, now: dt.dateti
 
 
 def clock_extend(
-    *, actor: Any, case: Case, clock_id: int, event: str, at: dt.datetime | None = None, note: str = ""
+    *, actor: Actor, case: Case, clock_id: int, event: str, at: dt.datetime | None = None, note: str = ""
 ) -> CaseClock:
     """Records an extension event on a running clock (a PSD2 holding reply, a GDPR extension
     notice): the rule's extended period applies from receipt. Refused when the rule has no
@@ -430,7 +431,7 @@ def clock_extend(
                 "due_at": clock.due_at.isoformat() if clock.due_at else None}  # fmt: skip
         insert_row(
             Interaction(
-                case=case, kind=InteractionKind.SYSTEM, occurred_at=now, author=actor if actor is not None else None,
+                case=case, kind=InteractionKind.SYSTEM, occurred_at=now, author=acting_user(actor),
                 author_label="" if actor is not None else "system", is_internal=True, data=data, body_text=note,
             )
         )  # fmt: skip

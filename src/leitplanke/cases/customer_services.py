@@ -7,10 +7,9 @@ the cases services, each case recorded on its own.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
+from leitplanke.accounts.actors import Actor
 from leitplanke.customers import services as customer_services
 from leitplanke.customers.models import Customer
 
@@ -19,7 +18,7 @@ from .selectors import visible_cases
 
 
 @transaction.atomic
-def customer_merge(*, actor: Any, survivor: Customer, duplicate: Customer) -> dict[str, int]:
+def customer_merge(*, actor: Actor, survivor: Customer, duplicate: Customer) -> dict[str, int]:
     """Merges `duplicate` into `survivor` (customers.merge): contact data, consents and
     contracts move in the customers app, every case through `case_customer_merge`.
 

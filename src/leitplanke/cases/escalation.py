@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from leitplanke.accounts.actors import Actor, acting_user
 from leitplanke.accounts.models import User
 from leitplanke.core.audit import audit_record
 from leitplanke.core.inserts import insert_row
@@ -51,7 +52,7 @@ def raise_level(
     case: Case,
     process: Process,
     *,
-    actor: Any,
+    actor: Actor,
     now: dt.datetime,
     reason: str = "",
     cause: dict[str, Any] | None = None,
@@ -85,7 +86,7 @@ def raise_level(
         "notified_names": [u.full_name or u.email for u in users],
         **(cause or {}),
     }
-    author = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    author = acting_user(actor)
     insert_row(
         Interaction(
             case=case, kind=InteractionKind.SYSTEM, occurred_at=now, author=author, author_label="" if author else "system",

@@ -17,6 +17,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from leitplanke.accounts.actors import Actor
 from leitplanke.core import xlsx
 
 from . import list_selectors
@@ -143,5 +144,5 @@ def xlsx_stream(rows: Iterable[Case], *, exported: int, matching: int) -> Iterat
     )
 
 
-def export_rows(*, actor: Any, params: Mapping[str, Any]) -> Iterator[Case]:
+def export_rows(*, actor: Actor, params: Mapping[str, Any]) -> Iterator[Case]:
     return list_selectors.export_rows(actor=actor, params=params, cap=EXPORT_CAP)

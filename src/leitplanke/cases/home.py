@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 
+from leitplanke.accounts.actors import Actor
 from leitplanke.processes.selectors import state_labels
 
 from . import list_selectors, permissions
@@ -55,7 +56,7 @@ class HomeCases:
         return any(c is not None for c in (self.my_open, self.team_open, self.team_unassigned, self.received_recently))
 
 
-def _count(*, actor: Any, params: dict[str, Any], cap: int) -> CaseCount:
+def _count(*, actor: Actor, params: dict[str, Any], cap: int) -> CaseCount:
     estimate = list_selectors.case_count_estimate(actor=actor, params=params, cap=cap)
     url = reverse("case_list:list") + "?" + urlencode(params, doseq=True)
     return CaseCount(value=estimate.value, capped=estimate.capped, url=url)
@@ -66,7 +67,7 @@ def _status_labels() -> dict[str, str]:
     return state_labels("de" if german else "en")
 
 
-def home_cases(*, actor: Any, cap: int | None = None) -> HomeCases:
+def home_cases(*, actor: Actor, cap: int | None = None) -> HomeCases:
     """The start page's case figures for the actor; empty for users who see no cases."""
     cap = HOME_COUNT_CAP if cap is None else cap
     result = HomeCases(cap=cap)

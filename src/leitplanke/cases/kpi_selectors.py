@@ -17,9 +17,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
+
+from leitplanke.accounts.actors import Actor
 
 from .models import Case, Channel, Interaction, InteractionKind, StatusKind
 from .selectors import visible_cases
@@ -66,7 +67,7 @@ def _closure_quantile(closed: QuerySet[Case], count: int, fraction: Fraction) ->
     return closed.annotate(duration=duration).order_by("duration", "id").values_list("duration", flat=True)[index]
 
 
-def case_kpis(*, actor: Any, since: dt.datetime, until: dt.datetime) -> CaseKpis:
+def case_kpis(*, actor: Actor, since: dt.datetime, until: dt.datetime) -> CaseKpis:
     cohort = visible_cases(actor=actor).filter(received_at__gte=since, received_at__lt=until)
     reopened = Exists(
         Interaction.objects.filter(case_id=OuterRef("pk"), kind=InteractionKind.STATUS_CHANGE, data__transition="reopen")

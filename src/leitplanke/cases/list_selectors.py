@@ -29,6 +29,7 @@ from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leitplanke.accounts.actors import Actor, is_user
 from leitplanke.core.pagination import Page, decode_cursor, keyset_page
 from leitplanke.customers.normalise import phone_search_token
 
@@ -641,14 +642,14 @@ def filter_cases(qs: QuerySet[Case], params: Mapping[str, Any], *, counting: boo
 AGENT_DEFAULT_SORT = "due"
 
 
-def default_sort(actor: Any) -> str:
+def default_sort(actor: Actor) -> str:
     """Agents see what is due next first; every other role the newest cases first."""
     from .process import role_keys
 
     return AGENT_DEFAULT_SORT if "agent" in role_keys(actor) else DEFAULT_SORT
 
 
-def sort_key(params: Mapping[str, Any], actor: Any = None) -> str:
+def sort_key(params: Mapping[str, Any], actor: Actor = None) -> str:
     """The sort asked for, or the actor's default (`default_sort`) when none or an unknown
     one is given."""
     fallback = default_sort(actor) if actor is not None else DEFAULT_SORT
@@ -656,11 +657,11 @@ def sort_key(params: Mapping[str, Any], actor: Any = None) -> str:
     return value if value in SORTS else fallback
 
 
-def listed_cases(*, actor: Any, params: Mapping[str, Any], counting: bool = False) -> QuerySet[Case]:
+def listed_cases(*, actor: Actor, params: Mapping[str, Any], counting: bool = False) -> QuerySet[Case]:
     return filter_cases(visible_cases(actor=actor), params, counting=counting)
 
 
-def case_list_page(*, actor: Any, params: Mapping[str, Any], cursor: str | None, limit: int = PAGE_SIZE) -> Page[Case]:
+def case_list_page(*, actor: Actor, params: Mapping[str, Any], cursor: str | None, limit: int = PAGE_SIZE) -> Page[Case]:
     """One keyset page of the visible, filtered cases: a fixed number of queries at any size.
 
     Raises core.pagination.InvalidCursor for a tampered or foreign cursor.
@@ -683,20 +684,20 @@ class CountEstimate:
     capped: bool  # True: at least `value` rows, maybe many more
 
 
-def case_count_estimate(*, actor: Any, params: Mapping[str, Any], cap: int = COUNT_CAP) -> CountEstimate:
+def case_count_estimate(*, actor: Actor, params: Mapping[str, Any], cap: int = COUNT_CAP) -> CountEstimate:
     """How many cases match, counted up to `cap` (one bounded query, no full scan)."""
     qs = listed_cases(actor=actor, params=params, counting=True).order_by()
     found = qs.values("id")[: cap + 1].count()
     return CountEstimate(value=min(found, cap), capped=found > cap)
 
 
-def export_rows(*, actor: Any, params: Mapping[str, Any], cap: int, chunk_size: int = 2000) -> Iterator[Case]:
+def export_rows(*, actor: Actor, params: Mapping[str, Any], cap: int, chunk_size: int = 2000) -> Iterator[Case]:
     """The visible, filtered cases in list order, streamed from the database in chunks."""
     qs = listed_cases(actor=actor, params=params).select_related(*LIST_RELATED, "product")
     return qs.order_by(*SORTS[sort_key(params, actor)])[:cap].iterator(chunk_size=chunk_size)
 
 
-def export_count(*, actor: Any, params: Mapping[str, Any]) -> int:
+def export_count(*, actor: Actor, params: Mapping[str, Any]) -> int:
     """How many visible cases match the filters, exactly (an export may leave some out and
     must say how many)."""
     return listed_cases(actor=actor, params=params, counting=True).order_by().count()
@@ -705,9 +706,9 @@ def export_count(*, actor: Any, params: Mapping[str, Any]) -> int:
 # --- saved views -----------------------------------------------------------------------------
 
 
-def saved_views_for(*, actor: Any) -> list[SavedView]:
+def saved_views_for(*, actor: Actor) -> list[SavedView]:
     """The actor's own saved views and those shared with one of the actor's teams."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
+    if not is_user(actor):
         return []
     condition = Q(owner_id=actor.pk)
     if team_ids := permissions.team_ids_of(actor):
@@ -715,7 +716,7 @@ def saved_views_for(*, actor: Any) -> list[SavedView]:
     return list(SavedView.objects.filter(condition).select_related("team", "owner").order_by("name", "id"))
 
 
-def saved_view_get(*, actor: Any, saved_view_id: int) -> SavedView | None:
+def saved_view_get(*, actor: Actor, saved_view_id: int) -> SavedView | None:
     return next((view for view in saved_views_for(actor=actor) if view.pk == saved_view_id), None)
 
 
@@ -723,7 +724,7 @@ def tag_names() -> list[str]:
     return list(Tag.objects.order_by("name").values_list("name", flat=True)[:500])
 
 
-def cases_for_bulk(*, actor: Any, ids: Iterable[int]) -> list[Case]:
+def cases_for_bulk(*, actor: Actor, ids: Iterable[int]) -> list[Case]:
     """The visible cases among `ids`, in the order given (invisible ids are dropped)."""
     wanted = [int(i) for i in ids][:MAX_PAGE_SIZE]
     found = {case.pk: case for case in visible_cases(actor=actor).filter(pk__in=wanted).select_related("case_type")}

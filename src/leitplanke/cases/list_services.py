@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from leitplanke.accounts.actors import Actor, is_user
 from leitplanke.accounts.permissions import EXPORT_CASES, can_save_views, has_capability
 from leitplanke.core.audit import audit_record
 from leitplanke.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -46,9 +47,9 @@ def clean_filters(params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def saved_view_create(*, actor: Any, name: str, filters: Mapping[str, Any], team_id: int | None = None) -> SavedView:
+def saved_view_create(*, actor: Actor, name: str, filters: Mapping[str, Any], team_id: int | None = None) -> SavedView:
     """Saves the current filters under a name, private or shared with one of the actor's teams."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
+    if not is_user(actor):
         raise PermissionDenied()
     if not can_save_views(actor):
         raise PermissionDenied(_("Your roles only allow reading: you cannot save views."))
@@ -72,7 +73,7 @@ def saved_view_create(*, actor: Any, name: str, filters: Mapping[str, Any], team
 
 
 @transaction.atomic
-def saved_view_delete(*, actor: Any, saved_view_id: int) -> None:
+def saved_view_delete(*, actor: Actor, saved_view_id: int) -> None:
     """Deletes one of the actor's own saved views."""
     view = SavedView.objects.filter(pk=saved_view_id).first()
     if view is None or actor is None or view.owner_id != actor.pk:
@@ -99,7 +100,7 @@ def _error_text(error: DomainError) -> str:
     return str(error.message)
 
 
-def case_bulk_apply(*, actor: Any, case_ids: list[Any], action: str, value: Any) -> list[BulkResult]:
+def case_bulk_apply(*, actor: Actor, case_ids: list[Any], action: str, value: Any) -> list[BulkResult]:
     """Applies one action to each selected visible case; returns one result per case.
 
     Cases the actor cannot see are reported as not found, never revealed.
@@ -132,7 +133,7 @@ def case_bulk_apply(*, actor: Any, case_ids: list[Any], action: str, value: Any)
     return results
 
 
-def _apply(*, actor: Any, case: Case, action: str, value: Any) -> None:
+def _apply(*, actor: Actor, case: Case, action: str, value: Any) -> None:
     if action == "assign_responsible":
         services.case_update(actor=actor, case=case, responsible_user=value or None)
     elif action == "assign_team":
@@ -150,13 +151,13 @@ def _apply(*, actor: Any, case: Case, action: str, value: Any) -> None:
 # --- export -------------------------------------------------------------------------------------
 
 
-def require_export(actor: Any) -> None:
+def require_export(actor: Actor) -> None:
     if not has_capability(actor, EXPORT_CASES):
         raise PermissionDenied()
 
 
 @transaction.atomic
-def case_export_record(*, actor: Any, params: Mapping[str, Any], export_format: str, row_count: int, matching: int) -> None:
+def case_export_record(*, actor: Actor, params: Mapping[str, Any], export_format: str, row_count: int, matching: int) -> None:
     """Audits an export ("case.export") with its filters, the rows it holds and how many cases
     matched, before the rows are sent."""
     require_export(actor)

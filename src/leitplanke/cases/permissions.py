@@ -3,8 +3,9 @@ the rules below combine them with team membership and responsibility."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, TypeGuard
 
+from leitplanke.accounts.actors import Actor, is_user
 from leitplanke.accounts.permissions import (
     EDIT_CASES,
     VIEW_ALL_CASES,
@@ -13,30 +14,35 @@ from leitplanke.accounts.permissions import (
     has_capability,
 )
 
+if TYPE_CHECKING:
+    from leitplanke.accounts.models import User
+
 # Timeline kinds an agent may add by hand; inbound messages come from intake only.
 AGENT_NOTE_KINDS = ("internal_note", "phone_note", "outbound_message")
 
 
-def sees_all(actor: Any) -> bool:
+def sees_all(actor: Actor) -> TypeGuard[User]:
     return has_capability(actor, VIEW_ALL_CASES)
 
 
-def sees_team(actor: Any) -> bool:
+def sees_team(actor: Actor) -> TypeGuard[User]:
     return has_capability(actor, VIEW_TEAM_CASES)
 
 
-def may_edit_cases(actor: Any) -> bool:
+def may_edit_cases(actor: Actor) -> TypeGuard[User]:
     return has_capability(actor, EDIT_CASES)
 
 
-def may_see_sensitive(actor: Any) -> bool:
+def may_see_sensitive(actor: Actor) -> TypeGuard[User]:
     return has_capability(actor, VIEW_SENSITIVE)
 
 
-def team_ids_of(actor: Any) -> list[int]:
+def team_ids_of(actor: Actor) -> list[int]:
     """The ids of the actor's teams, cached on the user object for the request."""
-    cached = getattr(actor, "_case_team_ids", None)
+    if not is_user(actor):
+        return []  # the system and anonymous visitors belong to no team
+    cached: list[int] | None = getattr(actor, "_case_team_ids", None)
     if cached is None:
-        cached = list(actor.teams.values_list("pk", flat=True)) if getattr(actor, "pk", None) else []
+        cached = list(actor.teams.values_list("pk", flat=True))
         actor._case_team_ids = cached
     return cached

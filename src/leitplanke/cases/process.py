@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from leitplanke.accounts.actors import Actor, is_user
 from leitplanke.core import refcache
 from leitplanke.processes import catalogue
 from leitplanke.processes import selectors as process_selectors
@@ -142,8 +143,8 @@ def context(case: Case, entered: Mapping[str, Any] | None = None) -> dict[str, A
     return out
 
 
-def role_keys(actor: Any) -> frozenset[str]:
-    if actor is None or not getattr(actor, "is_authenticated", False):
+def role_keys(actor: Actor) -> frozenset[str]:
+    if not is_user(actor):
         return frozenset()
     cached = getattr(actor, "_role_keys", None)
     if cached is None:
@@ -157,7 +158,7 @@ def all_roles(process: Process) -> frozenset[str]:
     return frozenset(role for transition in process.transitions for role in transition.roles)
 
 
-def offered(*, actor: Any, case: Case) -> list[Availability]:
+def offered(*, actor: Actor, case: Case) -> list[Availability]:
     """Every transition out of the case's state with its availability and reasons."""
     running = process_of(case)
     roles = role_keys(actor) if actor is not None else all_roles(running.process)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from leitplanke.accounts.actors import Actor, is_user
 from leitplanke.accounts.models import Absence, Role, User
 from leitplanke.accounts.permissions import EDIT_CASES
 from leitplanke.core import refcache
@@ -20,6 +21,9 @@ from leitplanke.processes.engine import Availability
 from . import permissions
 from . import process as case_process
 from .models import Attachment, Case, CaseClock, CaseType, Category, ClockState, CustomFieldDefinition, Interaction
+
+if TYPE_CHECKING:
+    from leitplanke.accounts.models import User
 
 CASE_DETAIL_RELATED = (
     "case_type",
@@ -34,7 +38,7 @@ CASE_DETAIL_RELATED = (
 )
 
 
-def visible_cases(*, actor: Any) -> QuerySet[Case]:
+def visible_cases(*, actor: Actor) -> QuerySet[Case]:
     """All cases the actor may see.
 
     The team path is written as `team_id IN (…) OR responsible_user_id = X OR id IN
@@ -42,7 +46,7 @@ def visible_cases(*, actor: Any) -> QuerySet[Case]:
     its own index (case_team_idx, case_responsible_idx, the watchers' user index) at a
     million rows. The team ids are read once per request.
     """
-    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+    if not is_user(actor) or not actor.is_active:
         return Case.objects.none()
     if permissions.sees_all(actor):
         return Case.objects.all()
@@ -56,10 +60,11 @@ def visible_cases(*, actor: Any) -> QuerySet[Case]:
     return Case.objects.filter(scope)
 
 
-def is_visible(actor: Any, case: Case) -> bool:
+def is_visible(actor: Actor, case: Case) -> TypeGuard[User]:
+    """True when a logged-in, active user may see the case (so a `User` acts)."""
     if case is None or case.pk is None:
         return False
-    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+    if not is_user(actor) or not actor.is_active:
         return False
     if permissions.sees_all(actor):
         return True
@@ -72,13 +77,13 @@ def is_visible(actor: Any, case: Case) -> bool:
     return Case.watchers.through.objects.filter(case_id=case.pk, user_id=actor.pk).exists()
 
 
-def can_edit(actor: Any, case: Case) -> bool:
+def can_edit(actor: Actor, case: Case) -> TypeGuard[User]:
     """Edit capability and the case is visible to the actor."""
     return permissions.may_edit_cases(actor) and is_visible(actor, case)
 
 
 def case_get(
-    *, actor: Any, case_id: int | None = None, reference: str | None = None, related: tuple[str, ...] = CASE_DETAIL_RELATED
+    *, actor: Actor, case_id: int | None = None, reference: str | None = None, related: tuple[str, ...] = CASE_DETAIL_RELATED
 ) -> Case:
     """One visible case with the facts the detail page shows (or only the `related` rows a
     caller needs, e.g. the API's case shape); NotFound otherwise."""
@@ -97,7 +102,7 @@ TIMELINE_PAGE = 25
 TIMELINE_ORDERING = ["-occurred_at", "-id"]
 
 
-def case_timeline_page(*, actor: Any, case: Case, cursor: str | None = None, limit: int = TIMELINE_PAGE) -> Page[Interaction]:
+def case_timeline_page(*, actor: Actor, case: Case, cursor: str | None = None, limit: int = TIMELINE_PAGE) -> Page[Interaction]:
     """One page of the timeline, newest first (keyset on the case's (occurred_at, id) index):
     a case with thousands of entries costs the same as one with 25. InvalidCursor for a
     malformed cursor."""
@@ -111,13 +116,13 @@ def case_timeline_page(*, actor: Any, case: Case, cursor: str | None = None, lim
     return keyset_page(entries, ordering=TIMELINE_ORDERING, cursor=cursor, limit=limit)
 
 
-def case_attachments(*, actor: Any, case: Case) -> list[Attachment]:
+def case_attachments(*, actor: Actor, case: Case) -> list[Attachment]:
     if not is_visible(actor, case):
         raise NotFound()
     return list(Attachment.objects.filter(case_id=case.pk).select_related("uploaded_by").order_by("created_at", "id"))
 
 
-def attachment_get(*, actor: Any, case_id: int, attachment_id: int) -> Attachment:
+def attachment_get(*, actor: Actor, case_id: int, attachment_id: int) -> Attachment:
     """An attachment of a case the actor may see; NotFound otherwise (never reveals existence)."""
     case = case_get(actor=actor, case_id=case_id)
     try:
@@ -126,7 +131,7 @@ def attachment_get(*, actor: Any, case_id: int, attachment_id: int) -> Attachmen
         raise NotFound() from None
 
 
-def available_transitions(*, actor: Any, case: Case) -> list[Availability]:
+def available_transitions(*, actor: Actor, case: Case) -> list[Availability]:
     """Every transition out of the case's status with its availability and, for each one
     not available, the reasons ("requires: Root cause"); empty for actors who may not edit."""
     if not can_edit(actor, case):
@@ -143,7 +148,7 @@ def status_label(case: Case, language: str = "en") -> str:
     return case_process.state_label(case, language)
 
 
-def case_links(*, actor: Any, case: Case) -> list[dict[str, Any]]:
+def case_links(*, actor: Actor, case: Case) -> list[dict[str, Any]]:
     """Linked cases the actor may see (both directions)."""
     visible = visible_cases(actor=actor)
     out = [
@@ -157,7 +162,7 @@ def case_links(*, actor: Any, case: Case) -> list[dict[str, Any]]:
     return out
 
 
-def customer_cases(*, actor: Any, customer_id: int, limit: int = 20) -> list[Case]:
+def customer_cases(*, actor: Actor, customer_id: int, limit: int = 20) -> list[Case]:
     """The customer's latest cases that `actor` may see, each with `status_display` in the
     active language (the customer page's case list)."""
     from django.utils.translation import get_language
@@ -174,7 +179,7 @@ def customer_cases(*, actor: Any, customer_id: int, limit: int = 20) -> list[Cas
     return cases
 
 
-def customer_case_count(*, actor: Any, customer_id: int) -> int:
+def customer_case_count(*, actor: Actor, customer_id: int) -> int:
     """How many of the customer's cases `actor` may see (what a merge shows it would move)."""
     return visible_cases(actor=actor).filter(customer_id=customer_id).count()
 
@@ -298,7 +303,7 @@ def clock_facts(clock: CaseClock, now: dt.datetime | None = None) -> dict[str, A
     }
 
 
-def case_clocks(*, actor: Any, case: Case, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+def case_clocks(*, actor: Actor, case: Case, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """The case's deadline clocks, the live ones first, each by due time."""
     if not is_visible(actor, case):
         raise NotFound()

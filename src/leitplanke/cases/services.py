@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from leitplanke.accounts.actors import Actor, acting_user, is_user
 from leitplanke.accounts.models import Language, Team, User
 from leitplanke.core import events, storedfiles
 from leitplanke.core.audit import audit_record, changed_fields, snapshot
@@ -162,12 +163,12 @@ class TransitionNotAvailable(ValidationFailed):
 # --- permissions --------------------------------------------------------------------------
 
 
-def _require_create(actor: Any) -> None:
+def _require_create(actor: Actor) -> None:
     if not permissions.may_edit_cases(actor):
         raise PermissionDenied()
 
 
-def _require_edit(actor: Any, case: Case) -> None:
+def _require_edit(actor: Actor, case: Case) -> None:
     if not is_visible(actor, case):
         raise NotFound()
     if not permissions.may_edit_cases(actor):
@@ -573,8 +574,8 @@ def _search_document_refresh(case: Case, *, extra_text: str = "") -> None:
     document.save()
 
 
-def _timeline(case: Case, *, kind: str, actor: Any, occurred_at: dt.datetime | None = None, **fields: Any) -> Interaction:
-    author = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+def _timeline(case: Case, *, kind: str, actor: Actor, occurred_at: dt.datetime | None = None, **fields: Any) -> Interaction:
+    author = acting_user(actor)
     entry = Interaction(case=case, kind=kind, occurred_at=occurred_at or timezone.now(), author=author, **fields)
     return insert_row(entry)
 
@@ -602,7 +603,7 @@ def _check_version(case: Case, expected_version: Any) -> None:
 
 def case_create(
     *,
-    actor: Any,
+    actor: Actor,
     case_type: CaseType | int | str,
     subject: str,
     description: str = "",
@@ -627,7 +628,7 @@ def case_create(
         # reading them here, before the write transaction, keeps those reads out of
         # SQLite's write lock. Everything about the case itself is read inside it.
         _require_create(actor)
-        if team in (None, "") and getattr(actor, "is_authenticated", False) and not permissions.sees_all(actor):
+        if team in (None, "") and is_user(actor) and not permissions.sees_all(actor):
             permissions.team_ids_of(actor)
     with transaction.atomic():
         return _case_create(
@@ -654,7 +655,7 @@ def case_create(
 
 def _case_create(
     *,
-    actor: Any,
+    actor: Actor,
     case_type: CaseType | int | str,
     subject: str,
     description: str,
@@ -739,7 +740,7 @@ def _case_create(
         responsible_user=the_responsible,
         custom_fields=cleaned_custom or {},
         parent=the_parent,
-        created_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
         last_activity_at=now,
     )
     # The deadline clocks run from when the organisation received the complaint; the case
@@ -754,7 +755,7 @@ def _case_create(
         case.tags.set(the_tags)
         tag_ids = [tag.pk for tag in the_tags]
     watcher_ids: list[int] = []
-    if actor is not None and getattr(actor, "is_authenticated", False) and not is_visible(actor, case):
+    if is_user(actor) and not is_visible(actor, case):
         # A creator without a team would lose sight of the case at once: they watch it.
         case.watchers.add(actor)
         watcher_ids = [actor.pk]
@@ -893,7 +894,7 @@ def _readable(field: str, value: Any) -> str:
 
 
 @transaction.atomic
-def case_update(*, actor: Any, case: Case, expected_version: int | None = None, **changes: Any) -> Case:
+def case_update(*, actor: Actor, case: Case, expected_version: int | None = None, **changes: Any) -> Case:
     """Changes editable fields; PreconditionFailed if the case changed since `expected_version`.
 
     Writes one FIELD_CHANGE timeline entry and one audit event listing what changed.
@@ -1000,7 +1001,7 @@ def _apply_deltas(case: Case, changes: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def case_customer_attach(*, actor: Any, case: Case, customer: Customer, reason: str) -> Case:
+def case_customer_attach(*, actor: Actor, case: Case, customer: Customer, reason: str) -> Case:
     """Attaches a customer to a case that has none (a public submission whose address was
     confirmed). `actor=None`: the customer confirmed by e-mail. An agent needs to see and
     edit the case, checked on the locked row. Conflict if the case has a customer already."""
@@ -1042,7 +1043,7 @@ def case_customer_attach(*, actor: Any, case: Case, customer: Customer, reason: 
 
 
 @transaction.atomic
-def case_customer_merge(*, actor: Any, survivor: Customer, duplicate: Customer) -> list[int]:
+def case_customer_merge(*, actor: Actor, survivor: Customer, duplicate: Customer) -> list[int]:
     """The cases' part of merging `duplicate` into `survivor`: every case of the duplicate
     gets the survivor as its customer, each recorded like any change — row lock, new
     version and updated_at, a FIELD_CHANGE entry on its timeline and a `case.update` audit
@@ -1168,7 +1169,7 @@ CLOSING_AUDIT_FIELDS = ["escalation_level", "custom_fields", *catalogue.SETTABLE
 @transaction.atomic
 def case_transition(
     *,
-    actor: Any,
+    actor: Actor,
     case: Case,
     transition: str,
     expected_version: int | None = None,
@@ -1292,7 +1293,7 @@ ESCALATION_REASON_MAX = 2000
 
 
 @transaction.atomic
-def case_escalate(*, actor: Any, case: Case, reason: str, expected_version: int | None = None) -> Case:
+def case_escalate(*, actor: Actor, case: Case, reason: str, expected_version: int | None = None) -> Case:
     """Raises the case by hand to the next escalation level of its process version, with a
     reason (required). Like `case_transition`: the case row is locked and the edit right
     checked on it, then the version; at the highest level (or in a process without levels)
@@ -1326,7 +1327,7 @@ def case_escalate(*, actor: Any, case: Case, reason: str, expected_version: int 
 @transaction.atomic
 def interaction_add(
     *,
-    actor: Any,
+    actor: Actor,
     case: Case,
     kind: str,
     body_text: str = "",
@@ -1422,7 +1423,7 @@ def interaction_add(
 @transaction.atomic
 def attachment_add(
     *,
-    actor: Any,
+    actor: Actor,
     case: Case,
     uploaded_file: Any,
     interaction: Interaction | None = None,
@@ -1462,7 +1463,7 @@ def attachment_add(
         size=prepared.size,
         sha256=prepared.sha256,
         download_note=prepared.download_note,
-        uploaded_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+        uploaded_by=acting_user(actor),
     )
     # On disk only once the row has committed: staged now, moved into place on commit.
     storedfiles.stage(attachment.file, attachment_path(attachment, prepared.stored_name), prepared.content)
@@ -1486,7 +1487,7 @@ def attachment_add(
 
 
 @transaction.atomic
-def case_link(*, actor: Any, case: Case, other: Case, kind: str = CaseLinkKind.RELATED) -> CaseLink:
+def case_link(*, actor: Actor, case: Case, other: Case, kind: str = CaseLinkKind.RELATED) -> CaseLink:
     """Links two cases (related, or duplicate of `other`)."""
     _require_edit(actor, case)
     if not is_visible(actor, other):
@@ -1511,7 +1512,7 @@ def case_link(*, actor: Any, case: Case, other: Case, kind: str = CaseLinkKind.R
 
 
 @transaction.atomic
-def case_watch(*, actor: Any, case: Case, watching: bool) -> Case:
+def case_watch(*, actor: Actor, case: Case, watching: bool) -> Case:
     """Starts or stops watching a case (the actor only; others via case_update(watchers=…))."""
     if not is_visible(actor, case):
         raise NotFound()
@@ -1537,7 +1538,7 @@ def case_watch(*, actor: Any, case: Case, watching: bool) -> Case:
 
 
 @transaction.atomic
-def category_create(*, actor: Any, parent: Category | None, key: str, name_de: str, name_en: str) -> Category:
+def category_create(*, actor: Actor, parent: Category | None, key: str, name_de: str, name_en: str) -> Category:
     """Adds a node to the category tree; keeps the materialised path ("3/17/42/") and depth."""
     from leitplanke.accounts.permissions import MANAGE_ORGANISATION, MANAGE_PROCESSES, has_capability
 
@@ -1603,7 +1604,7 @@ def _migration_plan(from_definition: Any, to_definition: Any, mapping: dict[str,
 
 
 def case_process_migrate(
-    *, actor: Any, from_definition: Any, to_definition: Any, mapping: dict[str, str], dry_run: bool = False, batch: int = 500
+    *, actor: Actor, from_definition: Any, to_definition: Any, mapping: dict[str, str], dry_run: bool = False, batch: int = 500
 ) -> dict[tuple[str, str], int]:
     """Moves the open cases (not closed) of one process version to a newer one by a state
     mapping, each case locked, changed and audited on its own (`case.process_migrate`),

@@ -25,6 +25,8 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from leitplanke.core.actors import AuditActor, is_authenticated_user
+
 from . import audit_guards
 from .context import current_request_context
 from .inserts import insert_row
@@ -117,7 +119,7 @@ def changed_fields(before: Mapping[str, Any] | None, after: Mapping[str, Any] | 
 
 def audit_record(
     *,
-    actor: Any,
+    actor: AuditActor,
     action: str,
     obj: Model | None = None,
     object_type: str = "",
@@ -132,11 +134,11 @@ def audit_record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
     context = current_request_context()
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    user = actor if is_authenticated_user(actor) else None
     event = AuditEvent(
         occurred_at=timezone.now(),
-        actor=actor if is_user else None,
-        actor_label=(getattr(actor, "email", "") if is_user else str(actor or "system"))[:255],
+        actor_id=user.pk if user is not None else None,
+        actor_label=(getattr(user, "email", "") if user is not None else str(actor or "system"))[:255],
         action=action,
         object_type=object_type,
         object_id=str(object_id or ""),
@@ -148,7 +150,7 @@ def audit_record(
     return insert_row(event)  # append-only: AuditEvent.save() only refuses updates
 
 
-def audit_update(*, actor: Any, action: str, obj: Model, before: Mapping[str, Any], fields: Iterable[str]) -> None:
+def audit_update(*, actor: AuditActor, action: str, obj: Model, before: Mapping[str, Any], fields: Iterable[str]) -> None:
     """Records an update with the fields that changed since the `before` snapshot; nothing
     when none did."""
     old, new = changed_fields(before, snapshot(obj, fields))

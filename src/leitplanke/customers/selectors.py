@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
 from leitplanke.accounts import permissions
+from leitplanke.accounts.actors import Actor
 from leitplanke.core.errors import NotFound, PermissionDenied
 from leitplanke.core.pagination import Page, decode_cursor, keyset_page
 
@@ -36,32 +36,32 @@ PHONE_LIKE = re.compile(r"^\+?[\d\s()./-]{5,}$")
 NUMBER_LIKE = re.compile(r"^[A-Za-z]{1,4}-?\d{3,}$")
 
 
-def can_see_customers(actor: Any) -> bool:
+def can_see_customers(actor: Actor) -> bool:
     return bool({permissions.VIEW_TEAM_CASES, permissions.VIEW_ALL_CASES} & permissions.capabilities_of(actor))
 
 
-def can_see_sensitive(actor: Any) -> bool:
+def can_see_sensitive(actor: Actor) -> bool:
     return permissions.has_capability(actor, permissions.VIEW_SENSITIVE)
 
 
-def can_manage_customers(actor: Any) -> bool:
+def can_manage_customers(actor: Actor) -> bool:
     return permissions.has_capability(actor, permissions.MANAGE_CUSTOMERS)
 
 
-def can_merge_customers(actor: Any) -> bool:
+def can_merge_customers(actor: Actor) -> bool:
     return permissions.has_capability(actor, permissions.MERGE_CUSTOMERS)
 
 
-def can_manage_products(actor: Any) -> bool:
+def can_manage_products(actor: Actor) -> bool:
     return bool({permissions.MANAGE_PROCESSES, permissions.MANAGE_ORGANISATION} & permissions.capabilities_of(actor))
 
 
-def _require_view(actor: Any) -> None:
+def _require_view(actor: Actor) -> None:
     if not can_see_customers(actor):
         raise PermissionDenied()
 
 
-def mask(customer: Customer, *, actor: Any) -> Customer:
+def mask(customer: Customer, *, actor: Actor) -> Customer:
     """Hides what `actor` may not see; the reason is never shown without an audit event."""
     customer.vulnerability_reason = ""
     if not can_see_sensitive(actor):
@@ -70,12 +70,12 @@ def mask(customer: Customer, *, actor: Any) -> Customer:
     return customer
 
 
-def _base(actor: Any) -> QuerySet[Customer]:
+def _base(actor: Actor) -> QuerySet[Customer]:
     _require_view(actor)
     return Customer.objects.defer("vulnerability_reason")
 
 
-def _list_queryset(actor: Any) -> QuerySet[Customer]:
+def _list_queryset(actor: Actor) -> QuerySet[Customer]:
     return _base(actor).prefetch_related(
         Prefetch("emails", CustomerEmail.objects.order_by("-is_primary", "id")),
         Prefetch("phones", CustomerPhone.objects.order_by("-is_primary", "id")),
@@ -97,7 +97,7 @@ class SearchFilters:
     include_inactive: bool = False
 
 
-def _filtered(actor: Any, filters: SearchFilters) -> QuerySet[Customer]:
+def _filtered(actor: Actor, filters: SearchFilters) -> QuerySet[Customer]:
     qs = _list_queryset(actor)
     if not filters.include_inactive:
         qs = qs.filter(is_active=True)
@@ -137,7 +137,7 @@ def _q_condition(q: str) -> Q:
 
 def customer_search(
     *,
-    actor: Any,
+    actor: Actor,
     q: str = "",
     cursor: str | None = None,
     limit: int = 25,
@@ -161,7 +161,7 @@ def customer_search(
     return page
 
 
-def customer_get(*, actor: Any, customer_id: int) -> Customer:
+def customer_get(*, actor: Actor, customer_id: int) -> Customer:
     """One customer with contact data, contracts (with product) and the consent history."""
     customer = (
         _list_queryset(actor)
@@ -178,7 +178,7 @@ def customer_get(*, actor: Any, customer_id: int) -> Customer:
     return mask(customer, actor=actor)
 
 
-def customer_get_by_number(*, actor: Any, customer_number: str) -> Customer:
+def customer_get_by_number(*, actor: Actor, customer_number: str) -> Customer:
     row = _base(actor).filter(customer_number=normalise_customer_number(customer_number)).values("pk").first()
     if row is None:
         raise NotFound()
@@ -199,17 +199,17 @@ def customer_find_by_email(email: str) -> Customer | None:
     )
 
 
-def _require_visible_customer(actor: Any, customer_id: int) -> None:
+def _require_visible_customer(actor: Actor, customer_id: int) -> None:
     if not _base(actor).filter(pk=customer_id).exists():
         raise NotFound()
 
 
-def customer_contracts(*, actor: Any, customer_id: int) -> list[Contract]:
+def customer_contracts(*, actor: Actor, customer_id: int) -> list[Contract]:
     _require_visible_customer(actor, customer_id)
     return list(Contract.objects.filter(customer_id=customer_id).select_related("product").order_by("-starts_on", "id"))
 
 
-def customer_contract(*, actor: Any, customer_id: int, contract_id: int) -> Contract:
+def customer_contract(*, actor: Actor, customer_id: int, contract_id: int) -> Contract:
     """One contract of a visible customer; a contract of another customer is NotFound."""
     _require_visible_customer(actor, customer_id)
     contract = Contract.objects.filter(pk=contract_id, customer_id=customer_id).select_related("product").first()
@@ -218,7 +218,7 @@ def customer_contract(*, actor: Any, customer_id: int, contract_id: int) -> Cont
     return contract
 
 
-def customer_consents(*, actor: Any, customer_id: int) -> list[ConsentRecord]:
+def customer_consents(*, actor: Actor, customer_id: int) -> list[ConsentRecord]:
     """The consent history of a visible customer, newest first."""
     _require_visible_customer(actor, customer_id)
     return list(ConsentRecord.objects.filter(customer_id=customer_id).order_by("-recorded_at", "-id"))
@@ -245,7 +245,7 @@ def consent_states(customer: Customer) -> list[ConsentState]:
     ]
 
 
-def merge_preview(*, actor: Any, survivor: Customer, duplicate: Customer) -> dict[str, int]:
+def merge_preview(*, actor: Actor, survivor: Customer, duplicate: Customer) -> dict[str, int]:
     """What a merge would move of the customer record (for the confirmation page; the cases
     app counts the cases the actor may see: `cases.selectors.customer_case_count`)."""
     _require_view(actor)

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leitplanke.accounts import permissions
+from leitplanke.accounts.actors import Actor, acting_user
 from leitplanke.accounts.models import Language
 from leitplanke.core.audit import audit_record, audit_update, changed_fields, snapshot
 from leitplanke.core.errors import PermissionDenied, PreconditionFailed, ValidationFailed, refuse_unknown_fields
@@ -107,7 +108,7 @@ CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 NUMBER_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{0,39}$")
 
 
-def _require(actor: Any, *capabilities: str) -> None:
+def _require(actor: Actor, *capabilities: str) -> None:
     """`actor=None` is the system itself (e-mail intake, the public form, demo data)."""
     if actor is None:
         return
@@ -261,7 +262,7 @@ def _validate_customer(data: dict[str, Any], errors: _Errors) -> dict[str, Any]:
     return out
 
 
-def _validate_vulnerability(actor: Any, is_vulnerable: bool, reason: str, errors: _Errors) -> tuple[bool, str]:
+def _validate_vulnerability(actor: Actor, is_vulnerable: bool, reason: str, errors: _Errors) -> tuple[bool, str]:
     reason = (reason or "").strip()
     if is_vulnerable and not reason:
         errors.add("vulnerability_reason", _("Give a reason for the vulnerability."))
@@ -323,7 +324,7 @@ def _add_contacts(customer: Customer, emails: list[str] | None, phones: list[tup
     )
 
 
-def _vulnerability_event(actor: Any, customer: Customer, before: tuple[bool, str], after: tuple[bool, str]) -> None:
+def _vulnerability_event(actor: Actor, customer: Customer, before: tuple[bool, str], after: tuple[bool, str]) -> None:
     if before == after:
         return
     audit_record(
@@ -341,7 +342,7 @@ def _vulnerability_event(actor: Any, customer: Customer, before: tuple[bool, str
 @transaction.atomic
 def customer_create(
     *,
-    actor: Any,
+    actor: Actor,
     kind: str = CustomerKind.PERSON,
     salutation: str = "",
     title: str = "",
@@ -433,7 +434,7 @@ UPDATABLE = set(CUSTOMER_FIELDS) - {"display_name", "is_active", "customer_numbe
 
 
 @transaction.atomic
-def customer_update(*, actor: Any, customer: Customer, expected_version: int | None = None, **changes: Any) -> Customer:
+def customer_update(*, actor: Actor, customer: Customer, expected_version: int | None = None, **changes: Any) -> Customer:
     """Changes a customer. `emails`/`phones` replace the stored lists. With
     `expected_version` a concurrent change raises PreconditionFailed. Changing the
     vulnerability flag or reason needs customers.view_sensitive; with is_vulnerable=True
@@ -484,7 +485,7 @@ def customer_update(*, actor: Any, customer: Customer, expected_version: int | N
 
 
 @transaction.atomic
-def vulnerability_view(*, actor: Any, customer: Customer) -> str:
+def vulnerability_view(*, actor: Actor, customer: Customer) -> str:
     """Returns the vulnerability reason and records that `actor` looked at it."""
     _require(actor, permissions.VIEW_SENSITIVE)
     row = Customer.objects.filter(pk=customer.pk).values("is_vulnerable", "vulnerability_reason").first()
@@ -496,7 +497,7 @@ def vulnerability_view(*, actor: Any, customer: Customer) -> str:
 
 @transaction.atomic
 def customer_merge(
-    *, actor: Any, survivor: Customer, duplicate: Customer, move_cases: Callable[[Customer, Customer], int]
+    *, actor: Actor, survivor: Customer, duplicate: Customer, move_cases: Callable[[Customer, Customer], int]
 ) -> dict[str, int]:
     """Moves everything of `duplicate` to `survivor`: e-mail addresses and phone numbers
     (without duplicates), consents, contracts and — through `move_cases(survivor,
@@ -568,7 +569,7 @@ def customer_merge(
 
 @transaction.atomic
 def consent_record(
-    *, actor: Any, customer: Customer, purpose: str, granted: bool, source: str = "", note: str = ""
+    *, actor: Actor, customer: Customer, purpose: str, granted: bool, source: str = "", note: str = ""
 ) -> ConsentRecord:
     """Appends a consent (or, with granted=False, a withdrawal). Records are never edited."""
     _require(actor, permissions.MANAGE_CUSTOMERS)
@@ -588,7 +589,7 @@ def consent_record(
         recorded_at=timezone.now(),
         source=source,
         note=note,
-        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        recorded_by=acting_user(actor),
     )
     audit_record(
         actor=actor,
@@ -626,7 +627,7 @@ def _validate_product(data: dict[str, Any], errors: _Errors) -> dict[str, Any]:
 @transaction.atomic
 def product_create(
     *,
-    actor: Any,
+    actor: Actor,
     code: str,
     name_de: str,
     name_en: str,
@@ -661,7 +662,7 @@ def product_create(
 
 
 @transaction.atomic
-def product_update(*, actor: Any, product: Product, **changes: Any) -> Product:
+def product_update(*, actor: Actor, product: Product, **changes: Any) -> Product:
     _require(actor, permissions.MANAGE_PROCESSES, permissions.MANAGE_ORGANISATION)
     refuse_unknown_fields(changes, PRODUCT_FIELDS)
     product = Product.objects.select_for_update().get(pk=product.pk)
@@ -681,7 +682,7 @@ def product_update(*, actor: Any, product: Product, **changes: Any) -> Product:
 @transaction.atomic
 def contract_create(
     *,
-    actor: Any,
+    actor: Actor,
     customer: Customer,
     product: Product,
     contract_number: str,
@@ -718,7 +719,7 @@ def contract_create(
 
 
 @transaction.atomic
-def contract_end(*, actor: Any, contract: Contract, ends_on: dt.date | None = None) -> Contract:
+def contract_end(*, actor: Actor, contract: Contract, ends_on: dt.date | None = None) -> Contract:
     """Ends a contract: status "ended" and `ends_on` (default: today in the organisation's
     time zone). Refuses a contract that has ended already and an end before the start.
     Pending contracts can be ended too (e.g. cancelled before they started). A future end

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from leitplanke.accounts.actors import Actor
 from leitplanke.accounts.permissions import MANAGE_ORGANISATION, has_capability
 from leitplanke.core.audit import audit_record, audit_update, snapshot
 from leitplanke.core.errors import PermissionDenied, ValidationFailed, refuse_unknown_fields
@@ -21,7 +22,7 @@ SETTINGS_FIELDS = ["non_business_day_receipt", "cut_off", "due_time", "pause_end
 
 
 @transaction.atomic
-def deadline_settings_update(*, actor: Any, **changes: Any) -> DeadlineSettings:
+def deadline_settings_update(*, actor: Actor, **changes: Any) -> DeadlineSettings:
     """Changes the organisation's deadline settings (administrators). Closures and business
     hours are validated by the engine; every problem names its field."""
     if actor is not None and not has_capability(actor, MANAGE_ORGANISATION):
@@ -72,7 +73,7 @@ def deadline_settings_update(*, actor: Any, **changes: Any) -> DeadlineSettings:
 @transaction.atomic
 def deadline_rule_version_create(
     *,
-    actor: Any,
+    actor: Actor,
     key: str,
     valid_from: dt.date,
     parameters: dict[str, Any],

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from leitplanke.accounts.actors import Actor
 from leitplanke.accounts.permissions import MANAGE_ORGANISATION, MANAGE_TEMPLATES, has_capability
 from leitplanke.core.audit import audit_record
 from leitplanke.core.crypto import encrypt_secret
@@ -39,7 +40,7 @@ MAILBOX_FIELDS = (
 )
 
 
-def _require(actor: Any, capability: str) -> None:
+def _require(actor: Actor, capability: str) -> None:
     if actor is not None and not has_capability(actor, capability):
         raise PermissionDenied()
 
@@ -73,7 +74,7 @@ def _validate_mailbox(values: dict[str, Any], *, exclude: int | None = None) -> 
         raise ValidationFailed(field_errors=errors)
 
 
-def mailbox_create(*, actor: Any, password: str, **values: Any) -> Mailbox:
+def mailbox_create(*, actor: Actor, password: str, **values: Any) -> Mailbox:
     """Creates a mailbox; the password is stored encrypted (core.crypto)."""
     _require(actor, MANAGE_ORGANISATION)
     unknown = set(values) - set(MAILBOX_FIELDS)
@@ -89,7 +90,7 @@ def mailbox_create(*, actor: Any, password: str, **values: Any) -> Mailbox:
     return mailbox
 
 
-def mailbox_update(*, actor: Any, mailbox: Mailbox, password: str = "", **values: Any) -> Mailbox:
+def mailbox_update(*, actor: Actor, mailbox: Mailbox, password: str = "", **values: Any) -> Mailbox:
     """Changes a mailbox; an empty password keeps the stored one."""
     _require(actor, MANAGE_ORGANISATION)
     unknown = set(values) - set(MAILBOX_FIELDS)
@@ -119,7 +120,7 @@ def mailbox_update(*, actor: Any, mailbox: Mailbox, password: str = "", **values
     return mailbox
 
 
-def mailbox_fetch_now(*, actor: Any, mailbox: Mailbox) -> FetchReport:
+def mailbox_fetch_now(*, actor: Actor, mailbox: Mailbox) -> FetchReport:
     """Fetches new mail from one mailbox at once (the worker does this regularly)."""
     _require(actor, MANAGE_ORGANISATION)
     with transaction.atomic():
@@ -127,7 +128,7 @@ def mailbox_fetch_now(*, actor: Any, mailbox: Mailbox) -> FetchReport:
     return fetch_mailbox(mailbox)
 
 
-def inbound_reprocess(*, actor: Any, inbound: InboundEmail) -> IngestResult:
+def inbound_reprocess(*, actor: Actor, inbound: InboundEmail) -> IngestResult:
     """Runs a quarantined message's stored raw bytes through the intake again.
 
     The new attempt is a new InboundEmail (the raw bytes are kept again, by design of
@@ -158,7 +159,7 @@ def inbound_reprocess(*, actor: Any, inbound: InboundEmail) -> IngestResult:
     return result
 
 
-def inbound_accept(*, actor: Any, inbound: InboundEmail) -> IngestResult:
+def inbound_accept(*, actor: Actor, inbound: InboundEmail) -> IngestResult:
     """An administrator accepts a message held for review: it is routed again without the
     hold (a stranger's message joins the case its subject names; a message an upstream
     filter called spam opens or joins a case like any other), on the same inbound record."""
@@ -181,7 +182,7 @@ def inbound_accept(*, actor: Any, inbound: InboundEmail) -> IngestResult:
     return result
 
 
-def template_set_active(*, actor: Any, template: ReplyTemplate, is_active: bool) -> ReplyTemplate:
+def template_set_active(*, actor: Actor, template: ReplyTemplate, is_active: bool) -> ReplyTemplate:
     """Retires or reactivates a template (its versions stay; inactive ones are not offered)."""
     _require(actor, MANAGE_TEMPLATES)
     with transaction.atomic():

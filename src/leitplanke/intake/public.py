@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from leitplanke.accounts.actors import Actor, acting_user
 from leitplanke.cases import services as case_services
 from leitplanke.cases.models import Case, CaseType, Channel, InteractionKind, StatusKind
 from leitplanke.core import events, ratelimit
@@ -270,7 +271,7 @@ def contact_confirmation_queue(*, contact: PublicContact) -> None:
     enqueue_on_commit(send_outbound_email, interaction.pk)
 
 
-def public_contact_confirm(*, actor: Any, contact: PublicContact) -> Case:
+def public_contact_confirm(*, actor: Actor, contact: PublicContact) -> Case:
     """Attaches the case to the customer whose address the submitter typed: by the owner of
     the address (`actor=None`, the link in the confirmation e-mail) or by an agent who may
     edit the case. Idempotent. The submitter's own link stays restricted."""
@@ -300,7 +301,7 @@ def public_contact_confirm(*, actor: Any, contact: PublicContact) -> Case:
         customer_services.consent_record(
             actor=None, customer=customer, purpose="processing", granted=True, source="web form", note=f"case {case.reference}"
         )
-        locked.confirmed_at, locked.confirmed_by, locked.confirmed_via = timezone.now(), actor, via
+        locked.confirmed_at, locked.confirmed_by, locked.confirmed_via = timezone.now(), acting_user(actor), via
         locked.save(update_fields=["confirmed_at", "confirmed_by", "confirmed_via"])
         audit_record(
             actor=actor or "system",

@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from leitplanke.accounts.actors import Actor, acting_user
 from leitplanke.cases import selectors as case_selectors
 from leitplanke.cases import services as case_services
 from leitplanke.cases.models import Case, Channel, DeliveryStatus, Interaction, InteractionKind
@@ -138,7 +139,7 @@ def _thread_headers(case: Case, in_reply_to: str = "", first: Interaction | None
 def _queue(
     *,
     case: Case,
-    actor: Any,
+    actor: Actor,
     to: str,
     subject: str,
     body: str,
@@ -197,7 +198,7 @@ def _record_for_unconfirmed_contact(case: Case, interaction: Interaction, to: st
     locked.save(update_fields=["message_ids"])
 
 
-def reply_queue(*, actor: Any, case: Case, to: str, subject: str, body: str) -> Interaction:
+def reply_queue(*, actor: Actor, case: Case, to: str, subject: str, body: str) -> Interaction:
     """Queues a reply written on the case page; the worker sends it."""
     if not to or "@" not in to:
         raise ValidationFailed(field_errors={"to": [_("Enter the recipient's e-mail address.")]})
@@ -248,7 +249,7 @@ def clean_cc(value: str | list[str]) -> list[str]:
 
 def reply_send(
     *,
-    actor: Any,
+    actor: Actor,
     case: Case,
     to: str,
     subject: str,
@@ -419,7 +420,7 @@ def outbound_mark_bounced(*, interaction_id: int, detail: str) -> Interaction:
 
 
 def template_save(
-    *, actor: Any, key: str, name: str, language: str, subject: str, body: str, purpose: str = "reply", case_type: Any = None
+    *, actor: Actor, key: str, name: str, language: str, subject: str, body: str, purpose: str = "reply", case_type: Any = None
 ) -> ReplyTemplateVersion:
     """Creates the template or a new version of it (versions are never edited)."""
     from leitplanke.accounts.permissions import MANAGE_TEMPLATES, has_capability
@@ -447,7 +448,7 @@ def template_save(
             template.save()
         number = (template.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
         version = ReplyTemplateVersion.objects.create(
-            template=template, number=number, subject=subject, body=body, created_by=actor if actor is not None else None
+            template=template, number=number, subject=subject, body=body, created_by=acting_user(actor)
         )
         audit_record(
             actor=actor or "system",

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import Case as CaseWhen
 from django.db.models import IntegerField, Max, Q, QuerySet, Value, When
 
+from leitplanke.accounts.actors import Actor
 from leitplanke.accounts.models import Brand
 from leitplanke.cases import selectors as case_selectors
 from leitplanke.cases.models import Case, Channel, Interaction, InteractionKind
@@ -64,12 +65,12 @@ def _get(queryset: QuerySet[Any], pk: Any) -> Any:
 # --- replies on a case ----------------------------------------------------------------------
 
 
-def reply_case_get(*, actor: Any, case_id: int) -> Case:
+def reply_case_get(*, actor: Actor, case_id: int) -> Case:
     """The case to reply on: visible to the actor (NotFound otherwise)."""
     return case_selectors.case_get(actor=actor, case_id=case_id)
 
 
-def may_reply(*, actor: Any, case: Case) -> bool:
+def may_reply(*, actor: Actor, case: Case) -> bool:
     return case_selectors.can_edit(actor, case)
 
 
@@ -202,7 +203,7 @@ def customer_primary_email(case: Case) -> str:
     return address or ""
 
 
-def preview_case_get(*, actor: Any, reference: str) -> Case:
+def preview_case_get(*, actor: Actor, reference: str) -> Case:
     """A case the actor may see, by reference, for previewing a template with real values."""
     return case_selectors.case_get(actor=actor, reference=reference)
 
@@ -329,7 +330,7 @@ class PublicAccessState:
     matched_customer_visible: bool
 
 
-def public_access_state(*, actor: Any, case: Case) -> PublicAccessState:
+def public_access_state(*, actor: Actor, case: Case) -> PublicAccessState:
     from leitplanke.customers import selectors as customer_selectors
 
     link = StatusLink.objects.filter(case_id=case.pk).first()

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leitplanke.accounts.actors import Actor
 from leitplanke.cases import selectors as case_selectors
 from leitplanke.cases import services as case_services
 from leitplanke.cases.models import Case, InteractionKind
@@ -124,7 +125,7 @@ def status_access(token: str) -> StatusAccess:
 
 
 @transaction.atomic
-def status_link_revoke(*, actor: Any, case: Case) -> str:
+def status_link_revoke(*, actor: Actor, case: Case) -> str:
     """Kills every status link of the case and returns a new one (the customer's). Needs the
     right to edit the case, checked with the case locked."""
     locked = Case.objects.select_for_update(of=("self",)).filter(pk=case.pk).first()

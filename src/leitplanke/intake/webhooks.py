@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leitplanke.accounts.actors import Actor
 from leitplanke.accounts.permissions import MANAGE_ORGANISATION, has_capability
 from leitplanke.core import refcache
 from leitplanke.core.audit import audit_record
@@ -51,7 +52,7 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def _require_admin(actor: Any) -> None:
+def _require_admin(actor: Actor) -> None:
     if actor is not None and not has_capability(actor, MANAGE_ORGANISATION):
         raise PermissionDenied()
 
@@ -78,7 +79,7 @@ def _validate(url: str, events: list[str], allow_private_address: str) -> dict[s
 
 @transaction.atomic
 def webhook_endpoint_create(
-    *, actor: Any, url: str, events: list[str], description: str = "", allow_private_address: str = ""
+    *, actor: Actor, url: str, events: list[str], description: str = "", allow_private_address: str = ""
 ) -> WebhookEndpoint:
     _require_admin(actor)
     if errors := _validate(url, events, allow_private_address):
@@ -100,7 +101,7 @@ def webhook_endpoint_create(
 
 
 @transaction.atomic
-def webhook_endpoint_update(*, actor: Any, endpoint: WebhookEndpoint, **changes: Any) -> WebhookEndpoint:
+def webhook_endpoint_update(*, actor: Actor, endpoint: WebhookEndpoint, **changes: Any) -> WebhookEndpoint:
     _require_admin(actor)
     before = {
         "url": endpoint.url,
@@ -142,7 +143,7 @@ def on_event(event: str, payload: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def webhook_redeliver(*, actor: Any, delivery: WebhookDelivery) -> WebhookDelivery:
+def webhook_redeliver(*, actor: Actor, delivery: WebhookDelivery) -> WebhookDelivery:
     _require_admin(actor)
     copy = WebhookDelivery.objects.create(endpoint=delivery.endpoint, event=delivery.event, payload=delivery.payload)
     audit_record(actor=actor, action="webhook.redeliver", obj=copy, after={"original": delivery.pk})

@@ -7,18 +7,22 @@ are never shown to anyone."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, TypeGuard
 
+from leitplanke.accounts.actors import Actor, is_active_user
 from leitplanke.accounts.permissions import MANAGE_MATURITY, VIEW_MATURITY, has_capability
 
+if TYPE_CHECKING:
+    from leitplanke.accounts.models import User
 
-def may_view(actor: Any) -> bool:
+
+def may_view(actor: Actor) -> TypeGuard[User]:
     return has_capability(actor, VIEW_MATURITY) or has_capability(actor, MANAGE_MATURITY)
 
 
-def may_manage(actor: Any) -> bool:
+def may_manage(actor: Actor) -> TypeGuard[User]:
     return has_capability(actor, MANAGE_MATURITY)
 
 
-def may_take_in_app(actor: Any) -> bool:
-    return bool(getattr(actor, "is_authenticated", False) and actor.is_active)
+def may_take_in_app(actor: Actor) -> TypeGuard[User]:
+    return is_active_user(actor)

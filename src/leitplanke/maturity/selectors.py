@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 
 from leitplanke.accounts import selectors as account_selectors
+from leitplanke.accounts.actors import Actor, is_user
 from leitplanke.cases import catalog_selectors, kpi_selectors
 from leitplanke.core.errors import NotFound, PermissionDenied
 from leitplanke.intake import selectors as intake_selectors
@@ -32,7 +33,7 @@ from .models import Assessment, Campaign, Group, Kpi, Recommendation, Roadmap, R
 KPI_PERIOD = dt.timedelta(days=90)
 
 
-def _require_view(actor: Any) -> None:
+def _require_view(actor: Actor) -> None:
     if not permissions.may_view(actor):
         raise PermissionDenied()
 
@@ -52,7 +53,7 @@ def result_of(assessment: Assessment) -> scoring.Result:
     return scoring.score(assessment.answers)
 
 
-def contact_requests(*, actor: Any) -> QuerySet[Assessment]:
+def contact_requests(*, actor: Actor) -> QuerySet[Assessment]:
     """Public checks whose respondent left contact details with consent (maturity.manage):
     the only personal data the check keeps, listed so that it can be answered and erased."""
     if not permissions.may_manage(actor):
@@ -62,40 +63,44 @@ def contact_requests(*, actor: Any) -> QuerySet[Assessment]:
     )
 
 
-def visible_checks(*, actor: Any) -> QuerySet[Assessment]:
+def visible_checks(*, actor: Actor) -> QuerySet[Assessment]:
     """In-app checks the actor may see: their own, or all with maturity.view."""
     if not permissions.may_take_in_app(actor):
         return Assessment.objects.none()
     checks = Assessment.objects.filter(owner__isnull=False, campaign__isnull=True)
-    return checks if permissions.may_view(actor) else checks.filter(owner=actor)
+    # `owner_id=actor.pk`, not `owner=actor`: django-stubs' lookup check does not see the
+    # narrowing by a TypeGuard (may_take_in_app), the attribute access does.
+    return checks if permissions.may_view(actor) else checks.filter(owner_id=actor.pk)
 
 
-def check_get(*, actor: Any, assessment_id: Any) -> Assessment:
+def check_get(*, actor: Actor, assessment_id: Any) -> Assessment:
     return _get(visible_checks(actor=actor).select_related("owner"), assessment_id)
 
 
-def own_check_get(*, actor: Any, assessment_id: Any) -> Assessment:
+def own_check_get(*, actor: Actor, assessment_id: Any) -> Assessment:
     """An in-app check of the actor's own, for answering (nobody answers for someone else)."""
     if not permissions.may_take_in_app(actor):
         raise NotFound()
-    return _get(Assessment.objects.filter(owner=actor, campaign__isnull=True), assessment_id)
+    return _get(Assessment.objects.filter(owner_id=actor.pk, campaign__isnull=True), assessment_id)
 
 
-def assessment_result(*, actor: Any, assessment: Assessment) -> scoring.Result:
+def assessment_result(*, actor: Actor, assessment: Assessment) -> scoring.Result:
     if not visible_checks(actor=actor).filter(pk=assessment.pk).exists():
         raise NotFound()
     return result_of(assessment)
 
 
-def completed_checks(*, actor: Any) -> QuerySet[Assessment]:
+def completed_checks(*, actor: Actor) -> QuerySet[Assessment]:
     return visible_checks(actor=actor).filter(completed_at__isnull=False).select_related("owner")
 
 
-def open_checks(*, actor: Any) -> QuerySet[Assessment]:
+def open_checks(*, actor: Actor) -> QuerySet[Assessment]:
+    if not is_user(actor):
+        return Assessment.objects.none()
     return visible_checks(actor=actor).filter(completed_at__isnull=True, owner=actor)
 
 
-def previous_check(*, actor: Any, assessment: Assessment) -> Assessment | None:
+def previous_check(*, actor: Actor, assessment: Assessment) -> Assessment | None:
     """The completed in-app check before this one (the organisation's last self-assessment)."""
     if assessment.completed_at is None:
         return None
@@ -110,12 +115,12 @@ def previous_check(*, actor: Any, assessment: Assessment) -> Assessment | None:
 # --- campaigns ----------------------------------------------------------------------------
 
 
-def campaign_list(*, actor: Any) -> QuerySet[Campaign]:
+def campaign_list(*, actor: Actor) -> QuerySet[Campaign]:
     _require_view(actor)
     return Campaign.objects.annotate(response_count=Count("responses", filter=Q(responses__completed_at__isnull=False)))
 
 
-def campaign_get(*, actor: Any, campaign_id: Any) -> Campaign:
+def campaign_get(*, actor: Actor, campaign_id: Any) -> Campaign:
     _require_view(actor)
     return _get(Campaign.objects.all(), campaign_id)
 
@@ -176,7 +181,7 @@ def _campaign_results(campaign: Campaign) -> CampaignResults:
     return CampaignResults(campaign, groups, overall, gaps)
 
 
-def campaign_results(*, actor: Any, campaign: Campaign) -> CampaignResults:
+def campaign_results(*, actor: Actor, campaign: Campaign) -> CampaignResults:
     """Each group's view, the overall view of the shown groups, perception gaps, and the
     change since the campaign before (the latest earlier one with a result)."""
     _require_view(actor)
@@ -199,7 +204,7 @@ class Invitation:
     started: int
 
 
-def invitations(*, actor: Any, campaign: Campaign, base_url: str) -> list[Invitation]:
+def invitations(*, actor: Actor, campaign: Campaign, base_url: str) -> list[Invitation]:
     """One invitation link per group, with how many answered and how many started."""
     from django.urls import reverse
 
@@ -247,35 +252,35 @@ def recommendation_rules() -> list[RecommendationRule]:
     return [_rule(row) for row in Recommendation.objects.filter(is_active=True)]
 
 
-def recommendation_list(*, actor: Any) -> QuerySet[Recommendation]:
+def recommendation_list(*, actor: Actor) -> QuerySet[Recommendation]:
     if not permissions.may_manage(actor):
         raise PermissionDenied()
     return Recommendation.objects.all()
 
 
-def recommendation_get(*, actor: Any, recommendation_id: Any) -> Recommendation:
+def recommendation_get(*, actor: Actor, recommendation_id: Any) -> Recommendation:
     return _get(recommendation_list(actor=actor), recommendation_id)
 
 
 # --- roadmaps -----------------------------------------------------------------------------
 
 
-def roadmap_list(*, actor: Any) -> QuerySet[Roadmap]:
+def roadmap_list(*, actor: Actor) -> QuerySet[Roadmap]:
     _require_view(actor)
     return Roadmap.objects.select_related("campaign", "assessment").annotate(item_count=Count("items"))
 
 
-def roadmap_get(*, actor: Any, roadmap_id: Any) -> Roadmap:
+def roadmap_get(*, actor: Actor, roadmap_id: Any) -> Roadmap:
     _require_view(actor)
     return _get(Roadmap.objects.select_related("campaign", "assessment", "created_by"), roadmap_id)
 
 
-def roadmap_items(*, actor: Any, roadmap: Roadmap) -> list[RoadmapItem]:
+def roadmap_items(*, actor: Actor, roadmap: Roadmap) -> list[RoadmapItem]:
     _require_view(actor)
     return list(roadmap.items.order_by("quarter", "position", "id"))
 
 
-def roadmap_item_get(*, actor: Any, roadmap: Roadmap, item_id: Any) -> RoadmapItem:
+def roadmap_item_get(*, actor: Actor, roadmap: Roadmap, item_id: Any) -> RoadmapItem:
     _require_view(actor)
     return _get(roadmap.items.all(), item_id)
 
@@ -283,7 +288,7 @@ def roadmap_item_get(*, actor: Any, roadmap: Roadmap, item_id: Any) -> RoadmapIt
 # --- live figures and evidence ------------------------------------------------------------
 
 
-def live_kpis(*, actor: Any) -> kpi_selectors.CaseKpis:
+def live_kpis(*, actor: Actor) -> kpi_selectors.CaseKpis:
     """The case figures of the last 90 days over the cases the actor may see."""
     until = timezone.now()
     return kpi_selectors.case_kpis(actor=actor, since=until - KPI_PERIOD, until=until)
@@ -303,7 +308,7 @@ def kpi_figures(kpis: kpi_selectors.CaseKpis) -> dict[str, Fraction | int | None
     }
 
 
-def kpi_values(*, actor: Any) -> dict[str, str | None]:
+def kpi_values(*, actor: Actor) -> dict[str, str | None]:
     """The live figures as plain decimal strings ("13.2", "0.25"): stored as a roadmap's
     baseline and formatted for display in the reader's language (`format_kpi`)."""
     return {key: _plain(value) for key, value in kpi_figures(live_kpis(actor=actor)).items()}
@@ -329,7 +334,7 @@ def format_kpi(key: str, value: str | None) -> str:
     return number_format(number, decimal_pos=0)
 
 
-def facts(*, actor: Any, kpis: kpi_selectors.CaseKpis) -> evidence.Facts:
+def facts(*, actor: Actor, kpis: kpi_selectors.CaseKpis) -> evidence.Facts:
     since = timezone.now() - KPI_PERIOD
     setup = intake_selectors.setup_counts()
     return evidence.Facts(
@@ -354,7 +359,7 @@ class EvidenceRow:
     comparison: str
 
 
-def evidence_rows(*, actor: Any, result: scoring.Result, kpis: kpi_selectors.CaseKpis) -> list[EvidenceRow]:
+def evidence_rows(*, actor: Actor, result: scoring.Result, kpis: kpi_selectors.CaseKpis) -> list[EvidenceRow]:
     """What Leitplanke's own data say next to the answers given (in-app only)."""
     found = evidence.collect(facts(actor=actor, kpis=kpis))
     return [

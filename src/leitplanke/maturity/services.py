@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from leitplanke.accounts.actors import Actor
 from leitplanke.core.audit import audit_record, audit_update, snapshot
 from leitplanke.core.errors import (
     Conflict,
@@ -35,6 +36,9 @@ from . import links, permissions, selectors
 from .engine import advice, scoring
 from .engine.model import DIMENSION_KEYS, LEVELS
 from .models import Assessment, Campaign, Group, Horizon, Kpi, Recommendation, Roadmap, RoadmapItem
+
+if TYPE_CHECKING:
+    from leitplanke.accounts.models import User
 
 TITLE_MAX = 200
 TEXT_MAX = 1000
@@ -101,13 +105,15 @@ def _int_in(value: Any, field: str, low: int, high: int) -> int:
     return number
 
 
-def _require_manage(actor: Any) -> None:
+def _require_manage(actor: Actor) -> User:
+    """The acting user, who must hold maturity.manage."""
     if not permissions.may_manage(actor):
         raise PermissionDenied()
+    return actor
 
 
 def _save_changes(
-    *, actor: Any, obj: Any, before: dict[str, Any], values: Mapping[str, Any], action: str, fields: list[str]
+    *, actor: Actor, obj: Any, before: dict[str, Any], values: Mapping[str, Any], action: str, fields: list[str]
 ) -> Any:
     """Sets the checked values, saves, and audits the fields that changed."""
     for field, value in values.items():
@@ -129,7 +135,7 @@ def _lock(model: Any, pk: int) -> Any:
 
 @transaction.atomic
 def assessment_start(
-    *, actor: Any = None, language: str = "de", campaign: Campaign | None = None, group: str = ""
+    *, actor: Actor = None, language: str = "de", campaign: Campaign | None = None, group: str = ""
 ) -> tuple[Assessment, str]:
     """Starts an answer set and returns it with the secret of its resume link (shown once,
     stored as a hash). With an actor it is that user's in-app check; with a campaign it is an
@@ -225,7 +231,7 @@ def assessment_contact(*, assessment: Assessment, name: str, email: str, organis
 
 
 @transaction.atomic
-def assessment_contact_erase(*, actor: Any, assessment_id: Any) -> Assessment:
+def assessment_contact_erase(*, actor: Actor, assessment_id: Any) -> Assessment:
     """Erases the contact details a respondent left (maturity.manage). The answers stay
     anonymous and fall under the usual pruning; the audit event names no personal data."""
     _require_manage(actor)
@@ -272,18 +278,20 @@ def _campaign_values(changes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def campaign_create(*, actor: Any, name: str, description: str = "", closes_at: Any = None, min_group_size: Any = 3) -> Campaign:
-    _require_manage(actor)
+def campaign_create(
+    *, actor: Actor, name: str, description: str = "", closes_at: Any = None, min_group_size: Any = 3
+) -> Campaign:
+    manager = _require_manage(actor)
     values = _campaign_values(
         {"name": name, "description": description, "closes_at": closes_at, "min_group_size": min_group_size}
     )
-    campaign = Campaign.objects.create(**values, link_nonce=secrets.token_hex(8), created_by=actor)
+    campaign = Campaign.objects.create(**values, link_nonce=secrets.token_hex(8), created_by=manager)
     audit_record(actor=actor, action="maturity.campaign_create", obj=campaign, after=snapshot(campaign, CAMPAIGN_FIELDS))
     return campaign
 
 
 @transaction.atomic
-def campaign_update(*, actor: Any, campaign: Campaign, **changes: Any) -> Campaign:
+def campaign_update(*, actor: Actor, campaign: Campaign, **changes: Any) -> Campaign:
     _require_manage(actor)
     refuse_unknown_fields(changes, ["name", "description", "closes_at", "min_group_size"])
     campaign = _lock(Campaign, campaign.pk)
@@ -295,7 +303,7 @@ def campaign_update(*, actor: Any, campaign: Campaign, **changes: Any) -> Campai
 
 
 @transaction.atomic
-def campaign_close(*, actor: Any, campaign: Campaign) -> Campaign:
+def campaign_close(*, actor: Actor, campaign: Campaign) -> Campaign:
     """Closes a campaign: its invitation links stop working, the results stay."""
     _require_manage(actor)
     campaign = _lock(Campaign, campaign.pk)
@@ -310,7 +318,7 @@ def campaign_close(*, actor: Any, campaign: Campaign) -> Campaign:
 
 
 @transaction.atomic
-def campaign_renew_links(*, actor: Any, campaign: Campaign) -> Campaign:
+def campaign_renew_links(*, actor: Actor, campaign: Campaign) -> Campaign:
     """New invitation links for every group; the old ones stop working at once."""
     _require_manage(actor)
     campaign = _lock(Campaign, campaign.pk)
@@ -364,7 +372,7 @@ def _recommendation_values(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def recommendation_create(*, actor: Any, **data: Any) -> Recommendation:
+def recommendation_create(*, actor: Actor, **data: Any) -> Recommendation:
     _require_manage(actor)
     refuse_unknown_fields(data, RECOMMENDATION_FIELDS)
     values = _recommendation_values(data)
@@ -381,7 +389,7 @@ def recommendation_create(*, actor: Any, **data: Any) -> Recommendation:
 
 
 @transaction.atomic
-def recommendation_update(*, actor: Any, recommendation: Recommendation, **data: Any) -> Recommendation:
+def recommendation_update(*, actor: Actor, recommendation: Recommendation, **data: Any) -> Recommendation:
     _require_manage(actor)
     refuse_unknown_fields(data, RECOMMENDATION_FIELDS)
     recommendation = _lock(Recommendation, recommendation.pk)
@@ -404,12 +412,12 @@ def recommendation_update(*, actor: Any, recommendation: Recommendation, **data:
 
 @transaction.atomic
 def roadmap_create(
-    *, actor: Any, title: str, assessment: Assessment | None = None, campaign: Campaign | None = None, language: str = "de"
+    *, actor: Actor, title: str, assessment: Assessment | None = None, campaign: Campaign | None = None, language: str = "de"
 ) -> Roadmap:
     """A roadmap drafted from a result: quick wins in the first quarter, structural projects
     in the quarters after, each with owner, goal and indicator (in the given language), plus a
     baseline of the dimension scores and live figures for "since then"."""
-    _require_manage(actor)
+    manager = _require_manage(actor)
     title = _text(title, "title", max_length=TITLE_MAX)
     if (assessment is None) == (campaign is None):
         raise ValidationFailed(_("A roadmap is made from one check or one campaign."))
@@ -431,7 +439,7 @@ def roadmap_create(
             "scores": {key: str(round(score, 2)) for key, score in result.scores().items()},
             "kpis": selectors.kpi_values(actor=actor),
         },
-        created_by=actor,
+        created_by=manager,
     )
     RoadmapItem.objects.bulk_create(
         RoadmapItem(
@@ -464,7 +472,7 @@ def roadmap_create(
 
 
 @transaction.atomic
-def roadmap_update(*, actor: Any, roadmap: Roadmap, title: str) -> Roadmap:
+def roadmap_update(*, actor: Actor, roadmap: Roadmap, title: str) -> Roadmap:
     _require_manage(actor)
     roadmap = _lock(Roadmap, roadmap.pk)
     before = snapshot(roadmap, ["title"])
@@ -490,7 +498,7 @@ def _item_values(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def roadmap_item_create(*, actor: Any, roadmap: Roadmap, **data: Any) -> RoadmapItem:
+def roadmap_item_create(*, actor: Actor, roadmap: Roadmap, **data: Any) -> RoadmapItem:
     _require_manage(actor)
     refuse_unknown_fields(data, ITEM_FIELDS)
     roadmap = _lock(Roadmap, roadmap.pk)
@@ -500,7 +508,7 @@ def roadmap_item_create(*, actor: Any, roadmap: Roadmap, **data: Any) -> Roadmap
 
 
 @transaction.atomic
-def roadmap_item_update(*, actor: Any, item: RoadmapItem, **data: Any) -> RoadmapItem:
+def roadmap_item_update(*, actor: Actor, item: RoadmapItem, **data: Any) -> RoadmapItem:
     _require_manage(actor)
     refuse_unknown_fields(data, ITEM_FIELDS)
     item = _lock(RoadmapItem, item.pk)
@@ -512,7 +520,7 @@ def roadmap_item_update(*, actor: Any, item: RoadmapItem, **data: Any) -> Roadma
 
 
 @transaction.atomic
-def roadmap_item_delete(*, actor: Any, item: RoadmapItem) -> None:
+def roadmap_item_delete(*, actor: Actor, item: RoadmapItem) -> None:
     _require_manage(actor)
     item = _lock(RoadmapItem, item.pk)
     before = snapshot(item, ["roadmap", *ITEM_FIELDS])

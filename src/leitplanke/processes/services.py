@@ -15,6 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leitplanke.accounts.actors import Actor, acting_user
 from leitplanke.core.audit import audit_record
 from leitplanke.core.errors import Conflict, PermissionDenied, PreconditionFailed, ValidationFailed, refuse_unstorable_text
 
@@ -30,7 +31,7 @@ class DefinitionInvalid(ValidationFailed):
     code = "definition_invalid"
 
 
-def _require_manage(actor: Any) -> None:
+def _require_manage(actor: Actor) -> None:
     if not permissions.may_manage(actor):
         raise PermissionDenied()
 
@@ -82,7 +83,7 @@ def _summary(definition: ProcessDefinition) -> dict[str, Any]:
 
 
 @transaction.atomic
-def definition_create(*, actor: Any, key: str, name_de: str, name_en: str, definition: dict[str, Any]) -> ProcessDefinition:
+def definition_create(*, actor: Actor, key: str, name_de: str, name_en: str, definition: dict[str, Any]) -> ProcessDefinition:
     """A new draft: the next version of `key` (version 1 for a new process). Drafts may be
     incomplete; publishing checks them."""
     _require_manage(actor)
@@ -98,7 +99,7 @@ def definition_create(*, actor: Any, key: str, name_de: str, name_en: str, defin
                     name_de=name_de.strip(),
                     name_en=name_en.strip(),
                     definition=definition,
-                    created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                    created_by=acting_user(actor),
                 )
         except IntegrityError:
             continue  # another draft took the number: take the next one
@@ -114,7 +115,7 @@ def _locked(definition: ProcessDefinition) -> ProcessDefinition:
 @transaction.atomic
 def definition_update(
     *,
-    actor: Any,
+    actor: Actor,
     definition: ProcessDefinition,
     data: dict[str, Any],
     name_de: str | None = None,
@@ -147,7 +148,7 @@ def definition_update(
 
 
 @transaction.atomic
-def definition_publish(*, actor: Any, definition: ProcessDefinition) -> ProcessDefinition:
+def definition_publish(*, actor: Actor, definition: ProcessDefinition) -> ProcessDefinition:
     """Publishes a valid draft; the version published before is retired (its cases keep it).
     An invalid draft is refused with every problem and its place."""
     _require_manage(actor)
@@ -168,14 +169,14 @@ def definition_publish(*, actor: Any, definition: ProcessDefinition) -> ProcessD
             audit_record(actor=actor, action="process.retire", obj=previous, after=_summary(previous))
     definition.status = ProcessStatus.PUBLISHED
     definition.published_at = now
-    definition.published_by = actor if getattr(actor, "is_authenticated", False) else None
+    definition.published_by = acting_user(actor)
     definition.save()
     audit_record(actor=actor, action="process.publish", obj=definition, after=_summary(definition))
     return definition
 
 
 @transaction.atomic
-def definition_delete_draft(*, actor: Any, definition: ProcessDefinition) -> None:
+def definition_delete_draft(*, actor: Actor, definition: ProcessDefinition) -> None:
     _require_manage(actor)
     definition = _locked(definition)
     if definition.status != ProcessStatus.DRAFT:

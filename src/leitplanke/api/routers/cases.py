@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Header, Path, Query, Router, Schema, UploadedFile
 from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 
+from leitplanke.accounts.actors import Actor
 from leitplanke.api.auth import require_scope
 from leitplanke.api.etag import etag_for, expected_version
 from leitplanke.api.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -474,7 +475,7 @@ REFERENCE_FIELDS = {
 UNKNOWN_ID = 0
 
 
-def _service_arguments(actor: Any, data: dict[str, Any]) -> dict[str, Any]:
+def _service_arguments(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """Input fields as service arguments. A parent case must be one the actor can see; an
     invisible one is passed on as unknown, so the answer equals that for a missing id."""
     arguments = {REFERENCE_FIELDS.get(field, field): value for field, value in data.items()}
