@@ -56,5 +56,7 @@ def test_public_form_acknowledgement_and_threaded_reply(page, live_server, login
     reviewer = make_user("quality_manager")
     login(page, reviewer)
     page.goto(f"{live_server.url}/cases/{case.pk}/")
-    assert page.get_by_text("Der Stand ist eindeutig 41.870.").is_visible()
+    assert (
+        page.locator(".timeline-entry").get_by_text("Der Stand ist eindeutig 41.870.").is_visible()
+    )  # the composer quotes it too
     assert Case.objects.count() == 1
