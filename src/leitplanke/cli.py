@@ -101,6 +101,7 @@ def _gunicorn_command(host: str, port: int, workers: int) -> list[str]:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    _setup_django()  # the settings first: a public SECRET_KEY is refused before anything else
     if problem := _port_problem(args.host, args.port):
         raise CliError(problem.replace(" (make demo PORT=8001)", ""))
     _manage("collectstatic", "--no-input", "-v", "0")

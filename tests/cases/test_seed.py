@@ -65,3 +65,28 @@ def test_seeded_disputed_amounts_are_money_values_the_list_can_filter(db: Any) -
     high = filter_cases(Case.objects.all(), {"case_type": "complaint", "cf.amount_disputed.min": "100.01"})
     assert low.count() + high.count() == len(amounts)
     assert all(float(c.custom_fields["amount_disputed"]["amount"]) <= 100 for c in low)
+
+
+def test_the_demo_starts_the_clocks_of_its_open_cases_with_past_thresholds_handled(db: Any, settings: Any) -> None:
+    """Without clocks the agents' default list order (next due first) and the deadline panel
+    would show nothing in the demo; old thresholds count as handled, so the escalation job
+    does not raise every old case at the first minute."""
+    from django.utils import timezone
+
+    from leitplanke.cases.clock_services import escalate_due_clocks
+    from leitplanke.cases.models import NO_DUE, CaseClock, StatusKind
+    from leitplanke.demo.management.commands import leitplanke_seed
+
+    leitplanke_seed.DEMO_CASES, original = 200, leitplanke_seed.DEMO_CASES
+    try:
+        call_command("leitplanke_seed", stdout=StringIO())
+    finally:
+        leitplanke_seed.DEMO_CASES = original
+    open_cases = Case.objects.filter(status_kind__in=[StatusKind.OPEN, StatusKind.WAITING])
+    with_rules = open_cases.exclude(case_type__deadline_rules=[])
+    assert with_rules.exists()
+    assert not with_rules.filter(clocks__isnull=True).exists()
+    assert not with_rules.filter(next_due_at=NO_DUE).exists()
+    now = timezone.now()
+    assert not CaseClock.objects.filter(due_at__lte=now, breach_notified_at__isnull=True).exists()
+    assert escalate_due_clocks(now=now) == {"warning": 0, "breach": 0}

@@ -267,6 +267,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LEITPLANKE_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Two lines per task run (RUNNING, SUCCESSFUL) every minute would bury what matters;
+        # failures are logged as warnings and errors (LEITPLANKE_TASK_LOG_LEVEL=INFO shows every run).
+        "django_tasks": {"level": env("LEITPLANKE_TASK_LOG_LEVEL", "WARNING")},
+        "django_tasks_db": {"level": env("LEITPLANKE_TASK_LOG_LEVEL", "WARNING")},
         # A request for a host name not in ALLOWED_HOSTS (scanners, a misconfigured proxy): one line, no traceback.
         "django.security.DisallowedHost": {"handlers": ["console_one_line"], "level": "WARNING", "propagate": False},
     },

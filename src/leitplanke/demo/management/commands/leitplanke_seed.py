@@ -43,6 +43,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {done:,}/{total:,} cases, {seconds:.1f} s, {done / max(seconds, 0.001):,.0f}/s")
 
         result = seed_demo_cases(count, options["seed"], batch_size=options["batch_size"], progress=progress)
+        if cases is None:  # the demo itself (not a benchmark's bulk load): its open cases get their clocks
+            from leitplanke.demo.clocks import seed_demo_clocks
+
+            self.stdout.write(f"Started {seed_demo_clocks():,} deadline clocks of open demo cases.")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {result.cases:,} cases ({result.customers:,} customers, {result.interactions:,} timeline entries) "
