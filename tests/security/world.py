@@ -228,6 +228,9 @@ def build_world() -> World:
         psd2 = clock_services.new_clocks(case, at=case.received_at, keys=["psd2_de"])
         clock_services.insert_clocks(psd2)
         world.clocks[scope] = CaseClock.objects.filter(case=case, rule_key="psd2_de").get().pk
+    # A resolved case of the own team: its close step asks for the closing fields.
+    resolved = cases.case_create(actor=admin, case_type=complaint, team=own, subject="Matrix resolved", channel="email")
+    world.ids["resolved_case"] = cases.case_transition(actor=admin, case=resolved, transition="resolve").pk
     # An unconfirmed contact of the public form on a case of its own (the confirmation link).
     public_case = cases.case_create(actor=admin, case_type=complaint, team=own, subject="Matrix public", channel="email")
     contact = PublicContact.objects.create(case=public_case, first_name="Paul", last_name="Matrix", email="paul@example.org")
