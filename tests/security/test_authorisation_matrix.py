@@ -162,7 +162,7 @@ HTML: dict[str, tuple[str, ...]] = {
     "case_list:export_csv":                 EXPORTERS,
     "case_list:export_xlsx":                EXPORTERS,
     "cases:create":                         CASE_EDITORS,
-    "cases:customer_lookup":                LOGGED_IN,  # the new-case form's search; customers are visible to every role
+    "cases:customer_lookup":                LOGGED_IN,  # the new-case form's search: empty for roles that create no cases
     "cases:detail":                         CASE_VIEW,
     "cases:edit":                           CASE_EDIT,
     "cases:transition":                     CASE_EDIT,
