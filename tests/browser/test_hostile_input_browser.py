@@ -1,6 +1,7 @@
 """Hostile input in the real browser: the payloads of tests/security/payloads.py stored in
 every place a page shows free text (cases: subject, description, tags, custom field, notes,
-mail; customers; the public status page; Settings' catalogue and templates; the maturity
+mail; customers and their title; the public status page, the public form and a brand's form; the
+reply composer; Settings' catalogue, templates, brands and process editor; the maturity
 campaigns and roadmap), then each page opened in chromium with a dialog listener.
 
 Nothing may execute: no dialog, no element carrying the payloads' `data-xss` attribute in
@@ -10,6 +11,7 @@ suite stays at about a dozen page loads."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib
 from collections.abc import Callable
 from typing import Any
@@ -88,7 +90,27 @@ def _seed(admin: User) -> dict[str, Any]:
     roadmap = maturity.roadmap_create(actor=admin, title=SHORT[9], assessment=assessment)
     for item, payload in zip(roadmap.items.all(), SHORT, strict=False):
         maturity.roadmap_item_update(actor=admin, item=item, title=payload[:200], goal=payload, owner=payload[:200])
+    # Public-page texts of the organisation and a brand (phone numbers are checked as such), a process draft, a customer's title.
+    from leitplanke.accounts import services as accounts
+    from leitplanke.processes import services as processes
+    from leitplanke.processes.shipped import COMPLAINT
+
+    accounts.organisation_update(actor=admin, public_name=SHORT[10], contact_address=SHORT[12])
+    brand = accounts.brand_create(
+        actor=admin,
+        name=SHORT[13],
+        slug="hx-brand",
+        display_name=SHORT[14],
+        from_address="service@hx.example",
+        signature="\n".join(SHORT)[:2000],
+    )
+    definition = copy.deepcopy(COMPLAINT)
+    definition["states"][0]["label_en"] = definition["transitions"][0]["label_en"] = SHORT[16]
+    draft = processes.definition_create(actor=admin, key="complaint", name_de=SHORT[17], name_en=SHORT[17], definition=definition)
+    customers.customer_update(actor=admin, customer=customer, title=SHORT[18][:50])
     return {
+        "brand": brand.slug,
+        "draft": draft.version,
         "case": main.pk,
         "mailed": mailed.pk if mailed else main.pk,
         "customer": customer.pk,
@@ -128,6 +150,12 @@ def test_no_stored_payload_executes_on_any_page(
         "/maturity/campaigns/",
         f"/maturity/roadmaps/{ids['roadmap']}/",
         f"/complaint/status/{ids['status_token']}/",
+        f"/intake/cases/{ids['case']}/composer/",
+        "/settings/brands/",
+        f"/public/{ids['brand']}/",
+        "/complaint/",
+        "/settings/processes/",
+        f"/settings/processes/complaint/{ids['draft']}/",
     ]
     problems = []
     for path in pages:

@@ -97,9 +97,16 @@ def fill(route: str, kwargs: list[str], *, world: World, principal: str, scope: 
             values[name] = world.cases[scope].pk
         elif name == "attachment_id":
             values[name] = world.attachments[scope].pk
+        elif name == "clock_id":
+            values[name] = world.clocks[scope]
+        elif name == "assessment_id" and route.startswith("settings/maturity/contacts/"):
+            # a contact request of the public check; "other": an in-app check without one
+            values[name] = world.ids["contact_assessment"] if scope == "own" else world.other[name]
         elif name in {"assessment_id", "view_id", "token_id"}:
             values[name] = world.own[owner][name] if scope == "own" else world.other[name]
-        elif name == "token" and route.startswith("complaint/"):
+        elif name == "token" and route.startswith("complaint/confirm/"):
+            values[name] = world.ids["confirm_token"] if scope == "valid" else FORGED_TOKEN
+        elif name == "token" and route.startswith(("complaint/", "public/")):
             values[name] = world.status_tokens["own"] if scope == "valid" else FORGED_TOKEN
         elif name == "token" and route.startswith("check/"):
             values[name] = world.ids["maturity_token"] if scope == "valid" else FORGED_TOKEN
@@ -133,7 +140,10 @@ def api_scopes_of(params: list[str]) -> list[str]:
 
 
 def api_fill(path: str, params: list[str], *, world: World, scope: str) -> str:
-    values = {name: world.cases[scope].pk if name == "case_id" else world.ids[name] for name in params}
+    values = {
+        name: world.cases[scope].pk if name == "case_id" else world.clocks[scope] if name == "clock_id" else world.ids[name]
+        for name in params
+    }
     return re.sub(r"{(\w+)}", lambda match: str(values[match.group(1)]), path)
 
 

@@ -31,6 +31,8 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from leitplanke.deadlines import selectors as deadline_selectors
+from leitplanke.processes.shipped import COMPLAINT
 from tests.security.matrix import (
     ALLOWED,
     NOT_FOUND,
@@ -70,6 +72,7 @@ MATURITY_MANAGERS =   ("L",      "F",   "F",   "F",   "A",   "A",   "F")
 NOBODY =              ("N",      "N",   "N",   "N",   "N",   "N",   "N")
 SETTINGS_INDEX =      ("L",      "F",   "F",   "A",   "A",   "A",   "A")
 NO_REPORT_YET =       ("L",      "F",   "N",   "N",   "N",   "N",   "N")
+PROCESS_DESIGNERS =   ("L",      "F",   "F",   "A",   "F",   "A",   "F")
 # Cases by scope (own team, other team, no team): team roles see their team's cases only.
 CASE_VIEW =           ("L",      "ANN", "ANN", "AAA", "AAA", "AAA", "AAA")
 CASE_EDIT =           ("L",      "ANN", "ANN", "FFF", "AAA", "AAA", "FFF")
@@ -120,6 +123,22 @@ HTML: dict[str, tuple[str, ...]] = {
     "settings:skills":                      ADMIN,
     "settings:tasks":                       ADMIN,
     "settings:audit":                       ADMIN_OR_AUDIT,
+    "settings:brands":                      ADMIN,
+    "settings:brand_create":                ADMIN,
+    "settings:brand_edit":                  ADMIN,
+    "deadlines:settings":                   ADMIN,
+    # the process editor (docs/processes.md): processes.manage
+    "processes:index":                      PROCESS_DESIGNERS,
+    "processes:import":                     PROCESS_DESIGNERS,
+    "processes:compare":                    PROCESS_DESIGNERS,
+    "processes:validate":                   PROCESS_DESIGNERS,
+    "processes:version":                    PROCESS_DESIGNERS,
+    "processes:publish":                    PROCESS_DESIGNERS,
+    "processes:new_draft":                  PROCESS_DESIGNERS,
+    "processes:delete":                     PROCESS_DESIGNERS,
+    "processes:export":                     PROCESS_DESIGNERS,
+    "processes:try":                        PROCESS_DESIGNERS,
+    "processes:step":                       PROCESS_DESIGNERS,
     "catalog:case_types":                   ADMIN,
     "catalog:case_type_create":             ADMIN,
     "catalog:case_type_edit":               ADMIN,
@@ -131,14 +150,19 @@ HTML: dict[str, tuple[str, ...]] = {
     "maturity_settings:recommendations":    MATURITY_MANAGERS,
     "maturity_settings:recommendation_create": MATURITY_MANAGERS,
     "maturity_settings:recommendation_edit": MATURITY_MANAGERS,
+    "maturity_settings:contacts":           MATURITY_MANAGERS,
+    # a contact request of the public check (own), an in-app check without one (other): not found
+    "maturity_settings:contact_erase":      ("L",      "F",   "F",   "F",   "AN",  "AN",  "F"),
     # cases
     "case_list:list":                       CASE_READERS,
     "case_list:bulk":                       CASE_BULK,  # the case is posted; scopes as for case URLs
-    "case_list:saved_view_create":          CASE_READERS,
+    # a user whose roles only read saves no views (issue 19 item 10): the auditor
+    "case_list:saved_view_create":          ("L",      "A",   "A",   "A",   "A",   "A",   "F"),
     "case_list:saved_view_delete":          OWN_ONLY,
     "case_list:export_csv":                 EXPORTERS,
     "case_list:export_xlsx":                EXPORTERS,
     "cases:create":                         CASE_EDITORS,
+    "cases:customer_lookup":                LOGGED_IN,  # the new-case form's search: empty for roles that create no cases
     "cases:detail":                         CASE_VIEW,
     "cases:edit":                           CASE_EDIT,
     "cases:transition":                     CASE_EDIT,
@@ -146,6 +170,10 @@ HTML: dict[str, tuple[str, ...]] = {
     "cases:attachment_add":                 CASE_EDIT,
     "cases:attachment_download":            CASE_VIEW,
     "cases:watch":                          CASE_EDIT,  # read-only roles do not watch either
+    "cases:timeline":                       CASE_VIEW,
+    "cases:step":                           CASE_EDIT,  # the step form; read-only roles take no steps
+    "cases:assign":                         CASE_EDIT,
+    "cases:clock_extend":                   CASE_EDIT,  # a holding reply is a change to the case
     # customers
     "customers:list":                       CASE_READERS,
     "customers:create":                     CUSTOMER_EDITORS,
@@ -163,8 +191,21 @@ HTML: dict[str, tuple[str, ...]] = {
     "public:thanks":                        LINK,
     "public:status":                        LINK,
     "public:privacy":                       PUBLIC,
+    "public:embed":                         PUBLIC,
+    "public:embed_thanks":                  LINK,
+    "public:logo":                          PUBLIC,
+    "public:confirm":                       LINK,  # the contact confirmation link of the e-mail
+    # a brand's public form (docs/public-pages.md)
+    "brand:form":                           PUBLIC,
+    "brand:thanks":                         LINK,
+    "brand:embed":                          PUBLIC,
+    "brand:embed_thanks":                   LINK,
+    "brand:logo":                           PUBLIC,
+    "brand:css":                            PUBLIC,
     # intake
     "intake:reply":                         CASE_EDIT,
+    "intake:composer":                      CASE_EDIT,
+    "intake:public_access":                 CASE_VIEW,  # readers see the link's state; POST below
     "intake:templates":                     TEMPLATE_EDITORS,
     "intake:template_create":               TEMPLATE_EDITORS,
     "intake:template_edit":                 TEMPLATE_EDITORS,
@@ -223,6 +264,7 @@ HTML_POST: dict[str, tuple[str, ...]] = {
     "accounts:token_revoke":                ("L",      "AR",  "AR",  "AR",  "AR",  "AR",  "AR"),
     "customers:products":                   PRODUCT_EDITORS,  # POST adds a product
     "maturity:roadmap":                     MATURITY_MANAGERS,  # POST renames it
+    "intake:public_access":                 CASE_EDIT,  # POST revokes the status link
     # an in-app check the agent may not see is not found; other non-managers are refused
     "maturity:roadmap_create":              ("L",      "N",   "F",   "F",   "A",   "A",   "F"),
     # the administrator passes; the quarantined message / unreachable IMAP server are refused in words
@@ -242,6 +284,7 @@ API_CASE_EDIT =           ("U",      "ANN", "ANN", "FFF", "AAA", "AAA", "FFF")
 API_CUSTOMER_WRITE =      ("U",      "A",   "A",   "F",   "A",   "A",   "F")
 API_MERGE =               ("U",      "F",   "F",   "F",   "A",   "A",   "F")
 API_PRODUCT_WRITE =       ("U",      "F",   "F",   "A",   "F",   "A",   "F")
+API_PROCESS_WRITE =       ("U",      "F",   "F",   "A",   "F",   "A",   "F")
 
 API: dict[str, tuple[str, ...]] = {
     "GET /api/v1/health":                                           API_PUBLIC,
@@ -275,6 +318,17 @@ API: dict[str, tuple[str, ...]] = {
     "GET /api/v1/products":                                         API_ANY,
     "POST /api/v1/products":                                        API_PRODUCT_WRITE,
     "GET /api/v1/products/{product_id}":                            API_ANY,
+    "GET /api/v1/cases/{case_id}/clocks":                           API_CASE_VIEW,
+    "POST /api/v1/cases/{case_id}/clocks/{clock_id}/extensions":    API_CASE_EDIT,
+    "POST /api/v1/deadlines/compute":                               API_ANY,  # a calculation, nothing stored
+    "GET /api/v1/deadlines/rules":                                  API_ANY,
+    "POST /api/v1/deadlines/rules":                                 API_ADMIN,
+    "GET /api/v1/processes":                                        API_ANY,
+    "GET /api/v1/processes/{key}/versions/{version}":               API_ANY,
+    "POST /api/v1/processes":                                       API_PROCESS_WRITE,
+    "PUT /api/v1/processes/{key}/versions/{version}":               API_PROCESS_WRITE,
+    "POST /api/v1/processes/{key}/versions/{version}/publish":      API_PROCESS_WRITE,
+    "POST /api/v1/processes/validate":                              API_ANY,  # checks a definition, stores nothing
 }
 # fmt: on
 
@@ -286,6 +340,7 @@ RAW_MAIL = (
 
 def api_body(operation: str, world: World) -> dict[str, Any]:
     """A valid body for each writing operation, so that the answer is about who asks."""
+    rule_key = deadline_selectors.rule_versions()[0].key
     bodies: dict[str, Any] = {
         "POST /api/v1/cases": {"case_type": "complaint", "subject": "Matrix", "channel": "email"},
         "PATCH /api/v1/cases/{case_id}": {"subject": "Matrix changed"},
@@ -298,6 +353,16 @@ def api_body(operation: str, world: World) -> dict[str, Any]:
         "POST /api/v1/customers/{customer_id}/consents": {"purpose": "marketing", "granted": False},
         "POST /api/v1/customers/{customer_id}/merge": {"duplicate_id": world.ids["duplicate_id"]},
         "POST /api/v1/products": {"code": "MX-NEW", "name_de": "Neu", "name_en": "New"},
+        "POST /api/v1/cases/{case_id}/clocks/{clock_id}/extensions": {"event": "holding_reply", "note": "Matrix"},
+        "POST /api/v1/deadlines/compute": {"rule_key": rule_key, "received_at": "2026-01-05T10:00:00+01:00"},
+        "POST /api/v1/deadlines/rules": {
+            "key": rule_key,
+            "valid_from": "2031-01-01",
+            "parameters": {"measure": "business_days", "duration": 15},
+        },
+        "POST /api/v1/processes": {"key": "complaint", "name_de": "Matrix", "name_en": "Matrix", "definition": COMPLAINT},
+        "PUT /api/v1/processes/{key}/versions/{version}": {"name_de": "Matrix", "name_en": "Matrix", "definition": COMPLAINT},
+        "POST /api/v1/processes/validate": {"key": "complaint", "definition": COMPLAINT},
     }
     return bodies.get(operation, {})
 
@@ -307,10 +372,13 @@ def post_data(name: str, world: World, scope: str) -> dict[str, Any]:
     that the answer is about who asks; every other view gets an empty POST."""
     case_id = world.cases[scope].pk if scope in world.cases else None
     data: dict[str, Any] = {
-        "case_list:bulk": {"action": "add_tag", "tag": "matrix", "ids": [case_id]},
+        "case_list:bulk": {"action": "add_tag", "tag": "matrix", "ids": [case_id], "confirmed": "1"},  # the confirmed step
         "cases:transition": {"transition": "start"},
         "maturity:roadmap_create": {"check": world.ids["completed_check"], "title": "Matrix"},
         "case_list:saved_view_create": {"name": "Matrix view", "query": "status=new"},
+        "cases:assign": {"responsible": "me"},
+        "cases:clock_extend": {"event": "holding_reply", "note": "Matrix"},
+        "intake:public_access": {"action": "revoke"},
     }
     return data.get(name, {})
 
@@ -403,7 +471,7 @@ def test_api_operation(world: World, operation: str) -> None:
                 send = partial(client.post, url, {"file": upload})
             else:
                 body = json.dumps(api_body(operation, world)) if method != "GET" else ""
-                headers = {"If-Match": _etag(world, url)} if method == "PATCH" else {}
+                headers = {"If-Match": _etag(world, url)} if method in ("PATCH", "PUT") else {}
                 send = partial(client.generic, method, url, data=body, content_type="application/json", headers=headers)
             observed[principal, scope] = outcome(in_savepoint(send))
     _compare(operation, scopes, {method: API.get(operation)}, {method: observed})
@@ -438,12 +506,13 @@ def _compare(
 # --- a child named under another parent -----------------------------------------------------
 
 # URL kwargs naming an object that belongs to the kwarg before it.
-CHILD_KWARGS = {"attachment_id", "contract_id", "delivery_id", "item_id", "skill_id", "field_id"}
+CHILD_KWARGS = {"attachment_id", "contract_id", "delivery_id", "item_id", "skill_id", "field_id", "clock_id"}
 
 # The administrator (who may do everything) names each child under a parent it does not
 # belong to: not found, or refused in words with nothing changed.
 MISMATCHED: dict[str, Any] = {
     "cases:attachment_download": lambda w: f"/cases/{w.cases['own'].pk}/attachments/{w.attachments['other'].pk}/",
+    "cases:clock_extend": lambda w: f"/cases/{w.cases['own'].pk}/clocks/{w.clocks['other']}/extend/",
     "customers:contract_end": lambda w: f"/customers/{w.ids['duplicate_id']}/contracts/{w.ids['contract_id']}/end/",
     "intake:webhook_redeliver": lambda w: (
         f"/intake/webhooks/{w.ids['endpoint2_id']}/deliveries/{w.ids['delivery_id']}/redeliver/"
@@ -456,6 +525,9 @@ MISMATCHED: dict[str, Any] = {
     "settings:user_skill_remove": lambda w: f"/settings/users/{w.users['administrator'].pk}/skills/{w.ids['skill_id']}/remove/",
 }
 API_MISMATCHED = {
+    "POST /api/v1/cases/{case_id}/clocks/{clock_id}/extensions": lambda w: (
+        f"/api/v1/cases/{w.cases['own'].pk}/clocks/{w.clocks['other']}/extensions"
+    ),
     "POST /api/v1/customers/{customer_id}/contracts/{contract_id}/end": lambda w: (
         f"/api/v1/customers/{w.ids['duplicate_id']}/contracts/{w.ids['contract_id']}/end"
     ),
@@ -477,7 +549,7 @@ def test_a_child_under_another_parent_is_not_found(world: World, name: str) -> N
     for method in ("get", "post"):
 
         def send(method: str = method) -> Any:
-            response = getattr(client_of(world, "administrator"), method)(path, {})
+            response = getattr(client_of(world, "administrator"), method)(path, post_data(name, world, "own"))
             assert agent_skill.exists(), "the agent's skill was removed through the administrator's URL"
             return response
 
@@ -489,5 +561,6 @@ def test_a_child_under_another_parent_is_not_found(world: World, name: str) -> N
 @pytest.mark.parametrize("operation", sorted(API_MISMATCHED))
 def test_an_api_child_under_another_parent_is_not_found(world: World, operation: str) -> None:
     url = API_MISMATCHED[operation](world)
-    response = in_savepoint(partial(world.api_clients["administrator"].post, url, "{}", content_type="application/json"))
+    body = json.dumps(api_body(operation, world))
+    response = in_savepoint(partial(world.api_clients["administrator"].post, url, body, content_type="application/json"))
     assert response.status_code == 404, response.content

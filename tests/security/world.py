@@ -6,6 +6,7 @@ each scope (own team, other team, no team) and one of every other object a URL c
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import importlib
 from collections.abc import Iterator
@@ -20,17 +21,19 @@ from django.test import Client, TestCase, override_settings
 
 from leitplanke.accounts import services as accounts
 from leitplanke.accounts.models import Role, Team, User
-from leitplanke.cases import catalog_services, list_services
+from leitplanke.cases import catalog_services, clock_services, list_services
 from leitplanke.cases import services as cases
-from leitplanke.cases.models import Attachment, Case, CaseType, Category, SavedView
+from leitplanke.cases.models import Attachment, Case, CaseClock, CaseType, Category, SavedView
 from leitplanke.core.errors import DomainError
 from leitplanke.customers import services as customers
-from leitplanke.intake import admin_services, replies, webhooks
-from leitplanke.intake.models import ReplyTemplate, WebhookDelivery
+from leitplanke.intake import admin_services, public, replies, webhooks
+from leitplanke.intake.models import PublicContact, ReplyTemplate, WebhookDelivery
 from leitplanke.intake.services import email_ingest
 from leitplanke.maturity import links
 from leitplanke.maturity import services as maturity
 from leitplanke.maturity.models import Recommendation
+from leitplanke.processes import services as process_services
+from leitplanke.processes.shipped import COMPLAINT
 from tests.conftest import PASSWORD, REFERENCE_DATA, ROLE_KEYS, ensure_default_roles
 from tests.maturity.conftest import answers_at
 
@@ -52,6 +55,7 @@ class World:
     other: dict[str, Any] = field(default_factory=dict)  # kwarg -> another user's object id
     sessions: dict[str, str] = field(default_factory=dict)  # principal -> session key
     api_clients: dict[str, Client] = field(default_factory=dict)
+    clocks: dict[str, int] = field(default_factory=dict)  # case scope -> id of one of its clocks
 
 
 def _reference_data() -> None:
@@ -74,6 +78,17 @@ def _completed_check(user: User) -> Any:
     assessment, _ = maturity.assessment_start(actor=user)
     maturity.assessment_answer(assessment=assessment, answers=answers_at(2))
     return maturity.assessment_complete(assessment=assessment)
+
+
+def _png() -> Any:
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 20), (200, 0, 80)).save(buffer, format="PNG")
+    return SimpleUploadedFile("logo.png", buffer.getvalue(), content_type="image/png")
 
 
 def build_world() -> World:
@@ -192,6 +207,34 @@ def build_world() -> World:
     other_view = list_services.saved_view_create(actor=other_user, name="Theirs", filters={})
     world.other = {"assessment_id": other_assessment.pk, "token_id": other_token.pk, "view_id": other_view.pk}
     world.ids["public_assessment"] = public_assessment.pk
+    # A respondent of the public check who asked to be contacted (Settings → maturity contacts).
+    contact_assessment, _ = maturity.assessment_start(language="en")
+    maturity.assessment_contact(assessment=contact_assessment, name="Mia Matrix", email="mia@example.org", consent=True)
+    world.ids["contact_assessment"] = contact_assessment.pk
+    # A draft of the complaint process (the editor's pages), one of its transitions.
+    draft = process_services.definition_create(
+        actor=admin, key="complaint", name_de="Beschwerde", name_en="Complaint", definition=copy.deepcopy(COMPLAINT)
+    )
+    world.ids.update(key=draft.key, version=draft.version, transition="start")
+    # A brand with a logo, and the organisation's logo (the public pages serve them).
+    brand = accounts.brand_create(
+        actor=admin, name="Matrix brand", slug="matrix", display_name="Matrix", from_address="service@matrix.example"
+    )
+    accounts.brand_logo_set(actor=admin, brand=brand, upload=_png())
+    accounts.organisation_logo_set(actor=admin, upload=_png())
+    world.ids.update(brand=brand.slug, brand_id=brand.pk)
+    # Each scope's case gets a PSD2 clock (a rule with a holding reply, so an extension can be recorded).
+    for scope, case in case_map.items():
+        psd2 = clock_services.new_clocks(case, at=case.received_at, keys=["psd2_de"])
+        clock_services.insert_clocks(psd2)
+        world.clocks[scope] = CaseClock.objects.filter(case=case, rule_key="psd2_de").get().pk
+    # A resolved case of the own team: its close step asks for the closing fields.
+    resolved = cases.case_create(actor=admin, case_type=complaint, team=own, subject="Matrix resolved", channel="email")
+    world.ids["resolved_case"] = cases.case_transition(actor=admin, case=resolved, transition="resolve").pk
+    # An unconfirmed contact of the public form on a case of its own (the confirmation link).
+    public_case = cases.case_create(actor=admin, case_type=complaint, team=own, subject="Matrix public", channel="email")
+    contact = PublicContact.objects.create(case=public_case, first_name="Paul", last_name="Matrix", email="paul@example.org")
+    world.ids["confirm_token"] = public.contact_confirm_token(contact)
     world.ids["completed_check"] = completed.pk
     # Second parents, for children named under the wrong one (test_a_child_under_another_parent…)
     world.ids["endpoint2_id"] = endpoint2.pk
