@@ -173,6 +173,7 @@ HTML: dict[str, tuple[str, ...]] = {
     "cases:timeline":                       CASE_VIEW,
     "cases:step":                           CASE_EDIT,  # the step form; read-only roles take no steps
     "cases:assign":                         CASE_EDIT,
+    "cases:escalate":                       CASE_EDIT,  # raising a case needs the edit right on it
     "cases:clock_extend":                   CASE_EDIT,  # a holding reply is a change to the case
     # customers
     "customers:list":                       CASE_READERS,
@@ -299,6 +300,7 @@ API: dict[str, tuple[str, ...]] = {
     "PATCH /api/v1/cases/{case_id}":                                API_CASE_EDIT,
     "GET /api/v1/cases/{case_id}/transitions":                      API_CASE_VIEW,
     "POST /api/v1/cases/{case_id}/transitions":                     API_CASE_EDIT,
+    "POST /api/v1/cases/{case_id}/escalations":                     API_CASE_EDIT,
     "GET /api/v1/cases/{case_id}/interactions":                     API_CASE_VIEW,
     "POST /api/v1/cases/{case_id}/interactions":                    API_CASE_EDIT,
     "GET /api/v1/cases/{case_id}/attachments":                      API_CASE_VIEW,
@@ -345,6 +347,7 @@ def api_body(operation: str, world: World) -> dict[str, Any]:
         "POST /api/v1/cases": {"case_type": "complaint", "subject": "Matrix", "channel": "email"},
         "PATCH /api/v1/cases/{case_id}": {"subject": "Matrix changed"},
         "POST /api/v1/cases/{case_id}/transitions": {"transition": "start"},
+        "POST /api/v1/cases/{case_id}/escalations": {"reason": "Matrix"},
         "POST /api/v1/cases/{case_id}/interactions": {"kind": "internal_note", "body_text": "Matrix"},
         "POST /api/v1/customers": {"kind": "person", "first_name": "Max", "last_name": "Matrix"},
         "PATCH /api/v1/customers/{customer_id}": {"first_name": "Maxi"},
@@ -377,6 +380,7 @@ def post_data(name: str, world: World, scope: str) -> dict[str, Any]:
         "maturity:roadmap_create": {"check": world.ids["completed_check"], "title": "Matrix"},
         "case_list:saved_view_create": {"name": "Matrix view", "query": "status=new"},
         "cases:assign": {"responsible": "me"},
+        "cases:escalate": {"reason": "Matrix"},
         "cases:clock_extend": {"event": "holding_reply", "note": "Matrix"},
         "intake:public_access": {"action": "revoke"},
     }

@@ -345,6 +345,7 @@ API_TARGETS: list[tuple[str, str, str, Callable[[World, str], dict[str, Any]]]] 
     ("POST", "/api/v1/cases/{case}/interactions", "subject", lambda w, p: {"kind": "phone_note", "subject": p, "body_text": "x"}),
     ("POST", "/api/v1/cases/{case}/interactions", "body_html", lambda w, p: {"kind": "internal_note", "body_html": p}),
     ("POST", "/api/v1/cases/{case}/transitions", "note", lambda w, p: {"transition": "start", "note": p}),
+    ("POST", "/api/v1/cases/{case}/escalations", "reason", lambda w, p: {"reason": p}),
     ("POST", "/api/v1/customers", "last_name", lambda w, p: {"kind": "person", "first_name": "x", "last_name": p}),
     ("POST", "/api/v1/customers", "first_name", lambda w, p: {"kind": "person", "first_name": p, "last_name": "x"}),
     ("POST", "/api/v1/customers/{customer}/consents", "note", lambda w, p: {"purpose": "marketing", "granted": True, "note": p}),
