@@ -149,3 +149,25 @@ def test_only_who_may_edit_the_case_may_compose(
     assert client_for(auditor).post(url(case), data).status_code in (403, 404)
     assert Client().get(url(case)).status_code == 302
     assert not Interaction.objects.filter(case=case, kind=InteractionKind.OUTBOUND_MESSAGE).exists()
+
+
+def test_the_next_status_choices_are_the_steps_of_the_cases_process(
+    agent: User, case: Case, client_for: Callable[[User], Client]
+) -> None:
+    """The choices come from the case's own process version (not the old built-in
+    lifecycle): its steps and labels, and no step that asks for input the composer does not
+    have — closing a resolved complaint needs outcome, root cause and summary (case page)."""
+    from leitplanke.cases.selectors import available_transitions
+    from leitplanke.cases.services import case_transition
+
+    client = client_for(agent)
+
+    def offered_on_page(case: Case) -> None:
+        html = client.get(url(case)).content.decode()
+        offered = [a.transition for a in available_transitions(actor=agent, case=case) if a.available]
+        assert offered and all(f'value="{t.key}"' in html and t.label_en in html for t in offered)
+
+    offered_on_page(case)
+    resolved = case_transition(actor=agent, case=case, transition="resolve")
+    offered_on_page(resolved)
+    assert 'value="close"' not in client.get(url(resolved)).content.decode()

@@ -156,12 +156,16 @@ def reply(request: HttpRequest, case_id: int) -> HttpResponse:
 # --- composer on the case page ---------------------------------------------------------------
 
 
-def _transitions(case: Any, language: str) -> list[tuple[str, str]]:
-    from leitplanke.cases.lifecycle import lifecycle_for
+def _transitions(actor: Any, case: Any, language: str) -> list[tuple[str, str]]:
+    """The steps of the case's own process version the actor may take right after sending:
+    available ones only (a step that asks for input, such as closing a complaint, is taken
+    on the case page where its fields are)."""
+    from leitplanke.cases.selectors import available_transitions
 
     return [
-        (t.key, t.label_de if language == "de" else t.label_en)
-        for t in lifecycle_for(case.case_type.key).transitions_from(case.status)
+        (a.transition.key, a.transition.label_de if language == "de" else a.transition.label_en)
+        for a in available_transitions(actor=actor, case=case)
+        if a.available
     ]
 
 
@@ -203,7 +207,7 @@ def composer(request: HttpRequest, case_id: int) -> HttpResponse:
     language = (getattr(request, "LANGUAGE_CODE", None) or "de")[:2]
     templates = selectors.reply_templates_for_case(case)
     by_id = {template.pk: template for template in templates}
-    transitions = _transitions(case, language)
+    transitions = _transitions(request.user, case, language)
     if request.method == "GET":
         if "template" in request.GET:
             chosen = by_id.get(_int(request.GET.get("template")))  # type: ignore[arg-type]
