@@ -13,7 +13,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from leitplanke.accounts.models import Language, Team, User
-from leitplanke.accounts.permissions import EDIT_CASES
 from leitplanke.core import refcache
 from leitplanke.core.forms import Form
 from leitplanke.customers.models import Product
@@ -48,17 +47,10 @@ class LocalDateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-def _case_editing_role_ids() -> tuple[int, ...]:
-    from leitplanke.accounts.models import Role
-
-    return tuple(role.pk for role in Role.objects.all() if EDIT_CASES in (role.capabilities or []))
-
-
 def responsible_candidates() -> Any:
     """Active users whose roles let them work on cases (the roles are reference data, cached
     per process: building this queryset costs no query)."""
-    role_ids = refcache.cached("case_editing_role_ids", _case_editing_role_ids)
-    return User.objects.filter(is_active=True, roles__in=role_ids).distinct().order_by("full_name")
+    return User.objects.filter(is_active=True, roles__in=selectors.case_editing_role_ids()).distinct().order_by("full_name")
 
 
 def _responsible_choices() -> list[tuple[Any, str]]:

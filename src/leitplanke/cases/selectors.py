@@ -330,12 +330,22 @@ def response_deadline(case: Case) -> tuple[dt.datetime, engine.Rule] | None:
     return due.astimezone(engine.zone(clock.time_zone)), version.rule
 
 
+def case_editing_role_ids() -> tuple[int, ...]:
+    """The roles whose capabilities let their holders work on cases (roles are reference
+    data: cached per process, checked against the generation row)."""
+    return refcache.cached(
+        "case_editing_role_ids",
+        lambda: tuple(role.pk for role in Role.objects.all() if EDIT_CASES in (role.capabilities or [])),
+    )
+
+
 def assignable_users(*, team_id: int | None = None) -> list[Any]:
     """Active users who may work on cases (only they can be made responsible), the members of
     `team_id` first, then the others, each by name. Every user carries `in_team` and
     `absence` (the absence that covers today, or None), so that a list can show who is away."""
-    role_ids = [role.pk for role in Role.objects.all() if EDIT_CASES in (role.capabilities or [])]
-    users = list(User.objects.filter(is_active=True, roles__in=role_ids).distinct().order_by("full_name", "id")[:1000])
+    users = list(
+        User.objects.filter(is_active=True, roles__in=case_editing_role_ids()).distinct().order_by("full_name", "id")[:1000]
+    )
     members = set(User.objects.filter(teams=team_id).values_list("pk", flat=True)) if team_id else set()
     today: dt.date = timezone.localdate()
     absences = {
