@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from leitplanke.accounts import permissions
+from leitplanke.accounts.actors import Actor
 from leitplanke.accounts.decorators import require_capability
 from leitplanke.core.errors import DomainError, NotFound, PermissionDenied
 from leitplanke.core.events import EVENTS
@@ -156,7 +157,7 @@ def reply(request: HttpRequest, case_id: int) -> HttpResponse:
 # --- composer on the case page ---------------------------------------------------------------
 
 
-def _transitions(actor: Any, case: Any, language: str) -> list[tuple[str, str]]:
+def _transitions(actor: Actor, case: Any, language: str) -> list[tuple[str, str]]:
     """The steps of the case's own process version the actor may take right after sending:
     available ones only (a step that asks for input, such as closing a complaint, is taken
     on the case page where its fields are)."""
