@@ -202,6 +202,14 @@ def make_plan(base: str, cookie: str, info: dict[str, Any]) -> dict[str, Any]:
                 "duration_s": 60,
                 "steps": [{"path": deep, "expect": [200]}],
             },
+            # What agents open by default: open cases by their next due time (deadline clocks).
+            {
+                "name": "list_next_due",
+                "concurrency": 4,
+                "requests": 400,
+                "duration_s": 60,
+                "steps": [{"path": "/cases/?sort=due", "expect": [200]}],
+            },
             {"name": "search", "concurrency": 4, "requests": 400, "duration_s": 60, "steps": [{"path": search, "expect": [200]}]},
             {
                 "name": "detail",
@@ -314,6 +322,23 @@ def peer_command(n: int, db: str, port: int, out: Path) -> list[str]:
     return [str(script), "--tickets", str(n), "--db", db, "--port", str(port), "--out", str(out)]
 
 
+def seed(args: argparse.Namespace, env: dict[str, str], recorder: LoadRecorder) -> tuple[float, float, float | None]:
+    """migrate and `leitplanke seed --cases N --clocks`; returns (seed, whole command, analyse) seconds."""
+    run([PYTHON, "-m", "leitplanke.cli", "migrate"], env, 600)
+    started = time.monotonic()
+    seed_started = time.time()
+    seed_out = run(
+        [PYTHON, "-m", "leitplanke.cli", "seed", "--cases", str(args.n), "--clocks"], env, max(900, args.n / 100), capture=True
+    )
+    recorder.phase("seed", seed_started, time.time())
+    seed_total = round(time.monotonic() - started, 1)
+    print(seed_out, file=sys.stderr)
+    match = re.search(r"seed_cases_seconds=([\d.]+)", seed_out)
+    seed_seconds = float(match.group(1)) if match else seed_total
+    match = re.search(r"analyze_seconds=([\d.]+)", seed_out)
+    return seed_seconds, seed_total, float(match.group(1)) if match else None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=int(os.environ.get("N", 100_000)))
@@ -328,13 +353,21 @@ def main() -> int:
         help="port for the servers: Leitplanke's and then the peer's (default: a free port each)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch data dir / database")
+    parser.add_argument(
+        "--database",
+        default="",
+        help="PostgreSQL only: measure an existing database (kept by an earlier --keep run) without seeding; "
+        "writes leitplanke-postgres-<N>-rerun.json and leaves docs/benchmarks.md alone",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="leitplanke-bench-"))
-    pg_name = f"leitplanke_bench_{os.getpid()}"
+    pg_name = args.database or f"leitplanke_bench_{os.getpid()}"
+    if args.database and args.db != "postgres":
+        parser.error("--database needs --db postgres")
     env = {
         **os.environ,
         "LEITPLANKE_DATA_DIR": str(scratch),
@@ -353,30 +386,20 @@ def main() -> int:
         env.pop("DATABASE_URL", None)
     server: subprocess.Popen | None = None
     pg_created = False
-    out = RESULTS / f"leitplanke-{args.db}-{args.n}.json"
+    out = RESULTS / f"leitplanke-{args.db}-{args.n}{'-rerun' if args.database else ''}.json"
     recorder = LoadRecorder(
         interval=0.5, pg_dsn=f"postgresql://postgres@127.0.0.1:5432/{pg_name}" if args.db == "postgres" else None
     )
     baseline = recorder.measure_baseline()
     log(f"machine before the run: load average {baseline['load1']}, CPUs {baseline['busy']} busy")
     try:
-        if args.db == "postgres":
+        if args.db == "postgres" and not args.database:
             pg_admin(f'CREATE DATABASE "{pg_name}"')
             pg_created = True
         recorder.start()
-        run([PYTHON, "-m", "leitplanke.cli", "migrate"], env, 600)
-        started = time.monotonic()
-        seed_started = time.time()
-        seed_out = run(
-            [PYTHON, "-m", "leitplanke.cli", "seed", "--cases", str(args.n)], env, max(900, args.n / 100), capture=True
-        )
-        recorder.phase("seed", seed_started, time.time())
-        seed_total = round(time.monotonic() - started, 1)
-        print(seed_out, file=sys.stderr)
-        match = re.search(r"seed_cases_seconds=([\d.]+)", seed_out)
-        seed_seconds = float(match.group(1)) if match else seed_total
-        match = re.search(r"analyze_seconds=([\d.]+)", seed_out)
-        analyze_seconds = float(match.group(1)) if match else None
+        seed_seconds = seed_total = analyze_seconds = None
+        if not args.database:
+            seed_seconds, seed_total, analyze_seconds = seed(args, env, recorder)
         run([PYTHON, "manage.py", "collectstatic", "--no-input", "-v", "0"], env, 300)
         password = secrets.token_urlsafe(16) + "-Aa1"
         info = json.loads(
@@ -517,7 +540,8 @@ def main() -> int:
             check=False,
         ).stdout
         print(compare_md)
-    write_docs(result, compare_md, args, peer_file)
+    if not args.database:
+        write_docs(result, compare_md, args, peer_file)
     return 0
 
 

@@ -148,7 +148,7 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
 def cmd_seed(args: argparse.Namespace) -> int:
     _require_migrated()
     extra = ["--cases", str(args.cases)] if args.cases is not None else []
-    _manage("leitplanke_seed", *extra)
+    _manage("leitplanke_seed", *extra, *(["--clocks"] if args.clocks else []))
     return 0
 
 
@@ -434,6 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Load the demo organisation (idempotent) and, on the first run, 2,000 demo cases.",
     )
     seed.add_argument("--cases", type=int, default=None, help="bulk-generate this many cases instead")
+    seed.add_argument(
+        "--clocks", action="store_true", help="with --cases: start the deadline clocks of the open cases too (benchmarks)"
+    )
     seed.set_defaults(func=cmd_seed)
 
     audit = add(commands, "audit", "audit log tools")

@@ -440,7 +440,9 @@ class CaseClock(models.Model):
     rule = models.ForeignKey(
         DeadlineRule, on_delete=models.PROTECT, related_name="+", verbose_name=_("rule version"), db_index=False
     )
-    rule_key = models.SlugField(max_length=64)
+    # No index either (a SlugField has two on PostgreSQL): clocks are read by case, and by
+    # due time for the escalation job, never by rule alone.
+    rule_key = models.SlugField(max_length=64, db_index=False)
     jurisdiction = models.CharField(max_length=32)
     time_zone = models.CharField(max_length=64)
     started_at = models.DateTimeField(_("started at"))

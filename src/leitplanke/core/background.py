@@ -2,8 +2,11 @@
 
 `background_task` adds retries with exponential backoff: a failing attempt is recorded
 as FAILED (administrators see it under Settings → Background tasks) and a new attempt
-is enqueued with `run_after`, up to `max_attempts`. `enqueue_on_commit` enqueues only
-once the surrounding transaction has committed, so a worker never sees half a change.
+is enqueued with `run_after`, up to `max_attempts`. `enqueue_on_commit` makes a task
+visible to workers only once the surrounding transaction has committed, so a worker never
+sees half a change: with the database backend the task row is written in that transaction
+(it commits or rolls back with the change, savepoints included, and costs no commit of its
+own); with any other backend the task is enqueued after the commit.
 """
 
 from __future__ import annotations
@@ -58,4 +61,16 @@ def background_task(
 
 
 def enqueue_on_commit(the_task: Any, *args: Any, **kwargs: Any) -> None:
-    transaction.on_commit(lambda: the_task.enqueue(*args, **kwargs))
+    if transaction.get_connection().in_atomic_block and _writes_rows_to_this_database(the_task):
+        the_task.enqueue(*args, **kwargs)
+    else:
+        transaction.on_commit(lambda: the_task.enqueue(*args, **kwargs))
+
+
+def _writes_rows_to_this_database(the_task: Any) -> bool:
+    """The database backend stores a task as a row of the default database: written inside
+    the transaction, it becomes visible exactly when the change does. (An enqueue after the
+    commit cost every task its own commit: a second disk flush per escalation or mail.)"""
+    from django_tasks_db.backend import DatabaseBackend
+
+    return isinstance(the_task.get_backend(), DatabaseBackend)
