@@ -41,7 +41,8 @@ from leitplanke.core.pagination import InvalidCursor
 from leitplanke.core.text import multi_fields
 from leitplanke.processes.selectors import state_labels, transition_labels
 
-from . import export, list_selectors, list_services, selectors
+from . import export, list_rows, list_selectors, list_services, selectors
+from .forms import PlainSelect
 
 SORT_CHOICES = [
     ("received_desc", gettext_lazy("Newest first")),
@@ -188,8 +189,8 @@ class CaseFilterForm(Form):
         max_length=200,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": gettext_lazy("Words or LP-2026-000123")}),
     )
-    case_type = forms.ChoiceField(label=gettext_lazy("Case type"), required=False)
-    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
+    case_type = forms.ChoiceField(label=gettext_lazy("Case type"), required=False, widget=PlainSelect)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False, widget=PlainSelect)
     # Several kinds at once ("open" and "waiting" are what people mean by "not done yet").
     status_kind = forms.MultipleChoiceField(
         label=gettext_lazy("Status kind"), required=False, widget=forms.CheckboxSelectMultiple
@@ -197,11 +198,11 @@ class CaseFilterForm(Form):
     deadline = forms.MultipleChoiceField(
         label=gettext_lazy("Deadlines"), required=False, widget=forms.CheckboxSelectMultiple, choices=DEADLINE_CHOICES
     )
-    team = forms.ChoiceField(label=gettext_lazy("Team"), required=False)
-    responsible = forms.ChoiceField(label=gettext_lazy("Responsible"), required=False)
-    priority = forms.ChoiceField(label=gettext_lazy("Priority"), required=False)
-    channel = forms.ChoiceField(label=gettext_lazy("Channel"), required=False)
-    category = forms.ChoiceField(label=gettext_lazy("Category"), required=False)
+    team = forms.ChoiceField(label=gettext_lazy("Team"), required=False, widget=PlainSelect)
+    responsible = forms.ChoiceField(label=gettext_lazy("Responsible"), required=False, widget=PlainSelect)
+    priority = forms.ChoiceField(label=gettext_lazy("Priority"), required=False, widget=PlainSelect)
+    channel = forms.ChoiceField(label=gettext_lazy("Channel"), required=False, widget=PlainSelect)
+    category = forms.ChoiceField(label=gettext_lazy("Category"), required=False, widget=PlainSelect)
     received_from = forms.DateField(
         label=gettext_lazy("Received from"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
@@ -211,7 +212,7 @@ class CaseFilterForm(Form):
     tags = forms.CharField(
         label=gettext_lazy("Tags"), required=False, max_length=200, help_text=gettext_lazy("Comma-separated; any of them")
     )
-    sort = forms.ChoiceField(label=gettext_lazy("Sort"), required=False, choices=SORT_CHOICES)
+    sort = forms.ChoiceField(label=gettext_lazy("Sort"), required=False, choices=SORT_CHOICES, widget=PlainSelect)
 
     def __init__(self, *args: Any, choices: Choices, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -339,6 +340,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             [(k, v) for k, values in view.filters.items() for v in (values if isinstance(values, list) else [values])]
         )
     sort = list_selectors.sort_key(params, user)
+    can_edit = has_capability(user, EDIT_CASES)
     list_url = reverse("case_list:list")
     htmx = getattr(request, "htmx", None)
     swaps_filter_area = bool(htmx and htmx.target == FILTER_AREA_ID)
@@ -361,7 +363,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "saved_views": saved_views,
         "can_export": has_capability(user, EXPORT_CASES),
         "can_save_views": can_save_views(user),
-        "can_edit": has_capability(user, EDIT_CASES),
+        "can_edit": can_edit,
+        "rows": list_rows.rows_html(page.items, can_edit=can_edit),
         "choices": choices,
         "my_teams": [(str(pk), name) for pk, name in choices.teams if int(pk) in _team_ids(user)],
         "export_cap": export.EXPORT_CAP,
