@@ -127,6 +127,21 @@ def test_one_statement_per_row() -> None:
     assert len(queries) == 1 and queries[0]["sql"].startswith('INSERT INTO "core_auditevent"')
 
 
+def test_several_rows_in_one_statement_get_their_keys_in_order() -> None:
+    events = [AuditEvent(occurred_at=timezone.now(), action=f"test.many.{n}", after={"n": n}) for n in range(3)]
+    with CaptureQueriesContext(connection) as queries:
+        assert inserts.insert_rows(events) is events
+    assert len(queries) == 1 and queries[0]["sql"].count("%s") == 0  # parameters, one VALUES list per row
+    stored = {event.pk: (event.action, event.after) for event in AuditEvent.objects.filter(action__startswith="test.many.")}
+    assert stored == {event.pk: (event.action, {"n": n}) for n, event in enumerate(events)}
+    assert events[0].pk < events[1].pk < events[2].pk and not any(event._state.adding for event in events)
+    with pytest.raises(TypeError, match="one model"):
+        inserts.insert_rows(
+            [AuditEvent(occurred_at=timezone.now(), action="x"), RateLimitCounter(key="z", window_start=timezone.now())]
+        )
+    assert inserts.insert_rows([]) == []
+
+
 def test_plain_values_pass_unconverted_and_give_what_get_db_prep_save_gives() -> None:
     """The fast path (issue 23, mail import): str, int, bool and None of plain field types go
     to the database as they are; anything else still goes through get_db_prep_save."""

@@ -36,6 +36,8 @@ class _Statement:
     # Per field: the one Python type whose values (and None) go to the database as they are,
     # or None where `get_db_prep_save` must convert (dates, JSON, decimals, …).
     plain: tuple[type | None, ...] = ()
+    values: str = ""  # "(%s, %s, …)": one row's placeholders
+    returning: str = ""  # " RETURNING id" or ""
 
 
 # Fields whose `get_db_prep_save` returns a value of this exact type unchanged (`to_python` of
@@ -79,12 +81,18 @@ def _compile(model: type[Model], connection: BaseDatabaseWrapper) -> _Statement:
     fields = tuple(field for field in meta.local_concrete_fields if not field.generated and field is not pk)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(field.column)) for field in fields)  # concrete fields have a column
-    placeholders = ", ".join("%s" for _field in fields)
+    values = "(" + ", ".join("%s" for _field in fields) + ")"
+    returning = f" RETURNING {quote(str(pk.column))}" if pk is not None else ""
     # Table and column names come from the model's metadata, quoted; values are parameters.
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    if pk is not None:
-        sql = f"{sql} RETURNING {quote(str(pk.column))}"
-    return _Statement(sql=sql, fields=fields, returned_pk=pk, plain=tuple(_plain_type(field) for field in fields))
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values}{returning}"  # noqa: S608
+    return _Statement(
+        sql=sql,
+        fields=fields,
+        returned_pk=pk,
+        plain=tuple(_plain_type(field) for field in fields),
+        values=values,
+        returning=returning,
+    )
 
 
 def _statement(model: type[Model], connection: BaseDatabaseWrapper) -> _Statement:
@@ -97,15 +105,45 @@ def _statement(model: type[Model], connection: BaseDatabaseWrapper) -> _Statemen
 
 def insert_row(instance: M, *, using: str = DEFAULT_DB_ALIAS) -> M:
     """INSERTs `instance` as a new row and sets its primary key; returns it."""
-    model = type(instance)
+    insert_rows([instance], using=using)
+    return instance
+
+
+def insert_rows(instances: list[M], *, using: str = DEFAULT_DB_ALIAS) -> list[M]:
+    """INSERTs new rows of one model in one statement (a case's deadline clocks) and sets
+    their primary keys, read back with RETURNING in the order of the rows (as Django's
+    `bulk_create` relies on for both databases); returns them."""
+    if not instances:
+        return instances
+    model = type(instances[0])
+    if any(type(instance) is not model for instance in instances):
+        raise TypeError("insert_rows takes rows of one model")
     connection = connections[using]
     if not connection.features.can_return_columns_from_insert:  # pragma: no cover - SQLite before 3.35
-        instance.save(force_insert=True, using=using)
-        return instance
+        for instance in instances:
+            instance.save(force_insert=True, using=using)
+        return instances
     statement = _statement(model, connection)
     pk = statement.returned_pk
-    if pk is not None and instance.pk is not None:
-        raise TypeError(f"{model._meta.label} {instance.pk} already has a primary key; the database numbers new rows")
+    params: list[Any] = []
+    for instance in instances:
+        if pk is not None and instance.pk is not None:
+            raise TypeError(f"{model._meta.label} {instance.pk} already has a primary key; the database numbers new rows")
+        params.extend(_values(statement, instance, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(_rows_sql(statement, len(instances)), params)
+        if pk is not None:
+            for instance, (value,) in zip(instances, cursor.fetchall(), strict=True):
+                for converter in pk.get_db_converters(connection):
+                    value = converter(value, None, connection)
+                setattr(instance, pk.attname, value)
+    for instance in instances:
+        instance._state.adding = False
+        instance._state.db = using
+    return instances
+
+
+def _values(statement: _Statement, instance: Model, connection: BaseDatabaseWrapper) -> list[Any]:
     params: list[Any] = []
     for field, plain in zip(statement.fields, statement.plain, strict=True):
         value = field.pre_save(instance, True)
@@ -115,13 +153,12 @@ def insert_row(instance: M, *, using: str = DEFAULT_DB_ALIAS) -> M:
         if hasattr(value, "resolve_expression"):
             raise TypeError(f"insert_row takes plain values, not expressions ({field.name})")
         params.append(field.get_db_prep_save(value, connection=connection))
-    with connection.cursor() as cursor:
-        cursor.execute(statement.sql, params)
-        if pk is not None:
-            (value,) = cursor.fetchone()
-            for converter in pk.get_db_converters(connection):
-                value = converter(value, None, connection)
-            setattr(instance, pk.attname, value)
-    instance._state.adding = False
-    instance._state.db = using
-    return instance
+    return params
+
+
+def _rows_sql(statement: _Statement, count: int) -> str:
+    """The statement with `count` rows of values (the one-row text is the compiled one)."""
+    if count == 1:
+        return statement.sql
+    head, values, returning = statement.sql.partition(" VALUES ")[0], statement.values, statement.returning
+    return f"{head} VALUES {', '.join([values] * count)}{returning}"
