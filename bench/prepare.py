@@ -21,7 +21,11 @@ def main() -> None:
     from leitplanke.core.pagination import encode_cursor
 
     email, password = sys.argv[1], sys.argv[2]
-    user = User.objects.filter(email=email).first() or accounts.user_create(
+    user = User.objects.filter(email=email).first()
+    if user is not None:  # a database kept from an earlier run (bench/run.py --database)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    user = user or accounts.user_create(
         actor=None,
         email=email,
         full_name="Bench Quality",
