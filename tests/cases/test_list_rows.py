@@ -35,14 +35,14 @@ def test_a_row_shows_every_cell_with_its_label(
     case.tags.add(Tag.objects.create(name="Rückruf", name_key="rückruf"))
     row = row_of(client_for(lead).get("/cases/").content.decode(), case)
     assert f'href="/cases/{case.pk}/"' in row and case.reference in row
-    assert 'data-label="Kunde">Erika Mustermann</td>' in row
-    assert 'data-label="Verantwortlich">Miriam Schulz</td>' in row
-    assert f'data-label="Team">{team_a.name}</td>' in row
+    assert 'data-label="Kunde" class="customer-cell">Erika Mustermann</td>' in row
+    assert 'data-label="Verantwortlich · Team" class="two-facts"><div><span class="fact">Miriam Schulz</span>' in row
+    assert f'<span class="fact-sub" title="Team">{team_a.name}</span>' in row
     assert '<span class="badge badge-muted">Rückruf</span>' in row
     assert 'class="priority priority-2"' in row or f'class="priority priority-{int(Priority.HIGH)}"' in row
     # Berlin time, German short date; the time zone of the organisation (Europe/Berlin in tests)
-    assert '<time datetime="2026-03-05T09:07:00+01:00">05.03.2026 <span class="muted">09:07</span></time>' in row
-    assert "06.03.2026" in row and "18:45" in row
+    assert '<time class="fact" datetime="2026-03-05T09:07:00+01:00">05.03.2026 <span class="muted">09:07</span></time>' in row
+    assert '<span class="fact-sub" title="Letzte Aktivität"><time datetime="2026-03-06T18:45:00+01:00">06.03.2026 18:45' in row
     assert f'aria-label="{case.reference} auswählen"' in row
 
 

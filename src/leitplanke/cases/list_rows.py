@@ -122,19 +122,29 @@ def _row(case: Any, page: _Page) -> SafeString:
     cells.append(f'<td data-label="{escape(labels.reference)}" class="nowrap"><a href="{url}">{reference}</a></td>')
     cells.append(_subject_cell(case, labels, url))
     customer = escape(case.customer.display_name) if case.customer_id and case.customer else MUTED_DASH
-    cells.append(f'<td data-label="{escape(labels.customer)}">{customer}</td>')
+    cells.append(f'<td data-label="{escape(labels.customer)}" class="customer-cell">{customer}</td>')
     cells.append(_status_cell(case, page))
     cells.append(
         f'<td data-label="{escape(labels.priority)}"><span class="priority priority-{int(case.priority)}">'
         f"{escape(page.priorities.get(case.priority, case.priority))}</span></td>"
     )
+    # Two facts share a column (the list fits 1,280 px): who and which team; received and last activity.
+    responsible = (
+        f'<span class="fact">{escape(case.responsible_user.full_name)}</span>'
+        if case.responsible_user_id and case.responsible_user
+        else '<span class="fact muted">—</span>'
+    )
     team = escape(case.team.name) if case.team_id and case.team else "—"
-    cells.append(f'<td data-label="{escape(labels.team)}">{team}</td>')
-    responsible = escape(case.responsible_user.full_name) if case.responsible_user_id and case.responsible_user else MUTED_DASH
-    cells.append(f'<td data-label="{escape(labels.responsible)}">{responsible}</td>')
-    cells.append(f'<td data-label="{escape(labels.received)}" class="received-cell">{_when(case.received_at, page)}</td>')
-    activity = _when(case.last_activity_at, page) if case.last_activity_at else MUTED_DASH
-    cells.append(f'<td data-label="{escape(labels.activity)}" class="received-cell activity-cell">{activity}</td>')
+    cells.append(
+        f'<td data-label="{escape(labels.responsible)} · {escape(labels.team)}" class="two-facts"><div>{responsible}'
+        f' <span class="fact-sub" title="{escape(labels.team)}">{team}</span></div></td>'
+    )
+    activity = _when(case.last_activity_at, page, muted_time=False) if case.last_activity_at else "—"
+    cells.append(
+        f'<td data-label="{escape(labels.received)} · {escape(labels.activity)}" class="received-cell two-facts"><div>'
+        f'{_when(case.received_at, page, css="fact")} <span class="fact-sub" title="{escape(labels.activity)}">{activity}'
+        "</span></div></td>"
+    )
     return mark_safe("<tr>" + "".join(cells) + "</tr>")  # noqa: S308 - every value above went through escape
 
 
@@ -166,8 +176,8 @@ def _status_cell(case: Any, page: _Page) -> str:
     return f'<td data-label="{escape(page.labels.status)}"><div>{"".join(parts)}</div></td>'
 
 
-def _when(value: dt.datetime, page: _Page) -> str:
+def _when(value: dt.datetime, page: _Page, *, css: str = "", muted_time: bool = True) -> str:
     local = value.astimezone(page.zone)
-    return (
-        f'<time datetime="{local.isoformat()}">{escape(page.date_format(local))} <span class="muted">{local:%H:%M}</span></time>'
-    )
+    time = f'<span class="muted">{local:%H:%M}</span>' if muted_time else f"{local:%H:%M}"
+    css_attribute = f' class="{css}"' if css else ""
+    return f'<time{css_attribute} datetime="{local.isoformat()}">{escape(page.date_format(local))} {time}</time>'
