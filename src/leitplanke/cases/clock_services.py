@@ -336,7 +336,8 @@ def _escalate_chunk(candidates: list[tuple[int, int]], threshold: str, now: dt.d
             case_ids = sorted({case_id for _clock_id, case_id in candidates})
             list(Case.objects.select_for_update().filter(pk__in=case_ids).order_by("pk").values_list("pk", flat=True))
             claimed = _claim(clock_ids, mark, now)  # the others: another worker had them, or they stopped
-            clocks = CaseClock.objects.select_related("case__case_type", "case__team__lead", "case__responsible_user").filter(pk__in=claimed)
+            related = ("case__case_type", "case__team__lead", "case__responsible_user")
+            clocks = CaseClock.objects.select_related(*related).filter(pk__in=claimed)
             cases: dict[int, Case] = {}
             for clock in clocks.order_by("case_id", "id"):
                 # Two clocks of one case share its row: the second sees the level the first raised.
