@@ -129,7 +129,7 @@ def test_nobody_qualifies_and_the_responsible_person_stays(setup, make_user, cli
         event = AuditEvent.objects.get(action="case.escalate", object_id=str(case.pk))
         assert "responsible_user" not in event.before and event.after["not_reassigned"] == why
     html = client_for(setup["agent"]).get(f"/cases/{no_lead.pk}/").content.decode()
-    assert "Not reassigned: the case&#x27;s team has no lead who can work on cases." in html
+    assert "Not reassigned: the case's team has no lead who can work on cases." in html
 
 
 def test_the_responsible_lead_stays_responsible_without_a_reassignment(setup):

@@ -112,7 +112,9 @@ def test_the_demo_pauses_the_clocks_of_its_waiting_cases_from_when_they_began_to
     assert waiting is not None and running is not None
     Interaction.objects.filter(case=waiting, kind="status_change").delete()
     entered = max(waiting.received_at, timezone.now() - dt.timedelta(days=2))
-    Interaction.objects.create(case=waiting, kind="status_change", occurred_at=entered, data={"from": "new", "to": waiting.status})
+    Interaction.objects.create(
+        case=waiting, kind="status_change", occurred_at=entered, data={"from": "new", "to": waiting.status}
+    )
     now = timezone.now()
     assert seed_demo_clocks(now=now) > 0
     clocks = {c.rule_key: c for c in CaseClock.objects.filter(case=waiting)}
