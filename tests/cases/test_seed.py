@@ -86,7 +86,42 @@ def test_the_demo_starts_the_clocks_of_its_open_cases_with_past_thresholds_handl
     with_rules = open_cases.exclude(case_type__deadline_rules=[])
     assert with_rules.exists()
     assert not with_rules.filter(clocks__isnull=True).exists()
-    assert not with_rules.filter(next_due_at=NO_DUE).exists()
+    assert not with_rules.filter(status_kind=StatusKind.OPEN, next_due_at=NO_DUE).exists()  # waiting: maybe all paused
     now = timezone.now()
-    assert not CaseClock.objects.filter(due_at__lte=now, breach_notified_at__isnull=True).exists()
+    assert not CaseClock.objects.filter(state="running", due_at__lte=now, breach_notified_at__isnull=True).exists()
     assert escalate_due_clocks(now=now) == {"warning": 0, "breach": 0}
+
+
+def test_the_demo_pauses_the_clocks_of_its_waiting_cases_from_when_they_began_to_wait(db: Any) -> None:
+    """A waiting case's clocks are paused as its process state prescribes (a waiting state
+    naming no clocks pauses those whose rule lets pauses stop them: the internal first
+    response, not the statutory EnWG period), from its last status change; an open case's
+    clocks run."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from leitplanke.cases.models import CaseClock, CaseType, StatusKind
+    from leitplanke.demo.clocks import seed_demo_clocks
+
+    call_command("leitplanke_seed", "--cases", "300", stdout=StringIO())
+    CaseType.objects.filter(key="complaint").update(deadline_rules=["internal_first_response", "enwg_111a"])
+    complaints = Case.objects.filter(case_type__key="complaint")
+    waiting = complaints.filter(status_kind=StatusKind.WAITING).order_by("-received_at").first()
+    running = complaints.filter(status_kind=StatusKind.OPEN).order_by("-received_at").first()
+    assert waiting is not None and running is not None
+    Interaction.objects.filter(case=waiting, kind="status_change").delete()
+    entered = max(waiting.received_at, timezone.now() - dt.timedelta(days=2))
+    Interaction.objects.create(
+        case=waiting, kind="status_change", occurred_at=entered, data={"from": "new", "to": waiting.status}
+    )
+    now = timezone.now()
+    assert seed_demo_clocks(now=now) > 0
+    clocks = {c.rule_key: c for c in CaseClock.objects.filter(case=waiting)}
+    first = clocks["internal_first_response"]
+    assert first.state == "paused" and first.paused_since == entered
+    assert first.explanation["paused_since"] is not None
+    assert clocks["enwg_111a"].state == "running"  # the statutory period runs on (its rule ignores pauses)
+    assert {c.state for c in CaseClock.objects.filter(case=running)} == {"running"}
+    waiting.refresh_from_db()
+    assert waiting.next_due_at == clocks["enwg_111a"].due_at  # only running clocks count

@@ -141,6 +141,42 @@ def test_validation_reports_every_problem_with_its_place() -> None:
     }
 
 
+def test_an_escalation_levels_assign_to_is_checked_and_compiled() -> None:
+    from leitplanke.processes.engine import build
+
+    definition = copy.deepcopy(SHIPPED["complaint"])
+    levels = definition["escalation_levels"]
+    levels[0]["assign_to"] = "team_lead"
+    levels[1]["assign_to"] = "handler"
+    assert not validate(definition, STANDARD_FIELDS)
+    assert [(lv.level, lv.assign_to) for lv in build(definition).escalation_levels] == [(1, "team_lead"), (2, "handler")]
+    assert build(SHIPPED["complaint"]).escalation_levels[0].assign_to == ""  # absent: keep the responsible person
+    levels[0]["assign_to"] = "boss"
+    levels[1]["assign_to"] = ["handler"]
+    definition["escalation_levels"].append({"level": 3, "label_de": "C", "label_en": "C", "assign_to": "handler"})
+    problems = validate(definition, STANDARD_FIELDS)
+    assert {(p.place, p.code) for p in problems} == {
+        ("escalation_levels[0].assign_to", "bad_assign_to"),
+        ("escalation_levels[1].assign_to", "bad_assign_to"),
+        ("escalation_levels[2].assign_to", "assign_to_without_handler"),
+    }
+    assert 'assign_to is "team_lead", "handler" or empty' in problems[0].message
+    with pytest.raises(InvalidDefinition):
+        compile_process(definition, STANDARD_FIELDS)
+
+
+def test_every_problem_code_has_a_translated_text() -> None:
+    from django.utils import translation
+
+    from leitplanke.processes.engine.validate import MESSAGES, Problem
+    from leitplanke.processes.texts import PROBLEMS, problem_text
+
+    assert set(MESSAGES) == set(PROBLEMS)
+    problem = Problem("escalation_levels[0].assign_to", "bad_assign_to", {"value": "boss"})
+    with translation.override("de"):
+        assert "assign_to" in problem_text(problem) and problem_text(problem) != problem.message
+
+
 def test_validation_of_rubbish_does_not_raise() -> None:
     for rubbish in (None, [], "x", {"states": "x", "transitions": 3}, {"states": [1, None], "transitions": [[]]}):
         assert validate(rubbish, STANDARD_FIELDS)

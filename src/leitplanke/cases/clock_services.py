@@ -199,6 +199,14 @@ def _pauses(keys: frozenset[str] | None, clock: CaseClock) -> bool:
     return keys is ALL or clock.rule_key in keys
 
 
+def pause_for_state(clocks: list[CaseClock], kind: str, names: tuple[str, ...] | list[str], at: dt.datetime) -> list[CaseClock]:
+    """Pauses from `at`, as entering a state of this kind with these `pauses` would, the
+    running clocks among `clocks` (saved or not: the demo's bulk-made clocks of its waiting
+    cases) whose rule lets pauses stop them; returns those it paused (nothing is saved)."""
+    keys = paused_in(kind, names)
+    return [clock for clock in clocks if _pauses(keys, clock) and _pause(clock, at)]
+
+
 def clocks_follow_status(
     case: Case,
     old_kind: str,

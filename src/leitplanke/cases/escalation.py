@@ -2,9 +2,11 @@
 "Escalation"): by the deadline escalation job when a clock reaches a threshold the
 definition names in `escalate_on`, and by hand with a reason (`services.case_escalate`).
 
-The caller holds the case row lock; this module changes the level, writes the timeline
-entry and the audit event, makes the handlers of the new level watchers (so they see the
-case) and sends them an e-mail after the commit."""
+The caller holds the case row lock; this module changes the level, hands the case to
+whoever the level's `assign_to` names (the team lead, the first handler; by default nobody
+new), writes the timeline entry and the audit event, makes the handlers of the new level
+watchers (so they see the case) and sends them — and a new responsible person — an e-mail
+after the commit."""
 
 from __future__ import annotations
 
@@ -48,6 +50,23 @@ def handlers(case: Case, level: EscalationLevel) -> list[User]:
     return (close or holders)[:MAX_HANDLERS]
 
 
+def new_responsible(case: Case, level: EscalationLevel, users: list[User]) -> tuple[User | None, str]:
+    """Who the level's `assign_to` makes responsible, and why nobody when nobody qualifies:
+    (user, "") or (None, "no_team_lead" / "no_handler"); (None, "") for a level that keeps
+    the responsible person. Only an active user who may work on cases qualifies (the rule
+    the responsible field of the case form follows); for "handler" the first such of the
+    level's handlers, in the order `handlers` gives them."""
+    if level.assign_to == "team_lead":
+        lead = case.team.lead if case.team_id is not None and case.team is not None and case.team.lead_id else None
+        if lead is not None and lead.is_active and permissions.may_edit_cases(lead):
+            return lead, ""
+        return None, "no_team_lead"
+    if level.assign_to == "handler":
+        first = next((u for u in users if permissions.may_edit_cases(u)), None)
+        return (first, "") if first is not None else (None, "no_handler")
+    return None, ""
+
+
 def raise_level(
     case: Case,
     process: Process,
@@ -67,14 +86,25 @@ def raise_level(
     level = process.next_escalation_level(case.escalation_level)
     if level is None:
         return None
-    before = {"escalation_level": case.escalation_level, "version": case.version}
+    before: dict[str, Any] = {"escalation_level": case.escalation_level, "version": case.version}
     users = handlers(case, level)
+    assignee, nobody = new_responsible(case, level, users)
+    reassigned = assignee is not None and assignee.pk != case.responsible_user_id
+    fields = ["escalation_level", "version", "last_activity_at", "updated_at"]
+    previous = case.responsible_user if reassigned and case.responsible_user_id is not None else None
+    if reassigned:
+        before["responsible_user"] = case.responsible_user_id
+        case.responsible_user = assignee  # the team stays
+        fields.append("responsible_user")
     case.escalation_level = level.level
     case.version += 1
     case.last_activity_at = now
-    case.save(update_fields=["escalation_level", "version", "last_activity_at", "updated_at"])
+    case.save(update_fields=fields)
     if users:
         case.watchers.add(*users)
+    told = list(users)
+    if reassigned and assignee is not None and assignee not in users:
+        told.append(assignee)  # the new responsible person hears of it, handler or not
     data: dict[str, Any] = {
         "event": "escalated",
         "from_level": before["escalation_level"],
@@ -82,10 +112,19 @@ def raise_level(
         "level_label_de": level.label_de,
         "level_label_en": level.label_en,
         "handled_by": level.handled_by,
-        "notified": [u.pk for u in users],
-        "notified_names": [u.full_name or u.email for u in users],
+        "notified": [u.pk for u in told],
+        "notified_names": [u.full_name or u.email for u in told],
         **(cause or {}),
     }
+    if level.assign_to:
+        data["assign_to"] = level.assign_to
+        if reassigned and assignee is not None:
+            data["reassigned_to"] = assignee.pk
+            data["reassigned_to_name"] = assignee.full_name or assignee.email
+            data["previous_responsible"] = previous.pk if previous is not None else None
+            data["previous_responsible_name"] = (previous.full_name or previous.email) if previous is not None else ""
+        elif nobody:
+            data["not_reassigned"] = nobody  # nobody qualifies: the responsible person stays
     author = acting_user(actor)
     insert_row(
         Interaction(
@@ -99,14 +138,28 @@ def raise_level(
         action="case.escalate",
         obj=case,
         before=before,
-        after={**data, "version": case.version, **({"reason": reason} if reason else {})},
+        after={
+            **data,
+            "version": case.version,
+            **({"responsible_user": case.responsible_user_id} if reassigned else {}),
+            **({"reason": reason} if reason else {}),
+        },
     )
     from leitplanke.core import events
 
     from .services import _event_payload
 
     events.emit("case.escalated", {**_event_payload(case), "level": level.level, "from_level": before["escalation_level"]})
-    for user in users:
+    if reassigned:
+        events.emit("case.assigned", _event_payload(case))
+    for user in told:
         if user.email:
-            enqueue_on_commit(send_escalation_mail, user_id=user.pk, case_id=case.pk, level=level.level, reason=reason[:2000])
+            enqueue_on_commit(
+                send_escalation_mail,
+                user_id=user.pk,
+                case_id=case.pk,
+                level=level.level,
+                reason=reason[:2000],
+                **({"assigned": True, "handles": user in users} if reassigned and user == assignee else {}),
+            )
     return data

@@ -49,9 +49,13 @@ def send_deadline_mail(*, user_id: int, case_id: int, clock_id: int, threshold: 
 
 
 @background_task(max_attempts=5)
-def send_escalation_mail(*, user_id: int, case_id: int, level: int, reason: str = "") -> None:
+def send_escalation_mail(
+    *, user_id: int, case_id: int, level: int, reason: str = "", assigned: bool = False, handles: bool = True
+) -> None:
     """Tells a user who handles an escalation level, in their language, that a case was
-    escalated to it (by the deadline job or by hand, with the reason given)."""
+    escalated to it (by the deadline job or by hand, with the reason given); `assigned`:
+    the level's `assign_to` made them the case's responsible person (`handles`: they also
+    handle the level)."""
     from django.conf import settings
     from django.core.mail import send_mail
     from django.utils import translation
@@ -67,11 +71,13 @@ def send_escalation_mail(*, user_id: int, case_id: int, level: int, reason: str 
         return
     with translation.override(user.language or "de"):
         subject = _("Case %(ref)s escalated to level %(level)s") % {"ref": case.reference, "level": level}
-        body = _("Case %(ref)s (%(subject)s) was escalated to level %(level)s, which you handle.") % {
-            "ref": case.reference,
-            "subject": case.subject,
-            "level": level,
-        }
+        facts = {"ref": case.reference, "subject": case.subject, "level": level}
+        if handles:
+            body = _("Case %(ref)s (%(subject)s) was escalated to level %(level)s, which you handle.") % facts
+            if assigned:
+                body += " " + _("You are now responsible for the case.")
+        else:
+            body = _("Case %(ref)s (%(subject)s) was escalated to level %(level)s and assigned to you.") % facts
         if reason:
             body += "\n\n" + _("Reason: %(reason)s") % {"reason": reason}
         send_mail(subject, body, getattr(settings, "DEFAULT_FROM_EMAIL", None), [user.email])

@@ -36,6 +36,8 @@ PROBLEMS: dict[str, Any] = {
     "bad_level": _("the level must be a whole number from 1 to 9"),
     "bad_threshold": _('escalate_on lists "warning" and "breach" only'),
     "bad_choice": _("%(value)s is not one of the field's values"),
+    "bad_assign_to": _('assign_to is "team_lead", "handler" or empty (keep the responsible person)'),
+    "assign_to_without_handler": _('assign_to "handler" needs a role in handled_by'),
 }
 LANGUAGES = {"German": _("German"), "English": _("English")}
 

@@ -6,6 +6,7 @@ runs in the API, the editor's live validation, the migration command and benchma
 
 from .expr import Guard, GuardSyntaxError, compile_guard
 from .model import (
+    ASSIGN_TO,
     EFFECT_TYPES,
     KINDS,
     ChecklistItem,
@@ -22,6 +23,7 @@ from .runtime import Availability, Outcome, Reason, TransitionRefused, apply, av
 from .validate import Problem, compile_process, validate
 
 __all__ = [
+    "ASSIGN_TO",
     "EFFECT_TYPES",
     "KINDS",
     "Availability",

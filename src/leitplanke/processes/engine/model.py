@@ -16,13 +16,20 @@ Shape of the JSON::
                        "requires": ["outcome", "root_cause"],
                        "checklist": [{"key": "informed", "label_de": "…", "label_en": "…"}],
                        "effects": [{"type": "clock", "action": "stop", "clock": "fca_final"}]}],
-      "escalation_levels": [{"level": 1, "label_de": "…", "label_en": "…", "handled_by": "team_lead"}],
+      "escalation_levels": [{"level": 1, "label_de": "…", "label_en": "…", "handled_by": "team_lead",
+                             "assign_to": "team_lead"}],
       "escalate_on": ["breach"]
     }
 
 `escalate_on`: which thresholds of a deadline clock raise the case's escalation level by
 one (the escalation job, docs/deadlines.md): "breach" (the default), "warning", both, or
 none (an empty list).
+
+`assign_to` (optional, per level): who becomes the case's responsible person when the case
+is raised to the level (by the escalation job or by hand): "" or absent keeps the
+responsible person; "team_lead" the lead of the case's team; "handler" the first of the
+level's handlers (the holders of `handled_by`, as the cases app resolves them). Nobody of
+those: the responsible person stays.
 
 Effects: `set_field` (field, value), `send_template` (template), `clock` (action start /
 stop / pause / resume, clock: a deadline rule key), `escalation` (action raise / lower /
@@ -42,6 +49,7 @@ EFFECT_TYPES = ("set_field", "send_template", "clock", "escalation", "webhook")
 CLOCK_ACTIONS = ("start", "stop", "pause", "resume")
 ESCALATION_ACTIONS = ("raise", "lower", "set")
 THRESHOLDS = ("warning", "breach")
+ASSIGN_TO = ("", "team_lead", "handler")  # an escalation level's `assign_to`; "" keeps the responsible person
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,7 @@ class EscalationLevel:
     label_de: str
     label_en: str
     handled_by: str = ""
+    assign_to: str = ""
 
 
 @dataclass(frozen=True)
@@ -202,7 +211,13 @@ def build(data: Mapping[str, Any]) -> Process:
             )
         )
     levels = tuple(
-        EscalationLevel(int(e["level"]), str(e.get("label_de", "")), str(e.get("label_en", "")), str(e.get("handled_by") or ""))
+        EscalationLevel(
+            int(e["level"]),
+            str(e.get("label_de", "")),
+            str(e.get("label_en", "")),
+            str(e.get("handled_by") or ""),
+            str(e.get("assign_to") or ""),
+        )
         for e in data.get("escalation_levels") or []
     )
     outgoing: dict[str, list[Transition]] = {}

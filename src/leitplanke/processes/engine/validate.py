@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .expr import GuardSyntaxError, compile_guard
-from .model import CLOCK_ACTIONS, EFFECT_TYPES, ESCALATION_ACTIONS, KINDS, FieldSpec, InvalidDefinition, Process, build
+from .model import ASSIGN_TO, CLOCK_ACTIONS, EFFECT_TYPES, ESCALATION_ACTIONS, KINDS, FieldSpec, InvalidDefinition, Process, build
 
 MESSAGES = {
     "not_an_object": "must be an object",
@@ -39,6 +39,8 @@ MESSAGES = {
     "bad_level": "the level must be a whole number from 1 to 9",
     "bad_threshold": 'escalate_on lists "warning" and "breach" only',
     "bad_choice": "{value} is not one of the field's values",
+    "bad_assign_to": 'assign_to is "team_lead", "handler" or empty (keep the responsible person)',
+    "assign_to_without_handler": 'assign_to "handler" needs a role in handled_by',
 }
 
 
@@ -239,6 +241,11 @@ def validate(
         handler = level.get("handled_by")
         if handler not in (None, "") and (not isinstance(handler, str) or (roles is not None and handler not in roles)):
             out.add(f"{place}.handled_by", "unknown_role", role=handler)
+        assign_to = level.get("assign_to")
+        if assign_to is not None and (not isinstance(assign_to, str) or assign_to not in ASSIGN_TO):
+            out.add(f"{place}.assign_to", "bad_assign_to", value=assign_to)
+        elif assign_to == "handler" and handler in (None, ""):
+            out.add(f"{place}.assign_to", "assign_to_without_handler")
 
     escalate_on = definition.get("escalate_on")
     if escalate_on is not None and (
