@@ -13,8 +13,8 @@ from .model import (
     Rule,
     Table,
     TestCase,
+    cases_to_json,
     load,
-    tests_to_json,
     to_jdm,
 )
 from .runtime import EvaluationError, Failure, Match, Result, compile_table, evaluate, evaluate_many, run_tests
@@ -32,11 +32,11 @@ __all__ = [
     "Rule",
     "Table",
     "TestCase",
+    "cases_to_json",
     "compile_table",
     "evaluate",
     "evaluate_many",
     "load",
     "run_tests",
-    "tests_to_json",
     "to_jdm",
 ]

@@ -97,6 +97,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class TestCase:
+    __test__ = False  # not a pytest class
+
     name: str
     inputs: Mapping[str, Any]
     # first: the expected outputs (only the named fields are compared); collect: a list of them.
@@ -143,7 +145,7 @@ def _position(node: Mapping[str, Any]) -> tuple[float, float]:
     position = node.get("position")
     if isinstance(position, Mapping):
         x, y = position.get("x"), position.get("y")
-        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in (x, y)):
+        if isinstance(x, int | float) and isinstance(y, int | float) and not isinstance(x, bool) and not isinstance(y, bool):
             return (float(x), float(y))
     return (0.0, 0.0)
 
@@ -189,7 +191,7 @@ def _columns(raw: object, place: str, pattern: re.Pattern[str], problems: list[P
             continue
         if not isinstance(column_field, str) or not pattern.match(column_field):
             problems.append(Problem(f"{where}.field", "bad_input_field" if place == "inputs" else "bad_output_field"))
-            continue
+            column_field = str(column_field)  # kept, so that the column's cells are still checked
         if column_field in seen_fields:
             problems.append(Problem(f"{where}.field", "duplicate_field", {"field": column_field}))
         seen_fields.add(column_field)
@@ -212,10 +214,10 @@ def _tests(raw: object, hit_policy: str, output_fields: set[str], problems: list
             shape_ok = shape_ok and isinstance(expected, list) and all(isinstance(row, Mapping) for row in expected)
         else:
             shape_ok = shape_ok and isinstance(expected, Mapping)
-        if not shape_ok or not isinstance(item, Mapping):
+        if not shape_ok or not isinstance(item, Mapping) or not isinstance(expected, list | Mapping):
             problems.append(Problem(where, "bad_test"))
             continue
-        rows = expected if isinstance(expected, list) else [expected]
+        rows: list[Any] = expected if isinstance(expected, list) else [expected]
         for row in rows:
             for name in row:
                 if name not in output_fields:
@@ -394,7 +396,7 @@ def to_jdm(table: Table, *, rule_column: bool = False) -> dict[str, Any]:
     }
 
 
-def tests_to_json(table: Table) -> list[dict[str, Any]]:
+def cases_to_json(table: Table) -> list[dict[str, Any]]:
     """The table's test cases in the shape `load` reads."""
     return [
         {

@@ -107,26 +107,32 @@ def evaluate(table: Table, inputs: Mapping[str, Any], *, trace: bool = False) ->
     return _result(table, response.get("result"), response.get("trace") if trace else None)
 
 
-def evaluate_many(table: Table, many: Sequence[Mapping[str, Any]]) -> list[Result | EvaluationError]:
-    """Evaluate the table for each set of inputs in one native batch; a failed one is an EvaluationError."""
+def evaluate_many(table: Table, many: Sequence[object]) -> list[Result | EvaluationError]:
+    """Evaluate the table for each set of inputs in one native batch, in order.
+
+    An entry that is not an object is an EvaluationError in its place. zen-engine's batch
+    path takes NaN as null where the single call refuses it; an integer beyond 64 bits makes the
+    batch fail as a whole, and then each entry is evaluated alone.
+    """
     engine = compile_table(table).engine
-    requests = [{"key": _KEY, "context": dict(inputs) if isinstance(inputs, Mapping) else None} for inputs in many]
+    positions = [index for index, inputs in enumerate(many) if isinstance(inputs, Mapping)]
+    requests = [{"key": _KEY, "context": dict(many[index])} for index in positions]  # type: ignore[call-overload]
+    results: list[Result | EvaluationError] = [EvaluationError("the inputs must be an object")] * len(many)
     try:
         answers = engine.evaluate_batch(requests)
-    except Exception:  # one value the engine cannot take spoils the batch: fall back to one by one
-        answers = None
-    if answers is None:
-        results: list[Result | EvaluationError] = []
-        for inputs in many:
+    except Exception:  # one value the batch cannot convert (an integer beyond 64 bits) spoils it: one by one
+        for index in positions:
             try:
-                results.append(evaluate(table, inputs))
+                results[index] = evaluate(table, many[index])  # type: ignore[arg-type]
             except EvaluationError as error:
-                results.append(error)
+                results[index] = error
         return results
-    return [
-        _result(table, answer["data"].get("result"), None) if answer.get("success") else EvaluationError(str(answer.get("error")))
-        for answer in answers
-    ]
+    for index, answer in zip(positions, answers, strict=True):
+        if answer.get("success"):
+            results[index] = _result(table, answer["data"].get("result"), None)
+        else:
+            results[index] = EvaluationError(str(answer.get("error")))
+    return results
 
 
 def _same(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> bool:
