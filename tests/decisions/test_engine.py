@@ -4,7 +4,9 @@ policies, the matched rules and the trace, test cases, the JDM round trip, hosti
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -238,17 +240,28 @@ def test_hostile_strings_in_inputs_evaluate_like_any_other_value(text: str) -> N
     assert evaluate(table, {text: text, "customer": text}).rule_ids == ["rest"]
 
 
-@pytest.mark.parametrize("inputs", [{"amount": float("nan")}, {"amount": 10**40}, "amount", None])
+@pytest.mark.parametrize("inputs", [{"amount": float("nan")}, {"amount": 10**40}, {"amount": object()}, "amount", None])
 def test_values_the_engine_cannot_take_raise_an_evaluation_error(inputs: Any) -> None:
     table = load(jdm())
     with pytest.raises(EvaluationError):
         evaluate(table, inputs)
     # The batch keeps going: a non-object is an error in its place, the rest is evaluated.
     results = evaluate_many(table, [inputs, {"amount": 500}])
-    if not isinstance(inputs, dict):
-        assert isinstance(results[0], EvaluationError)
+    assert isinstance(results[0], EvaluationError)
     assert not isinstance(results[1], EvaluationError)
     assert results[1].rule_ids == ["big"]
+
+
+def test_decimals_and_dates_are_read_as_numbers_and_iso_text() -> None:
+    table = load(jdm())
+    assert evaluate(table, {"amount": Decimal("40.50"), "customer": {"segment": "premium"}}).outputs == {
+        "action": "refund",
+        "share": 20.25,
+    }
+    assert evaluate(table, {"amount": Decimal("101"), "when": dt.date(2026, 12, 3)}).rule_ids == ["big"]
+    [many] = evaluate_many(table, [{"amount": Decimal("40.50"), "customer": {"segment": "premium"}}])
+    assert not isinstance(many, EvaluationError)
+    assert many.outputs["share"] == 20.25
 
 
 # --- test cases -----------------------------------------------------------------------------

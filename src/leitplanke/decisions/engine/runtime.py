@@ -10,9 +10,11 @@ without a Python round trip per evaluation (the path for simulations).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import zen
@@ -24,6 +26,9 @@ _KEY = "table"
 
 class EvaluationError(ValueError):
     """The inputs could not be evaluated (not an object, or a value zen-engine cannot take)."""
+
+
+_NOT_EVALUATED = EvaluationError("not evaluated")
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,24 @@ class _Compiled:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    raise TypeError(f"a {type(value).__name__} is not a value a table can read")
+
+
+def _context(inputs: object) -> str:
+    """The inputs as JSON text, the fastest way into zen-engine; Decimal and dates are converted."""
+    if not isinstance(inputs, Mapping):
+        raise EvaluationError("the inputs must be an object")
+    try:
+        return json.dumps(inputs, default=_json_default, allow_nan=False, ensure_ascii=False)
+    except (TypeError, ValueError) as error:
+        raise EvaluationError(str(error)) from None
+
+
 def compile_table(table: Table) -> _Compiled:
     """Compile the table once; later calls return the same compiled decision."""
     compiled = table.__dict__.get("_compiled")
@@ -97,11 +120,10 @@ def _result(table: Table, raw: Any, trace: Mapping[str, Any] | None) -> Result:
 
 def evaluate(table: Table, inputs: Mapping[str, Any], *, trace: bool = False) -> Result:
     """Evaluate the table for one set of inputs."""
-    if not isinstance(inputs, Mapping):
-        raise EvaluationError("the inputs must be an object")
+    context = _context(inputs)
     decision = compile_table(table).decision
     try:
-        response = decision.evaluate(dict(inputs), {"trace": True} if trace else None)
+        response = decision.evaluate(context, {"trace": True} if trace else None)
     except Exception as error:  # zen-engine raises plain Exception for values it cannot take (NaN, huge integers)
         raise EvaluationError(str(error)) from None
     return _result(table, response.get("result"), response.get("trace") if trace else None)
@@ -110,17 +132,22 @@ def evaluate(table: Table, inputs: Mapping[str, Any], *, trace: bool = False) ->
 def evaluate_many(table: Table, many: Sequence[object]) -> list[Result | EvaluationError]:
     """Evaluate the table for each set of inputs in one native batch, in order.
 
-    An entry that is not an object is an EvaluationError in its place. zen-engine's batch
-    path takes NaN as null where the single call refuses it; an integer beyond 64 bits makes the
-    batch fail as a whole, and then each entry is evaluated alone.
+    An entry that cannot be evaluated is an EvaluationError in its place; the rest is evaluated.
     """
     engine = compile_table(table).engine
-    positions = [index for index, inputs in enumerate(many) if isinstance(inputs, Mapping)]
-    requests = [{"key": _KEY, "context": dict(many[index])} for index in positions]  # type: ignore[call-overload]
-    results: list[Result | EvaluationError] = [EvaluationError("the inputs must be an object")] * len(many)
+    results: list[Result | EvaluationError] = []
+    requests, positions = [], []
+    for index, inputs in enumerate(many):
+        try:
+            requests.append({"key": _KEY, "context": _context(inputs)})
+        except EvaluationError as error:
+            results.append(error)
+            continue
+        positions.append(index)
+        results.append(_NOT_EVALUATED)
     try:
         answers = engine.evaluate_batch(requests)
-    except Exception:  # one value the batch cannot convert (an integer beyond 64 bits) spoils it: one by one
+    except Exception:  # zen-engine raises plain Exception; should the batch fail as a whole, go one by one
         for index in positions:
             try:
                 results[index] = evaluate(table, many[index])  # type: ignore[arg-type]
