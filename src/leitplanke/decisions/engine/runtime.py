@@ -82,7 +82,7 @@ def _json_default(value: object) -> object:
 
 
 def _context(inputs: object) -> str:
-    """The inputs as JSON text, the fastest way into zen-engine; Decimal and dates are converted."""
+    """The inputs as JSON text, Decimal and dates converted (zen-engine takes neither as a Python value)."""
     if not isinstance(inputs, Mapping):
         raise EvaluationError("the inputs must be an object")
     try:
@@ -120,12 +120,23 @@ def _result(table: Table, raw: Any, trace: Mapping[str, Any] | None) -> Result:
 
 def evaluate(table: Table, inputs: Mapping[str, Any], *, trace: bool = False) -> Result:
     """Evaluate the table for one set of inputs."""
-    context = _context(inputs)
+    if not isinstance(inputs, Mapping):
+        raise EvaluationError("the inputs must be an object")
     decision = compile_table(table).decision
+    options = {"trace": True} if trace else None
     try:
-        response = decision.evaluate(context, {"trace": True} if trace else None)
-    except Exception as error:  # zen-engine raises plain Exception for values it cannot take (NaN, huge integers)
-        raise EvaluationError(str(error)) from None
+        # A dict goes in directly (no JSON round trip); zen-engine refuses Decimal and dates,
+        # and those inputs go again as JSON text with them converted.
+        response = decision.evaluate(dict(inputs), options)
+    except Exception as error:  # zen-engine raises plain Exception
+        if "unsupported type" not in str(error):
+            raise EvaluationError(str(error)) from None
+        try:
+            response = decision.evaluate(_context(inputs), options)
+        except EvaluationError:
+            raise
+        except Exception as again:
+            raise EvaluationError(str(again)) from None
     return _result(table, response.get("result"), response.get("trace") if trace else None)
 
 
