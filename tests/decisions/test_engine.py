@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import zen
 
 from leitplanke.decisions import shipped
 from leitplanke.decisions.engine import (
@@ -240,6 +241,22 @@ def test_hostile_strings_in_inputs_evaluate_like_any_other_value(text: str) -> N
     assert evaluate(table, {text: text, "customer": text}).rule_ids == ["rest"]
 
 
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_strings_in_the_table_are_refused_or_kept_never_crash(text: str) -> None:
+    document = jdm()
+    content = document["nodes"][1]["content"]
+    content["rules"][0]["amount"] = text
+    content["rules"][1]["_description"] = text
+    content["inputs"][0]["name"] = text
+    try:
+        table = load(document)
+    except InvalidTable as error:
+        assert {p.place for p in error.problems} <= {"rules[0] (big).amount"}
+        return
+    assert table.rules[1].description == text
+    assert load(to_jdm(table)) == table
+
+
 @pytest.mark.parametrize("inputs", [{"amount": float("nan")}, {"amount": 10**40}, {"amount": object()}, "amount", None])
 def test_values_the_engine_cannot_take_raise_an_evaluation_error(inputs: Any) -> None:
     table = load(jdm())
@@ -298,6 +315,7 @@ def test_round_trip_gives_the_same_table_and_results() -> None:
     cases = [{"name": "big", "inputs": {"amount": 500}, "expected": [{"action": "escalate"}, {"action": "explain"}]}]
     table = load(jdm("collect"), cases)
     exported = json.loads(json.dumps(to_jdm(table)))
+    zen.ZenEngine().create_decision(json.dumps(exported)).validate()  # zen's own check of the graph
     again = load(exported, cases_to_json(table))
     assert again == table
     for inputs in ({"amount": 150, "customer": {"segment": "premium"}}, {"amount": 3}):

@@ -129,9 +129,6 @@ class Table:
     tests: tuple[TestCase, ...] = ()
     nodes: Nodes = Nodes()
 
-    def rule_place(self, index: int) -> str:
-        return _rule_place(index, self.rules[index].id)
-
 
 def _rule_place(index: int, rule_id: object) -> str:
     return f"rules[{index}] ({rule_id})" if isinstance(rule_id, str) and rule_id else f"rules[{index}]"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -70,7 +70,6 @@ class Failure:
 class _Compiled:
     decision: Any
     engine: Any
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def _json_default(value: object) -> object:
