@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import pickle
 from decimal import Decimal
 from typing import Any
 
@@ -329,6 +330,14 @@ def test_export_is_plain_jdm_without_the_engine_column() -> None:
     assert all(not key.startswith("_leitplanke") for rule in content["rules"] for key in rule)
     assert exported["contentType"] == "application/vnd.gorules.decision"
     assert {e["sourceId"] + ">" + e["targetId"] for e in exported["edges"]} == {"in>t", "t>out"}
+
+
+def test_a_compiled_table_can_be_pickled_and_copied() -> None:
+    table = shipped.table("routing")
+    evaluate(table, {"category": "meter"})  # compiles and keeps the zen decision with the table
+    for again in (pickle.loads(pickle.dumps(table)), copy.deepcopy(table)):  # noqa: S301 (our own bytes)
+        assert again == table
+        assert evaluate(again, {"category": "meter", "segment": "private"}).outputs["team"] == "billing"
 
 
 def test_the_input_document_is_not_changed() -> None:

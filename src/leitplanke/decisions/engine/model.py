@@ -129,6 +129,13 @@ class Table:
     tests: tuple[TestCase, ...] = ()
     nodes: Nodes = Nodes()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The compiled zen decision (kept on the table by the runtime) is native and cannot be
+        # pickled or copied; a copy compiles again on its first evaluation.
+        state = dict(self.__dict__)
+        state.pop("_compiled", None)
+        return state
+
 
 def _rule_place(index: int, rule_id: object) -> str:
     return f"rules[{index}] ({rule_id})" if isinstance(rule_id, str) and rule_id else f"rules[{index}]"
