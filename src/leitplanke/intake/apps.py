@@ -14,6 +14,12 @@ class IntakeConfig(AppConfig):
         from .process_effects import on_event as on_process_effects
         from .webhooks import on_event
 
+        from leitplanke.processes import selectors as process_selectors
+
+        from .process_effects import template_choices, webhook_choices
+
+        process_selectors.register_editor_choices("templates", template_choices)
+        process_selectors.register_editor_choices("webhooks", webhook_choices)
         events.subscribe(on_event)
         events.subscribe(on_process_effects)
         refcache.watch([WebhookEndpoint])
