@@ -364,7 +364,7 @@ def _submit(
     diagram the draft would have, nothing saved. Else the change is saved (redirect to the
     version page, which shows the diagram and the problems) or the status of the refusal,
     with the error on the first form."""
-    valid = all(form.is_valid() for form in forms_)
+    valid = all([form.is_valid() for form in forms_])  # each one, so that each shows its errors
     language = _language(request)
     form = forms_[0]
     if request.POST.get("preview"):
@@ -373,7 +373,8 @@ def _submit(
             try:
                 data = make_change()(copy.deepcopy(definition.definition))
             except DomainError as error:
-                problems = [{"place": "", "text": str(error.message)}]
+                texts = [str(m) for messages_ in error.field_errors.values() for m in messages_] or [str(error.message)]
+                problems = [{"place": "", "text": text} for text in texts]
             else:
                 problems = _problems(definition.key, data)
         else:
