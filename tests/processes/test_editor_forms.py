@@ -95,7 +95,7 @@ def test_state_form_errors_in_the_users_language_change_nothing(editor: Any, own
     response = editor.post(f"{BASE}/2/new-state/", bad)
     body = response.content.decode()
     assert response.status_code == 422
-    assert "Es gibt bereits einen Status mit diesem Schlüssel." in body and "Dieses Feld ist zwingend erforderlich." in body
+    assert "Es gibt bereits einen Status mit diesem Schlüssel." in body and "Dieses Feld ist ein Pflichtfeld." in body
     response = editor.post(f"{BASE}/2/new-state/", {**STATE, "key": "kein Schlüssel", "revision": 1})
     assert response.status_code == 422 and "Ein Schlüssel besteht aus Buchstaben" in response.content.decode()
     response = editor.post(f"{BASE}/2/new-state/", {**STATE, "pauses": ["no_such_rule"], "revision": 1})
@@ -213,7 +213,7 @@ def test_checklist_and_effects_in_the_step_form(editor: Any) -> None:
     [
         ({"effects-0-type": "clock", "effects-0-clock_action": "stop"}, "This field is required for this effect."),
         ({"effects-0-type": "clock", "effects-0-clock_action": "stop", "effects-0-clock": "nope"}, "Select a valid choice."),
-        ({"effects-0-type": "set_field", "effects-0-field": "priority", "effects-0-value": "7"}, "not one of the field's values"),
+        ({"effects-0-type": "set_field", "effects-0-field": "priority", "effects-0-value": "7"}, "not one of the field"),
         ({"effects-0-type": "set_field", "effects-0-field": "redress_amount", "effects-0-value": "-1"}, "not one of the field"),
         ({"effects-0-type": "escalation", "effects-0-escalation_action": "set"}, "Give the level to set."),
         ({"effects-0-type": "send_template", "effects-0-template": "no-such"}, "Select a valid choice."),

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from leitplanke.core.forms import Form
 
@@ -265,7 +266,12 @@ EFFECT_TYPES = [
     ("escalation", _("Raise, lower or set the escalation level")),
     ("webhook", _("Call a webhook")),
 ]
-CLOCK_ACTIONS = [("start", _("start")), ("stop", _("stop")), ("pause", _("pause")), ("resume", _("resume"))]
+CLOCK_ACTIONS = [
+    ("start", pgettext_lazy("clock action", "start")),
+    ("stop", pgettext_lazy("clock action", "stop")),
+    ("pause", pgettext_lazy("clock action", "pause")),
+    ("resume", pgettext_lazy("clock action", "resume")),
+]
 ESCALATION_ACTIONS = [("raise", _("raise by one")), ("lower", _("lower by one")), ("set", _("set to a level"))]
 EFFECT_PARAMS = {
     "set_field": ("field", "value"),
