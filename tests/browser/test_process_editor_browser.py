@@ -160,6 +160,10 @@ def test_owner_adds_a_state_a_step_a_checklist_item_and_a_clock_effect_in_forms(
     withdraw = next(t for t in published.definition["transitions"] if t["key"] == "withdraw")
     assert (withdraw["from"], withdraw["to"]) == (["new", "in_progress"], "withdrawn")
     assert withdraw["checklist"] == [
-        {"key": "customer_confirmed", "label_de": "Rücknahme vom Kunden bestätigt", "label_en": "Withdrawal confirmed by the customer"}
+        {
+            "key": "customer_confirmed",
+            "label_de": "Rücknahme vom Kunden bestätigt",
+            "label_en": "Withdrawal confirmed by the customer",
+        }
     ]
     assert withdraw["effects"] == [{"type": "clock", "action": "stop", "clock": "internal_resolution"}]

@@ -24,7 +24,9 @@ Change = Callable[[dict[str, Any]], dict[str, Any]]
 def _items(data: dict[str, Any], section: str) -> list[Any]:
     items = data.setdefault(section, [])
     if not isinstance(items, list):
-        raise ValidationFailed(_("The part “%(section)s” of the JSON is not a list; correct it there first.") % {"section": section})
+        raise ValidationFailed(
+            _("The part “%(section)s” of the JSON is not a list; correct it there first.") % {"section": section}
+        )
     return items
 
 

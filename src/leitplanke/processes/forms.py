@@ -190,7 +190,8 @@ class StateForm(Form):
 
 
 class InitialForm(Form):
-    initial = forms.ChoiceField(label=_("Initial state (new cases start in it)"))
+    # Named as the definition's key; the form metaclass takes it off the class (form.initial stays the dict).
+    initial = forms.ChoiceField(label=_("Initial state (new cases start in it)"))  # type: ignore[assignment]
     revision = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, states: list[tuple[str, str]], **kwargs: Any):
@@ -239,7 +240,9 @@ class RowsFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
         return [
             form
             for index, form in enumerate(self.forms)
-            if not self._should_delete_form(form) and (index < initial or form.has_changed()) and hasattr(form, "cleaned_data")
+            if not self._should_delete_form(form)  # type: ignore[attr-defined]
+            and (index < initial or form.has_changed())
+            and hasattr(form, "cleaned_data")
         ]
 
 
@@ -292,9 +295,7 @@ class EffectForm(Form):
     template = forms.ChoiceField(label=_("Reply template"), required=False)
     clock_action = forms.ChoiceField(label=_("Clock action"), required=False, choices=[("", "—"), *CLOCK_ACTIONS])
     clock = forms.ChoiceField(label=_("Clock (deadline rule)"), required=False)
-    escalation_action = forms.ChoiceField(
-        label=_("Escalation action"), required=False, choices=[("", "—"), *ESCALATION_ACTIONS]
-    )
+    escalation_action = forms.ChoiceField(label=_("Escalation action"), required=False, choices=[("", "—"), *ESCALATION_ACTIONS])
     level = forms.IntegerField(label=_("Level (for “set”)"), required=False, min_value=0, max_value=9)
     endpoint = forms.ChoiceField(label=_("Webhook endpoint"), required=False)
 
@@ -439,9 +440,7 @@ class BaseEscalationFormSet(RowsFormSet):
         return [form.row() for form in self.kept()]
 
 
-EscalationFormSet = forms.formset_factory(
-    EscalationLevelForm, formset=BaseEscalationFormSet, extra=1, can_delete=True, max_num=9
-)
+EscalationFormSet = forms.formset_factory(EscalationLevelForm, formset=BaseEscalationFormSet, extra=1, can_delete=True, max_num=9)
 
 
 class EscalateOnForm(Form):

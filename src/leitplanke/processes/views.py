@@ -8,8 +8,8 @@ import and export as JSON. Thin: services write, selectors read, the engine vali
 
 from __future__ import annotations
 
-import difflib
 import copy
+import difflib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -320,6 +320,7 @@ def try_step(request: HttpRequest, key: str, version: int) -> HttpResponse:
 
 # --- the editor's forms (one part of a draft each; docs/processes.md) -----------------------
 
+
 def _conflict() -> str:
     return _("Someone else saved this draft meanwhile. Reload it to see their change.")
 
@@ -364,7 +365,8 @@ def _submit(
     diagram the draft would have, nothing saved. Else the change is saved (redirect to the
     version page, which shows the diagram and the problems) or the status of the refusal,
     with the error on the first form."""
-    valid = all([form.is_valid() for form in forms_])  # each one, so that each shows its errors
+    results = [form.is_valid() for form in forms_]  # each one, so that each shows its errors
+    valid = all(results)
     language = _language(request)
     form = forms_[0]
     if request.POST.get("preview"):
@@ -581,7 +583,7 @@ def step_edit(request: HttpRequest, key: str, version: int, transition: str) -> 
         # A post without a formset's rows (its management form) leaves them as they are.
         return data if data is not None and f"{prefix}-TOTAL_FORMS" in data else None
 
-    checklist = ChecklistFormSet(
+    checklist: Any = ChecklistFormSet(
         rows_data("checklist"),
         prefix="checklist",
         initial=[
@@ -590,7 +592,7 @@ def step_edit(request: HttpRequest, key: str, version: int, transition: str) -> 
             if isinstance(item, dict)
         ],
     )
-    effects = EffectFormSet(
+    effects: Any = EffectFormSet(
         rows_data("effects"),
         prefix="effects",
         initial=[effect_initial(effect) for effect in step.get("effects") or []],
@@ -618,7 +620,14 @@ def step_edit(request: HttpRequest, key: str, version: int, transition: str) -> 
             return result
         status = result
     label = step.get(f"label_{language}") or transition
-    context = {"form": form, "checklist": checklist, "effects": effects, "formsets": [checklist, effects], "label": label, "step": step}
+    context = {
+        "form": form,
+        "checklist": checklist,
+        "effects": effects,
+        "formsets": [checklist, effects],
+        "label": label,
+        "step": step,
+    }
     return _page(request, "processes/step.html", definition, status, **context)
 
 
@@ -635,7 +644,7 @@ def escalation_edit(request: HttpRequest, key: str, version: int) -> HttpRespons
         data,
         initial={"escalate_on": stored_on if isinstance(stored_on, list) else [], "revision": definition.revision},
     )
-    levels = EscalationFormSet(
+    levels: Any = EscalationFormSet(
         data,
         prefix="levels",
         initial=[
