@@ -180,9 +180,23 @@ TARGETS = [
     Target(
         "process state",
         lambda w: f"/settings/processes/{w.ids['key']}/{w.ids['version']}/new-state/",
-        ["label_de", "label_en", "key"],
+        ["label_de", "label_en"],
         unique={"key": key("hx_state_")},
         extra=LABELS2,
+    ),
+    # keys: letters, digits, "_" and "-" only (a few plain payloads pass); each post runs in a
+    # savepoint, so no key needs to differ
+    Target(
+        "process state key",
+        lambda w: f"/settings/processes/{w.ids['key']}/{w.ids['version']}/new-state/",
+        ["key"],
+        extra=LABELS2,
+    ),
+    Target(
+        "process step key",
+        lambda w: f"/settings/processes/{w.ids['key']}/{w.ids['version']}/new-step/",
+        ["key"],
+        extra={**LABELS2, "sources": ["new"], "target": "closed"},
     ),
     Target(
         "process state edit",
@@ -192,7 +206,7 @@ TARGETS = [
     Target(
         "process new step",
         lambda w: f"/settings/processes/{w.ids['key']}/{w.ids['version']}/new-step/",
-        ["label_de", "label_en", "key"],
+        ["label_de", "label_en"],
         unique={"key": key("hx_step_")},
         extra={**LABELS2, "sources": ["new"], "target": "closed"},
     ),
