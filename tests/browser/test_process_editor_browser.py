@@ -134,7 +134,7 @@ def test_owner_adds_a_state_a_step_a_checklist_item_and_a_clock_effect_in_forms(
     page.locator("#save-transition").click()
     page.wait_for_url(f"{live_server.url}/settings/processes/complaint/2/")
     assert "Keine Probleme" in page.locator("#problems").inner_text()
-    page.locator("#process-diagram g[data-transition='withdraw']").wait_for()
+    assert page.locator("#process-diagram g[data-transition='withdraw']").count() == 2  # one arrow per source
 
     # Its checklist item and a clock effect, in the step's form.
     page.locator('a[data-step="withdraw"]').click()
