@@ -364,3 +364,35 @@ def test_only_process_owners_use_the_forms(
     else:
         assert response.status_code == 403
         assert revision() == 1
+
+
+def test_template_and_webhook_effects_offer_what_exists(editor: Any) -> None:
+    from leitplanke.intake.models import ReplyTemplate, WebhookEndpoint
+
+    template = ReplyTemplate.objects.filter(is_active=True).first()
+    assert template is not None
+    WebhookEndpoint.objects.create(url="https://crm.example.org/hook", description="crm", secret="s" * 32)
+    form = editor.get(f"{BASE}/2/steps/close/").content.decode()
+    assert f'value="{template.key}"' in form and 'value="crm"' in form
+    data = _step_data(
+        "close",
+        **{
+            "effects-0-type": "send_template",
+            "effects-0-template": template.key,
+            "effects-1-type": "webhook",
+            "effects-1-endpoint": "crm",
+        },
+    )
+    assert editor.post(f"{BASE}/2/steps/close/", data).status_code == 302
+    assert _step("close")["effects"] == [
+        {"type": "send_template", "template": template.key},
+        {"type": "webhook", "endpoint": "crm"},
+    ]
+    # a stored value no longer offered stays a choice: saving the form keeps it
+    data = _step_data("close", **_management("effects", 4, 2))
+    data.update({"effects-0-type": "send_template", "effects-0-template": template.key})
+    data.update({"effects-1-type": "webhook", "effects-1-endpoint": "crm"})
+    WebhookEndpoint.objects.filter(description="crm").update(is_active=False)
+    assert 'value="crm"' in editor.get(f"{BASE}/2/steps/close/").content.decode()
+    assert editor.post(f"{BASE}/2/steps/close/", data).status_code == 302
+    assert _step("close")["effects"][1] == {"type": "webhook", "endpoint": "crm"}
