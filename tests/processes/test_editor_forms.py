@@ -396,3 +396,12 @@ def test_template_and_webhook_effects_offer_what_exists(editor: Any) -> None:
     assert 'value="crm"' in editor.get(f"{BASE}/2/steps/close/").content.decode()
     assert editor.post(f"{BASE}/2/steps/close/", data).status_code == 302
     assert _step("close")["effects"][1] == {"type": "webhook", "endpoint": "crm"}
+
+
+def test_a_process_no_case_type_follows_offers_every_deadline_rule(owner: Any, client_for: Any) -> None:
+    from leitplanke.processes import services
+    from leitplanke.processes.shipped import COMPLAINT
+
+    services.definition_create(actor=owner, key="b2b", name_de="B2B", name_en="B2B", definition=COMPLAINT)
+    page = client_for(owner).get("/settings/processes/b2b/1/new-state/").content.decode()
+    assert 'value="gdpr_12_3"' in page and 'value="internal_resolution"' in page and 'value="psd2_de"' in page
