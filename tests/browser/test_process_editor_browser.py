@@ -98,3 +98,72 @@ def test_owner_adds_a_required_field_and_the_agent_is_asked_for_it(
         context.close()
     closed = Case.objects.get(pk=case.pk)
     assert (closed.status, str(closed.redress_amount), str(closed.goodwill_amount)) == ("closed", "49.90", "10.00")
+
+
+def test_owner_adds_a_state_a_step_a_checklist_item_and_a_clock_effect_in_forms(
+    page: Any, live_server: Any, login: Callable[[Any, User], None], make_user: Callable[..., User]
+) -> None:
+    owner = make_user("process_owner", language="de")
+    login(page, owner)
+    page.goto(f"{live_server.url}/settings/processes/complaint/1/")
+    page.locator("form[action$='/new-draft/'] button").click()
+    page.wait_for_url(f"{live_server.url}/settings/processes/complaint/2/")
+
+    # A closed state "withdrawn", in the state form; the live check shows it unreachable.
+    page.locator("#add-state").click()
+    page.wait_for_url(f"{live_server.url}/settings/processes/complaint/2/new-state/")
+    page.locator("#id_key").fill("withdrawn")
+    page.locator("#id_kind").select_option("closed")
+    page.locator("#id_label_de").fill("Zurückgezogen")
+    page.locator("#id_label_en").fill("Withdrawn")
+    page.locator("#problems code", has_text="states.withdrawn").wait_for()
+    page.locator("#process-diagram g[data-state='withdrawn']").wait_for()
+    shot(page, "process-state-form")
+    page.locator("#save-state").click()
+    page.wait_for_url(f"{live_server.url}/settings/processes/complaint/2/")
+    assert "states.withdrawn" in page.locator("#problems").inner_text()
+
+    # A step to it from "new" and "in_progress".
+    page.locator("#add-step").click()
+    page.locator("#id_key").fill("withdraw")
+    page.locator("#field-sources input[value='new']").check()
+    page.locator("#field-sources input[value='in_progress']").check()
+    page.locator("#id_target").select_option("withdrawn")
+    page.locator("#id_label_de").fill("Zurückziehen")
+    page.locator("#id_label_en").fill("Withdraw")
+    page.locator("#save-transition").click()
+    page.wait_for_url(f"{live_server.url}/settings/processes/complaint/2/")
+    assert "Keine Probleme" in page.locator("#problems").inner_text()
+    assert page.locator("#process-diagram g[data-transition='withdraw']").count() == 2  # one arrow per source
+
+    # Its checklist item and a clock effect, in the step's form.
+    page.locator('a[data-step="withdraw"]').click()
+    page.wait_for_url(f"{live_server.url}/settings/processes/complaint/2/steps/withdraw/")
+    page.locator("#id_checklist-0-key").fill("customer_confirmed")
+    page.locator("#id_checklist-0-label_de").fill("Rücknahme vom Kunden bestätigt")
+    page.locator("#id_checklist-0-label_en").fill("Withdrawal confirmed by the customer")
+    assert not page.locator("#id_effects-0-clock").is_visible()  # only the chosen type's fields
+    page.locator("#id_effects-0-type").select_option("clock")
+    page.locator("#id_effects-0-clock_action").select_option("stop")
+    page.locator("#id_effects-0-clock").select_option("internal_resolution")
+    assert not page.locator("#id_effects-0-field").is_visible()
+    shot(page, "process-step-form-checklist-effects")
+    page.locator("#save-step").click()
+    page.wait_for_url(f"{live_server.url}/settings/processes/complaint/2/")
+
+    page.locator("#publish").click()
+    page.locator(".message-success", has_text="veröffentlicht").wait_for()
+    published = ProcessDefinition.objects.get(key="complaint", version=2)
+    assert published.status == "published"
+    states = {s["key"]: s for s in published.definition["states"]}
+    assert states["withdrawn"]["kind"] == "closed" and states["withdrawn"]["label_en"] == "Withdrawn"
+    withdraw = next(t for t in published.definition["transitions"] if t["key"] == "withdraw")
+    assert (withdraw["from"], withdraw["to"]) == (["new", "in_progress"], "withdrawn")
+    assert withdraw["checklist"] == [
+        {
+            "key": "customer_confirmed",
+            "label_de": "Rücknahme vom Kunden bestätigt",
+            "label_en": "Withdrawal confirmed by the customer",
+        }
+    ]
+    assert withdraw["effects"] == [{"type": "clock", "action": "stop", "clock": "internal_resolution"}]

@@ -139,6 +139,13 @@ HTML: dict[str, tuple[str, ...]] = {
     "processes:export":                     PROCESS_DESIGNERS,
     "processes:try":                        PROCESS_DESIGNERS,
     "processes:step":                       PROCESS_DESIGNERS,
+    "processes:step_new":                   PROCESS_DESIGNERS,
+    "processes:step_delete":                PROCESS_DESIGNERS,
+    "processes:state_new":                  PROCESS_DESIGNERS,
+    "processes:state":                      PROCESS_DESIGNERS,
+    "processes:state_delete":               PROCESS_DESIGNERS,
+    "processes:initial":                    PROCESS_DESIGNERS,
+    "processes:escalation":                 PROCESS_DESIGNERS,
     "catalog:case_types":                   ADMIN,
     "catalog:case_type_create":             ADMIN,
     "catalog:case_type_edit":               ADMIN,
@@ -266,6 +273,8 @@ HTML_POST: dict[str, tuple[str, ...]] = {
     "customers:products":                   PRODUCT_EDITORS,  # POST adds a product
     "maturity:roadmap":                     MATURITY_MANAGERS,  # POST renames it
     "intake:public_access":                 CASE_EDIT,  # POST revokes the status link
+    # the world's state is used by steps: deleting it is refused in words, nothing changes
+    "processes:state_delete":               ("L",      "F",   "F",   "R",   "F",   "R",   "F"),
     # an in-app check the agent may not see is not found; other non-managers are refused
     "maturity:roadmap_create":              ("L",      "N",   "F",   "F",   "A",   "A",   "F"),
     # the administrator passes; the quarantined message / unreachable IMAP server are refused in words
@@ -383,6 +392,7 @@ def post_data(name: str, world: World, scope: str) -> dict[str, Any]:
         "cases:escalate": {"reason": "Matrix"},
         "cases:clock_extend": {"event": "holding_reply", "note": "Matrix"},
         "intake:public_access": {"action": "revoke"},
+        "processes:initial": {"initial": "acknowledged"},
     }
     return data.get(name, {})
 

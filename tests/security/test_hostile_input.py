@@ -79,6 +79,7 @@ def _own(world: World) -> int:
 
 
 TEXT2 = {"name_de": "Text", "name_en": "Text"}
+LABELS2 = {"label_de": "Text", "label_en": "Text"}
 
 TARGETS = [
     Target("case create", lambda w: "/cases/new/", ["subject", "description", "tags", "customer_number"]),
@@ -162,6 +163,57 @@ TARGETS = [
         "process step",
         lambda w: f"/settings/processes/{w.ids['key']}/{w.ids['version']}/steps/{w.ids['transition']}/",
         ["label_de", "label_en", "guard_label_de", "guard_label_en", "guard"],
+    ),
+    Target(
+        "process step checklist and effects",
+        lambda w: f"/settings/processes/{w.ids['key']}/{w.ids['version']}/steps/{w.ids['transition']}/",
+        ["checklist-0-label_de", "checklist-0-label_en", "checklist-0-key", "effects-0-value"],
+        extra={
+            "checklist-0-key": "hx_item",
+            "checklist-0-label_de": "Geprüft",
+            "checklist-0-label_en": "Checked",
+            "effects-0-type": "set_field",
+            "effects-0-field": "resolution_summary",
+            "effects-0-value": "Text",
+        },
+    ),
+    Target(
+        "process state",
+        lambda w: f"/settings/processes/{w.ids['key']}/{w.ids['version']}/new-state/",
+        ["label_de", "label_en"],
+        unique={"key": key("hx_state_")},
+        extra=LABELS2,
+    ),
+    # keys: letters, digits, "_" and "-" only (a few plain payloads pass); each post runs in a
+    # savepoint, so no key needs to differ
+    Target(
+        "process state key",
+        lambda w: f"/settings/processes/{w.ids['key']}/{w.ids['version']}/new-state/",
+        ["key"],
+        extra=LABELS2,
+    ),
+    Target(
+        "process step key",
+        lambda w: f"/settings/processes/{w.ids['key']}/{w.ids['version']}/new-step/",
+        ["key"],
+        extra={**LABELS2, "sources": ["new"], "target": "closed"},
+    ),
+    Target(
+        "process state edit",
+        lambda w: f"/settings/processes/{w.ids['key']}/{w.ids['version']}/states/{w.ids['state']}/",
+        ["label_de", "label_en"],
+    ),
+    Target(
+        "process new step",
+        lambda w: f"/settings/processes/{w.ids['key']}/{w.ids['version']}/new-step/",
+        ["label_de", "label_en"],
+        unique={"key": key("hx_step_")},
+        extra={**LABELS2, "sources": ["new"], "target": "closed"},
+    ),
+    Target(
+        "process escalation levels",
+        lambda w: f"/settings/processes/{w.ids['key']}/{w.ids['version']}/escalation/",
+        ["levels-0-label_de", "levels-0-label_en"],
     ),
     # closing days are dates, not free text: every payload is refused (no 500, shown escaped)
     Target("deadline settings", lambda w: "/settings/deadlines/", ["closures"], refuse_only=True),

@@ -215,7 +215,7 @@ def build_world() -> World:
     draft = process_services.definition_create(
         actor=admin, key="complaint", name_de="Beschwerde", name_en="Complaint", definition=copy.deepcopy(COMPLAINT)
     )
-    world.ids.update(key=draft.key, version=draft.version, transition="start")
+    world.ids.update(key=draft.key, version=draft.version, transition="start", state="acknowledged")
     # A brand with a logo, and the organisation's logo (the public pages serve them).
     brand = accounts.brand_create(
         actor=admin, name="Matrix brand", slug="matrix", display_name="Matrix", from_address="service@matrix.example"

@@ -101,6 +101,17 @@ def register() -> None:
 
     process_selectors.register_custom_fields(_custom_definitions)
     process_selectors.register_clock_keys(rule_keys)
+    process_selectors.register_editor_choices("clocks", _clock_choices)
+
+
+def _clock_choices(process_key: str) -> list[tuple[str, str]]:
+    """The deadline rules the case types of a process start (the editor's clock choices);
+    every rule when none of them names one."""
+    from leitplanke.deadlines.selectors import rule_choices
+
+    choices = rule_choices()
+    used = {str(key) for t in CaseType.objects.all() if process_key_of(t) == process_key for key in t.deadline_rules or []}
+    return [(key, label) for key, label in choices if key in used] or choices
 
 
 def context(case: Case, entered: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -39,6 +39,22 @@ def on_event(event: str, payload: dict[str, Any]) -> None:
             _call_webhook(str(effect.get("endpoint") or ""), payload)
 
 
+def template_choices(process_key: str) -> list[tuple[str, str]]:
+    """The reply templates a `send_template` effect may name (the process editor's choices)."""
+    names: dict[str, str] = {}
+    for template in ReplyTemplate.objects.filter(is_active=True).order_by("key", "language"):
+        names.setdefault(template.key, template.name)
+    return [(key, f"{name} ({key})") for key, name in names.items()]
+
+
+def webhook_choices(process_key: str) -> list[tuple[str, str]]:
+    """The webhook endpoints a `webhook` effect may name: by description, else by id."""
+    return [
+        (endpoint.description or str(endpoint.pk), f"{endpoint.description or endpoint.pk} — {endpoint.url}")
+        for endpoint in WebhookEndpoint.objects.filter(is_active=True).order_by("description", "pk")
+    ]
+
+
 NOT_SENT = gettext_lazy("The process step's message was not sent: %(reason)s.")
 NO_TEMPLATE = gettext_lazy("there is no active template %(key)s in the case's language")
 NO_ADDRESS = gettext_lazy("the case has no e-mail address to answer to")

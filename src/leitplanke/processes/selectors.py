@@ -46,6 +46,28 @@ def known_clocks() -> list[str] | None:
     return [str(key) for provider in _clock_key_providers for key in provider()]
 
 
+# The editor's forms offer choices the upper apps know: "clocks" (deadline rules the process's
+# case types use), "templates" (reply template keys), "webhooks" (endpoint names). A
+# provider(process_key) returns (value, label) pairs; registered in the apps' ready().
+EditorChoiceProvider = Callable[[str], Iterable[tuple[str, str]]]
+_editor_choice_providers: dict[str, EditorChoiceProvider] = {}
+
+
+def register_editor_choices(name: str, provider: EditorChoiceProvider) -> None:
+    _editor_choice_providers[name] = provider
+
+
+def editor_choices(name: str, process_key: str) -> list[tuple[str, str]]:
+    """(value, label) pairs for a choice of the editor's forms; clocks without a provider:
+    every known clock key."""
+    provider = _editor_choice_providers.get(name)
+    if provider is not None:
+        return [(str(value), str(label)) for value, label in provider(process_key)]
+    if name == "clocks":
+        return [(key, key) for key in sorted(known_clocks() or [])]
+    return []
+
+
 def known_fields(process_key: str) -> dict[str, FieldSpec]:
     custom: list[Mapping[str, Any]] = []
     for provider in _custom_field_providers:

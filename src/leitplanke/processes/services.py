@@ -8,6 +8,8 @@ on it keep it (`Case.process_version`).
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -145,6 +147,27 @@ def definition_update(
         after={**_summary(definition), "definition": definition.definition, "revision": definition.revision},
     )
     return definition
+
+
+@transaction.atomic
+def definition_change(
+    *,
+    actor: Actor,
+    definition: ProcessDefinition,
+    change: Callable[[dict[str, Any]], dict[str, Any]],
+    expected_revision: int | None = None,
+) -> ProcessDefinition:
+    """Changes one part of a draft (the editor's forms, processes/editing.py): `change` gets
+    a copy of the definition as stored under the lock and returns the changed one, or refuses
+    with a DomainError (a state still in use). Saved and audited as `definition_update`."""
+    _require_manage(actor)
+    locked = _locked(definition)
+    if expected_revision is not None and int(expected_revision) != locked.revision:
+        raise PreconditionFailed()
+    if locked.status != ProcessStatus.DRAFT:
+        raise Conflict(_("Only a draft can be changed; create a new version."))
+    data = change(copy.deepcopy(locked.definition))
+    return definition_update(actor=actor, definition=locked, data=data, expected_revision=locked.revision)
 
 
 @transaction.atomic

@@ -8,8 +8,10 @@ import and export as JSON. Thin: services write, selectors read, the engine vali
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -24,10 +26,25 @@ from leitplanke.accounts.permissions import MANAGE_PROCESSES
 from leitplanke.core.errors import DomainError, NotFound
 from leitplanke.core.forms import apply_domain_error
 
-from . import selectors, services
+from . import editing, selectors, services
 from .diagram import layout
 from .engine import GuardSyntaxError, available_transitions, build
-from .forms import DefinitionForm, ImportForm, StepForm, TryForm, parse_definition
+from .forms import (
+    ChecklistFormSet,
+    DefinitionForm,
+    EffectFormSet,
+    EscalateOnForm,
+    EscalationFormSet,
+    ImportForm,
+    InitialForm,
+    StateForm,
+    StepForm,
+    TransitionAddForm,
+    TryForm,
+    effect_initial,
+    parse_definition,
+    with_current,
+)
 from .texts import problem_text, reason_text
 
 
@@ -301,20 +318,253 @@ def try_step(request: HttpRequest, key: str, version: int) -> HttpResponse:
     return render(request, "processes/_try.html", {"offers": offers, "error": error})
 
 
+# --- the editor's forms (one part of a draft each; docs/processes.md) -----------------------
+
+
+def _conflict() -> str:
+    return _("Someone else saved this draft meanwhile. Reload it to see their change.")
+
+
+def _draft(key: str, version: int) -> Any:
+    """A draft version; published and retired ones have no forms (404, as the step form)."""
+    definition = _version(key, version)
+    if definition.status != "draft":
+        raise Http404()
+    return definition
+
+
+def _entries(definition: Any, section: str) -> list[dict[str, Any]]:
+    items = definition.definition.get(section)
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def _state_choices(definition: Any, language: str) -> list[tuple[str, str]]:
+    return [
+        (str(s["key"]), f"{s.get(f'label_{language}') or s['key']} ({s['key']})")
+        for s in _entries(definition, "states")
+        if isinstance(s.get("key"), str)
+    ]
+
+
+def _error_texts(*forms_: Any) -> list[dict[str, str]]:
+    texts: list[dict[str, str]] = []
+    for form in forms_:
+        for errors in [form.non_form_errors()] if hasattr(form, "non_form_errors") else []:
+            texts.extend({"place": "", "text": str(e)} for e in errors)
+        for sub in getattr(form, "forms", [form]):
+            for name, errors in sub.errors.items():
+                label = str(sub.fields[name].label) if name in sub.fields else ""
+                texts.extend({"place": label, "text": str(e)} for e in errors)
+    return texts
+
+
+def _submit(
+    request: HttpRequest, definition: Any, forms_: list[Any], make_change: Callable[[], editing.Change]
+) -> HttpResponse | int:
+    """The POST of an editor form. With `preview` (htmx, while editing): the problems and the
+    diagram the draft would have, nothing saved. Else the change is saved (redirect to the
+    version page, which shows the diagram and the problems) or the status of the refusal,
+    with the error on the first form."""
+    results = [form.is_valid() for form in forms_]  # each one, so that each shows its errors
+    valid = all(results)
+    language = _language(request)
+    form = forms_[0]
+    if request.POST.get("preview"):
+        data = definition.definition
+        if valid:
+            try:
+                data = make_change()(copy.deepcopy(definition.definition))
+            except DomainError as error:
+                texts = [str(m) for messages_ in error.field_errors.values() for m in messages_] or [str(error.message)]
+                problems = [{"place": "", "text": text} for text in texts]
+            else:
+                problems = _problems(definition.key, data)
+        else:
+            problems = _error_texts(*forms_)
+        context = {"problems": problems, "diagram": layout(data, language), "live": True, "side": True}
+        return render(request, "processes/_problems.html", context)
+    if not valid:
+        return 422
+    try:
+        services.definition_change(
+            actor=request.user, definition=definition, change=make_change(), expected_revision=form.cleaned_data.get("revision")
+        )
+    except NotFound:
+        raise Http404() from None
+    except DomainError as error:
+        if error.status == 412:
+            form.add_error(None, _conflict())
+        else:
+            apply_domain_error(form, error)
+        return error.status
+    messages.success(request, _("The draft was saved."))
+    return redirect("processes:version", key=definition.key, version=definition.version)
+
+
+def _page(request: HttpRequest, template: str, definition: Any, status: int, **context: Any) -> HttpResponse:
+    """A form page with the draft's problems and diagram beside it (updated while editing)."""
+    context.update(
+        has_errors=status >= 400,
+        definition=definition,
+        problems=_problems(definition.key, definition.definition),
+        diagram=layout(definition.definition, _language(request)),
+    )
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_capability(MANAGE_PROCESSES)
+@require_http_methods(["GET", "POST"])
+def state_edit(request: HttpRequest, key: str, version: int, state: str | None = None) -> HttpResponse:
+    """Add a state (`state` None) or change one: kind, labels, the clocks it pauses."""
+    definition = _draft(key, version)
+    states = _entries(definition, "states")
+    current: dict[str, Any] = {}
+    if state is not None:
+        current = next((s for s in states if s.get("key") == state), {})
+        if not current:
+            raise Http404()
+    clocks = selectors.editor_choices("clocks", key)
+    initial = {
+        "key": current.get("key", ""),
+        "kind": current.get("kind", "open"),
+        "label_de": current.get("label_de", ""),
+        "label_en": current.get("label_en", ""),
+        "pauses": current.get("pauses") or [],
+        "revision": definition.revision,
+    }
+    form = StateForm(
+        request.POST or None,
+        initial=initial,
+        clocks=with_current(clocks, current.get("pauses") or []),
+        taken={str(s.get("key")) for s in states},
+        editing=state is not None,
+    )
+    status = 200
+    if request.method == "POST":
+        result = _submit(request, definition, [form], lambda: editing.state_save(form.cleaned_data, key=state))
+        if isinstance(result, HttpResponse):
+            return result
+        status = result
+    return _page(request, "processes/state.html", definition, status, form=form, state=state, current=current)
+
+
+@login_required
+@require_capability(MANAGE_PROCESSES)
+@require_POST
+def state_delete(request: HttpRequest, key: str, version: int, state: str) -> HttpResponse:
+    definition = _draft(key, version)
+    try:
+        services.definition_change(
+            actor=request.user,
+            definition=definition,
+            change=editing.state_delete(state),
+            expected_revision=_revision(request),
+        )
+    except NotFound:
+        raise Http404() from None
+    except DomainError as error:
+        messages.error(request, _conflict() if error.status == 412 else str(error.message))
+    else:
+        messages.success(request, _("The state %(state)s was deleted.") % {"state": state})
+    return redirect("processes:version", key=key, version=version)
+
+
+def _revision(request: HttpRequest) -> int | None:
+    try:
+        return int(str(request.POST.get("revision", "")))
+    except ValueError:
+        return None
+
+
+@login_required
+@require_capability(MANAGE_PROCESSES)
+@require_POST
+def initial_set(request: HttpRequest, key: str, version: int) -> HttpResponse:
+    definition = _draft(key, version)
+    form = InitialForm(request.POST, states=_state_choices(definition, _language(request)))
+    if not form.is_valid():
+        messages.error(request, "; ".join(str(m) for errors in form.errors.values() for m in errors))
+        return redirect("processes:version", key=key, version=version)
+    try:
+        services.definition_change(
+            actor=request.user,
+            definition=definition,
+            change=editing.initial_set(form.cleaned_data["initial"]),
+            expected_revision=form.cleaned_data.get("revision"),
+        )
+    except DomainError as error:
+        messages.error(request, _conflict() if error.status == 412 else str(error.message))
+    else:
+        messages.success(request, _("The draft was saved."))
+    return redirect("processes:version", key=key, version=version)
+
+
+@login_required
+@require_capability(MANAGE_PROCESSES)
+@require_http_methods(["GET", "POST"])
+def transition_new(request: HttpRequest, key: str, version: int) -> HttpResponse:
+    """A new step: key, from which states, to which, labels (the rest in the step form)."""
+    definition = _draft(key, version)
+    states = _state_choices(definition, _language(request))
+    initial = {"revision": definition.revision}
+    if request.GET.get("to") in dict(states):
+        initial["target"] = request.GET["to"]
+    form = TransitionAddForm(
+        request.POST or None,
+        initial=initial,
+        states=states,
+        taken={str(t.get("key")) for t in _entries(definition, "transitions")},
+    )
+    status = 200
+    if request.method == "POST":
+        result = _submit(request, definition, [form], lambda: editing.transition_add(form.cleaned_data))
+        if isinstance(result, HttpResponse):
+            return result
+        status = result
+    return _page(request, "processes/transition_new.html", definition, status, form=form)
+
+
+@login_required
+@require_capability(MANAGE_PROCESSES)
+@require_POST
+def transition_delete(request: HttpRequest, key: str, version: int, transition: str) -> HttpResponse:
+    definition = _draft(key, version)
+    try:
+        services.definition_change(
+            actor=request.user,
+            definition=definition,
+            change=editing.transition_delete(transition),
+            expected_revision=_revision(request),
+        )
+    except NotFound:
+        raise Http404() from None
+    except DomainError as error:
+        messages.error(request, _conflict() if error.status == 412 else str(error.message))
+    else:
+        messages.success(request, _("The step %(step)s was deleted.") % {"step": transition})
+    return redirect("processes:version", key=key, version=version)
+
+
 @login_required
 @require_capability(MANAGE_PROCESSES)
 @require_http_methods(["GET", "POST"])
 def step_edit(request: HttpRequest, key: str, version: int, transition: str) -> HttpResponse:
-    """One transition of a draft in a form (roles, guard, required fields)."""
-    definition = _version(key, version)
+    """One transition of a draft in a form: labels, roles, guard, required fields, its
+    checklist and its effects."""
+    definition = _draft(key, version)
     language = _language(request)
-    steps = definition.definition.get("transitions") or []
-    index = next((i for i, t in enumerate(steps) if isinstance(t, dict) and t.get("key") == transition), None)
-    if definition.status != "draft" or index is None:
+    step = next((t for t in _entries(definition, "transitions") if t.get("key") == transition), None)
+    if step is None:
         raise Http404()
-    step = steps[index]
     fields = selectors.known_fields(key)
     settable = [(path[len("case.") :], spec.label(language)) for path, spec in fields.items() if spec.settable]
+    # Effects set standard fields only (not custom ones: validate.py).
+    effect_fields = {
+        path[len("case.") :]: spec
+        for path, spec in fields.items()
+        if spec.settable and path.startswith("case.") and not path.startswith("case.custom.")
+    }
     roles = [(role, role) for role in selectors.known_roles()]
     initial = {
         "label_de": step.get("label_de", ""),
@@ -326,34 +576,92 @@ def step_edit(request: HttpRequest, key: str, version: int, transition: str) -> 
         "requires": step.get("requires") or [],
         "revision": definition.revision,
     }
-    form = StepForm(request.POST or None, initial=initial, roles=roles, fields=settable)
+    data = request.POST or None
+    form = StepForm(data, initial=initial, roles=roles, fields=settable)
+
+    def rows_data(prefix: str) -> Any:
+        # A post without a formset's rows (its management form) leaves them as they are.
+        return data if data is not None and f"{prefix}-TOTAL_FORMS" in data else None
+
+    checklist: Any = ChecklistFormSet(
+        rows_data("checklist"),
+        prefix="checklist",
+        initial=[
+            {k: item.get(k, "") for k in ("key", "label_de", "label_en")}
+            for item in step.get("checklist") or []
+            if isinstance(item, dict)
+        ],
+    )
+    effects: Any = EffectFormSet(
+        rows_data("effects"),
+        prefix="effects",
+        initial=[effect_initial(effect) for effect in step.get("effects") or []],
+        form_kwargs={
+            "fields": effect_fields,
+            "templates": selectors.editor_choices("templates", key),
+            "clocks": selectors.editor_choices("clocks", key),
+            "endpoints": selectors.editor_choices("webhooks", key),
+        },
+    )
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            data = json.loads(json.dumps(definition.definition))
-            changed = dict(data["transitions"][index])
-            for name in ("label_de", "label_en", "guard", "guard_label_de", "guard_label_en"):
-                if form.cleaned_data[name]:
-                    changed[name] = form.cleaned_data[name]
-                else:
-                    changed.pop(name, None)
-            changed["roles"] = list(form.cleaned_data["roles"])
-            changed["requires"] = list(form.cleaned_data["requires"])
-            data["transitions"][index] = changed
-            try:
-                services.definition_update(
-                    actor=request.user, definition=definition, data=data, expected_revision=form.cleaned_data.get("revision")
-                )
-            except DomainError as error:
-                if error.status == 412:
-                    form.add_error(None, _("Someone else saved this draft meanwhile. Reload it to see their change."))
-                else:
-                    apply_domain_error(form, error)
-                status = error.status
-            else:
-                messages.success(request, _("The draft was saved."))
-                return redirect("processes:version", key=key, version=version)
-        else:
-            status = 422
+        result = _submit(
+            request,
+            definition,
+            [form, *(formset for formset in (checklist, effects) if formset.is_bound)],
+            lambda: editing.step_save(
+                transition,
+                form.cleaned_data,
+                checklist=checklist.rows() if checklist.is_bound else None,
+                effects=effects.rows() if effects.is_bound else None,
+            ),
+        )
+        if isinstance(result, HttpResponse):
+            return result
+        status = result
     label = step.get(f"label_{language}") or transition
-    return render(request, "processes/step.html", {"definition": definition, "form": form, "label": label}, status=status)
+    context = {
+        "form": form,
+        "checklist": checklist,
+        "effects": effects,
+        "formsets": [checklist, effects],
+        "label": label,
+        "step": step,
+    }
+    return _page(request, "processes/step.html", definition, status, **context)
+
+
+@login_required
+@require_capability(MANAGE_PROCESSES)
+@require_http_methods(["GET", "POST"])
+def escalation_edit(request: HttpRequest, key: str, version: int) -> HttpResponse:
+    """The escalation levels (number, labels, role handling it, who becomes responsible)
+    and the thresholds of a deadline clock that raise the level."""
+    definition = _draft(key, version)
+    data = request.POST or None
+    stored_on = definition.definition.get("escalate_on", ["breach"])
+    form = EscalateOnForm(
+        data,
+        initial={"escalate_on": stored_on if isinstance(stored_on, list) else [], "revision": definition.revision},
+    )
+    levels: Any = EscalationFormSet(
+        data,
+        prefix="levels",
+        initial=[
+            {k: level.get(k, "") for k in ("level", "label_de", "label_en", "handled_by", "assign_to")}
+            for level in _entries(definition, "escalation_levels")
+        ],
+        form_kwargs={"roles": [(role, role) for role in selectors.known_roles()]},
+    )
+    status = 200
+    if request.method == "POST":
+        result = _submit(
+            request,
+            definition,
+            [form, levels],
+            lambda: editing.escalation_save(levels.rows(), list(form.cleaned_data["escalate_on"])),
+        )
+        if isinstance(result, HttpResponse):
+            return result
+        status = result
+    return _page(request, "processes/escalation.html", definition, status, form=form, levels=levels, formsets=[levels])

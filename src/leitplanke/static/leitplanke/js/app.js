@@ -58,10 +58,25 @@
       field.hidden = !action || field.getAttribute("data-bulk-for") !== action.value;
     });
   }
+  // The process editor's effect rows: only the parameters of the chosen type are shown.
+  var EFFECT_PARAMS = {
+    set_field: ["field", "value"], send_template: ["template"], clock: ["clock_action", "clock"],
+    escalation: ["escalation_action", "level"], webhook: ["endpoint"]
+  };
+  function effectUpdate(row) {
+    var type = row.querySelector("select[name$='-type']");
+    var wanted = EFFECT_PARAMS[type ? type.value : ""] || [];
+    row.querySelectorAll("[data-effect-param]").forEach(function (field) {
+      var name = field.getAttribute("data-effect-param");
+      field.hidden = wanted.indexOf(name) < 0 && !field.classList.contains("has-error");
+    });
+  }
   document.addEventListener("change", function (event) {
     var form = event.target.closest("form");
     var bar = form && form.querySelector("[data-bulk-bar]");
     if (bar) bulkUpdate(bar);
+    var row = event.target.closest("[data-effect-row]");
+    if (row) effectUpdate(row);
   });
   document.addEventListener("htmx:afterSettle", function () {
     document.querySelectorAll("[data-bulk-bar]").forEach(bulkUpdate);
@@ -83,6 +98,7 @@
   }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-bulk-bar]").forEach(bulkUpdate);
+    document.querySelectorAll("[data-effect-row]").forEach(effectUpdate);
     focusFirstError(document);
   });
   document.addEventListener("htmx:afterSwap", function (event) {

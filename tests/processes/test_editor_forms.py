@@ -1,0 +1,407 @@
+"""The process editor's forms (issue 20 item 3): states, the initial state, new and deleted
+steps, a step's checklist and effects, the escalation levels. Each works on a draft only,
+through `services.definition_change` (revision check, audit), and answers bad input with a
+form error in the user's language that changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from leitplanke.core.models import AuditEvent
+from leitplanke.processes.models import ProcessDefinition
+
+BASE = "/settings/processes/complaint"
+
+
+@pytest.fixture
+def editor(owner: Any, client_for: Any) -> Any:
+    client = client_for(owner)
+    assert client.post(f"{BASE}/1/new-draft/")["Location"] == f"{BASE}/2/"
+    return client
+
+
+def draft() -> dict[str, Any]:
+    return ProcessDefinition.objects.get(key="complaint", version=2).definition
+
+
+def revision() -> int:
+    return ProcessDefinition.objects.get(key="complaint", version=2).revision
+
+
+def _state(key: str) -> dict[str, Any] | None:
+    return next((s for s in draft()["states"] if s["key"] == key), None)
+
+
+def _step(key: str) -> dict[str, Any]:
+    return next(t for t in draft()["transitions"] if t["key"] == key)
+
+
+def _management(prefix: str, total: int, initial: int) -> dict[str, Any]:
+    return {
+        f"{prefix}-TOTAL_FORMS": total,
+        f"{prefix}-INITIAL_FORMS": initial,
+        f"{prefix}-MIN_NUM_FORMS": 0,
+        f"{prefix}-MAX_NUM_FORMS": 50,
+    }
+
+
+STATE = {"key": "legal", "kind": "open", "label_de": "Rechtsabteilung", "label_en": "Legal", "pauses": ["internal_resolution"]}
+
+
+def test_add_edit_and_delete_a_state(editor: Any) -> None:
+    page = editor.get(f"{BASE}/2/new-state/").content.decode()
+    # the clocks offered are the deadline rules of the case types on this process
+    assert 'value="internal_resolution"' in page and 'value="internal_first_response"' in page
+    assert 'value="gdpr_12_3"' not in page
+    assert 'id="process-diagram"' in page and 'id="problems"' in page
+    before = AuditEvent.objects.filter(action="process.update").count()
+    response = editor.post(f"{BASE}/2/new-state/", {**STATE, "revision": 1})
+    assert response.status_code == 302 and response["Location"] == f"{BASE}/2/"
+    assert _state("legal") == STATE
+    assert AuditEvent.objects.filter(action="process.update").count() == before + 1
+    # the version page lists it with its form, and the problem list names it as unreachable
+    page = editor.get(f"{BASE}/2/").content.decode()
+    assert f'href="{BASE}/2/states/legal/"' in page and "<code>states.legal</code>" in page
+
+    # edit: the key stays, the rest changes
+    form = editor.get(f"{BASE}/2/states/legal/").content.decode()
+    assert 'value="Rechtsabteilung"' in form and "disabled" in form
+    data = {"key": "renamed", "kind": "waiting", "label_de": "Recht", "label_en": "Legal dept.", "revision": 2}
+    assert editor.post(f"{BASE}/2/states/legal/", data).status_code == 302
+    assert _state("legal") == {"key": "legal", "kind": "waiting", "label_de": "Recht", "label_en": "Legal dept.", "pauses": []}
+    assert _state("renamed") is None
+
+    # delete
+    assert editor.post(f"{BASE}/2/states/legal/delete/", {"revision": 3}).status_code == 302
+    assert _state("legal") is None
+    assert editor.post(f"{BASE}/2/states/legal/delete/", {"revision": 4}).status_code == 404
+
+
+def test_deleting_a_state_in_use_or_the_initial_state_is_refused(editor: Any) -> None:
+    page = editor.post(f"{BASE}/2/states/assessment/delete/", {"revision": 1}, follow=True).content.decode()
+    assert "The state assessment is still used by the steps assess, start, wait, resolve, escalate" in page
+    assert _state("assessment") is not None and revision() == 1
+    # make "acknowledged" the initial state, then "new" is refused as initial… and in use
+    page = editor.post(f"{BASE}/2/states/new/delete/", {"revision": 1}, follow=True).content.decode()
+    assert "The state new is the initial state; choose another initial state first." in page
+    assert editor.post(f"{BASE}/2/initial/", {"initial": "acknowledged", "revision": 1}).status_code == 302
+    assert draft()["initial"] == "acknowledged"
+    page = editor.post(f"{BASE}/2/initial/", {"initial": "nowhere", "revision": 2}, follow=True).content.decode()
+    assert "nowhere" in page and draft()["initial"] == "acknowledged"
+
+
+def test_state_form_errors_in_the_users_language_change_nothing(editor: Any, owner: Any) -> None:
+    from leitplanke.accounts.models import User
+
+    User.objects.filter(pk=owner.pk).update(language="de")
+    bad = {**STATE, "key": "new", "label_en": "", "revision": 1}
+    response = editor.post(f"{BASE}/2/new-state/", bad)
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert "Es gibt bereits einen Status mit diesem Schlüssel." in body and "Dieses Feld ist ein Pflichtfeld." in body
+    response = editor.post(f"{BASE}/2/new-state/", {**STATE, "key": "kein Schlüssel", "revision": 1})
+    assert response.status_code == 422 and "Ein Schlüssel besteht aus Buchstaben" in response.content.decode()
+    response = editor.post(f"{BASE}/2/new-state/", {**STATE, "pauses": ["no_such_rule"], "revision": 1})
+    assert response.status_code == 422
+    assert revision() == 1 and _state("legal") is None
+
+
+def test_revision_conflict_keeps_the_input_and_changes_nothing(editor: Any) -> None:
+    assert editor.post(f"{BASE}/2/new-state/", {**STATE, "revision": 1}).status_code == 302
+    stale = editor.post(f"{BASE}/2/new-state/", {**STATE, "key": "other", "label_de": "Anderes", "revision": 1})
+    body = stale.content.decode()
+    assert stale.status_code == 412 and "Someone else saved this draft" in body and 'value="Anderes"' in body
+    assert _state("other") is None
+    page = editor.post(f"{BASE}/2/states/legal/delete/", {"revision": 1}, follow=True).content.decode()
+    assert "Someone else saved this draft" in page and _state("legal") is not None
+
+
+def test_add_and_delete_a_step(editor: Any) -> None:
+    editor.post(f"{BASE}/2/new-state/", {**STATE, "revision": 1})
+    form = editor.get(f"{BASE}/2/new-step/?to=legal").content.decode()
+    assert '<option value="legal" selected>' in form
+    data = {
+        "key": "to_legal",
+        "sources": ["in_progress", "assessment"],
+        "target": "legal",
+        "label_de": "An Recht",
+        "label_en": "To legal",
+    }
+    response = editor.post(f"{BASE}/2/new-step/", {**data, "revision": 2})
+    assert response.status_code == 302
+    assert _step("to_legal") == {
+        "key": "to_legal",
+        "from": ["in_progress", "assessment"],
+        "to": "legal",
+        "label_de": "An Recht",
+        "label_en": "To legal",
+    }
+    # a key taken, a state that does not exist, no source: errors, nothing changes
+    response = editor.post(f"{BASE}/2/new-step/", {**data, "target": "mars", "sources": [], "revision": 3})
+    body = response.content.decode()
+    assert response.status_code == 422 and "There is already a step with this key." in body
+    assert "Select a valid choice. mars is not one of the available choices." in body
+    assert revision() == 3
+    assert editor.post(f"{BASE}/2/steps/to_legal/delete/", {"revision": 3}).status_code == 302
+    assert all(t["key"] != "to_legal" for t in draft()["transitions"])
+
+
+def _step_data(step: str, **more: Any) -> dict[str, Any]:
+    transition = _step(step)
+    return {
+        "label_de": transition["label_de"],
+        "label_en": transition["label_en"],
+        "roles": transition.get("roles") or [],
+        "requires": transition.get("requires") or [],
+        "revision": revision(),
+        **_management("checklist", 2, 0),
+        **_management("effects", 2, 0),
+        **more,
+    }
+
+
+def test_checklist_and_effects_in_the_step_form(editor: Any) -> None:
+    form = editor.get(f"{BASE}/2/steps/close/").content.decode()
+    assert 'name="checklist-0-key"' in form and 'name="effects-1-type"' in form
+    assert 'value="internal_resolution"' in form and 'value="severity"' in form
+    data = _step_data(
+        "close",
+        **{
+            "checklist-0-key": "informed",
+            "checklist-0-label_de": "Kunde informiert",
+            "checklist-0-label_en": "Customer informed",
+            "effects-0-type": "clock",
+            "effects-0-clock_action": "stop",
+            "effects-0-clock": "internal_resolution",
+            "effects-0-field": "outcome",  # a parameter of another type: ignored
+            "effects-1-type": "set_field",
+            "effects-1-field": "priority",
+            "effects-1-value": "2",
+        },
+    )
+    assert editor.post(f"{BASE}/2/steps/close/", data).status_code == 302
+    close = _step("close")
+    assert close["checklist"] == [{"key": "informed", "label_de": "Kunde informiert", "label_en": "Customer informed"}]
+    assert close["effects"] == [
+        {"type": "clock", "action": "stop", "clock": "internal_resolution"},
+        {"type": "set_field", "field": "priority", "value": 2},
+    ]
+    assert close["requires"] == ["outcome", "root_cause", "resolution_summary"]
+
+    # the stored rows come back in the form; one removed, one added
+    form = editor.get(f"{BASE}/2/steps/close/").content.decode()
+    assert 'value="informed"' in form and 'name="effects-3-type"' in form
+    data = _step_data(
+        "close",
+        **_management("checklist", 3, 1),
+        **_management("effects", 4, 2),
+        **{
+            "checklist-0-key": "informed",
+            "checklist-0-label_de": "Kunde informiert",
+            "checklist-0-label_en": "Customer informed",
+            "checklist-0-DELETE": "on",
+            "effects-0-type": "clock",
+            "effects-0-clock_action": "stop",
+            "effects-0-clock": "internal_resolution",
+            "effects-1-type": "set_field",
+            "effects-1-field": "priority",
+            "effects-1-value": "2",
+            "effects-2-type": "escalation",
+            "effects-2-escalation_action": "set",
+            "effects-2-level": "1",
+        },
+    )
+    assert editor.post(f"{BASE}/2/steps/close/", data).status_code == 302
+    close = _step("close")
+    assert "checklist" not in close
+    assert close["effects"][2] == {"type": "escalation", "action": "set", "level": 1}
+
+
+@pytest.mark.parametrize(
+    ("rows", "error"),
+    [
+        ({"effects-0-type": "clock", "effects-0-clock_action": "stop"}, "This field is required for this effect."),
+        ({"effects-0-type": "clock", "effects-0-clock_action": "stop", "effects-0-clock": "nope"}, "Select a valid choice."),
+        ({"effects-0-type": "set_field", "effects-0-field": "priority", "effects-0-value": "7"}, "not one of the field"),
+        ({"effects-0-type": "set_field", "effects-0-field": "redress_amount", "effects-0-value": "-1"}, "not one of the field"),
+        ({"effects-0-type": "escalation", "effects-0-escalation_action": "set"}, "Give the level to set."),
+        ({"effects-0-type": "send_template", "effects-0-template": "no-such"}, "Select a valid choice."),
+        ({"effects-0-type": "teleport"}, "Select a valid choice."),
+        ({"checklist-0-key": "a b", "checklist-0-label_de": "x", "checklist-0-label_en": "x"}, "A key is made of letters"),
+        ({"checklist-0-key": "a", "checklist-0-label_de": "x"}, "This field is required."),
+        (
+            {
+                "checklist-0-key": "a",
+                "checklist-0-label_de": "x",
+                "checklist-0-label_en": "x",
+                "checklist-1-key": "a",
+                "checklist-1-label_de": "y",
+                "checklist-1-label_en": "y",
+            },
+            "This key is used twice in the checklist.",
+        ),
+    ],
+)
+def test_bad_rows_are_form_errors_and_change_nothing(editor: Any, rows: dict[str, str], error: str) -> None:
+    response = editor.post(f"{BASE}/2/steps/close/", _step_data("close", **rows))
+    assert response.status_code == 422 and error in response.content.decode()
+    assert revision() == 1 and "effects" not in _step("close")
+
+
+def test_live_preview_shows_the_problems_and_saves_nothing(editor: Any) -> None:
+    response = editor.post(f"{BASE}/2/new-state/", {**STATE, "preview": "1", "revision": 1})
+    body = response.content.decode()
+    assert response.status_code == 200 and "<code>states.legal</code>" in body and 'hx-swap-oob="true"' in body
+    assert 'data-state="legal"' in body  # the diagram as it would be
+    body = editor.post(f"{BASE}/2/new-state/", {**STATE, "key": "", "preview": "1"}).content.decode()
+    assert "This field is required." in body
+    assert revision() == 1 and _state("legal") is None
+
+
+def test_escalation_levels_and_escalate_on(editor: Any) -> None:
+    form = editor.get(f"{BASE}/2/escalation/").content.decode()
+    assert 'value="Teamleitung"' in form and 'value="quality_manager"' in form and 'value="handler"' in form
+    data = {
+        **_management("levels", 3, 2),
+        "levels-0-level": "1",
+        "levels-0-label_de": "Teamleitung",
+        "levels-0-label_en": "Team lead",
+        "levels-0-handled_by": "team_lead",
+        "levels-0-assign_to": "team_lead",
+        "levels-1-level": "2",
+        "levels-1-label_de": "QM",
+        "levels-1-label_en": "QM",
+        "levels-1-handled_by": "quality_manager",
+        "levels-2-level": "3",
+        "levels-2-label_de": "Geschäftsführung",
+        "levels-2-label_en": "Management",
+        "levels-2-handled_by": "administrator",
+        "levels-2-assign_to": "handler",
+        "escalate_on": ["warning", "breach"],
+        "revision": 1,
+    }
+    assert editor.post(f"{BASE}/2/escalation/", data).status_code == 302
+    stored = draft()
+    assert stored["escalate_on"] == ["warning", "breach"]
+    assert stored["escalation_levels"] == [
+        {"level": 1, "label_de": "Teamleitung", "label_en": "Team lead", "handled_by": "team_lead", "assign_to": "team_lead"},
+        {"level": 2, "label_de": "QM", "label_en": "QM", "handled_by": "quality_manager"},
+        {
+            "level": 3,
+            "label_de": "Geschäftsführung",
+            "label_en": "Management",
+            "handled_by": "administrator",
+            "assign_to": "handler",
+        },
+    ]
+    # remove level 3, tick nothing: no threshold raises the level
+    data = {**data, "levels-2-DELETE": "on", "escalate_on": [], "revision": 2}
+    data.pop("escalate_on")
+    assert editor.post(f"{BASE}/2/escalation/", {**data, **_management("levels", 3, 3)}).status_code == 302
+    assert draft()["escalate_on"] == [] and len(draft()["escalation_levels"]) == 2
+    # errors: a level twice, a level out of range, an unknown role
+    bad = {**data, **_management("levels", 3, 2), "levels-1-level": "1", "revision": 3}
+    response = editor.post(f"{BASE}/2/escalation/", bad)
+    assert response.status_code == 422 and "This level is used twice." in response.content.decode()
+    bad = {**bad, "levels-1-level": "12", "levels-1-handled_by": "pope"}
+    body = editor.post(f"{BASE}/2/escalation/", bad).content.decode()
+    assert "Ensure this value is less than or equal to 9." in body and "pope is not one of the available choices" in body
+    assert revision() == 3
+
+
+def test_published_versions_have_no_forms(editor: Any) -> None:
+    editor.post(f"{BASE}/2/publish/")
+    assert ProcessDefinition.objects.get(key="complaint", version=2).status == "published"
+    for url in ("new-state/", "states/new/", "new-step/", "steps/close/", "escalation/"):
+        assert editor.get(f"{BASE}/2/{url}").status_code == 404, url
+        assert editor.post(f"{BASE}/2/{url}", {**STATE, "revision": 2}).status_code == 404, url
+    for url in ("states/closed/delete/", "steps/close/delete/", "initial/"):
+        assert editor.post(f"{BASE}/2/{url}", {"initial": "new", "revision": 2}).status_code == 404, url
+    assert ProcessDefinition.objects.get(key="complaint", version=2).revision == 1
+
+
+def test_a_draft_published_meanwhile_is_refused_on_saving(editor: Any, owner: Any) -> None:
+    from leitplanke.processes import services
+
+    services.definition_publish(actor=owner, definition=ProcessDefinition.objects.get(key="complaint", version=2))
+    from leitplanke.processes import editing
+
+    with pytest.raises(Exception, match="Only a draft can be changed"):
+        services.definition_change(
+            actor=owner,
+            definition=ProcessDefinition.objects.get(key="complaint", version=2),
+            change=editing.state_save(STATE),
+            expected_revision=1,
+        )
+
+
+FORM_URLS = [
+    ("get", "new-state/"),
+    ("post", "new-state/"),
+    ("get", "states/closed/"),
+    ("post", "states/closed/delete/"),
+    ("post", "initial/"),
+    ("get", "new-step/"),
+    ("post", "new-step/"),
+    ("post", "steps/close/delete/"),
+    ("get", "escalation/"),
+    ("post", "escalation/"),
+]
+
+
+@pytest.mark.parametrize(("method", "url"), FORM_URLS)
+@pytest.mark.parametrize(("role", "allowed"), [("agent", False), ("team_lead", False), ("process_owner", True)])
+def test_only_process_owners_use_the_forms(
+    owner: Any, make_user: Any, client_for: Any, role: str, allowed: bool, method: str, url: str
+) -> None:
+    client_for(owner).post(f"{BASE}/1/new-draft/")
+    client = client_for(make_user(role))
+    response = getattr(client, method)(f"{BASE}/2/{url}", {"initial": "new"} if method == "post" else None)
+    if allowed:
+        assert response.status_code in (200, 302, 422), response.status_code
+    else:
+        assert response.status_code == 403
+        assert revision() == 1
+
+
+def test_template_and_webhook_effects_offer_what_exists(editor: Any) -> None:
+    from leitplanke.intake.models import ReplyTemplate, WebhookEndpoint
+
+    template = ReplyTemplate.objects.filter(is_active=True).first()
+    assert template is not None
+    WebhookEndpoint.objects.create(url="https://crm.example.org/hook", description="crm", secret="s" * 32)
+    form = editor.get(f"{BASE}/2/steps/close/").content.decode()
+    assert f'value="{template.key}"' in form and 'value="crm"' in form
+    data = _step_data(
+        "close",
+        **{
+            "effects-0-type": "send_template",
+            "effects-0-template": template.key,
+            "effects-1-type": "webhook",
+            "effects-1-endpoint": "crm",
+        },
+    )
+    assert editor.post(f"{BASE}/2/steps/close/", data).status_code == 302
+    assert _step("close")["effects"] == [
+        {"type": "send_template", "template": template.key},
+        {"type": "webhook", "endpoint": "crm"},
+    ]
+    # a stored value no longer offered stays a choice: saving the form keeps it
+    data = _step_data("close", **_management("effects", 4, 2))
+    data.update({"effects-0-type": "send_template", "effects-0-template": template.key})
+    data.update({"effects-1-type": "webhook", "effects-1-endpoint": "crm"})
+    WebhookEndpoint.objects.filter(description="crm").update(is_active=False)
+    assert 'value="crm"' in editor.get(f"{BASE}/2/steps/close/").content.decode()
+    assert editor.post(f"{BASE}/2/steps/close/", data).status_code == 302
+    assert _step("close")["effects"][1] == {"type": "webhook", "endpoint": "crm"}
+
+
+def test_a_process_no_case_type_follows_offers_every_deadline_rule(owner: Any, client_for: Any) -> None:
+    from leitplanke.processes import services
+    from leitplanke.processes.shipped import COMPLAINT
+
+    services.definition_create(actor=owner, key="b2b", name_de="B2B", name_en="B2B", definition=COMPLAINT)
+    page = client_for(owner).get("/settings/processes/b2b/1/new-state/").content.decode()
+    assert 'value="gdpr_12_3"' in page and 'value="internal_resolution"' in page and 'value="psd2_de"' in page
