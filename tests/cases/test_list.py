@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from leitplanke.cases import list_selectors, list_services, services
+from leitplanke.cases import field_values, list_selectors, list_services, services
 from leitplanke.cases.models import Case, CaseType, Category, CustomFieldDefinition, SavedView
 from leitplanke.core.models import AuditEvent
 from leitplanke.core.pagination import InvalidCursor
@@ -94,6 +94,8 @@ def sample(
         case_type=CaseType.objects.get(key="inquiry"), key="amount_disputed", label_de="Betrag", label_en="Amount", kind="number"
     )
     Case.objects.filter(pk=english.pk).update(custom_fields={"amount_disputed": "12.50"})
+    # Written around the services: its typed row as they would write it (ADR 0023).
+    field_values.sync(Case.objects.get(pk=english.pk))
     return {
         "german": german,
         "english": english,

@@ -61,7 +61,9 @@ def typed_value(kind: str, raw: Any) -> tuple[decimal.Decimal | None, dt.date | 
     return None
 
 
-def rows_for(case_id: int, custom_fields: Mapping[str, Any] | None, definitions: Iterable[Any]) -> list[tuple[int, int, Any, Any]]:
+def rows_for(
+    case_id: int, custom_fields: Mapping[str, Any] | None, definitions: Iterable[Any]
+) -> list[tuple[int, int, Any, Any]]:
     """(case id, definition id, number, date) for each typed value among the case's values;
     `definitions`: the custom fields of the case's type."""
     values = custom_fields or {}

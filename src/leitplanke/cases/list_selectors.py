@@ -528,7 +528,7 @@ def _any(conditions: list[Q]) -> Q:
 # row's JSON (a page of a common range is found after few rows), and a count lets the
 # index's matches drive.
 FIELD_MATCH_LIMIT = 2000
-TYPED_COLUMN = {FieldKind.NUMBER: "number", FieldKind.MONEY: "number", FieldKind.DATE: "date"}
+TYPED_COLUMN: dict[str, str] = {FieldKind.NUMBER: "number", FieldKind.MONEY: "number", FieldKind.DATE: "date"}
 
 
 def _typed(kind: str, value: Any) -> Any:
