@@ -9,9 +9,9 @@ network), with the query plans of the queries that filter.
 For each N it seeds N demo cases into a scratch data directory (SQLite) or a scratch
 PostgreSQL database (127.0.0.1:5432, user postgres) with the `leitplanke seed --cases` fast
 path, then requests the list page `--runs` times per range (after one warm-up) and prints the
-median and the fastest time and the number of queries. The seed gives about 7 % of cases a
-disputed amount of 5–899 EUR (whole euros): "rare" (899 EUR and more, about 1 in 900 of
-those), "narrow" (850–899 EUR, about 6 %: driven by the matches up to a few hundred thousand
+median and the fastest time and the number of queries. The seed gives complaints on payment topics a
+disputed amount of 5–899 EUR (whole euros; about 17 % of cases): "rare" (899 EUR and more, about 1 in 900 of
+those), "narrow" (850–899 EUR, about 6 %: driven by the matches up to about 200,000
 cases, beyond that the page walks), "absent" (5,000 EUR and more) and "common" (5 EUR and
 more: every amount). `--src` runs seed and measurement with the `leitplanke` package of
 another checkout (e.g. the code before a change). The machine's load average is printed with
