@@ -109,3 +109,42 @@ def test_filter_by_a_custom_field_range_after_choosing_the_case_type(
     expect(page.get_by_role("group", name="Additional fields")).to_have_count(0)
     expect(page).not_to_have_url(re.compile(r"cf\."))
     expect(page.locator(".filter-error")).to_have_count(0)
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_list_fits_1280_px_and_a_phone_without_losing_a_column(
+    page: Any, live_server: Any, login: Callable[..., None], make_user: Callable[..., User], language: str
+) -> None:
+    """Before: at 1280 px the last column (last activity) scrolled out of view. Now the
+    table is no wider than its container, with long subjects, customer, team and user names;
+    on a 390 px phone the page does not scroll sideways either."""
+    from django.utils import timezone
+
+    from leitplanke.accounts.models import Team
+    from leitplanke.cases.models import Case
+    from leitplanke.demo.cases import seed_demo_cases
+    from tests.conftest import restore_reference_data
+
+    restore_reference_data()
+    seed_demo_cases(n=40)
+    team = Team.objects.create(name="Abrechnung und Zahlungsverkehr Privatkunden")
+    lead = make_user("team_lead", teams=[team], email="wide@example.org", name="Maximiliane Schnarrenberger-Osterkamp")
+    lead.language = language
+    lead.save(update_fields=["language"])
+    Case.objects.update(team=team, responsible_user=lead, last_activity_at=timezone.now())
+    Case.objects.filter(pk=Case.objects.order_by("-received_at").first().pk).update(
+        subject="Abschlagszahlung nach Umzug in die Nachbarstraße deutlich zu hoch, Zählerstand nicht übernommen"
+    )
+    login(page, lead)
+    page.goto(f"{live_server.url}/cases/?sort=received_desc")
+    fits = "(w => w.scrollWidth <= w.clientWidth)(document.querySelector('.table-wrap'))"
+    assert page.evaluate(fits), page.evaluate("document.querySelector('.table-wrap').scrollWidth")
+    header = page.locator(".case-table thead th").last.bounding_box()
+    assert header is not None and header["x"] + header["width"] <= 1280
+    activity = "Last activity" if language == "en" else "Letzte Aktivität"
+    assert activity in (page.locator(".case-table thead").text_content() or "")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/cases/?sort=received_desc")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    first = page.locator("#case-results tbody tr").first
+    assert team.name in first.inner_text() and lead.full_name in first.inner_text()

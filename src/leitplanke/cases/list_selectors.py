@@ -37,6 +37,7 @@ from . import permissions
 from .models import (
     NO_DUE,
     Case,
+    CaseFieldValue,
     Category,
     Channel,
     CustomFieldDefinition,
@@ -379,6 +380,7 @@ class KindGroup:
     kind: str
     case_type_ids: tuple[int, ...]
     choice_values: frozenset[str]
+    definition_ids: tuple[int, ...] = ()
 
 
 def custom_field_kinds() -> dict[str, list[KindGroup]]:
@@ -391,7 +393,12 @@ def custom_field_kinds() -> dict[str, list[KindGroup]]:
 
 def _kind_group(kind: str, definitions: list[CustomFieldDefinition]) -> KindGroup:
     values = {str(choice.get("value")) for d in definitions for choice in d.choices or [] if isinstance(choice, dict)}
-    return KindGroup(kind=kind, case_type_ids=tuple(d.case_type_id for d in definitions), choice_values=frozenset(values))
+    return KindGroup(
+        kind=kind,
+        case_type_ids=tuple(d.case_type_id for d in definitions),
+        choice_values=frozenset(values),
+        definition_ids=tuple(d.pk for d in definitions),
+    )
 
 
 def custom_field_parameter(key: str, bound: str = EXACT) -> str:
@@ -497,6 +504,13 @@ class CustomFieldFilter:
         return _any(per_kind)
 
 
+def _all(conditions: Iterable[Q]) -> Q:
+    combined = Q()
+    for condition in conditions:
+        combined &= condition
+    return combined
+
+
 def _any(conditions: list[Q]) -> Q:
     """OR of the conditions; no condition matches nothing."""
     if not conditions:
@@ -505,6 +519,54 @@ def _any(conditions: list[Q]) -> Q:
     for condition in conditions[1:]:
         combined |= condition
     return combined
+
+
+# A custom-field filter on a number, an amount or a date that matches at most this many
+# cases is driven by its matches, like a rare search word (ADR 0020, ADR 0025): one bounded
+# query reads the case ids from the typed side rows' index (models.CaseFieldValue) and the
+# list reads those cases by primary key. Beyond it a page walks the sort index and tests each
+# row's JSON (a page of a common range is found after few rows), and a count lets the
+# index's matches drive.
+FIELD_MATCH_LIMIT = 2000
+TYPED_COLUMN: dict[str, str] = {FieldKind.NUMBER: "number", FieldKind.MONEY: "number", FieldKind.DATE: "date"}
+
+
+def _typed(kind: str, value: Any) -> Any:
+    """A parsed filter value as the side row's column holds it."""
+    return dt.date.fromisoformat(value) if kind == FieldKind.DATE else value
+
+
+def _typed_rows_condition(items: list[CustomFieldFilter]) -> Q | None:
+    """The side rows matching every filter of one key (a row per case and field), or None
+    when a filter of the key cannot be answered from them (a key that also has a kind without
+    typed rows on some case type). Each of the key's kinds on its own case types' fields."""
+    groups = {group for item in items for group in item.parsed}
+    if not groups or any(group.kind not in TYPED_COLUMN or not group.definition_ids for group in groups):
+        return None
+    per_group = []
+    for group in groups:
+        column = TYPED_COLUMN[group.kind]
+        # The IS NOT NULL term lets both databases use the partial index of the column.
+        condition = Q(definition_id__in=group.definition_ids, **{f"{column}__isnull": False})
+        for item in items:
+            values = [_typed(group.kind, v) for v in item.parsed.get(group, []) if v is not None]
+            if not values:
+                condition = Q(pk__in=[])
+                break
+            if item.bound == EXACT:
+                condition &= Q(**{f"{column}__in": values})
+            else:
+                condition &= Q(**{f"{column}__{'gte' if item.bound == MIN else 'lte'}": values[0]})
+        per_group.append(condition)
+    return _any(per_group)
+
+
+def field_match_ids(rows: Q, limit: int | None = None) -> list[int] | None:
+    """The ids of the cases with a side row matching `rows`, if at most `limit` (default
+    FIELD_MATCH_LIMIT); None if there are more. One query, read from the value index."""
+    limit = FIELD_MATCH_LIMIT if limit is None else limit
+    found = list(CaseFieldValue.objects.filter(rows).values_list("case_id", flat=True)[: limit + 1])
+    return sorted(set(found)) if len(found) <= limit else None
 
 
 @dataclass
@@ -517,10 +579,30 @@ class CustomFieldFilters:
 
     @property
     def condition(self) -> Q:
+        """Every filter tested on each case's JSON (no query; the walking form)."""
         condition = Q()
         for item in self.filters:
             condition &= item.condition()
         return condition
+
+    def query_conditions(self, *, counting: bool = False) -> list[Q | RawSQL]:
+        """The conditions for a list query, one per key. A key's filters on numbers, amounts
+        or dates that match at most FIELD_MATCH_LIMIT cases become `id IN (<ids>)` (read by
+        primary key; none: nothing matches, without a query on cases). Filters matching more
+        test the JSON of each row of a page's walk; a count is driven by the side rows."""
+        by_key: dict[str, list[CustomFieldFilter]] = {}
+        for item in self.filters:
+            by_key.setdefault(item.key, []).append(item)
+        conditions: list[Q | RawSQL] = []
+        for items in by_key.values():
+            rows = _typed_rows_condition(items)
+            if rows is not None and (ids := field_match_ids(rows)) is not None:
+                conditions.append(_id_in(ids))
+            elif rows is not None and counting:
+                conditions.append(Q(id__in=CaseFieldValue.objects.filter(rows).values("case_id")))
+            else:
+                conditions.append(_all(item.condition() for item in items))
+        return conditions
 
     def refuse(self, parameter: str, message: str) -> None:
         self.errors.setdefault(parameter, []).append(message)
@@ -631,7 +713,7 @@ def filter_cases(qs: QuerySet[Case], params: Mapping[str, Any], *, counting: boo
     if tags := _values(params, "tags"):
         tagged = Case.tags.through.objects.filter(tag__name_key__in=[tag_key(t) for t in tags]).values("case_id")
         qs = qs.filter(id__in=tagged)
-    if custom := custom_field_filters(params).condition:
+    for custom in custom_field_filters(params).query_conditions(counting=counting):
         qs = qs.filter(custom)
     text_condition = text_search_condition(str(params.get("q") or ""), counting=counting)
     if text_condition is not None:

@@ -290,6 +290,50 @@ class Case(models.Model):
         return f"{self.reference} {self.subject}"
 
 
+class UnboundedDecimalField(models.DecimalField):
+    """A decimal column without a fixed precision (PostgreSQL `numeric`; SQLite's `decimal`
+    has NUMERIC affinity anyway), so that any number a custom field accepts fits."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 1000)
+        kwargs.setdefault("decimal_places", 500)
+        super().__init__(*args, **kwargs)
+
+    def db_type(self, connection: Any) -> str:
+        return "numeric" if connection.vendor == "postgresql" else "decimal"
+
+
+class CaseFieldValue(models.Model):
+    """A custom-field value of kind number, money (its amount) or date, typed: one row per
+    case and field. Derived from Case.custom_fields and written with it in the same
+    transaction (`cases.field_values`); the case list's range filters find matching cases
+    through its indexes instead of testing every case's JSON (ADR 0025)."""
+
+    # No index of its own: the unique constraint leads with the case, the value indexes
+    # with the definition.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+", db_index=False)
+    definition = models.ForeignKey(CustomFieldDefinition, on_delete=models.CASCADE, related_name="+", db_index=False)
+    number = UnboundedDecimalField(null=True, blank=True)
+    date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "definition"], name="casefieldvalue_unique")]
+        # Partial: a number row costs no entry in the date index and the other way round.
+        indexes = [
+            models.Index(
+                fields=["definition", "number", "case"],
+                name="casefieldvalue_number_idx",
+                condition=models.Q(number__isnull=False),
+            ),
+            models.Index(
+                fields=["definition", "date", "case"], name="casefieldvalue_date_idx", condition=models.Q(date__isnull=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.definition_id} of case {self.case_id}"
+
+
 class CaseLinkKind(models.TextChoices):
     RELATED = "related", _("Related")
     DUPLICATE = "duplicate", _("Duplicate of")

@@ -35,7 +35,7 @@ from leitplanke.processes.engine import apply as engine_apply
 from leitplanke.processes.texts import reason_text
 
 from . import attachments as attachment_files
-from . import clock_services, permissions
+from . import clock_services, field_values, permissions
 from . import process as case_process
 from .clock_effects import apply_clock_effect
 from .models import (
@@ -748,6 +748,7 @@ def _case_create(
     clocks = clock_services.new_clocks(case, at=received)
     case.next_due_at, case.next_warn_at = clock_services.next_due(clocks)
     insert_row(case)
+    field_values.sync(case, created=True)
     clock_services.insert_clocks(clocks)
     tag_ids: list[int] = []
     if tag_names:
@@ -970,6 +971,8 @@ def case_update(*, actor: Actor, case: Case, expected_version: int | None = None
     )
     if {"subject", "description", "customer"} & set(fields):
         _search_document_refresh(case)
+    if {"custom_fields", "case_type"} & set(fields):
+        field_values.sync(case)
     audit_record(actor=actor, action="case.update", obj=case, before=old, after=new)
     if {"team", "responsible_user"} & set(fields):
         events.emit("case.assigned", _event_payload(case))
@@ -1268,6 +1271,8 @@ def case_transition(
     for clock_effect in clock_effects:
         clock_changes.update(apply_clock_effect(case=case, effect=clock_effect, at=now))
     after = snapshot(case, ["status", "status_kind", "closed_at", "version", *CLOSING_AUDIT_FIELDS])
+    if after["custom_fields"] != before["custom_fields"]:
+        field_values.sync(case)
     after["transition"] = step.key
     if confirmed:
         after["checklist"] = sorted(confirmed & {item.key for item in step.checklist})

@@ -25,9 +25,11 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from leitplanke.accounts.models import Team
+from leitplanke.cases import field_values
 from leitplanke.cases.lifecycle import DEFAULT_LIFECYCLE
 from leitplanke.cases.models import (
     Case,
+    CaseFieldValue,
     CaseSearchDocument,
     CaseType,
     Category,
@@ -793,10 +795,13 @@ def _create_cases(
         ["case_id", "kind", "occurred_at", "author_id", "author_label", "channel", "subject", "body_text", "data", "is_internal"],
     )
     document_insert = _Insert(CaseSearchDocument, ["case_id", "text", "updated_at"])
+    # The typed row of each disputed amount, as cases.field_values writes it (ADR 0025).
+    value_insert = _Insert(CaseFieldValue, ["case_id", "definition_id", "number", "date"])
+    disputed = CustomFieldDefinition.objects.filter(case_type=case_types["complaint"], key=DISPUTED_AMOUNT).first()
     tag_insert = _Insert(Case.tags.through, ["case_id", "tag_id"])
     interactions_total = 0
     for batch_start in range(0, n, batch_size):
-        case_rows, interaction_rows, document_rows, tag_rows = [], [], [], []
+        case_rows, interaction_rows, document_rows, tag_rows, value_rows = [], [], [], [], []
         for i in range(batch_start, min(n, batch_start + batch_size)):
             case_id = case_start + i
             received = received_all[i]
@@ -821,6 +826,9 @@ def _create_cases(
             if topic.key in ("payment", "chargeback"):
                 amount = {"amount": f"{rng.randrange(5, 900)}.00", "currency": "EUR"}  # as cases.services stores money
                 custom = {DISPUTED_AMOUNT: amount} if type_keys[i] == "complaint" else {}
+                typed = field_values.typed_value(FieldKind.MONEY, amount)
+                if custom and disputed is not None and typed is not None:
+                    value_rows.append([case_id, disputed.pk, *typed])
             reference = f"LP-{year}-{counters[year]:06d}"
             case_rows.append(
                 [
@@ -892,6 +900,7 @@ def _create_cases(
             interaction_insert.run(interaction_rows)
             document_insert.run(document_rows)
             tag_insert.run(tag_rows)
+            value_insert.run(value_rows)
         interactions_total += len(interaction_rows)
         if progress is not None:
             progress(min(n, batch_start + batch_size), n, time.monotonic() - started)
