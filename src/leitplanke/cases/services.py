@@ -749,6 +749,7 @@ def _case_create(
     case.next_due_at, case.next_warn_at = clock_services.next_due(clocks)
     insert_row(case)
     clock_services.insert_clocks(clocks)
+    case.created_clocks = clocks  # type: ignore[attr-defined]  # for the acknowledgement of a new case (intake)
     tag_ids: list[int] = []
     if tag_names:
         the_tags = _tags(tag_names)
