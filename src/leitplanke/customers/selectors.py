@@ -26,6 +26,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from leitplanke.accounts import permissions
 from leitplanke.accounts.actors import Actor
+from leitplanke.core import rows
 from leitplanke.core.errors import NotFound, PermissionDenied
 from leitplanke.core.pagination import Page, decode_cursor, keyset_page
 
@@ -200,15 +201,7 @@ def customer_find_by_email(email: str) -> Customer | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, [True, address])
         found = cursor.fetchone()
-    if found is None:
-        return None
-    values = []
-    for field, value in zip(fields, found, strict=True):
-        column = field.get_col(Customer._meta.db_table)
-        for converter in (*connection.ops.get_db_converters(column), *field.get_db_converters(connection)):
-            value = converter(value, column, connection)
-        values.append(value)
-    return Customer.from_db(connection.alias, [field.attname for field in fields], values)
+    return None if found is None else rows.instance(Customer, fields, found, connection)
 
 
 _FIND_BY_EMAIL: dict[str, tuple[str, list[Any]]] = {}
@@ -218,8 +211,7 @@ def _find_by_email_statement(db: Any) -> tuple[str, list[Any]]:
     """The statement (per database vendor) and the fields it reads: every column but the
     vulnerability reason. Table and column names are the models' own; values are parameters."""
     if db.vendor not in _FIND_BY_EMAIL:
-        fields = [field for field in Customer._meta.concrete_fields if field.attname != "vulnerability_reason"]
-        columns = ", ".join(f"customers_customer.{db.ops.quote_name(field.column)}" for field in fields)
+        columns, fields = rows.columns(Customer, db, leave_out=("vulnerability_reason",))
         sql = (
             f"SELECT {columns} FROM customers_customer INNER JOIN customers_customeremail"  # noqa: S608
             " ON customers_customeremail.customer_id = customers_customer.id"
