@@ -151,7 +151,7 @@ def test_a_rolled_back_change_leaves_no_task(database_tasks: None) -> None:
     assert results_of(tasks_for_tests.records_an_event).count() == 1
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_task_row_written_in_the_transaction_is_the_row_enqueue_writes(database_tasks: None) -> None:
     """enqueue_on_commit writes the row with a statement compiled once (core.inserts), not
     through the backend's `objects.create()`: the same columns, `run_after`'s default (the

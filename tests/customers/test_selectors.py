@@ -165,7 +165,7 @@ def test_customer_search_terms_in_one_statement(people: dict[str, Any], django_a
         terms = selectors.customer_search_terms(erika.pk)
     with django_assert_num_queries(1):
         assert selectors.customer_search_terms(erika.pk, customer=erika) == terms
-    for word in ("Erika", "Mustermann", "K-0000001", "erika@example.org", "+49221123456"):
+    for word in ("erika", "mustermann", "k-0000001", "erika@example.org", "49221123456"):
         assert word in terms, (word, terms)
     assert selectors.customer_search_terms(None) == ""
     with django_assert_num_queries(1):
