@@ -78,7 +78,7 @@ def _insert_task_row(the_task: Any, args: tuple[Any, ...], kwargs: dict[str, Any
 
     backend = the_task.get_backend()
     backend.validate_task(the_task)
-    row = DBTaskResult(
+    row: DBTaskResult[Any, Any] = DBTaskResult(
         id=backend._get_id(),
         args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
         priority=the_task.priority,
