@@ -282,6 +282,25 @@ def test_the_acknowledgement_can_state_when_the_customer_hears_back(make_case, a
     assert text == "You will hear from us by 2 March 2026 (4 weeks)."
 
 
+def test_a_new_cases_acknowledgement_takes_the_clocks_just_written(make_case, agent, team_a, energy_complaint):
+    """case_create hands its clocks on (the acknowledgement of a new e-mail case reads no clock
+    back): the same placeholder values as from the stored clocks."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from leitplanke.cases.models import Case
+    from leitplanke.intake.replies import placeholder_values
+
+    case = make_case(actor=agent, team=team_a, received_at=dt.datetime(2026, 1, 31, 10, tzinfo=BERLIN), language="en")
+    assert case.created_clocks
+    with CaptureQueriesContext(connection) as captured:
+        given = placeholder_values(case, clocks=case.created_clocks)
+    assert not [q for q in captured.captured_queries if "cases_caseclock" in q["sql"]]
+    stored = placeholder_values(Case.objects.get(pk=case.pk))
+    assert {k: v for k, v in given.items() if k != "status_url"} == {k: v for k, v in stored.items() if k != "status_url"}
+    assert given["response_due_date"] == "2 March 2026"
+
+
 @pytest.fixture
 def payment_complaint(complaint_type: CaseType) -> CaseType:
     complaint_type.deadline_rules = ["psd2_de"]

@@ -151,6 +151,39 @@ def test_a_rolled_back_change_leaves_no_task(database_tasks: None) -> None:
     assert results_of(tasks_for_tests.records_an_event).count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_task_row_written_in_the_transaction_is_the_row_enqueue_writes(database_tasks: None) -> None:
+    """enqueue_on_commit writes the row with a statement compiled once (core.inserts), not
+    through the backend's `objects.create()`: the same columns, `run_after`'s default (the
+    backend's pre_save receiver) included, the `task_enqueued` signal sent, and the worker
+    runs it."""
+    from django_tasks.signals import task_enqueued
+
+    sent: list[Any] = []
+
+    def heard(sender: Any, task_result: Any, **kwargs: Any) -> None:
+        sent.append(task_result)
+
+    task_enqueued.connect(heard)
+    try:
+        by_backend = tasks_for_tests.records_an_event.enqueue("one")
+        with transaction.atomic():
+            enqueue_on_commit(tasks_for_tests.records_an_event, "two", **{ATTEMPT_KWARG: 2})
+    finally:
+        task_enqueued.disconnect(heard)
+    reference = DBTaskResult.objects.get(pk=by_backend.id)
+    row = results_of(tasks_for_tests.records_an_event).exclude(pk=by_backend.id).get()
+    columns = ["status", "priority", "task_path", "queue_name", "backend_name", "run_after", "worker_ids", "return_value"]
+    columns += ["started_at", "finished_at", "exception_class_path", "traceback"]
+    assert {name: getattr(row, name) for name in columns} == {name: getattr(reference, name) for name in columns}
+    assert row.args_kwargs == {"args": ["two"], "kwargs": {ATTEMPT_KWARG: 2}}
+    assert reference.enqueued_at <= row.enqueued_at <= timezone.now()
+    assert [str(result.id) for result in sent] == [str(by_backend.id), str(row.pk)]
+    assert sent[1].task.module_path == tasks_for_tests.records_an_event.module_path and sent[1].args == ["two"]
+    run_worker()
+    assert AuditEvent.objects.filter(action="test.task_ran", object_id="two").count() == 1
+
+
 @pytest.mark.django_db
 def test_other_backends_enqueue_after_the_commit(django_capture_on_commit_callbacks: Any) -> None:
     """The immediate backend (tests) runs a task when it is enqueued: that must wait for the commit."""

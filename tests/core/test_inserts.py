@@ -107,6 +107,19 @@ def test_a_model_with_save_receivers_is_refused() -> None:
     assert not RateLimitCounter.objects.exists() and calls == []
 
 
+def test_a_caller_that_does_what_the_receivers_do_may_insert() -> None:
+    def receiver(instance: Any, **kwargs: Any) -> None:
+        instance.count = 7
+
+    pre_save.connect(receiver, sender=RateLimitCounter, weak=False)
+    try:
+        row = RateLimitCounter(key="done", window_start=timezone.now(), count=7)  # what the receiver would set
+        insert_row(row, receivers_done=True)
+    finally:
+        pre_save.disconnect(receiver, sender=RateLimitCounter)
+    assert RateLimitCounter.objects.get(pk=row.pk).count == 7
+
+
 def test_a_model_that_overrides_save_is_refused_unless_it_only_guards_updates() -> None:
     with pytest.raises(TypeError, match="overrides save"):
         insert_row(Customer(kind="person", display_name="Erika Mustermann"))

@@ -125,6 +125,53 @@ def test_customer_find_by_email_for_intake(people: dict[str, Any]) -> None:
     assert selectors.customer_find_by_email("not an address") is None
 
 
+def test_customer_find_by_email_reads_what_the_orm_reads() -> None:
+    """The lookup is a statement written once: the same record as the ORM's, every field
+    converted as the ORM converts it, the vulnerability reason not loaded; of several
+    customers with the address the most recently changed active one."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from leitplanke.customers.models import Customer
+
+    older = services.customer_create(actor=None, first_name="Ada", last_name="Alt", emails=["shared@example.org"])
+    newer = services.customer_create(
+        actor=None,
+        first_name="Bea",
+        last_name="Neu",
+        emails=["shared@example.org"],
+        value_amount="1234.50",
+        customer_since="2019-04-01",
+        is_vulnerable=True,
+        vulnerability_reason="Bereavement",
+    )
+    Customer.objects.filter(pk=older.pk).update(updated_at=newer.updated_at - dt.timedelta(days=1))
+    found = selectors.customer_find_by_email("Shared@Example.org")
+    assert found is not None and found.pk == newer.pk
+    expected = Customer.objects.defer("vulnerability_reason").get(pk=newer.pk)
+    for field in Customer._meta.concrete_fields:
+        if field.attname != "vulnerability_reason":
+            assert getattr(found, field.attname) == getattr(expected, field.attname), field.attname
+    assert found.value_amount == Decimal("1234.50") and found.customer_since == dt.date(2019, 4, 1)
+    assert found.is_vulnerable is True and found.is_active is True
+    assert "vulnerability_reason" in found.get_deferred_fields()
+    Customer.objects.filter(pk=newer.pk).update(is_active=False)
+    assert selectors.customer_find_by_email("shared@example.org") == older
+
+
+def test_customer_search_terms_in_one_statement(people: dict[str, Any], django_assert_num_queries: Any) -> None:
+    erika = people["erika"]
+    with django_assert_num_queries(1):
+        terms = selectors.customer_search_terms(erika.pk)
+    with django_assert_num_queries(1):
+        assert selectors.customer_search_terms(erika.pk, customer=erika) == terms
+    for word in ("erika", "mustermann", "k-0000001", "erika@example.org", "49221123456"):
+        assert word in terms, (word, terms)
+    assert selectors.customer_search_terms(None) == ""
+    with django_assert_num_queries(1):
+        assert selectors.customer_search_terms(10**9) == ""
+
+
 def test_customer_get_prefetches_and_masks(
     agent: User, lead: User, make_customer: Callable[..., Any], django_assert_num_queries: Any
 ) -> None:

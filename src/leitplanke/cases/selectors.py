@@ -313,11 +313,14 @@ def case_clocks(*, actor: Actor, case: Case, now: dt.datetime | None = None) -> 
     return [clock_facts(clock, now) for clock in clocks]
 
 
-def response_deadline(case: Case) -> tuple[dt.datetime, engine.Rule] | None:
+def response_deadline(case: Case, *, clocks: list[CaseClock] | None = None) -> tuple[dt.datetime, engine.Rule] | None:
     """When the customer gets the answer, for the acknowledgement (the FCA expects it to state
     the timescale): the latest due time among the case's running clocks of rules with a legal
-    basis, else among all its running clocks; in the clock's own time zone."""
-    running = [c for c in CaseClock.objects.filter(case_id=case.pk, state=ClockState.RUNNING) if c.due_at is not None]
+    basis, else among all its running clocks; in the clock's own time zone. `clocks`: the
+    case's clocks as the caller has them (a new case's, just written), which spares the query."""
+    if clocks is None:
+        clocks = list(CaseClock.objects.filter(case_id=case.pk, state=ClockState.RUNNING))
+    running = [c for c in clocks if c.state == ClockState.RUNNING and c.due_at is not None]
     found = []
     for clock in running:
         version = deadline_selectors.rule_version_by_id(clock.rule_id)

@@ -750,6 +750,7 @@ def _case_create(
     insert_row(case)
     field_values.sync(case, created=True)
     clock_services.insert_clocks(clocks)
+    case.created_clocks = clocks  # type: ignore[attr-defined]  # for the acknowledgement of a new case (intake)
     tag_ids: list[int] = []
     if tag_names:
         the_tags = _tags(tag_names)

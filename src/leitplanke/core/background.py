@@ -22,6 +22,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from . import storedfiles
+from .inserts import insert_row
 
 logger = logging.getLogger(__name__)
 ATTEMPT_KWARG = "_attempt"
@@ -62,9 +63,32 @@ def background_task(
 
 def enqueue_on_commit(the_task: Any, *args: Any, **kwargs: Any) -> None:
     if transaction.get_connection().in_atomic_block and _writes_rows_to_this_database(the_task):
-        the_task.enqueue(*args, **kwargs)
+        _insert_task_row(the_task, args, kwargs)
     else:
         transaction.on_commit(lambda: the_task.enqueue(*args, **kwargs))
+
+
+def _insert_task_row(the_task: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """What `DatabaseBackend.enqueue` does — validate the task, write its row, send
+    `task_enqueued` — with the row written by a statement compiled once (`core.inserts`)
+    instead of `objects.create()`: the same row, its `run_after` default (the backend's
+    `pre_save` receiver) set here. An import writes one per acknowledgement."""
+    from django_tasks_db.compat import normalize_json, task_enqueued
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    backend = the_task.get_backend()
+    backend.validate_task(the_task)
+    row: DBTaskResult[Any, Any] = DBTaskResult(
+        id=backend._get_id(),
+        args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
+        priority=the_task.priority,
+        task_path=the_task.module_path,
+        queue_name=the_task.queue_name,
+        run_after=the_task.run_after if the_task.run_after is not None else get_date_max(),
+        backend_name=backend.alias,
+    )
+    insert_row(row, receivers_done=True)
+    task_enqueued.send(type(backend), task_result=row.task_result)
 
 
 def _writes_rows_to_this_database(the_task: Any) -> bool:

@@ -9,9 +9,10 @@ RETURNING — and keeps the statement text per model and database.
 
 What it leaves out, and so what it refuses:
 
-- model signals: a model with `pre_save` or `post_save` receivers is refused when its
-  statement is compiled, at its first insert (receivers are connected in
-  `AppConfig.ready()`, before that);
+- model signals: a model with `pre_save` or `post_save` receivers is refused (receivers
+  are connected in `AppConfig.ready()`, before the first insert), unless the caller says
+  that it has done what they do (`receivers_done=True`, as `core.background` does for the
+  task row's `run_after` default);
 - `save()` overrides: refused, unless the model declares that its override only guards
   updates (`INSERT_ROW_SKIPS_NOTHING = True`, as the append-only audit log does);
 - multi-table inheritance, and database expressions as field values.
@@ -38,6 +39,7 @@ class _Statement:
     plain: tuple[type | None, ...] = ()
     values: str = ""  # "(%s, %s, …)": one row's placeholders
     returning: str = ""  # " RETURNING id" or ""
+    has_save_receivers: bool = False
 
 
 # Fields whose `get_db_prep_save` returns a value of this exact type unchanged (`to_python` of
@@ -73,8 +75,6 @@ def _compile(model: type[Model], connection: BaseDatabaseWrapper) -> _Statement:
     meta = model._meta
     if meta.parents:
         raise TypeError(f"insert_row does not handle multi-table inheritance ({meta.label})")
-    if pre_save.has_listeners(model) or post_save.has_listeners(model):
-        raise TypeError(f"{meta.label} has save signal receivers; use save()")
     if model.save is not Model.save and not getattr(model, "INSERT_ROW_SKIPS_NOTHING", False):
         raise TypeError(f"{meta.label} overrides save(); use save()")
     pk = meta.pk if getattr(meta.pk, "db_returning", False) else None  # an AutoField: the database numbers it
@@ -92,6 +92,7 @@ def _compile(model: type[Model], connection: BaseDatabaseWrapper) -> _Statement:
         plain=tuple(_plain_type(field) for field in fields),
         values=values,
         returning=returning,
+        has_save_receivers=pre_save.has_listeners(model) or post_save.has_listeners(model),
     )
 
 
@@ -103,13 +104,16 @@ def _statement(model: type[Model], connection: BaseDatabaseWrapper) -> _Statemen
     return statement
 
 
-def insert_row(instance: M, *, using: str = DEFAULT_DB_ALIAS) -> M:
-    """INSERTs `instance` as a new row and sets its primary key; returns it."""
-    insert_rows([instance], using=using)
+def insert_row(instance: M, *, using: str = DEFAULT_DB_ALIAS, receivers_done: bool = False) -> M:
+    """INSERTs `instance` as a new row and sets its primary key; returns it.
+
+    `receivers_done`: the caller has done what the model's `pre_save`/`post_save` receivers
+    would do; without it, a model that has any is refused."""
+    insert_rows([instance], using=using, receivers_done=receivers_done)
     return instance
 
 
-def insert_rows(instances: list[M], *, using: str = DEFAULT_DB_ALIAS) -> list[M]:
+def insert_rows(instances: list[M], *, using: str = DEFAULT_DB_ALIAS, receivers_done: bool = False) -> list[M]:
     """INSERTs new rows of one model in one statement (a case's deadline clocks) and sets
     their primary keys, read back with RETURNING in the order of the rows (as Django's
     `bulk_create` relies on for both databases); returns them."""
@@ -124,6 +128,8 @@ def insert_rows(instances: list[M], *, using: str = DEFAULT_DB_ALIAS) -> list[M]
             instance.save(force_insert=True, using=using)
         return instances
     statement = _statement(model, connection)
+    if statement.has_save_receivers and not receivers_done:
+        raise TypeError(f"{model._meta.label} has save signal receivers; use save()")
     pk = statement.returned_pk
     params: list[Any] = []
     for instance in instances:

@@ -64,17 +64,23 @@ def status_link_token(case: Case) -> str:
 
 
 def placeholder_values(
-    case: Case, *, agent: Any = None, identity: SendingIdentity | None = None, language: str | None = None
+    case: Case,
+    *,
+    agent: Any = None,
+    identity: SendingIdentity | None = None,
+    language: str | None = None,
+    clocks: list[Any] | None = None,
 ) -> dict[str, str]:
     """The values of the placeholders for this case; `language`: the template's (the
     salutation and the date follow the text they stand in), else the case's.
-    `organisation_name` is the brand's name when a brand sends (ADR 0013)."""
+    `organisation_name` is the brand's name when a brand sends (ADR 0013). `clocks`: a new
+    case's clocks as just written (spares reading them back)."""
     from leitplanke.accounts.services import organisation_get
 
     language = language or case.language or "de"
     with translation.override(language):
         received = date_format(timezone.localtime(case.received_at), "DATE_FORMAT")
-        deadline = case_selectors.response_deadline(case)
+        deadline = case_selectors.response_deadline(case, clocks=clocks)
         response_due = date_format(deadline[0], "DATE_FORMAT") if deadline else ""
         response_period = deadline_presentation.period(deadline[1].measure, deadline[1].duration) if deadline else ""
     identity = identity or sending_identity(case)
@@ -306,9 +312,12 @@ def acknowledgement_queue(
     if version is None:
         return None
     identity = sending_identity(case, inbound=inbound)
-    if inbound is not None and getattr(case, "_status_link_generation", None) is None:
-        case._status_link_generation = 0  # type: ignore[attr-defined]  # a new case: no link revoked yet
-    values = placeholder_values(case, identity=identity)
+    clocks = None
+    if inbound is not None:
+        if getattr(case, "_status_link_generation", None) is None:
+            case._status_link_generation = 0  # type: ignore[attr-defined]  # a new case: no link revoked yet
+        clocks = getattr(case, "created_clocks", None)  # a new case: the clocks case_create wrote
+    values = placeholder_values(case, identity=identity, clocks=clocks)
     interaction = _queue(
         case=case,
         identity=identity,
