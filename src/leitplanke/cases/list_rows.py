@@ -156,7 +156,7 @@ def _subject_cell(case: Any, labels: RowLabels, url: str) -> str:
     subject = escape(case.subject)
     return (
         f'<td data-label="{escape(labels.subject)}" class="subject-cell"><div><a href="{url}" class="subject-link" '
-        f'title="{subject}">{subject}</a> <span class="muted small">{escape(kind)}{tags}</span></div></td>'
+        f'title="{subject}">{subject}</a> <span class="muted small">{escape(kind)} {tags}</span></div></td>'
     )
 
 
