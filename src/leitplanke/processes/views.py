@@ -453,21 +453,8 @@ def state_edit(request: HttpRequest, key: str, version: int, state: str | None =
 @require_capability(MANAGE_PROCESSES)
 @require_POST
 def state_delete(request: HttpRequest, key: str, version: int, state: str) -> HttpResponse:
-    definition = _draft(key, version)
-    try:
-        services.definition_change(
-            actor=request.user,
-            definition=definition,
-            change=editing.state_delete(state),
-            expected_revision=_revision(request),
-        )
-    except NotFound:
-        raise Http404() from None
-    except DomainError as error:
-        messages.error(request, _conflict() if error.status == 412 else str(error.message))
-    else:
-        messages.success(request, _("The state %(state)s was deleted.") % {"state": state})
-    return redirect("processes:version", key=key, version=version)
+    done = _("The state %(state)s was deleted.") % {"state": state}
+    return _delete(request, key, version, editing.state_delete(state), done)
 
 
 def _revision(request: HttpRequest) -> int | None:
@@ -529,20 +516,22 @@ def transition_new(request: HttpRequest, key: str, version: int) -> HttpResponse
 @require_capability(MANAGE_PROCESSES)
 @require_POST
 def transition_delete(request: HttpRequest, key: str, version: int, transition: str) -> HttpResponse:
+    done = _("The step %(step)s was deleted.") % {"step": transition}
+    return _delete(request, key, version, editing.transition_delete(transition), done)
+
+
+def _delete(request: HttpRequest, key: str, version: int, change: editing.Change, done: str) -> HttpResponse:
+    """A delete button of the version page: the change on the draft, then back to the page
+    with what happened (a refusal — still used, stale revision — as an error message)."""
     definition = _draft(key, version)
     try:
-        services.definition_change(
-            actor=request.user,
-            definition=definition,
-            change=editing.transition_delete(transition),
-            expected_revision=_revision(request),
-        )
+        services.definition_change(actor=request.user, definition=definition, change=change, expected_revision=_revision(request))
     except NotFound:
         raise Http404() from None
     except DomainError as error:
         messages.error(request, _conflict() if error.status == 412 else str(error.message))
     else:
-        messages.success(request, _("The step %(step)s was deleted.") % {"step": transition})
+        messages.success(request, done)
     return redirect("processes:version", key=key, version=version)
 
 
