@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
 import subprocess
 import sys
@@ -45,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from machine_load import LoadRecorder, describe
-from run import BENCH, PEERS, PYTHON, RESULTS, ROOT, browser_login, free_port, log, run, stop_process, wait_ready
+from run import BENCH, PEERS, PYTHON, RESULTS, ROOT, browser_login, free_port, log, run, server_env, stop_process, wait_ready
 
 INTERVAL_S = 60  # the job's schedule (cases.tasks.escalate_deadlines)
 DEMO_PASSWORD = "Rheinfeld-Demo-2026"
@@ -191,19 +190,7 @@ def main() -> int:
     parser.add_argument("--skip-prepare", action="store_true", help="the clocks are in place already")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="leitplanke-escalation-"))
-    env = {
-        **os.environ,
-        "LEITPLANKE_DATA_DIR": str(scratch),
-        "DJANGO_SETTINGS_MODULE": "leitplanke.config.settings.dev",
-        "PYTHONPATH": os.pathsep.join([str(BENCH), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
-        "LEITPLANKE_SECRET_KEY": secrets.token_urlsafe(50),
-        "LEITPLANKE_DEBUG": "0",
-        "LEITPLANKE_QUERY_COUNT_HEADER": "1",
-        "LEITPLANKE_LOG_LEVEL": "WARNING",
-        "LEITPLANKE_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.database}",
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = {**server_env(scratch), "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.database}"}
     recorder = LoadRecorder(interval=0.5, pg_dsn=f"postgresql://postgres@127.0.0.1:5432/{args.database}")
     baseline = recorder.measure_baseline()
     log(f"machine before the run: load average {baseline['load1']}, CPUs {baseline['busy']} busy")

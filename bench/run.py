@@ -322,6 +322,23 @@ def peer_command(n: int, db: str, port: int, out: Path) -> list[str]:
     return [str(script), "--tickets", str(n), "--db", db, "--port", str(port), "--out", str(out)]
 
 
+def server_env(scratch: Path) -> dict[str, str]:
+    """The environment of every Leitplanke process a benchmark starts: development settings
+    with DEBUG off, a fresh secret key, the X-Queries header, no mail leaving, data in `scratch`."""
+    return {
+        **os.environ,
+        "LEITPLANKE_DATA_DIR": str(scratch),
+        "DJANGO_SETTINGS_MODULE": "leitplanke.config.settings.dev",
+        "PYTHONPATH": os.pathsep.join([str(BENCH), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+        "LEITPLANKE_SECRET_KEY": secrets.token_urlsafe(50),
+        "LEITPLANKE_DEBUG": "0",
+        "LEITPLANKE_QUERY_COUNT_HEADER": "1",
+        "LEITPLANKE_LOG_LEVEL": "WARNING",
+        "LEITPLANKE_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
 def seed(args: argparse.Namespace, env: dict[str, str], recorder: LoadRecorder) -> tuple[float, float, float | None]:
     """migrate and `leitplanke seed --cases N --clocks`; returns (seed, whole command, analyse) seconds."""
     run([PYTHON, "-m", "leitplanke.cli", "migrate"], env, 600)
@@ -368,18 +385,7 @@ def main() -> int:
     pg_name = args.database or f"leitplanke_bench_{os.getpid()}"
     if args.database and args.db != "postgres":
         parser.error("--database needs --db postgres")
-    env = {
-        **os.environ,
-        "LEITPLANKE_DATA_DIR": str(scratch),
-        "DJANGO_SETTINGS_MODULE": "leitplanke.config.settings.dev",
-        "PYTHONPATH": os.pathsep.join([str(BENCH), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
-        "LEITPLANKE_SECRET_KEY": secrets.token_urlsafe(50),
-        "LEITPLANKE_DEBUG": "0",
-        "LEITPLANKE_QUERY_COUNT_HEADER": "1",
-        "LEITPLANKE_LOG_LEVEL": "WARNING",
-        "LEITPLANKE_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = server_env(scratch)
     if args.db == "postgres":
         env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{pg_name}"
     else:

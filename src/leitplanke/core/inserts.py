@@ -37,6 +37,7 @@ class _Statement:
     # Per field: the one Python type whose values (and None) go to the database as they are,
     # or None where `get_db_prep_save` must convert (dates, JSON, decimals, …).
     plain: tuple[type | None, ...] = ()
+    head: str = ""  # "INSERT INTO t (a, b)": `sql` is head, " VALUES ", values and returning
     values: str = ""  # "(%s, %s, …)": one row's placeholders
     returning: str = ""  # " RETURNING id" or ""
     has_save_receivers: bool = False
@@ -84,9 +85,10 @@ def _compile(model: type[Model], connection: BaseDatabaseWrapper) -> _Statement:
     values = "(" + ", ".join("%s" for _field in fields) + ")"
     returning = f" RETURNING {quote(str(pk.column))}" if pk is not None else ""
     # Table and column names come from the model's metadata, quoted; values are parameters.
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values}{returning}"  # noqa: S608
+    head = f"INSERT INTO {quote(meta.db_table)} ({columns})"
     return _Statement(
-        sql=sql,
+        sql=f"{head} VALUES {values}{returning}",
+        head=head,
         fields=fields,
         returned_pk=pk,
         plain=tuple(_plain_type(field) for field in fields),
@@ -166,5 +168,4 @@ def _rows_sql(statement: _Statement, count: int) -> str:
     """The statement with `count` rows of values (the one-row text is the compiled one)."""
     if count == 1:
         return statement.sql
-    head, values, returning = statement.sql.partition(" VALUES ")[0], statement.values, statement.returning
-    return f"{head} VALUES {', '.join([values] * count)}{returning}"
+    return f"{statement.head} VALUES {', '.join([statement.values] * count)}{statement.returning}"
