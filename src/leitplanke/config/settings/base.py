@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "leitplanke.deadlines",
     "leitplanke.processes",
     "leitplanke.cases",
+    "leitplanke.decisions",
     "leitplanke.intake",
     "leitplanke.maturity",
     "leitplanke.demo",
