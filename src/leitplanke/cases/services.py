@@ -1225,6 +1225,7 @@ def case_transition(
             setattr(case, name, value)
     announced: list[dict[str, Any]] = []
     clock_effects: list[dict[str, Any]] = []
+    raise_to: int | None = None
     for effect in outcome.effects:
         if effect.type == "set_field":
             name = str(effect.params["field"])
@@ -1234,7 +1235,11 @@ def case_transition(
             else:
                 setattr(case, name, _settable_value(name, value))
         elif effect.type == "escalation":
-            case.escalation_level = int(effect.params.get("level") or 0)
+            level = int(effect.params.get("level") or 0)
+            if level > case.escalation_level and process.next_escalation_level(case.escalation_level) is not None:
+                raise_to = level  # raised below, after the step is saved: handlers, reassignment, mail
+            else:
+                case.escalation_level = level
         elif effect.type == "clock":
             clock_effects.append(effect.as_dict())
         else:  # send_template, webhook: intake carries them out (core.events subscriber)
@@ -1271,6 +1276,14 @@ def case_transition(
     )
     for clock_effect in clock_effects:
         clock_changes.update(apply_clock_effect(case=case, effect=clock_effect, at=now))
+    if raise_to is not None:
+        # As the job and a manual escalation do: the level's handlers watch and hear of it,
+        # and its `assign_to` may hand the case on (ADR 0024).
+        from . import escalation
+
+        escalation.raise_level(
+            case, process, actor=actor, now=now, cause={"cause": "transition", "transition": step.key}, to_level=raise_to
+        )
     after = snapshot(case, ["status", "status_kind", "closed_at", "version", *CLOSING_AUDIT_FIELDS])
     if after["custom_fields"] != before["custom_fields"]:
         field_values.sync(case)
