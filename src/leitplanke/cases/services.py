@@ -369,6 +369,9 @@ def _users(values: Any, field: str) -> list[User]:
     return [user for user in (_instance(v, User, field) for v in values or ()) if user is not None]
 
 
+NUMBER_MAX_DECIMALS = 6
+
+
 def _custom_value(definition: CustomFieldDefinition, value: Any) -> Any:
     key, kind = definition.key, definition.kind
     invalid = ValidationFailed
@@ -384,8 +387,11 @@ def _custom_value(definition: CustomFieldDefinition, value: Any) -> Any:
             number = decimal.Decimal(str(value).strip().replace(",", "."))
         except (decimal.InvalidOperation, ValueError):
             raise invalid(field_errors={key: [_("Enter a number.")]}) from None
-        if not number.is_finite():
-            raise invalid(field_errors={key: [_("Enter a number.")]})
+        exponent = number.as_tuple().exponent
+        # Bounded like a money amount: "1e999999" is finite, but as a whole number it would be
+        # a million digits in the case's JSON and no database column holds it.
+        if not number.is_finite() or not isinstance(exponent, int) or exponent < -NUMBER_MAX_DECIMALS or abs(number) >= 10**15:
+            raise invalid(field_errors={key: [_("Enter a number of at most 15 digits before and 6 after the decimal point.")]})
         # Stored as JSON: whole numbers as int, others as a decimal string (never a float).
         return int(number) if number == number.to_integral_value() else str(number)
     if kind == FieldKind.MONEY:
