@@ -121,10 +121,12 @@ def test_query_count_is_constant(world: dict[str, Any], make_user: Any, client_f
         agent = make_user("agent", teams=[team])
         cat = f.category(f"cat-{n}", f"Category {n}")
         f.record(case=f.case(category=cat, team=team), by=agent, team=team, amount=str(n * 3), deviates=n % 2 == 0, approval="approved" if n % 3 == 0 else None, decided_at=timezone.now() - dt.timedelta(days=n * 11))
+    client.get(url)  # reference data changed (new users, teams): caches are filled again once
     with CaptureQueriesContext(connection) as many:
         response = client.get(url)
     assert response.status_code == 200
     assert len(many.captured_queries) == len(few.captured_queries)
+    assert response.content.decode().count("<svg") >= 30
     drill = reverse("decisions_analytics:records")
     client.get(drill)
     with CaptureQueriesContext(connection) as page:
@@ -179,5 +181,5 @@ def test_bad_filters_are_refused_in_words(params: dict[str, str], make_user: Any
     for name in ("consistency", "records"):
         response = client.get(reverse(f"decisions_analytics:{name}"), params)
         assert response.status_code in (200, 400)
-        if response.status_code == 200:
-            assert 'class="errorlist' in response.content.decode() or "error" in response.content.decode()
+        if response.status_code == 200 or "\x00" not in str(params):
+            assert 'role="alert"' in response.content.decode()
