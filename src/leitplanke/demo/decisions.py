@@ -41,13 +41,13 @@ EXTRA_AGENTS = [
 ]
 BIAS = {
     "Jonas Becker": 1.0,
-    "Lea Hartmann": 1.35,  # generous: often above the range
+    "Lea Hartmann": 1.5,  # generous: often above the range
     "Tobias Klein": 0.85,
     "Emily Clarke": 1.0,
     "Aylin Demir": 1.15,
     "Miriam Schulz": 1.0,
     "Sabine Wagner": 1.05,
-    "Markus Vogel": 0.7,  # cautious: often below the range
+    "Markus Vogel": 0.55,  # cautious: often below the range
 }
 
 
@@ -157,7 +157,7 @@ def seed_demo_decisions(*, count: int = 420, seed: int = 21, now: dt.datetime | 
             elif recommended == 0:
                 kind, amount, deviates = "none", Decimal(0), False
             else:
-                factor = BIAS.get(user.full_name, 1.0) * rng.uniform(0.8, 1.2)
+                factor = BIAS.get(user.full_name, 1.0) * rng.uniform(0.7, 1.3)
                 amount = (recommended * Decimal(str(factor))).quantize(Decimal("1"))
                 deviates = not (low <= amount <= high)
             decided_at = min(case.received_at + dt.timedelta(days=rng.uniform(1, 12)), now - dt.timedelta(hours=2))
@@ -165,7 +165,7 @@ def seed_demo_decisions(*, count: int = 420, seed: int = 21, now: dt.datetime | 
             status = "final"
             approval_status = None
             if needs_approval:
-                recent = now - decided_at < dt.timedelta(days=5)
+                recent = now - decided_at < dt.timedelta(days=10)
                 roll = rng.random()
                 approval_status = "pending" if recent else "rejected" if roll < 0.18 else "sent_back" if roll < 0.22 else "approved"
                 status = approval_status
