@@ -199,7 +199,10 @@ def main() -> int:
             today = timezone.localdate()
             simulation_services.enqueue_on_commit = lambda *a, **k: None  # type: ignore[assignment]
             run = simulation_services.simulation_start(
-                actor=seeded["owner"], table_id=seeded["v2"].pk, start=today - dt.timedelta(days=365), end=today  # type: ignore[attr-defined]
+                actor=seeded["owner"],
+                table_id=seeded["v2"].pk,
+                start=today - dt.timedelta(days=365),
+                end=today,  # type: ignore[attr-defined]
             )
             started = time.perf_counter()
             simulation_services.simulation_run(simulation_id=run.pk)

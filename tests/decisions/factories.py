@@ -35,10 +35,18 @@ def product(code: str, name: str) -> Product:
 
 def customer(segment: str = "private") -> Customer:
     n = next(_numbers)
-    return Customer.objects.create(customer_number=f"K-{n:06d}", display_name=f"Kunde {n}", last_name=f"Kunde {n}", segment=segment)
+    return Customer.objects.create(
+        customer_number=f"K-{n:06d}", display_name=f"Kunde {n}", last_name=f"Kunde {n}", segment=segment
+    )
 
 
-def case(*, category: Category | None = None, product: Product | None = None, customer: Customer | None = None, team: Team | None = None) -> Case:
+def case(
+    *,
+    category: Category | None = None,
+    product: Product | None = None,
+    customer: Customer | None = None,
+    team: Team | None = None,
+) -> Case:
     n = next(_numbers)
     return Case.objects.create(
         reference=f"D-{n:06d}",
@@ -54,7 +62,9 @@ def case(*, category: Category | None = None, product: Product | None = None, cu
     )
 
 
-def table(key: str = "goodwill_energy_billing", version: int = 1, status: str = "published", jdm: dict[str, Any] | None = None) -> DecisionTable:
+def table(
+    key: str = "goodwill_energy_billing", version: int = 1, status: str = "published", jdm: dict[str, Any] | None = None
+) -> DecisionTable:
     return DecisionTable.objects.create(
         key=key,
         version=version,

@@ -42,19 +42,52 @@ def world(make_user: Any) -> dict[str, Any]:
     private = f.customer("private")
     now = timezone.now()
     # North (Anna): 10, 20, 30, 40 goodwill; one deviating, one approved, one rejected, one reversed.
-    amounts = [("10", False, None, "final"), ("20", True, "approved", "approved"), ("30", False, "rejected", "rejected"), ("40", False, None, "reversed")]
+    amounts = [
+        ("10", False, None, "final"),
+        ("20", True, "approved", "approved"),
+        ("30", False, "rejected", "rejected"),
+        ("40", False, None, "reversed"),
+    ]
     for amount, deviates, approval, status in amounts:
         f.record(
             case=f.case(category=billing, product=power, customer=private, team=north),
-            by=anna, team=north, amount=amount, deviates=deviates, approval=approval, status=status,
+            by=anna,
+            team=north,
+            amount=amount,
+            deviates=deviates,
+            approval=approval,
+            status=status,
             decided_at=now - dt.timedelta(days=40),
         )
     # South (Bert): 100 goodwill and 500 redress (never in the goodwill figures).
-    f.record(case=f.case(category=billing, product=power, customer=private, team=south), by=bert, team=south, amount="100", decided_at=now - dt.timedelta(days=10))
-    f.record(case=f.case(category=billing, team=south), by=bert, team=south, amount="500", kind="redress", decided_at=now - dt.timedelta(days=10))
+    f.record(
+        case=f.case(category=billing, product=power, customer=private, team=south),
+        by=bert,
+        team=south,
+        amount="100",
+        decided_at=now - dt.timedelta(days=10),
+    )
+    f.record(
+        case=f.case(category=billing, team=south),
+        by=bert,
+        team=south,
+        amount="500",
+        kind="redress",
+        decided_at=now - dt.timedelta(days=10),
+    )
     # A superseded decision and its correction: the case counts once (the correction).
-    old = f.record(case=f.case(team=south), by=bert, team=south, amount="70", status="superseded", decided_at=now - dt.timedelta(days=5))
-    f.record(case=old.case, by=bert, team=south, amount="60", record_kind="correction", refers_to=old, decided_at=now - dt.timedelta(days=4))
+    old = f.record(
+        case=f.case(team=south), by=bert, team=south, amount="70", status="superseded", decided_at=now - dt.timedelta(days=5)
+    )
+    f.record(
+        case=old.case,
+        by=bert,
+        team=south,
+        amount="60",
+        record_kind="correction",
+        refers_to=old,
+        decided_at=now - dt.timedelta(days=4),
+    )
     # Outside the period.
     f.record(case=f.case(team=north), by=anna, team=north, amount="999", decided_at=now - dt.timedelta(days=800))
     return {"north": north, "south": south, "lead": lead, "anna": anna, "bert": bert, "billing": billing, "power": power}
@@ -71,7 +104,11 @@ def test_figures_on_a_known_set(world: dict[str, Any], make_user: Any) -> None:
     assert north.reversal_rate == 0.25
     assert north.spread is not None
     assert (north.spread.minimum, north.spread.q1, north.spread.median, north.spread.q3, north.spread.maximum) == (
-        Decimal("10.00"), Decimal("17.50"), Decimal("25.00"), Decimal("32.50"), Decimal("40.00"),
+        Decimal("10.00"),
+        Decimal("17.50"),
+        Decimal("25.00"),
+        Decimal("32.50"),
+        Decimal("40.00"),
     )
     south = teams["South"]
     assert south.count == 2  # 100 and the correction's 60; no redress, no superseded record
@@ -82,7 +119,9 @@ def test_figures_on_a_known_set(world: dict[str, Any], make_user: Any) -> None:
     agents = {row.labels["l_agent"]: row.count for row in result.agents}
     assert agents == {"Anna Agent": 4, "Bert Agent": 2}
     assert sum(row.count for row in result.months) == 6
-    redress = sel.consistency(actor=qm, flt=ConsistencyFilter(start=_period().start, end=_period().end, kind="redress"), lang="en")
+    redress = sel.consistency(
+        actor=qm, flt=ConsistencyFilter(start=_period().start, end=_period().end, kind="redress"), lang="en"
+    )
     assert [(row.count, row.spread.median if row.spread else None) for row in redress.teams] == [(1, Decimal("500.00"))]
     everything = sel.consistency(actor=qm, flt=ConsistencyFilter(start=_period().start, end=_period().end, kind="all"), lang="en")
     assert everything.total == 7 and all(row.spread is None for row in everything.teams)
@@ -92,7 +131,13 @@ def test_odd_count_quartiles(world: dict[str, Any], make_user: Any) -> None:
     qm = make_user("quality_manager")
     flt = ConsistencyFilter(start=_period().start, end=_period().end, team=str(world["north"].pk), month="")
     # add a fifth record of 50 to North: 10 20 30 40 50 → q1 20, median 30, q3 40
-    f.record(case=f.case(team=world["north"]), by=world["anna"], team=world["north"], amount="50", decided_at=timezone.now() - dt.timedelta(days=3))
+    f.record(
+        case=f.case(team=world["north"]),
+        by=world["anna"],
+        team=world["north"],
+        amount="50",
+        decided_at=timezone.now() - dt.timedelta(days=3),
+    )
     north = sel.consistency(actor=qm, flt=flt, lang="en").teams[0]
     assert north.spread is not None
     assert (north.spread.q1, north.spread.median, north.spread.q3) == (Decimal("20.00"), Decimal("30.00"), Decimal("40.00"))
@@ -120,7 +165,15 @@ def test_query_count_is_constant(world: dict[str, Any], make_user: Any, client_f
         team = Team.objects.create(name=f"Team {n}")
         agent = make_user("agent", teams=[team])
         cat = f.category(f"cat-{n}", f"Category {n}")
-        f.record(case=f.case(category=cat, team=team), by=agent, team=team, amount=str(n * 3), deviates=n % 2 == 0, approval="approved" if n % 3 == 0 else None, decided_at=timezone.now() - dt.timedelta(days=n * 11))
+        f.record(
+            case=f.case(category=cat, team=team),
+            by=agent,
+            team=team,
+            amount=str(n * 3),
+            deviates=n % 2 == 0,
+            approval="approved" if n % 3 == 0 else None,
+            decided_at=timezone.now() - dt.timedelta(days=n * 11),
+        )
     client.get(url)  # reference data changed (new users, teams): caches are filled again once
     with CaptureQueriesContext(connection) as many:
         response = client.get(url)

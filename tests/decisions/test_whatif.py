@@ -55,7 +55,9 @@ def known(make_user: Any) -> dict[str, Any]:
     base = {"segment": "private", "complaints_12m": 1}
     records = {
         "up": decided(v1, agent, {**base, "disputed_amount": 100, "years_as_customer": 4}, "private"),  # 10 → 12
-        "action": decided(v1, agent, {**base, "segment": "business", "disputed_amount": 900, "years_as_customer": 1}, "business"),  # 45 → review 0
+        "action": decided(
+            v1, agent, {**base, "segment": "business", "disputed_amount": 900, "years_as_customer": 1}, "business"
+        ),  # 45 → review 0
         "same": decided(v1, agent, {**base, "disputed_amount": 0, "years_as_customer": 4}, "private"),
         "loyal": decided(v1, agent, {**base, "disputed_amount": 200, "years_as_customer": 12}, "private"),  # 30 → 30
         "broken": decided(v1, agent, [1, 2], "private", recommendation={"action": "goodwill_credit", "recommended_amount": 5}),

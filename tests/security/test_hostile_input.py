@@ -699,7 +699,12 @@ def test_reply_subjects_with_line_breaks_inject_no_header(world: World) -> None:
 # --- filters (query strings) and answers that are choices ------------------------------------
 
 FILTER_PAGES = [
-    "/cases/", "/customers/", "/settings/users/", "/settings/audit/", "/intake/inbound/", "/decisions/consistency/",
+    "/cases/",
+    "/customers/",
+    "/settings/users/",
+    "/settings/audit/",
+    "/intake/inbound/",
+    "/decisions/consistency/",
 ]
 
 

@@ -48,9 +48,7 @@ DIMENSIONS = ("group", "team", "agent", "month")
 
 
 def may_see_consistency(actor: Actor) -> bool:
-    return permissions.has_capability(actor, permissions.VIEW_QUALITY) or permissions.has_capability(
-        actor, permissions.LEAD_TEAM
-    )
+    return permissions.has_capability(actor, permissions.VIEW_QUALITY) or permissions.has_capability(actor, permissions.LEAD_TEAM)
 
 
 def may_simulate(actor: Actor) -> bool:
@@ -375,8 +373,12 @@ def simulation_is_active(simulation: Simulation) -> bool:
 def simulation_records(*, table: DecisionTable, start: dt.date, end: dt.date) -> QuerySet[DecisionRecord]:
     """The decision records of the period recommended by any version of the table's key (the
     system's read for the simulation task, not a user's)."""
-    return DecisionRecord.objects.filter(
-        table__in=DecisionTable.objects.filter(key=table.key).values("pk"),
-        decided_at__gte=_aware(start),
-        decided_at__lt=_aware(end + dt.timedelta(days=1)),
-    ).exclude(record_kind=RecordKind.REVERSAL).exclude(status=RecordStatus.SUPERSEDED)
+    return (
+        DecisionRecord.objects.filter(
+            table__in=DecisionTable.objects.filter(key=table.key).values("pk"),
+            decided_at__gte=_aware(start),
+            decided_at__lt=_aware(end + dt.timedelta(days=1)),
+        )
+        .exclude(record_kind=RecordKind.REVERSAL)
+        .exclude(status=RecordStatus.SUPERSEDED)
+    )

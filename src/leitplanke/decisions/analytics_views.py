@@ -100,9 +100,7 @@ def records(request: HttpRequest) -> HttpResponse:
         return render(request, "decisions/consistency_records.html", {"form": form}, status=400)
     try:
         queryset = selectors.consistency_drilldown(actor=request.user, flt=form.to_filter())
-        page = keyset_page(
-            queryset, ordering=["-decided_at", "-id"], cursor=request.GET.get("cursor") or None, limit=PAGE_SIZE
-        )
+        page = keyset_page(queryset, ordering=["-decided_at", "-id"], cursor=request.GET.get("cursor") or None, limit=PAGE_SIZE)
     except InvalidCursor:
         return HttpResponseBadRequest(_("The page link is not valid. Start again from the first page."))
     except PermissionDenied:
@@ -110,8 +108,10 @@ def records(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     params.pop("cursor", None)
     next_url = "?" + urlencode({**params.dict(), "cursor": page.next_cursor}) if page.next_cursor else ""
-    back = reverse("decisions_analytics:consistency") + "?" + urlencode(
-        {name: params[name] for name in FILTER_FIELDS if params.get(name)}
+    back = (
+        reverse("decisions_analytics:consistency")
+        + "?"
+        + urlencode({name: params[name] for name in FILTER_FIELDS if params.get(name)})
     )
     return render(
         request,
@@ -149,7 +149,7 @@ def simulations(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("The simulation has started."))
                 return redirect("decisions_analytics:simulation", simulation.pk)
     else:
-        start, end = default_period()
+        start, _end = default_period()
         initial = {"start": f"{start}-01", "end": _today_text()}
         if request.GET.get("table") in {value for value, _label in tables}:
             initial["table"] = request.GET["table"]

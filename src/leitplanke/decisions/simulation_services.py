@@ -34,7 +34,9 @@ def simulation_start(*, actor: Actor, table_id: int, start: dt.date, end: dt.dat
     if not may_simulate(actor):
         raise PermissionDenied()
     if end < start:
-        raise ValidationFailed(_("The period ends before it starts."), field_errors={"end": [_("The period ends before it starts.")]})
+        raise ValidationFailed(
+            _("The period ends before it starts."), field_errors={"end": [_("The period ends before it starts.")]}
+        )
     if (end - start).days > MAX_DAYS:
         raise ValidationFailed(_("Choose a period of at most three years."))
     table = DecisionTable.objects.filter(pk=table_id).first()
@@ -63,9 +65,7 @@ def simulation_start(*, actor: Actor, table_id: int, start: dt.date, end: dt.dat
 
             enqueue_on_commit(run_simulation, simulation_id=simulation.pk)
     except IntegrityError:
-        raise Conflict(
-            _("A simulation of this version over this period is already running. Wait for its result.")
-        ) from None
+        raise Conflict(_("A simulation of this version over this period is already running. Wait for its result.")) from None
     return simulation
 
 

@@ -118,7 +118,9 @@ def seed_demo_decisions(*, count: int = 420, seed: int = 21, now: dt.datetime | 
     now = now or timezone.now()
     rng = random.Random(seed)
     cases = list(
-        Case.objects.filter(customer__isnull=False, received_at__gte=now - dt.timedelta(days=365), received_at__lt=now - dt.timedelta(days=2))
+        Case.objects.filter(
+            customer__isnull=False, received_at__gte=now - dt.timedelta(days=365), received_at__lt=now - dt.timedelta(days=2)
+        )
         .select_related("customer")
         .order_by("id")[: count * 3]
     )
@@ -152,7 +154,11 @@ def seed_demo_decisions(*, count: int = 420, seed: int = 21, now: dt.datetime | 
             if outputs.get("action") == "billing_review":
                 # After the review a wrong bill is corrected: redress, or no payment.
                 kind = "redress" if rng.random() < 0.6 else "none"
-                amount = Decimal(inputs["disputed_amount"] * rng.choice([0.3, 0.5, 1.0])).quantize(Decimal("1")) if kind == "redress" else Decimal(0)
+                amount = (
+                    Decimal(inputs["disputed_amount"] * rng.choice([0.3, 0.5, 1.0])).quantize(Decimal("1"))
+                    if kind == "redress"
+                    else Decimal(0)
+                )
                 deviates = False
             elif recommended == 0:
                 kind, amount, deviates = "none", Decimal(0), False
@@ -161,13 +167,15 @@ def seed_demo_decisions(*, count: int = 420, seed: int = 21, now: dt.datetime | 
                 amount = (recommended * Decimal(str(factor))).quantize(Decimal("1"))
                 deviates = not (low <= amount <= high)
             decided_at = min(case.received_at + dt.timedelta(days=rng.uniform(1, 12)), now - dt.timedelta(hours=2))
-            needs_approval = deviates or bool(outputs.get("approval_needed")) and kind != "none"
+            needs_approval = deviates or (bool(outputs.get("approval_needed")) and kind != "none")
             status = "final"
             approval_status = None
             if needs_approval:
                 recent = now - decided_at < dt.timedelta(days=10)
                 roll = rng.random()
-                approval_status = "pending" if recent else "rejected" if roll < 0.18 else "sent_back" if roll < 0.22 else "approved"
+                approval_status = (
+                    "pending" if recent else "rejected" if roll < 0.18 else "sent_back" if roll < 0.22 else "approved"
+                )
                 status = approval_status
             elif rng.random() < 0.05:
                 status = "reversed"
