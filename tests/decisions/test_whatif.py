@@ -140,6 +140,13 @@ def test_refusals(known: dict[str, Any], make_user: Any, monkeypatch: pytest.Mon
     simulation_services.simulation_start(actor=owner, table_id=known["v2"].pk, start=start + dt.timedelta(days=1), end=end)
     Simulation.objects.filter(period_start=start).update(status="done")
     simulation_services.simulation_start(actor=owner, table_id=known["v2"].pk, start=start, end=end)
+    # A run abandoned by a killed worker (requested over an hour ago) gives way to a new start.
+    Simulation.objects.filter(period_start=start, status="queued").update(
+        status="running", requested_at=timezone.now() - dt.timedelta(hours=2)
+    )
+    fresh = simulation_services.simulation_start(actor=owner, table_id=known["v2"].pk, start=start, end=end)
+    assert Simulation.objects.filter(period_start=start, status="failed", error="abandoned").count() == 1
+    assert fresh.status == "queued"
     broken = f.table(key="broken", version=1, status="draft", jdm={"nodes": []})
     with pytest.raises(ValidationFailed):
         simulation_services.simulation_start(actor=owner, table_id=broken.pk, start=start, end=end)

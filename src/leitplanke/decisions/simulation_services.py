@@ -26,6 +26,9 @@ from .models import DecisionTable, Simulation, SimulationStatus
 logger = logging.getLogger(__name__)
 CHUNK = 5_000
 MAX_DAYS = 3 * 366
+# A run still queued or running this long after it was requested was abandoned (a worker killed
+# mid-run); a new start of the same version and period marks it failed instead of waiting forever.
+ABANDONED_AFTER = dt.timedelta(hours=1)
 
 
 def simulation_start(*, actor: Actor, table_id: int, start: dt.date, end: dt.date) -> Simulation:
@@ -48,6 +51,13 @@ def simulation_start(*, actor: Actor, table_id: int, start: dt.date, end: dt.dat
         raise ValidationFailed(_("This version has errors; correct it in the editor before simulating it.")) from None
     try:
         with transaction.atomic():
+            Simulation.objects.filter(
+                table=table,
+                period_start=start,
+                period_end=end,
+                status__in=[SimulationStatus.QUEUED, SimulationStatus.RUNNING],
+                requested_at__lt=timezone.now() - ABANDONED_AFTER,
+            ).update(status=SimulationStatus.FAILED, finished_at=timezone.now(), error="abandoned")
             simulation = Simulation.objects.create(
                 table=table,
                 period_start=start,
