@@ -121,7 +121,21 @@ def _match(qs: QuerySet[Any], lookup: str, value: str) -> QuerySet[Any]:
     return qs.filter(**{lookup: value})
 
 
-def _annotated(actor: Actor, flt: ConsistencyFilter) -> QuerySet[DecisionRecord]:
+_GROUP_EXPRESSIONS: dict[str, Any] = {
+    "g_category": lambda: F("case__category_id"),
+    "g_product": lambda: Coalesce(F("case__product_id"), F("case__contract__product_id")),
+    "g_segment": lambda: F("case__customer__segment"),
+    "g_team": lambda: F("team_id"),
+    "g_agent": lambda: F("decided_by_id"),
+    "g_year": lambda: ExtractYear("decided_at"),
+    "g_month": lambda: ExtractMonth("decided_at"),
+}
+_FILTERED_BY = {"category": "g_category", "product": "g_product", "segment": "g_segment", "team": "g_team", "agent": "g_agent"}
+
+
+def _annotated(actor: Actor, flt: ConsistencyFilter, needed: tuple[str, ...] = ()) -> QuerySet[DecisionRecord]:
+    """The scoped, filtered records with the group keys `needed` (and those a filter uses): only
+    those, so a grouping by team joins no case, customer or product."""
     qs = consistency_records(actor=actor).filter(
         decided_at__gte=_aware(flt.start), decided_at__lt=_aware(flt.end + dt.timedelta(days=1))
     )
@@ -129,20 +143,14 @@ def _annotated(actor: Actor, flt: ConsistencyFilter) -> QuerySet[DecisionRecord]
         qs = qs.filter(kind=flt.kind)
     if flt.shows_amounts:
         qs = qs.filter(currency=flt.currency)
-    qs = qs.annotate(
-        g_category=F("case__category_id"),
-        g_product=Coalesce(F("case__product_id"), F("case__contract__product_id")),
-        g_segment=F("case__customer__segment"),
-        g_team=F("team_id"),
-        g_agent=F("decided_by_id"),
-        g_year=ExtractYear("decided_at"),
-        g_month=ExtractMonth("decided_at"),
-    )
-    qs = _match(qs, "g_category", flt.category)
-    qs = _match(qs, "g_product", flt.product)
-    qs = _match(qs, "g_segment", flt.segment)
-    qs = _match(qs, "g_team", flt.team)
-    qs = _match(qs, "g_agent", flt.agent)
+    names = set(needed)
+    names.update(name for attr, name in _FILTERED_BY.items() if getattr(flt, attr))
+    if flt.month:
+        names.update(("g_year", "g_month"))
+    if names:
+        qs = qs.annotate(**{name: _GROUP_EXPRESSIONS[name]() for name in _GROUP_EXPRESSIONS if name in names})
+    for attr, name in _FILTERED_BY.items():
+        qs = _match(qs, name, getattr(flt, attr))
     if flt.month:
         year, month = (int(part) for part in flt.month.split("-"))
         qs = qs.filter(g_year=year, g_month=month)
@@ -233,7 +241,7 @@ def _grouping(actor: Actor, flt: ConsistencyFilter, dimension: str, lang: str) -
     partition = [F(name) for name in _PARTITIONS[dimension]]
     labels = _labels(dimension, lang)
     inner = (
-        _annotated(actor, flt)
+        _annotated(actor, flt, tuple(_PARTITIONS[dimension]))
         .annotate(
             a_amount=F("amount"),
             a_deviates=F("deviates"),
