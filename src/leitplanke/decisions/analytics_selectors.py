@@ -20,8 +20,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, QuerySet, Value, Window
-from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear, RowNumber
+from django.db.models import Case, Count, F, QuerySet, Value, When, Window
+from django.db.models.expressions import RowRange
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -127,10 +128,26 @@ _GROUP_EXPRESSIONS: dict[str, Any] = {
     "g_segment": lambda: F("case__customer__segment"),
     "g_team": lambda: F("team_id"),
     "g_agent": lambda: F("decided_by_id"),
-    "g_year": lambda: ExtractYear("decided_at"),
-    "g_month": lambda: ExtractMonth("decided_at"),
 }
 _FILTERED_BY = {"category": "g_category", "product": "g_product", "segment": "g_segment", "team": "g_team", "agent": "g_agent"}
+
+
+def months_of(flt: ConsistencyFilter) -> list[dt.date]:
+    """The first days of the months of the period."""
+    months, day = [], flt.start.replace(day=1)
+    while day <= flt.end:
+        months.append(day)
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _month_bucket(flt: ConsistencyFilter) -> Case:
+    """The month of a record as its position in the period, by comparing with the months'
+    boundaries in the local time zone: plain comparisons the index can serve, no per-row date
+    function (SQLite's are Python callbacks)."""
+    starts = months_of(flt)[1:]
+    whens = [When(decided_at__lt=_aware(day), then=Value(index)) for index, day in enumerate(starts)]
+    return Case(*whens, default=Value(len(starts)))
 
 
 def _annotated(actor: Actor, flt: ConsistencyFilter, needed: tuple[str, ...] = ()) -> QuerySet[DecisionRecord]:
@@ -145,15 +162,16 @@ def _annotated(actor: Actor, flt: ConsistencyFilter, needed: tuple[str, ...] = (
         qs = qs.filter(currency=flt.currency)
     names = set(needed)
     names.update(name for attr, name in _FILTERED_BY.items() if getattr(flt, attr))
-    if flt.month:
-        names.update(("g_year", "g_month"))
-    if names:
+    if names - {"g_month"}:
         qs = qs.annotate(**{name: _GROUP_EXPRESSIONS[name]() for name in _GROUP_EXPRESSIONS if name in names})
+    if "g_month" in names:
+        qs = qs.annotate(g_month=_month_bucket(flt))
     for attr, name in _FILTERED_BY.items():
         qs = _match(qs, name, getattr(flt, attr))
     if flt.month:
         year, month = (int(part) for part in flt.month.split("-"))
-        qs = qs.filter(g_year=year, g_month=month)
+        first = dt.date(year, month, 1)
+        qs = qs.filter(decided_at__gte=_aware(first), decided_at__lt=_aware((first + dt.timedelta(days=32)).replace(day=1)))
     return qs
 
 
@@ -161,7 +179,7 @@ _PARTITIONS = {
     "group": ["g_category", "g_product", "g_segment"],
     "team": ["g_team"],
     "agent": ["g_agent"],
-    "month": ["g_year", "g_month"],
+    "month": ["g_month"],
 }
 
 
@@ -248,7 +266,13 @@ def _grouping(actor: Actor, flt: ConsistencyFilter, dimension: str, lang: str) -
             a_status=F("status"),
             a_approval=Coalesce(F("approval__status"), Value("")),
             a_rank=Window(RowNumber(), partition_by=partition, order_by=[F("amount").asc(), F("id").asc()]),
-            a_n=Window(Count("id"), partition_by=partition),
+            # The same window ordering with the whole partition as frame: one sort for both.
+            a_n=Window(
+                Count("id"),
+                partition_by=partition,
+                order_by=[F("amount").asc(), F("id").asc()],
+                frame=RowRange(start=None, end=None),
+            ),
             **labels,
         )
         .values(*_PARTITIONS[dimension], "a_amount", "a_deviates", "a_status", "a_approval", "a_rank", "a_n", *labels)
@@ -278,6 +302,7 @@ def _grouping(actor: Actor, flt: ConsistencyFilter, dimension: str, lang: str) -
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     width = len(_PARTITIONS[dimension])
+    months = months_of(flt)
     result = []
     for row in rows:
         key_values = row[:width]
@@ -286,7 +311,7 @@ def _grouping(actor: Actor, flt: ConsistencyFilter, dimension: str, lang: str) -
         ]
         label_values = row[width + 13 :]
         figures = Figures(
-            key=_key(dimension, key_values),
+            key=_key(dimension, key_values, months),
             labels=dict(zip(labels, (str(v or "") for v in label_values), strict=True)),
             count=int(count),
             deviations=int(deviations or 0),
@@ -307,7 +332,7 @@ def _grouping(actor: Actor, flt: ConsistencyFilter, dimension: str, lang: str) -
     return result
 
 
-def _key(dimension: str, values: tuple[Any, ...]) -> dict[str, str]:
+def _key(dimension: str, values: tuple[Any, ...], months: list[dt.date]) -> dict[str, str]:
     def text(value: Any) -> str:
         return NONE if value is None or value == "" else str(value)
 
@@ -317,7 +342,8 @@ def _key(dimension: str, values: tuple[Any, ...]) -> dict[str, str]:
         return {"team": text(values[0])}
     if dimension == "agent":
         return {"agent": text(values[0])}
-    return {"month": f"{int(values[0]):04d}-{int(values[1]):02d}"}
+    month = months[min(int(values[0]), len(months) - 1)]
+    return {"month": f"{month.year:04d}-{month.month:02d}"}
 
 
 @dataclass
