@@ -400,6 +400,14 @@ def simulation_get(*, actor: Actor, simulation_id: int) -> Simulation:
     return simulation
 
 
+def result_labels() -> dict[str, dict[str, str]]:
+    """Names of the segments and decision kinds a simulation's result holds as codes."""
+    return {
+        "segment": {str(value): str(label) for value, label in Segment.choices},
+        "kind": {str(value): str(label) for value, label in DecisionKind.choices},
+    }
+
+
 def simulation_is_active(simulation: Simulation) -> bool:
     return simulation.status in (SimulationStatus.QUEUED, SimulationStatus.RUNNING)
 

@@ -29,6 +29,7 @@ from .analytics_forms import ConsistencyFilterForm, SimulationForm, default_peri
 from .whatif import CHANGES
 
 PAGE_SIZE = 50
+GROUPS_SHOWN = 25  # the largest groups of similar cases; the rest through the filters
 PLOT_WIDTH = 240
 FILTER_FIELDS = ("start", "end", "kind", "currency", "category", "product", "segment", "team")
 
@@ -88,7 +89,15 @@ def consistency(request: HttpRequest) -> HttpResponse:
         for rows in (result.groups, result.teams, result.agents, result.months):
             for row in rows:
                 row.plot = {"box": _box(row.spread, result.scale_max), "url": _drill(base, row.key)}
-        context.update(result=result, all_url=_drill(base, {}), scale_max=result.scale_max)
+        kinds = dict(form.fields["kind"].choices)  # type: ignore[attr-defined]
+        context.update(
+            result=result,
+            all_url=_drill(base, {}),
+            scale_max=result.scale_max,
+            kind_label=kinds.get(flt.kind, flt.kind),
+            groups=result.groups[:GROUPS_SHOWN],
+            groups_hidden=max(len(result.groups) - GROUPS_SHOWN, 0),
+        )
     return render(request, "decisions/consistency.html", context)
 
 
@@ -175,10 +184,16 @@ def simulation(request: HttpRequest, simulation_id: int) -> HttpResponse:
         raise Forbidden from None
     result = run.result or {}
     counts = result.get("counts", {})
+    labels = selectors.result_labels()
+    for row in [*result.get("segments", []), *result.get("totals", [])]:
+        row["segment_label"] = labels["segment"].get(row.get("segment", ""), row.get("segment", ""))
+        row["kind_label"] = labels["kind"].get(row["kind"], row["kind"])
+    seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at and run.started_at else None
     context = {
         "run": run,
         "active": selectors.simulation_is_active(run),
         "percent": int(100 * run.progress / run.total) if run.total else 0,
+        "seconds": seconds,
         "result": result,
         "changes": [(name, counts.get(name, 0), result.get("examples", {}).get(name, [])) for name in CHANGES],
     }
