@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from leitplanke.accounts import permissions
-from leitplanke.accounts.actors import Actor
+from leitplanke.accounts.actors import Actor, is_user
 from leitplanke.accounts.models import Team
 from leitplanke.cases.models import Category
 from leitplanke.core.errors import NotFound, PermissionDenied
@@ -69,6 +69,8 @@ def consistency_records(*, actor: Actor) -> QuerySet[DecisionRecord]:
     qs = DecisionRecord.objects.exclude(record_kind=RecordKind.REVERSAL).exclude(status=RecordStatus.SUPERSEDED)
     if sees_all_teams(actor):
         return qs
+    if not is_user(actor):
+        return qs.none()
     return qs.filter(team__in=Team.objects.filter(lead=actor).values("pk"))
 
 
@@ -77,6 +79,8 @@ def visible_teams(*, actor: Actor) -> QuerySet[Team]:
         raise PermissionDenied()
     if sees_all_teams(actor):
         return Team.objects.order_by("name")
+    if not is_user(actor):
+        return Team.objects.none()
     return Team.objects.filter(lead=actor).order_by("name")
 
 

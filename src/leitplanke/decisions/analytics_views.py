@@ -116,11 +116,15 @@ def records(request: HttpRequest) -> HttpResponse:
         raise Forbidden from None
     params = request.GET.copy()
     params.pop("cursor", None)
-    next_url = "?" + urlencode({**params.dict(), "cursor": page.next_cursor}) if page.next_cursor else ""
+    next_url = (
+        "?" + urlencode({**{name: str(value) for name, value in params.items()}, "cursor": page.next_cursor})
+        if page.next_cursor
+        else ""
+    )
     back = (
         reverse("decisions_analytics:consistency")
         + "?"
-        + urlencode({name: params[name] for name in FILTER_FIELDS if params.get(name)})
+        + urlencode({name: str(params[name]) for name in FILTER_FIELDS if params.get(name)})
     )
     return render(
         request,

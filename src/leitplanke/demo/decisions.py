@@ -140,8 +140,9 @@ def seed_demo_decisions(*, count: int = 420, seed: int = 21, now: dt.datetime | 
             user, team = rng.choice(deciders)
             customer = case.customer
             assert customer is not None
+            disputed = rng.choice([0, 40, 60, 85, 120, 150, 180, 240, 300, 420, 560, 750, 950, 1200, 1800])
             inputs = {
-                "disputed_amount": rng.choice([0, 40, 60, 85, 120, 150, 180, 240, 300, 420, 560, 750, 950, 1200, 1800]),
+                "disputed_amount": disputed,
                 "segment": customer.segment if customer.segment in ("private", "business", "premium") else "private",
                 "years_as_customer": rng.choice([0, 1, 2, 3, 4, 6, 8, 11, 15, 22]),
                 "complaints_12m": rng.choice([0, 1, 1, 1, 2, 2, 3, 4]),
@@ -155,9 +156,7 @@ def seed_demo_decisions(*, count: int = 420, seed: int = 21, now: dt.datetime | 
                 # After the review a wrong bill is corrected: redress, or no payment.
                 kind = "redress" if rng.random() < 0.6 else "none"
                 amount = (
-                    Decimal(inputs["disputed_amount"] * rng.choice([0.3, 0.5, 1.0])).quantize(Decimal("1"))
-                    if kind == "redress"
-                    else Decimal(0)
+                    Decimal(disputed * rng.choice([0.3, 0.5, 1.0])).quantize(Decimal("1")) if kind == "redress" else Decimal(0)
                 )
                 deviates = False
             elif recommended == 0:
@@ -237,7 +236,7 @@ def seed_demo_decisions(*, count: int = 420, seed: int = 21, now: dt.datetime | 
                         recommended_min=record.recommended_min,
                         recommended_max=record.recommended_max,
                         kind=record.kind,
-                        amount=record.recommended_max if reversal else record.amount + Decimal(5),
+                        amount=(record.recommended_max or Decimal(0)) if reversal else record.amount + Decimal(5),
                         currency="EUR",
                         action=record.action,
                         justification="Betrag über dem Rahmen ohne Begründung; auf die Empfehlung zurückgeführt."
