@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from leitplanke.accounts.decorators import require_capability
 from leitplanke.accounts.permissions import LEAD_TEAM, MANAGE_PROCESSES, VIEW_QUALITY
@@ -74,6 +74,7 @@ def _drill(base: dict[str, str], key: dict[str, str]) -> str:
 
 @login_required
 @require_capability(VIEW_QUALITY, LEAD_TEAM)
+@require_GET
 def consistency(request: HttpRequest) -> HttpResponse:
     form = _filter_form(request)
     context: dict[str, Any] = {"form": form, "plot_width": PLOT_WIDTH}
@@ -103,6 +104,7 @@ def consistency(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_capability(VIEW_QUALITY, LEAD_TEAM)
+@require_GET
 def records(request: HttpRequest) -> HttpResponse:
     form = _filter_form(request)
     if not form.is_valid():
@@ -179,6 +181,7 @@ def _today_text() -> str:
 
 @login_required
 @require_capability(MANAGE_PROCESSES)
+@require_GET
 def simulation(request: HttpRequest, simulation_id: int) -> HttpResponse:
     try:
         run = selectors.simulation_get(actor=request.user, simulation_id=simulation_id)
