@@ -74,6 +74,8 @@ NOBODY =              ("N",      "N",   "N",   "N",   "N",   "N",   "N")
 SETTINGS_INDEX =      ("L",      "F",   "F",   "A",   "A",   "A",   "A")
 NO_REPORT_YET =       ("L",      "F",   "N",   "N",   "N",   "N",   "N")
 PROCESS_DESIGNERS =   ("L",      "F",   "F",   "A",   "F",   "A",   "F")
+# quality.view or teams.lead (leads see their teams' figures only: scoped in the selector)
+QUALITY_READERS =     ("L",      "F",   "A",   "A",   "A",   "A",   "A")
 # Cases by scope (own team, other team, no team): team roles see their team's cases only.
 CASE_VIEW =           ("L",      "ANN", "ANN", "AAA", "AAA", "AAA", "AAA")
 CASE_EDIT =           ("L",      "ANN", "ANN", "FFF", "AAA", "AAA", "FFF")
@@ -264,6 +266,11 @@ HTML: dict[str, tuple[str, ...]] = {
     "maturity:roadmap_item_delete":         MATURITY_MANAGERS,
     "maturity:roadmap_csv":                 MATURITY_VIEWERS,
     "maturity:roadmap_pdf":                 MATURITY_VIEWERS,
+    # decisions: consistency analytics and the what-if simulation (docs/decisions.md)
+    "decisions_analytics:consistency":      QUALITY_READERS,
+    "decisions_analytics:records":          QUALITY_READERS,
+    "decisions_analytics:simulations":      PROCESS_DESIGNERS,
+    "decisions_analytics:simulation":       PROCESS_DESIGNERS,
 }
 
 # Where an empty POST is answered differently from a GET.

@@ -217,6 +217,8 @@ TARGETS = [
     ),
     # closing days are dates, not free text: every payload is refused (no 500, shown escaped)
     Target("deadline settings", lambda w: "/settings/deadlines/", ["closures"], refuse_only=True),
+    # the what-if simulation's period: dates, so every payload is refused
+    Target("what-if simulation", lambda w: "/decisions/simulations/", ["start", "end"], refuse_only=True),
     Target(
         "reply composer",
         lambda w: f"/intake/cases/{_own(w)}/composer/",
@@ -727,7 +729,14 @@ def test_reply_subjects_with_line_breaks_inject_no_header(world: World) -> None:
 
 # --- filters (query strings) and answers that are choices ------------------------------------
 
-FILTER_PAGES = ["/cases/", "/customers/", "/settings/users/", "/settings/audit/", "/intake/inbound/"]
+FILTER_PAGES = [
+    "/cases/",
+    "/customers/",
+    "/settings/users/",
+    "/settings/audit/",
+    "/intake/inbound/",
+    "/decisions/consistency/",
+]
 
 
 @pytest.mark.parametrize("path", FILTER_PAGES)

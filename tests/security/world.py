@@ -18,6 +18,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.test import Client, TestCase, override_settings
+from django.utils import timezone
 
 from leitplanke.accounts import services as accounts
 from leitplanke.accounts.models import Role, Team, User
@@ -28,6 +29,7 @@ from leitplanke.core.errors import DomainError
 from leitplanke.customers import services as customers
 from leitplanke.decisions import shipped as shipped_tables
 from leitplanke.decisions import table_services
+from leitplanke.decisions.models import DecisionTable, Simulation
 from leitplanke.intake import admin_services, public, replies, webhooks
 from leitplanke.intake.models import PublicContact, ReplyTemplate, WebhookDelivery
 from leitplanke.intake.services import email_ingest
@@ -250,6 +252,24 @@ def build_world() -> World:
     world.ids["endpoint2_id"] = endpoint2.pk
     world.ids["roadmap2_id"] = roadmap2.pk
     world.ids["case_type2_id"] = other_type.pk if other_type else complaint.pk
+    # A finished what-if simulation of a decision table (docs/decisions.md).
+    goodwill = DecisionTable.objects.create(
+        key="matrix-whatif",
+        version=1,
+        name_de="Kulanz",
+        name_en="Goodwill",
+        jdm=shipped_tables.jdm("goodwill_energy_billing"),
+        tests=shipped_tables.tests("goodwill_energy_billing"),
+    )
+    simulation = Simulation.objects.create(
+        table=goodwill,
+        period_start=dt.date(2026, 1, 1),
+        period_end=dt.date(2026, 3, 31),
+        status="done",
+        requested_at=timezone.now(),
+        result={"evaluated": 0, "changed": 0, "counts": {}, "totals": [], "segments": [], "examples": {}},
+    )
+    world.ids["simulation_id"] = simulation.pk
 
     world.api_clients["anonymous"] = Client()
     for key, user in users.items():

@@ -16,6 +16,7 @@ urlpatterns = [
     path("cases/", include("leitplanke.cases.list_urls")),
     path("cases/", include("leitplanke.cases.urls")),
     path("customers/", include("leitplanke.customers.urls")),
+    path("decisions/", include("leitplanke.decisions.analytics_urls")),
     path("complaint/", include("leitplanke.intake.public_urls")),
     path("public/<slug:brand>/", include("leitplanke.intake.brand_public_urls")),
     path("intake/", include("leitplanke.intake.urls")),

@@ -135,6 +135,9 @@ class DecisionRecord(models.Model):
             models.Index(fields=["case", "-decided_at"], name="decision_case_idx"),
             models.Index(fields=["decided_at"], name="decision_decided_at_idx"),
             models.Index(fields=["decided_by", "-decided_at"], name="decision_decider_idx"),
+            # Consistency analytics for a lead's teams and the what-if simulation's period of one table.
+            models.Index(fields=["team", "-decided_at"], name="decision_team_idx"),
+            models.Index(fields=["table", "decided_at"], name="decision_table_period_idx"),
         ]
         verbose_name = _("decision record")
         verbose_name_plural = _("decision records")
@@ -224,3 +227,51 @@ class ApprovalRequest(models.Model):
 
     def __str__(self) -> str:
         return f"approval of decision {self.record_id}: {self.status}"
+
+
+class SimulationStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+SIMULATION_ACTIVE = (SimulationStatus.QUEUED, SimulationStatus.RUNNING)
+
+
+class Simulation(models.Model):
+    """A what-if run: one table version re-evaluated over the stored inputs of the decision
+    records of a period (those recommended by any version of the same key), compared with what
+    was recommended then. At most one queued or running simulation per table version and period
+    (a partial unique constraint: a second start is refused even when two arrive at once)."""
+
+    table = models.ForeignKey(DecisionTable, on_delete=models.CASCADE, related_name="simulations")
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("to"))
+    status = models.CharField(max_length=20, choices=SimulationStatus.choices, default=SimulationStatus.QUEUED)
+    progress = models.PositiveIntegerField(default=0)  # records evaluated so far
+    total = models.PositiveIntegerField(default=0)  # records to evaluate (known once it runs)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["table", "period_start", "period_end"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="simulation_one_active_per_table_period",
+            ),
+            models.CheckConstraint(condition=models.Q(period_end__gte=models.F("period_start")), name="simulation_period_order"),
+        ]
+        verbose_name = _("simulation")
+        verbose_name_plural = _("simulations")
+
+    def __str__(self) -> str:
+        return f"simulation of table {self.table_id} {self.period_start}..{self.period_end}: {self.status}"

@@ -40,6 +40,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo organisation loaded."))
         count = cases if cases is not None else (0 if demo_cases_present() else DEMO_CASES)
         if not count:
+            if cases is None:
+                self._seed_decisions()
             return
 
         def progress(done: int, total: int, seconds: float) -> None:
@@ -61,8 +63,18 @@ class Command(BaseCommand):
                 f"in {result.seconds:.1f} s ({result.rate:,.0f} cases/s)."
             )
         )
+        if cases is None:
+            self._seed_decisions()
         self.stdout.write(f"seed_cases_seconds={result.seconds}")
         self.stdout.write(f"analyze_seconds={settle_after_bulk_load()}")
+
+    def _seed_decisions(self) -> None:
+        """A year of demo decision records (the consistency page) and a draft goodwill table (the simulation)."""
+        from leitplanke.demo.decisions import seed_demo_decisions
+
+        made = seed_demo_decisions()
+        if made:
+            self.stdout.write(f"Seeded {made:,} decision records.")
 
 
 def settle_after_bulk_load() -> float:
