@@ -181,6 +181,7 @@ REFERENCE_DATA = [
     ("leitplanke.intake.migrations.0002_default_templates", "create"),
     ("leitplanke.maturity.migrations.0002_default_recommendations", "create"),
     ("leitplanke.deadlines.migrations.0001_rules_and_settings", "ship_rules"),
+    ("leitplanke.decisions.migrations.0002_shipped_tables", "forward"),
 ]
 
 
