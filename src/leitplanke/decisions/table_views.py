@@ -27,7 +27,7 @@ from leitplanke.accounts.permissions import MANAGE_PROCESSES
 from leitplanke.core.errors import DomainError, NotFound
 from leitplanke.core.forms import apply_domain_error
 
-from . import engine, table_selectors, table_services
+from . import table_selectors, table_services
 from .table_diff import compare as table_compare
 from .table_forms import (
     Case,
@@ -464,21 +464,20 @@ def try_table(request: HttpRequest, table_key: str, table_version: int) -> HttpR
         context["error"] = "; ".join(str(m) for errors in form.errors.values() for m in errors)
     else:
         try:
-            loaded = engine.load(table.jdm)
-        except engine.InvalidTable:
-            context["error"] = _("Fix the problems of this version first.")
+            result = table_selectors.evaluate_table(table, form.cleaned_data["inputs"])
+        except DomainError as error:
+            # the table has problems (TableInvalid) or the inputs cannot be read
+            context["error"] = (
+                _("Fix the problems of this version first.") if error.code == "table_invalid" else _refusal(error)
+            )
         else:
-            try:
-                result = engine.evaluate(loaded, form.cleaned_data["inputs"])
-            except engine.EvaluationError as error:
-                context["error"] = _("The inputs could not be evaluated: %(error)s") % {"error": error}
-            else:
-                context["result"] = {
-                    "outputs": json.dumps(result.outputs, ensure_ascii=False, indent=2, sort_keys=True),
-                    "matches": [
-                        {"number": m.index + 1, "id": m.rule_id, "description": m.description} for m in result.matches
-                    ],
-                }
+            context["result"] = {
+                "outputs": json.dumps(result["outputs"], ensure_ascii=False, indent=2, sort_keys=True),
+                "matches": [
+                    {"number": m["position"] + 1, "id": m["id"], "description": m["description"]}
+                    for m in result["matched_rules"]
+                ],
+            }
     status = 200 if not context["error"] or request.headers.get("HX-Request") else 422
     template = "decisions/tables/_try.html" if request.headers.get("HX-Request") else "decisions/tables/try.html"
     return render(request, template, {**context, "table": table}, status=status)
