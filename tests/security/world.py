@@ -26,6 +26,7 @@ from leitplanke.cases import services as cases
 from leitplanke.cases.models import Attachment, Case, CaseClock, CaseType, Category, SavedView
 from leitplanke.core.errors import DomainError
 from leitplanke.customers import services as customers
+from leitplanke.decisions import table_services
 from leitplanke.intake import admin_services, public, replies, webhooks
 from leitplanke.intake.models import PublicContact, ReplyTemplate, WebhookDelivery
 from leitplanke.intake.services import email_ingest
@@ -216,6 +217,9 @@ def build_world() -> World:
         actor=admin, key="complaint", name_de="Beschwerde", name_en="Complaint", definition=copy.deepcopy(COMPLAINT)
     )
     world.ids.update(key=draft.key, version=draft.version, transition="start", state="acknowledged")
+    # A draft of the shipped routing decision table (the table editor's pages).
+    table_draft = table_services.table_new_version(actor=admin, key="routing")
+    world.ids.update(table_key=table_draft.key, table_version=table_draft.version)
     # A brand with a logo, and the organisation's logo (the public pages serve them).
     brand = accounts.brand_create(
         actor=admin, name="Matrix brand", slug="matrix", display_name="Matrix", from_address="service@matrix.example"
