@@ -141,7 +141,9 @@ def test_bad_output_and_column_field_are_marked_where_they_are(editor: Any) -> N
 
 def test_texts_that_cannot_be_stored_or_are_too_long_are_refused_in_the_cell(editor: Any) -> None:
     before = routing().revision
-    response = editor.post(f"{BASE}/routing/2/", form_data(routing(), **{"rule-0-description": "a\x00b", "rule-1-in-0": "x" * 3000}))
+    response = editor.post(
+        f"{BASE}/routing/2/", form_data(routing(), **{"rule-0-description": "a\x00b", "rule-1-in-0": "x" * 3000})
+    )
     assert response.status_code == 422
     page = response.content.decode()
     assert 'aria-describedby="err-rule-0-description"' in page and 'aria-describedby="err-rule-1-in-0"' in page
@@ -282,7 +284,8 @@ def test_publish_is_refused_with_the_reason_while_there_are_problems(editor: Any
 def test_publish_is_refused_while_a_test_fails(editor: Any) -> None:
     n = len(routing().tests)
     data = form_data(
-        routing(), **{f"test-{n}-name": "wrong", f"test-{n}-inputs": '{"category": "billing"}', f"test-{n}-expected": '{"team": "x"}'}
+        routing(),
+        **{f"test-{n}-name": "wrong", f"test-{n}-inputs": '{"category": "billing"}', f"test-{n}-expected": '{"team": "x"}'},
     )
     editor.post(f"{BASE}/routing/2/", data)
     response = editor.post(f"{BASE}/routing/2/publish/", {"revision": routing().revision}, follow=True)
@@ -355,7 +358,9 @@ def test_an_import_that_is_not_a_table_is_refused_or_kept_with_its_problems(edit
     assert response.status_code in (302, 422)
     broken = shipped.jdm("routing")
     next(n for n in broken["nodes"] if n["type"] == "decisionTableNode")["content"]["rules"][0]["out1"] = "round("
-    response = editor.post(f"{BASE}/import/", {**data, "key": "imported2", "file": _upload("t.json", json.dumps(broken).encode())})
+    response = editor.post(
+        f"{BASE}/import/", {**data, "key": "imported2", "file": _upload("t.json", json.dumps(broken).encode())}
+    )
     assert response.status_code in (302, 422)
     if response.status_code == 302:
         assert DecisionTable.objects.get(key="imported2").check_result["problems"]
@@ -407,3 +412,19 @@ def test_only_process_owners_see_and_change_tables(agent: Any, client_for: Any, 
         assert other.post(f"{BASE}/{path}", {"key": "x"}).status_code == 403
     assert routing(1).jdm == before and routing(1).status == "published"
     assert DecisionTable.objects.filter(key="routing").count() == 1
+
+
+def test_the_live_check_names_problems_while_typing_and_saves_nothing(editor: Any) -> None:
+    before = routing().revision
+    response = editor.post(f"{BASE}/routing/2/check/", form_data(routing(), **{"rule-1-in-0": '"billing" ,, >'}))
+    page = response.content.decode()
+    assert response.status_code == 200 and "1 problem" in page and 'href="#id_rule-1-in-0"' in page
+    n = len(routing().tests)
+    data = form_data(
+        routing(), **{f"test-{n}-name": "x", f"test-{n}-inputs": '{"category": "billing"}', f"test-{n}-expected": "{"}
+    )
+    assert "not valid JSON" in editor.post(f"{BASE}/routing/2/check/", data).content.decode()
+    page = editor.post(f"{BASE}/routing/2/check/", form_data(routing())).content.decode()
+    assert f"all {n} tests pass" in page
+    assert editor.post(f"{BASE}/routing/2/check/", {}).status_code == 200  # an empty grid: its problems
+    assert routing().revision == before

@@ -153,6 +153,7 @@ HTML: dict[str, tuple[str, ...]] = {
     "decisions:table":                      PROCESS_DESIGNERS,
     "decisions:compare":                    PROCESS_DESIGNERS,
     "decisions:version":                    PROCESS_DESIGNERS,
+    "decisions:check":                      PROCESS_DESIGNERS,
     "decisions:try":                        PROCESS_DESIGNERS,
     "decisions:publish":                    PROCESS_DESIGNERS,
     "decisions:retire":                     PROCESS_DESIGNERS,

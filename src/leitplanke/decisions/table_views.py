@@ -179,7 +179,10 @@ def compare(request: HttpRequest, table_key: str) -> HttpResponse:
                 "description": rule.description,
                 "cells": [
                     {"field": column.field or column.id, "text": value}
-                    for column, value in [*zip(grid.inputs, rule.inputs, strict=True), *zip(grid.outputs, rule.outputs, strict=True)]
+                    for column, value in [
+                        *zip(grid.inputs, rule.inputs, strict=True),
+                        *zip(grid.outputs, rule.outputs, strict=True),
+                    ]
                 ],
             }
             for rule in grid.rules
@@ -212,10 +215,10 @@ def _meta_initial(table: Any, grid: Grid) -> dict[str, Any]:
     }
 
 
-def _marks(table: Any, grid: Grid) -> tuple[list[dict[str, str]], dict[str, list[str]], list[dict[str, Any]]]:
-    """The stored problems and failed tests: a summary (text, place and the id to jump to), the
-    messages by input name, and the failures for the test section."""
-    result = table.check_result if isinstance(table.check_result, dict) else {}
+def _marks(result: Any, grid: Grid) -> tuple[list[dict[str, str]], dict[str, list[str]], list[dict[str, Any]]]:
+    """The problems and failed tests of a check result (as stored in `check_result`): a summary
+    (text, place and the id to jump to), the messages by input name, and the failures."""
+    result = result if isinstance(result, dict) else {}
     summary: list[dict[str, str]] = []
     by_input: dict[str, list[str]] = {}
     for problem in result.get("problems") or []:
@@ -284,7 +287,12 @@ def _field(name: str, value: str, errors: dict[str, list[str]]) -> dict[str, Any
 
 def _grid_context(grid: Grid, errors: dict[str, list[str]]) -> dict[str, Any]:
     inputs = [
-        {"index": i, "id": c.id, "name": _field(f"in-{i}-name", c.name, errors), "field": _field(f"in-{i}-field", c.field, errors)}
+        {
+            "index": i,
+            "id": c.id,
+            "name": _field(f"in-{i}-name", c.name, errors),
+            "field": _field(f"in-{i}-field", c.field, errors),
+        }
         for i, c in enumerate(grid.inputs)
     ]
     outputs = [
@@ -350,7 +358,7 @@ def _editor(
 ) -> HttpResponse:
     if table.status == "draft" and not any(case.name == case.inputs == case.expected == "" for case in grid.tests[-1:]):
         grid.tests.append(Case("", "", ""))  # the row for a new test case
-    summary, by_input, failures = _marks(table, grid) if stored_marks else ([], {}, [])
+    summary, by_input, failures = _marks(table.check_result, grid) if stored_marks else ([], {}, [])
     for name, text in (extra_errors or {}).items():
         by_input.setdefault(name, []).insert(0, text)
         summary.insert(0, {"anchor": name, "text": text, "where": _where(name, grid)})
@@ -455,6 +463,25 @@ def version_page(request: HttpRequest, table_key: str, table_version: int) -> Ht
 @login_required
 @require_capability(MANAGE_PROCESSES)
 @require_POST
+def live_check(request: HttpRequest, table_key: str, table_version: int) -> HttpResponse:
+    """htmx, while typing: the problems and failing tests the grid as typed would have (every
+    cell compiled, the tests run); nothing is saved. The cells are marked on save."""
+    table = _version(request, table_key, table_version)
+    grid, input_errors = grid_from_post(request.POST)
+    if request.POST.get("hit_policy") in ("first", "collect"):
+        grid.hit_policy = str(request.POST["hit_policy"])
+    tests, json_errors = grid.tests_json()
+    result = table_services.check(grid.to_jdm(table.jdm, table.name_en), tests)
+    summary, _by_input, _failures = _marks(result, grid)
+    for name, text in {**input_errors, **json_errors}.items():
+        summary.insert(0, {"anchor": name, "text": text, "where": _where(name, grid)})
+    context = {"summary": summary, "tests": result.get("tests") or 0, "passed": result.get("passed")}
+    return render(request, "decisions/tables/_live.html", context)
+
+
+@login_required
+@require_capability(MANAGE_PROCESSES)
+@require_POST
 def try_table(request: HttpRequest, table_key: str, table_version: int) -> HttpResponse:
     """htmx (or a plain post): the table evaluated on the inputs typed: outputs and matched rules."""
     table = _version(request, table_key, table_version)
@@ -467,15 +494,12 @@ def try_table(request: HttpRequest, table_key: str, table_version: int) -> HttpR
             result = table_selectors.evaluate_table(table, form.cleaned_data["inputs"])
         except DomainError as error:
             # the table has problems (TableInvalid) or the inputs cannot be read
-            context["error"] = (
-                _("Fix the problems of this version first.") if error.code == "table_invalid" else _refusal(error)
-            )
+            context["error"] = _("Fix the problems of this version first.") if error.code == "table_invalid" else _refusal(error)
         else:
             context["result"] = {
                 "outputs": json.dumps(result["outputs"], ensure_ascii=False, indent=2, sort_keys=True),
                 "matches": [
-                    {"number": m["position"] + 1, "id": m["id"], "description": m["description"]}
-                    for m in result["matched_rules"]
+                    {"number": m["position"] + 1, "id": m["id"], "description": m["description"]} for m in result["matched_rules"]
                 ],
             }
     status = 200 if not context["error"] or request.headers.get("HX-Request") else 422

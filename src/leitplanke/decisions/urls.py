@@ -13,6 +13,7 @@ urlpatterns = [
     path("<slug:table_key>/", views.table_page, name="table"),
     path("<slug:table_key>/compare/", views.compare, name="compare"),
     path("<slug:table_key>/<int:table_version>/", views.version_page, name="version"),
+    path("<slug:table_key>/<int:table_version>/check/", views.live_check, name="check"),
     path("<slug:table_key>/<int:table_version>/try/", views.try_table, name="try"),
     path("<slug:table_key>/<int:table_version>/publish/", views.publish, name="publish"),
     path("<slug:table_key>/<int:table_version>/retire/", views.retire, name="retire"),
