@@ -238,7 +238,7 @@ def grid_from_jdm(jdm: object, tests: object) -> Grid:
         node = next((n for n in jdm["nodes"] if isinstance(n, Mapping) and n.get("type") == "decisionTableNode"), None)
         if node is not None and isinstance(node.get("content"), Mapping):
             content = node["content"]
-    grid.hit_policy = content.get("hitPolicy") if content.get("hitPolicy") in ("first", "collect") else "first"
+    grid.hit_policy = str(content.get("hitPolicy")) if content.get("hitPolicy") in ("first", "collect") else "first"
     for part, target in (("inputs", grid.inputs), ("outputs", grid.outputs)):
         raw = content.get(part)
         for item in raw if isinstance(raw, list) else []:
@@ -285,7 +285,7 @@ def grid_from_post(data: Mapping[str, Any]) -> tuple[Grid, dict[str, str]]:
             return value[:limit]
         return value
 
-    grid = Grid(hit_policy=data.get("hit_policy") if data.get("hit_policy") in ("first", "collect") else "first")
+    grid = Grid(hit_policy=str(data.get("hit_policy")) if data.get("hit_policy") in ("first", "collect") else "first")
     n_in = _count(data, "inputs", MAX_COLUMNS)
     n_out = _count(data, "outputs", MAX_COLUMNS)
     for part, count, target in (("in", n_in, grid.inputs), ("out", n_out, grid.outputs)):
