@@ -25,7 +25,6 @@ from leitplanke.api.idempotency import acting
 from leitplanke.api.schemas import InputSchema, Problem
 from leitplanke.core.errors import PermissionDenied, PreconditionFailed
 from leitplanke.decisions import permissions, table_selectors, table_services
-from leitplanke.decisions.models import DecisionKind
 from leitplanke.decisions.texts import failure_text, problem_text
 
 router = Router(tags=["decision tables"])
@@ -34,7 +33,7 @@ WRITE_ERRORS: dict[int, Any] = {**ERRORS, 409: Problem, 412: Problem, 428: Probl
 Key = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,50}$")]
 TableKey = Path(..., pattern=r"^[A-Za-z0-9_-]{1,50}$", examples=["goodwill_energy_billing"])
 VersionNumber = Path(..., ge=1, le=1_000_000, examples=[1])
-Kind = Annotated[str, StringConstraints(pattern="^(" + "|".join(DecisionKind.values) + ")$")]
+Kind = Annotated[str, StringConstraints(pattern="^(" + "|".join(table_services.DECISION_KINDS) + ")$")]
 JDM_DESCRIPTION = (
     "A GoRules JDM document (as the GoRules editor exports it): one input node, one decision table "
     "node (hit policy first or collect), one output node, two edges (docs/decisions.md)."
@@ -288,7 +287,7 @@ def create_table(request: HttpRequest, payload: TableIn) -> HttpResponse:
                 name_de=payload.name_de,
                 name_en=payload.name_en,
                 description=payload.description or "",
-                decision_kind=payload.decision_kind or DecisionKind.NONE,
+                decision_kind=payload.decision_kind or "none",
                 jdm=payload.jdm,
                 tests=payload.tests,
                 strict=True,
