@@ -47,6 +47,8 @@ from leitplanke.cases import services as cases
 from leitplanke.cases.models import Case, Category
 from leitplanke.customers import services as customers
 from leitplanke.customers.models import Customer
+from leitplanke.decisions.models import DecisionTable
+from leitplanke.processes.models import ProcessDefinition
 
 MAX_EXAMPLES = int(os.environ.get("LEITPLANKE_FUZZ_EXAMPLES", "25"))
 ROLES = ("administrator", "agent", "auditor")
@@ -128,6 +130,9 @@ def world(make_user: Callable[..., User]) -> dict[str, Any]:
         "case_pk": [case.pk, other_case.pk],
         "team_id": [team.pk, other_team.pk],
         "category_id": list(Category.objects.values_list("pk", flat=True)[:5]),
+        # Process and decision-table keys, and their first versions.
+        "key": ["complaint", "routing", "goodwill_energy_billing"],
+        "version": [1],
     }
     return {"tokens": tokens, "ids": ids}
 
@@ -152,11 +157,18 @@ BODY_KEYS = {
 
 
 def current_etag(path: dict[str, Any]) -> str | None:
-    """The ETag of the case or customer a path names, if it exists."""
+    """The ETag of the case, customer, process or decision table a path names, if it exists."""
     if "case_id" in path:
         key = str(path["case_id"])
         number = int(key) if key.isascii() and key.isdigit() and len(key) < 18 else None
         rows = Case.objects.filter(pk=number) if number is not None else Case.objects.filter(reference=key)
+    elif "key" in path and "version" in path:
+        version = path["version"] if type(path["version"]) is int and 0 < path["version"] < 2**31 else None
+        rows = DecisionTable.objects.filter(key=str(path["key"]), version=version)
+        if not rows.exists():
+            rows = ProcessDefinition.objects.filter(key=str(path["key"]), version=version)
+        revision = rows.values_list("revision", flat=True).first()
+        return f'W/"{revision}"' if revision is not None else None
     elif "customer_id" in path and type(path["customer_id"]) is int and 0 < path["customer_id"] < 2**63:
         rows = Customer.objects.filter(pk=path["customer_id"])
     else:

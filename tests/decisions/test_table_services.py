@@ -309,3 +309,31 @@ def test_new_version_concurrently_makes_one_draft(owner: Any, tmp_path: Any) -> 
         results = in_parallel(new, 2)
         drafts = DecisionTable.objects.filter(key="routing", status="draft").count()
     assert sorted(results) == ["created", "exists"] and drafts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_saves_on_the_same_revision_one_wins(owner: Any, tmp_path: Any) -> None:
+    draft = table_services.table_new_version(actor=owner, key="routing")
+    with shared_database(tmp_path):
+
+        def save(index: int) -> str:
+            try:
+                table_services.table_update(actor=owner, table=draft, revision=draft.revision, name_en=f"Routing {index}")
+            except PreconditionFailed:
+                return "stale"
+            return "saved"
+
+        results = in_parallel(save, 2)
+        stored = DecisionTable.objects.get(pk=draft.pk)
+        updates = AuditEvent.objects.filter(action="decision_table.update").count()
+    assert sorted(results) == ["saved", "stale"]
+    assert stored.revision == draft.revision + 1 and updates == 1
+
+
+def test_a_draft_with_problems_cannot_be_evaluated(owner: Any) -> None:
+    jdm = routing_jdm()
+    rules_of(jdm)[0]["_id"] = ""
+    table = create(owner, jdm=jdm)
+    with pytest.raises(TableInvalid) as caught:
+        table_selectors.evaluate_table(table, {"category": "billing"})
+    assert any(pointer.startswith("jdm/rules[0]") for pointer in caught.value.field_errors)

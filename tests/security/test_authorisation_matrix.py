@@ -32,6 +32,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from leitplanke.deadlines import selectors as deadline_selectors
+from leitplanke.decisions import shipped as shipped_tables
 from leitplanke.processes.shipped import COMPLAINT
 from tests.security.matrix import (
     ALLOWED,
@@ -313,6 +314,8 @@ API_CUSTOMER_WRITE =      ("U",      "A",   "A",   "F",   "A",   "A",   "F")
 API_MERGE =               ("U",      "F",   "F",   "F",   "A",   "A",   "F")
 API_PRODUCT_WRITE =       ("U",      "F",   "F",   "A",   "F",   "A",   "F")
 API_PROCESS_WRITE =       ("U",      "F",   "F",   "A",   "F",   "A",   "F")
+# Decision tables: case workers (cases.edit) and process owners read and evaluate.
+API_TABLE_READ =          ("U",      "A",   "A",   "A",   "A",   "A",   "F")
 
 API: dict[str, tuple[str, ...]] = {
     "GET /api/v1/health":                                           API_PUBLIC,
@@ -358,8 +361,17 @@ API: dict[str, tuple[str, ...]] = {
     "PUT /api/v1/processes/{key}/versions/{version}":               API_PROCESS_WRITE,
     "POST /api/v1/processes/{key}/versions/{version}/publish":      API_PROCESS_WRITE,
     "POST /api/v1/processes/validate":                              API_ANY,  # checks a definition, stores nothing
+    "GET /api/v1/decision-tables":                                  API_TABLE_READ,
+    "GET /api/v1/decision-tables/{key}":                            API_TABLE_READ,
+    "GET /api/v1/decision-tables/{key}/jdm":                        API_TABLE_READ,
+    "POST /api/v1/decision-tables":                                 API_PROCESS_WRITE,
+    "PUT /api/v1/decision-tables/{key}/versions/{version}":         API_PROCESS_WRITE,
+    "POST /api/v1/decision-tables/{key}/versions/{version}/publish": API_PROCESS_WRITE,
+    "POST /api/v1/decision-tables/{key}/evaluate":                  API_TABLE_READ,  # a calculation, nothing stored
 }
 # fmt: on
+
+ROUTING = shipped_tables.jdm("routing")
 
 RAW_MAIL = (
     b"From: Erika <erika@example.org>\r\nTo: service@example.org\r\nSubject: Matrix\r\n"
@@ -393,6 +405,15 @@ def api_body(operation: str, world: World) -> dict[str, Any]:
         "POST /api/v1/processes": {"key": "complaint", "name_de": "Matrix", "name_en": "Matrix", "definition": COMPLAINT},
         "PUT /api/v1/processes/{key}/versions/{version}": {"name_de": "Matrix", "name_en": "Matrix", "definition": COMPLAINT},
         "POST /api/v1/processes/validate": {"key": "complaint", "definition": COMPLAINT},
+        "POST /api/v1/decision-tables": {"key": "matrix_table", "name_de": "Matrix", "name_en": "Matrix", "jdm": ROUTING},
+        "PUT /api/v1/decision-tables/{key}/versions/{version}": {
+            "name_de": "Matrix",
+            "name_en": "Matrix",
+            "decision_kind": "none",
+            "jdm": ROUTING,
+            "tests": shipped_tables.tests("routing"),
+        },
+        "POST /api/v1/decision-tables/{key}/evaluate": {"inputs": {"category": "billing", "segment": "private"}},
     }
     return bodies.get(operation, {})
 

@@ -460,6 +460,19 @@ API_TARGETS: list[tuple[str, str, str, Callable[[World, str], dict[str, Any]]]] 
         lambda w, p: {"key": "complaint", "name_de": p, "name_en": p, "definition": _labelled(p)},
     ),
     ("POST", "/api/v1/processes/validate", "definition", lambda w, p: {"key": "complaint", "definition": _labelled(p)}),
+    (
+        "POST",
+        "/api/v1/decision-tables",
+        "name_de",
+        lambda w, p: {"key": "hostile_table", "name_de": p, "name_en": p, "jdm": _table(p), "tests": _table_tests(p)},
+    ),
+    (
+        "POST",
+        "/api/v1/decision-tables",
+        "description",
+        lambda w, p: {"key": "hostile_table", "name_de": "x", "name_en": "x", "description": p, "jdm": _table("x")},
+    ),
+    ("POST", "/api/v1/decision-tables/routing/evaluate", "inputs", lambda w, p: {"inputs": {"category": p, "segment": p}}),
     ("PATCH", "/api/v1/cases/{case}", "subject", lambda w, p: {"subject": p}),
     ("PATCH", "/api/v1/customers/{customer}", "last_name", lambda w, p: {"last_name": p}),
 ]
@@ -474,6 +487,24 @@ def _labelled(payload: str) -> dict[str, Any]:
     definition = copy.deepcopy(COMPLAINT)
     definition["states"][0]["label_en"] = definition["transitions"][0]["label_de"] = payload
     return definition
+
+
+def _table(payload: str) -> dict[str, Any]:
+    """The shipped routing table with the payload as the table's name and a rule's description."""
+    from leitplanke.decisions import shipped
+
+    jdm = shipped.jdm("routing")
+    node = next(n for n in jdm["nodes"] if n["type"] == "decisionTableNode")
+    node["name"] = node["content"]["rules"][0]["_description"] = payload
+    return jdm
+
+
+def _table_tests(payload: str) -> list[dict[str, Any]]:
+    from leitplanke.decisions import shipped
+
+    tests = shipped.tests("routing")
+    tests[0]["name"] = payload
+    return tests
 
 
 @pytest.mark.parametrize(("method", "path", "name", "body"), API_TARGETS, ids=lambda v: v if isinstance(v, str) else "")

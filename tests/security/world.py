@@ -26,6 +26,7 @@ from leitplanke.cases import services as cases
 from leitplanke.cases.models import Attachment, Case, CaseClock, CaseType, Category, SavedView
 from leitplanke.core.errors import DomainError
 from leitplanke.customers import services as customers
+from leitplanke.decisions import shipped as shipped_tables
 from leitplanke.decisions import table_services
 from leitplanke.intake import admin_services, public, replies, webhooks
 from leitplanke.intake.models import PublicContact, ReplyTemplate, WebhookDelivery
@@ -217,9 +218,15 @@ def build_world() -> World:
         actor=admin, key="complaint", name_de="Beschwerde", name_en="Complaint", definition=copy.deepcopy(COMPLAINT)
     )
     world.ids.update(key=draft.key, version=draft.version, transition="start", state="acknowledged")
-    # A draft of the shipped routing decision table (the table editor's pages).
-    table_draft = table_services.table_new_version(actor=admin, key="routing")
-    world.ids.update(table_key=table_draft.key, table_version=table_draft.version)
+    # A decision table under the same key, published (v1) with a draft (v2), for the
+    # decision-table API's `{key}` and `{version}`.
+    table = table_services.table_import(
+        actor=admin, key=draft.key, jdm=shipped_tables.jdm("routing"), tests=shipped_tables.tests("routing")
+    )
+    table_services.table_publish(actor=admin, table=table, revision=table.revision)
+    table_draft = table_services.table_new_version(actor=admin, key=draft.key)
+    assert table_draft.version == draft.version
+    world.ids.update(table_key=table_draft.key, table_version=table_draft.version)  # the table editor's pages
     # A brand with a logo, and the organisation's logo (the public pages serve them).
     brand = accounts.brand_create(
         actor=admin, name="Matrix brand", slug="matrix", display_name="Matrix", from_address="service@matrix.example"

@@ -17,6 +17,7 @@ from .routers import customers, inbound, processes, system
 from .routers.cases import router as cases_router
 from .routers.catalog import router as catalog_router
 from .routers.deadlines import router as deadlines_router
+from .routers.decisions import router as decisions_router
 from .text_input import TextCheckingParser, refuse_unstorable_input
 
 
@@ -55,3 +56,4 @@ api.add_router("", catalog_router)
 api.add_router("", customers.router)
 api.add_router("", deadlines_router)
 api.add_router("", processes.router)
+api.add_router("", decisions_router)

@@ -25,7 +25,7 @@ from leitplanke.core.errors import NotFound, PermissionDenied
 from . import engine, permissions, table_diff
 from .errors import EvaluationInputInvalid, NoPublishedTable, TableInvalid
 from .models import DecisionTable, TableStatus
-from .table_services import problem_errors
+from .texts import problem_errors
 
 MAX_LIST = 500
 COMPILED_CACHE_SIZE = 128

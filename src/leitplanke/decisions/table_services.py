@@ -48,8 +48,9 @@ from .errors import (
     TableUntested,
 )
 from .models import DecisionKind, DecisionTable, TableStatus
-from .texts import failure_text, problem_text
+from .texts import failure_errors, problem_errors
 
+DECISION_KINDS: tuple[str, ...] = tuple(DecisionKind.values)
 MAX_JDM_CHARS = 1_000_000
 MAX_TESTS = 1_000
 MAX_TESTS_CHARS = 500_000
@@ -161,25 +162,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
     return str(value)
-
-
-def _problem_pointer(place: str) -> str:
-    return place if place.startswith("tests") else f"jdm/{place}"
-
-
-def problem_errors(result: Mapping[str, Any]) -> dict[str, list[str]]:
-    """The check's problems as field errors: pointer (`jdm/<place>`) → translated messages."""
-    errors: dict[str, list[str]] = {}
-    for problem in result.get("problems", []):
-        errors.setdefault(_problem_pointer(str(problem.get("place", ""))), []).append(problem_text(problem))
-    return errors
-
-
-def failure_errors(result: Mapping[str, Any]) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    for failure in result.get("failures", []):
-        errors.setdefault(f"tests/{failure.get('name', '')}", []).append(failure_text(failure))
-    return errors
 
 
 def _refuse_problems(result: Mapping[str, Any]) -> None:

@@ -7,6 +7,7 @@ translated texts, looked up by code.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -64,7 +65,24 @@ def failure_text(failure: Mapping[str, Any]) -> str:
 
 
 def _short(value: Any) -> str:
-    import json
-
     text = json.dumps(value, ensure_ascii=False, sort_keys=True)
     return text if len(text) <= 300 else text[:297] + "…"
+
+
+def _problem_pointer(place: str) -> str:
+    return place if place.startswith("tests") else f"jdm/{place}"
+
+
+def problem_errors(result: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The check's problems as field errors: pointer (`jdm/<place>`) → translated messages."""
+    errors: dict[str, list[str]] = {}
+    for problem in result.get("problems", []):
+        errors.setdefault(_problem_pointer(str(problem.get("place", ""))), []).append(problem_text(problem))
+    return errors
+
+
+def failure_errors(result: Mapping[str, Any]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for failure in result.get("failures", []):
+        errors.setdefault(f"tests/{failure.get('name', '')}", []).append(failure_text(failure))
+    return errors

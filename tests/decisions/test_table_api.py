@@ -1,0 +1,211 @@
+"""Decision tables over the API: who may read, write and evaluate; create and import with
+every problem named; If-Match; publishing refused with the reason; evaluation and its 422s."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from leitplanke.decisions import engine, shipped
+from leitplanke.decisions.models import DecisionTable
+
+pytestmark = pytest.mark.django_db
+
+
+def send(client: Any, method: str, url: str, data: Any, **headers: str) -> Any:
+    extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+    return getattr(client, method)(url, json.dumps(data), content_type="application/json", **extra)
+
+
+def table_node(jdm: dict[str, Any]) -> dict[str, Any]:
+    return next(n for n in jdm["nodes"] if n["type"] == "decisionTableNode")
+
+
+@pytest.fixture
+def owner_api(owner: Any, api_client_for: Any) -> Any:
+    return api_client_for(owner)
+
+
+@pytest.fixture
+def agent_api(agent: Any, api_client_for: Any) -> Any:
+    return api_client_for(agent)
+
+
+def new_body(key: str = "routing_api", **changes: Any) -> dict[str, Any]:
+    return {
+        "key": key,
+        "name_de": "Zuweisung",
+        "name_en": "Routing",
+        "decision_kind": "none",
+        "jdm": shipped.jdm("routing"),
+        "tests": shipped.tests("routing"),
+        **changes,
+    }
+
+
+@pytest.mark.parametrize(
+    ("role", "read", "evaluate", "write"),
+    [
+        ("agent", 200, 200, 403),
+        ("team_lead", 200, 200, 403),
+        ("quality_manager", 200, 200, 403),
+        ("auditor", 403, 403, 403),
+        ("process_owner", 200, 200, 201),
+        ("administrator", 200, 200, 201),
+    ],
+)
+def test_who_may_read_evaluate_and_write(
+    make_user: Any, api_client_for: Any, role: str, read: int, evaluate: int, write: int
+) -> None:
+    client = api_client_for(make_user(role))
+    assert client.get("/api/v1/decision-tables").status_code == read
+    assert client.get("/api/v1/decision-tables/routing").status_code == read
+    assert client.get("/api/v1/decision-tables/routing/jdm").status_code == read
+    inputs = {"inputs": {"category": "billing", "segment": "private"}}
+    assert send(client, "post", "/api/v1/decision-tables/routing/evaluate", inputs).status_code == evaluate
+    assert send(client, "post", "/api/v1/decision-tables", new_body()).status_code == write
+
+
+def test_read_scope_token_cannot_write(owner: Any, api_client_for: Any) -> None:
+    client = api_client_for(owner, scopes=("read",))
+    assert send(client, "post", "/api/v1/decision-tables", new_body()).status_code == 403
+    assert send(client, "post", "/api/v1/decision-tables/routing/evaluate", {"inputs": {}}).status_code == 200
+
+
+def test_list_read_and_export(owner_api: Any, agent_api: Any) -> None:
+    listed = {t["key"]: t for t in agent_api.get("/api/v1/decision-tables").json()}
+    assert set(listed) == set(shipped.KEYS)
+    assert listed["goodwill_energy_billing"]["published_version"] == 1
+    assert listed["goodwill_energy_billing"]["decision_kind"] == "goodwill"
+    response = agent_api.get("/api/v1/decision-tables/goodwill_energy_billing")
+    body = response.json()
+    assert response["ETag"] == 'W/"1"' and body["status"] == "published"
+    assert body["check"]["publishable"] and body["check"]["tests"] == len(shipped.tests("goodwill_energy_billing"))
+    assert agent_api.get("/api/v1/decision-tables/goodwill_energy_billing?version=1").json()["version"] == 1
+    assert agent_api.get("/api/v1/decision-tables/goodwill_energy_billing?version=9").status_code == 404
+    assert agent_api.get("/api/v1/decision-tables/nope").status_code == 404
+    exported = agent_api.get("/api/v1/decision-tables/routing/jdm")
+    assert exported.status_code == 200 and "attachment" in exported["Content-Disposition"]
+    assert engine.load(exported.json()) == engine.load(shipped.jdm("routing"))
+
+
+def test_create_with_bad_jdm_names_every_problem(owner_api: Any) -> None:
+    jdm = shipped.jdm("routing")
+    content = table_node(jdm)["content"]
+    content["hitPolicy"] = "any"
+    first = content["rules"][0]
+    column = content["inputs"][0]
+    first[column["id"]] = '"billing" >>> 3'
+    response = send(owner_api, "post", "/api/v1/decision-tables", new_body(jdm=jdm))
+    assert response.status_code == 422 and response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == "table_invalid"
+    pointers = [error["pointer"] for error in problem["errors"]]
+    assert "/jdm/hitPolicy" in pointers
+    assert f"/jdm/rules[0] ({first['_id']}).{column['field']}" in pointers
+    assert not DecisionTable.objects.filter(key="routing_api").exists()
+    not_a_table = send(owner_api, "post", "/api/v1/decision-tables", new_body(jdm={"nodes": []}))
+    assert not_a_table.status_code == 422 and not_a_table.json()["errors"][0]["pointer"] == "/jdm/nodes"
+
+
+def test_create_change_and_publish(owner_api: Any, agent_api: Any) -> None:
+    created = send(owner_api, "post", "/api/v1/decision-tables", new_body())
+    assert created.status_code == 201, created.content
+    assert created["Location"] == "/api/v1/decision-tables/routing_api?version=1"
+    assert created.json()["status"] == "draft" and created["ETag"] == 'W/"1"'
+    assert agent_api.get("/api/v1/decision-tables/routing_api?version=1").status_code == 404  # drafts: owners only
+    url = "/api/v1/decision-tables/routing_api/versions/1"
+    change = {k: v for k, v in new_body().items() if k != "key"}
+    change["name_en"] = "Routing (changed)"
+    assert send(owner_api, "put", url, change).status_code == 428
+    assert send(owner_api, "put", url, change, if_match='W/"7"').status_code == 412
+    changed = send(owner_api, "put", url, change, if_match='W/"1"')
+    assert changed.status_code == 200 and changed["ETag"] == 'W/"2"' and changed.json()["name_en"] == "Routing (changed)"
+    assert send(owner_api, "post", f"{url}/publish", {}, if_match='W/"1"').status_code == 412
+    published = send(owner_api, "post", f"{url}/publish", {}, if_match='W/"2"')
+    assert published.status_code == 200 and published.json()["status"] == "published"
+    again = send(owner_api, "post", f"{url}/publish", {})
+    assert again.status_code == 409 and again.json()["code"] == "table_not_draft"
+    assert send(owner_api, "put", url, change, if_match='W/"2"').json()["code"] == "table_not_draft"
+    # The same key again: an import of its next version.
+    imported = send(owner_api, "post", "/api/v1/decision-tables", {"key": "routing_api", "jdm": shipped.jdm("routing")})
+    assert imported.status_code == 201 and imported.json()["version"] == 2
+    assert imported.json()["name_en"] == "Routing (changed)"
+    duplicate = send(owner_api, "post", "/api/v1/decision-tables", {"key": "routing_api", "jdm": shipped.jdm("routing")})
+    assert duplicate.status_code == 409 and duplicate.json()["code"] == "table_draft_exists"
+
+
+def test_publish_with_failing_tests_is_refused_with_the_reason(owner_api: Any) -> None:
+    tests = shipped.tests("routing")
+    tests[1]["expected"] = {"team": "nowhere"}
+    created = send(owner_api, "post", "/api/v1/decision-tables", new_body(tests=tests))
+    assert created.status_code == 201
+    check = created.json()["check"]
+    assert [f["name"] for f in check["failures"]] == [tests[1]["name"]] and not check["publishable"]
+    assert "nowhere" in check["failures"][0]["message"]
+    refused = send(owner_api, "post", "/api/v1/decision-tables/routing_api/versions/1/publish", {})
+    assert refused.status_code == 422
+    problem = refused.json()
+    assert problem["code"] == "table_tests_failing"
+    assert [e["pointer"] for e in problem["errors"]] == [f"/tests/{tests[1]['name']}"]
+    assert DecisionTable.objects.get(key="routing_api").status == "draft"
+    untested = send(owner_api, "post", "/api/v1/decision-tables", new_body(key="untested", tests=[]))
+    refused = send(owner_api, "post", f"/api/v1/decision-tables/untested/versions/{untested.json()['version']}/publish", {})
+    assert refused.status_code == 422 and refused.json()["code"] == "table_untested"
+
+
+def test_evaluate(agent_api: Any) -> None:
+    url = "/api/v1/decision-tables/goodwill_energy_billing/evaluate"
+    inputs = {"disputed_amount": 240, "segment": "private", "years_as_customer": 12, "complaints_12m": 1}
+    response = send(agent_api, "post", url, {"inputs": inputs})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["version"] == 1 and body["outputs"]["recommended_amount"] is not None
+    assert body["matched_rules"][0]["id"] and body["trace"] is None
+    traced = send(agent_api, "post", url + "?trace=true", {"inputs": inputs}).json()
+    assert traced["trace"][0]["id"] == body["matched_rules"][0]["id"] and traced["trace"][0]["outputs"]
+    collect = send(agent_api, "post", "/api/v1/decision-tables/priority_scoring/evaluate", {"inputs": {"vulnerable": True}})
+    assert isinstance(collect.json()["outputs"], list)
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"inputs": {"disputed_amount": 2**70}}, "evaluation_input_invalid"),
+        ({"inputs": [1, 2]}, "validation_error"),
+        ({"inputs": "x"}, "validation_error"),
+        ({}, "validation_error"),
+        ({"inputs": {}, "extra": 1}, "validation_error"),
+    ],
+)
+def test_evaluate_bad_inputs_are_422(agent_api: Any, body: Any, code: str) -> None:
+    response = send(agent_api, "post", "/api/v1/decision-tables/goodwill_energy_billing/evaluate", body)
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] == code
+
+
+def test_evaluate_without_published_version(owner: Any, owner_api: Any) -> None:
+    from leitplanke.decisions import table_services
+
+    table_services.table_retire(actor=owner, table=DecisionTable.objects.get(key="routing", status="published"))
+    response = send(owner_api, "post", "/api/v1/decision-tables/routing/evaluate", {"inputs": {}})
+    assert response.status_code == 404 and response.json()["code"] == "no_published_version"
+
+
+def test_nan_in_a_body_is_refused(owner_api: Any) -> None:
+    raw = json.dumps(new_body()).replace('"decision_kind": "none"', '"decision_kind": "none", "description": "x"')
+    raw = raw.replace('"tests": [', '"tests": [{"name": "n", "inputs": {"x": NaN}, "expected": {}}, ', 1)
+    response = owner_api.post("/api/v1/decision-tables", raw, content_type="application/json")
+    assert response.status_code == 422, response.content
+
+
+def test_german_problem_texts(owner: Any, api_client_for: Any) -> None:
+    client = api_client_for(owner)
+    jdm = copy.deepcopy(shipped.jdm("routing"))
+    table_node(jdm)["content"]["hitPolicy"] = "any"
+    response = send(client, "post", "/api/v1/decision-tables", new_body(jdm=jdm), accept_language="de")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["detail"] != "the hit policy must be first or collect"
