@@ -41,6 +41,9 @@ def test_owner_fixes_a_failing_cell_adds_a_test_and_publishes(
     # A cell that does not compile: marked in the cell, the summary links to it and has the focus.
     cell = page.locator("#id_rule-1-in-0")
     cell.fill('"billing" ,, >')
+    # the live check names it while typing (nothing saved yet)
+    page.locator("#live-check a[href='#id_rule-1-in-0']").wait_for()
+    assert DecisionTable.objects.get(key="routing", version=2).revision == 1
     page.locator("#save").click()
     page.locator("#check-summary.form-errors").wait_for()
     assert page.evaluate("document.activeElement.id") == "check-summary"

@@ -428,3 +428,15 @@ def test_the_live_check_names_problems_while_typing_and_saves_nothing(editor: An
     assert f"all {n} tests pass" in page
     assert editor.post(f"{BASE}/routing/2/check/", {}).status_code == 200  # an empty grid: its problems
     assert routing().revision == before
+
+
+def test_an_import_without_names_takes_them_from_the_file_or_the_latest_version(editor: Any) -> None:
+    jdm = json.dumps(shipped.jdm("routing")).encode()
+    response = editor.post(f"{BASE}/import/", {"key": "fresh", "file": _upload("t.json", jdm)})
+    assert response["Location"] == f"{BASE}/fresh/1/"
+    assert DecisionTable.objects.get(key="fresh").name_en
+    # an existing key: the next version, named as the latest
+    editor.post(f"{BASE}/routing/2/delete/", {"revision": routing().revision})
+    response = editor.post(f"{BASE}/import/", {"key": "routing", "file": _upload("t.json", jdm)})
+    assert response["Location"] == f"{BASE}/routing/2/"
+    assert routing().name_en == routing(1).name_en and routing().decision_kind == routing(1).decision_kind

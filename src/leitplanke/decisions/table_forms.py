@@ -398,6 +398,14 @@ def parse_json_upload(upload: Any, label: str) -> Any:
 
 
 class ImportForm(NewTableForm):
+    # Empty: a new key is named after the JDM's table node; a new version keeps the latest's names.
+    name_de = forms.CharField(label=gettext_lazy("Name (German)"), max_length=200, required=False)
+    name_en = forms.CharField(label=gettext_lazy("Name (English)"), max_length=200, required=False)
+    decision_kind = forms.ChoiceField(
+        label=gettext_lazy("Kind of decision"),
+        choices=[("", gettext_lazy("as the latest version (new table: no payment)")), *KIND_CHOICES],
+        required=False,
+    )
     file = forms.FileField(label=gettext_lazy("GoRules JDM file (JSON)"))
     tests_file = forms.FileField(label=gettext_lazy("Test cases (JSON, optional)"), required=False)
 

@@ -609,16 +609,16 @@ def export_tests(request: HttpRequest, table_key: str, table_version: int) -> Ht
 @require_capability(MANAGE_PROCESSES)
 @require_http_methods(["GET", "POST"])
 def import_table(request: HttpRequest) -> HttpResponse:
-    form = ImportForm(request.POST or None, request.FILES or None, initial={"decision_kind": "none"})
+    form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             table = table_services.table_import(
                 actor=request.user,
                 key=data["key"],
-                name_de=data["name_de"],
-                name_en=data["name_en"],
-                decision_kind=data["decision_kind"],
+                name_de=data["name_de"] or None,
+                name_en=data["name_en"] or None,
+                decision_kind=data["decision_kind"] or None,
                 jdm=data["file"],
                 tests=data["tests_file"],
             )
