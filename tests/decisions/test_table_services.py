@@ -337,3 +337,19 @@ def test_a_draft_with_problems_cannot_be_evaluated(owner: Any) -> None:
     with pytest.raises(TableInvalid) as caught:
         table_selectors.evaluate_table(table, {"category": "billing"})
     assert any(pointer.startswith("jdm/rules[0]") for pointer in caught.value.field_errors)
+
+
+def test_a_reused_row_id_is_not_served_from_the_compiled_cache(owner: Any) -> None:
+    """A row created (and compiled) in a transaction that rolled back leaves its id to the
+    next row (SQLite's sequence rolls back too), which starts at revision 1 again."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        draft = table_services.table_new_version(actor=owner, key="routing")
+        first = table_selectors.compiled(draft)
+        transaction.set_rollback(True)
+    jdm = routing_jdm()
+    rules_of(jdm)[0]["_description"] = "Other content"
+    again = table_services.table_import(actor=owner, key="routing", jdm=jdm, tests=shipped.tests("routing"))
+    assert table_selectors.compiled(again) is not first
+    assert table_selectors.compiled(again).rules[0].description == "Other content"

@@ -30,7 +30,7 @@ from .texts import problem_errors
 MAX_LIST = 500
 COMPILED_CACHE_SIZE = 128
 _compiled_lock = threading.Lock()
-_compiled: OrderedDict[tuple[int, int], engine.Table] = OrderedDict()
+_compiled: OrderedDict[tuple[int, int, Any], engine.Table] = OrderedDict()
 
 
 def _visible(actor: Actor) -> Any:
@@ -127,7 +127,9 @@ def table_published(*, actor: Actor, key: str) -> DecisionTable:
 def compiled(table: DecisionTable) -> engine.Table:
     """The engine's table for a stored version, loaded (and compiled on first evaluation)
     once per (id, revision). Raises TableInvalid for a draft with problems."""
-    cache_key = (int(table.pk), int(table.revision))
+    # The row's creation time too: a row created in a transaction that rolled back leaves its
+    # id to the next row (SQLite's sequence rolls back with it), which starts at revision 1.
+    cache_key = (int(table.pk), int(table.revision), table.created_at)
     with _compiled_lock:
         found = _compiled.get(cache_key)
         if found is not None:
