@@ -149,6 +149,21 @@ HTML: dict[str, tuple[str, ...]] = {
     "processes:state_delete":               PROCESS_DESIGNERS,
     "processes:initial":                    PROCESS_DESIGNERS,
     "processes:escalation":                 PROCESS_DESIGNERS,
+    # the decision table editor (docs/decisions.md): processes.manage
+    "decisions:index":                      PROCESS_DESIGNERS,
+    "decisions:new":                        PROCESS_DESIGNERS,
+    "decisions:import":                     PROCESS_DESIGNERS,
+    "decisions:table":                      PROCESS_DESIGNERS,
+    "decisions:compare":                    PROCESS_DESIGNERS,
+    "decisions:version":                    PROCESS_DESIGNERS,
+    "decisions:check":                      PROCESS_DESIGNERS,
+    "decisions:try":                        PROCESS_DESIGNERS,
+    "decisions:publish":                    PROCESS_DESIGNERS,
+    "decisions:retire":                     PROCESS_DESIGNERS,
+    "decisions:new_version":                PROCESS_DESIGNERS,
+    "decisions:delete":                     PROCESS_DESIGNERS,
+    "decisions:export":                     PROCESS_DESIGNERS,
+    "decisions:export_tests":               PROCESS_DESIGNERS,
     "catalog:case_types":                   ADMIN,
     "catalog:case_type_create":             ADMIN,
     "catalog:case_type_edit":               ADMIN,
@@ -283,6 +298,9 @@ HTML_POST: dict[str, tuple[str, ...]] = {
     "intake:public_access":                 CASE_EDIT,  # POST revokes the status link
     # the world's state is used by steps: deleting it is refused in words, nothing changes
     "processes:state_delete":               ("L",      "F",   "F",   "R",   "F",   "R",   "F"),
+    # the world's table version is a draft: retiring it, or a second draft of its key, is refused in words
+    "decisions:retire":                     ("L",      "F",   "F",   "R",   "F",   "R",   "F"),
+    "decisions:new_version":                ("L",      "F",   "F",   "R",   "F",   "R",   "F"),
     # an in-app check the agent may not see is not found; other non-managers are refused
     "maturity:roadmap_create":              ("L",      "N",   "F",   "F",   "A",   "A",   "F"),
     # the administrator passes; the quarantined message / unreachable IMAP server are refused in words

@@ -215,6 +215,34 @@ TARGETS = [
         lambda w: f"/settings/processes/{w.ids['key']}/{w.ids['version']}/escalation/",
         ["levels-0-label_de", "levels-0-label_en"],
     ),
+    # the decision table editor: a cell, a rule description or a column that does not compile
+    # is stored in the draft with its problem (422, marked in the cell), shown escaped
+    Target(
+        "decision table draft",
+        lambda w: f"/settings/decisions/{w.ids['table_key']}/{w.ids['table_version']}/",
+        ["rule-0-description", "name_de", "name_en", "description", "rule-0-in-0", "rule-1-out-0", "in-0-name", "out-0-field"],
+    ),
+    Target(
+        "decision table test case",
+        lambda w: f"/settings/decisions/{w.ids['table_key']}/{w.ids['table_version']}/",
+        ["test-0-name", "test-0-inputs", "test-0-expected"],
+    ),
+    Target(
+        "decision table new",
+        lambda w: "/settings/decisions/",
+        ["name_de", "name_en"],
+        action="/new/",
+        unique={"key": key("hx-table-")},
+        extra={"name_de": "Hx", "name_en": "Hx", "decision_kind": "none"},
+    ),
+    Target(
+        "decision table try",
+        lambda w: f"/settings/decisions/{w.ids['table_key']}/{w.ids['table_version']}/",
+        ["inputs"],
+        action="/try/",
+        result_page=True,
+        refuse_only=True,  # JSON, not free text: no payload is a JSON object
+    ),
     # closing days are dates, not free text: every payload is refused (no 500, shown escaped)
     Target("deadline settings", lambda w: "/settings/deadlines/", ["closures"], refuse_only=True),
     # the what-if simulation's period: dates, so every payload is refused

@@ -228,6 +228,7 @@ def build_world() -> World:
     table_services.table_publish(actor=admin, table=table, revision=table.revision)
     table_draft = table_services.table_new_version(actor=admin, key=draft.key)
     assert table_draft.version == draft.version
+    world.ids.update(table_key=table_draft.key, table_version=table_draft.version)  # the table editor's pages
     # A brand with a logo, and the organisation's logo (the public pages serve them).
     brand = accounts.brand_create(
         actor=admin, name="Matrix brand", slug="matrix", display_name="Matrix", from_address="service@matrix.example"

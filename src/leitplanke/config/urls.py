@@ -12,6 +12,7 @@ urlpatterns = [
     path("settings/deadlines/", include("leitplanke.deadlines.urls")),
     path("settings/maturity/", include("leitplanke.maturity.admin_urls")),
     path("settings/processes/", include("leitplanke.processes.urls")),
+    path("settings/decisions/", include("leitplanke.decisions.urls")),
     path("settings/", include("leitplanke.accounts.admin_urls")),
     path("cases/", include("leitplanke.cases.list_urls")),
     path("cases/", include("leitplanke.cases.urls")),
