@@ -670,3 +670,44 @@ def test_add_a_row_and_renames_are_for_process_owners_only(owner: Any, make_user
     data = {"key": "renamed", "add_row": "levels" if url == "escalation/" else "checklist", "revision": 1}
     assert agent.post(f"{BASE}/2/{url}", {**data, **_management("checklist", 2, 0)}).status_code == 403
     assert revision() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("with_revision", [False, True])
+def test_two_renames_to_the_same_key_at_once_leave_one(owner: Any, tmp_path: Any, with_revision: bool) -> None:
+    """Two owners rename two states to the same key at once: the change runs under the
+    draft's lock on the stored definition, so one rename wins and the other is refused
+    (the key taken, or 412 with the revision each form was loaded with); never two states
+    with one key."""
+    from leitplanke.core.errors import PreconditionFailed, ValidationFailed
+    from leitplanke.processes import editing, services
+    from tests.concurrency import in_parallel, shared_database
+    from tests.processes.test_services import draft_of
+
+    definition = draft_of(owner)
+    states = {s["key"]: s for s in definition.definition["states"]}
+    with shared_database(tmp_path):
+
+        def rename(index: int) -> str:
+            old = ("assessment", "in_progress")[index]
+            values = {**states[old], "key": "triage"}
+            try:
+                services.definition_change(
+                    actor=owner,
+                    definition=definition,
+                    change=editing.state_save(values, key=old),
+                    expected_revision=definition.revision if with_revision else None,
+                )
+            except ValidationFailed as error:
+                return "taken" if "key" in error.field_errors else repr(error)
+            except PreconditionFailed:
+                return "stale"
+            return "renamed"
+
+        results = sorted(in_parallel(rename, 2))
+        stored = ProcessDefinition.objects.get(pk=definition.pk)
+        keys = [s["key"] for s in stored.definition["states"]]
+        renames = AuditEvent.objects.filter(action="process.update", object_id=str(definition.pk)).count()
+    assert results == ["renamed", "stale" if with_revision else "taken"]
+    assert keys.count("triage") == 1 and len(keys) == len(set(keys)) == 7
+    assert stored.revision == definition.revision + 1 and renames == 1
