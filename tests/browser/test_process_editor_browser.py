@@ -103,6 +103,8 @@ def test_owner_adds_a_required_field_and_the_agent_is_asked_for_it(
 def test_owner_adds_a_state_a_step_a_checklist_item_and_a_clock_effect_in_forms(
     page: Any, live_server: Any, login: Callable[[Any, User], None], make_user: Callable[..., User]
 ) -> None:
+    from playwright.sync_api import expect
+
     owner = make_user("process_owner", language="de")
     login(page, owner)
     page.goto(f"{live_server.url}/settings/processes/complaint/1/")
@@ -150,16 +152,15 @@ def test_owner_adds_a_state_a_step_a_checklist_item_and_a_clock_effect_in_forms(
     shot(page, "process-step-form-checklist-effects")
     # One more checklist row (htmx, nothing saved): what was typed stays, the new row has the focus.
     page.locator("#add-checklist-row").click()
-    page.locator("#id_checklist-2-key").wait_for()
-    assert page.evaluate("document.activeElement.id") == "id_checklist-2-key"
-    assert page.locator("#id_checklist-0-key").input_value() == "customer_confirmed"
-    assert page.locator("#id_effects-0-clock").input_value() == "internal_resolution"
-    assert not page.locator("#id_effects-0-field").is_visible()  # the rows swapped in still show only their type's fields
+    expect(page.locator("#id_checklist-2-key")).to_be_focused()
+    expect(page.locator("#id_checklist-0-key")).to_have_value("customer_confirmed")
+    expect(page.locator("#id_effects-0-clock")).to_have_value("internal_resolution")
+    expect(page.locator("#id_effects-0-field")).to_be_hidden()  # the rows swapped in still show only their type's fields
     assert ProcessDefinition.objects.get(key="complaint", version=2).revision == 3
     page.locator("#id_checklist-2-key").fill("reason_recorded")
     page.locator("#id_checklist-2-label_de").fill("Grund festgehalten")
     page.locator("#id_checklist-2-label_en").fill("Reason recorded")
-    page.locator("#save-step").click()
+    page.locator("#id_checklist-2-label_en").press("Enter")  # Enter saves; it does not add a row
     page.wait_for_url(f"{live_server.url}/settings/processes/complaint/2/")
 
     # Rename the state "assessment" in its form: the live diagram follows, then the steps.
@@ -226,6 +227,7 @@ def test_rename_field_and_add_a_row_at_both_widths(
     page.locator("#add-checklist-row").click()
     page.locator("#id_checklist-2-key").wait_for()
     assert page.locator("#id_checklist-0-label_de").input_value() == "Kunde informiert"
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'id_checklist-2-key'")
     page.locator("#checklist").scroll_into_view_if_needed()
     shot(page, f"process-step-add-row-{language}-{width}")
     assert ProcessDefinition.objects.get(key="complaint", version=2).revision == 1

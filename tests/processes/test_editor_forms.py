@@ -601,7 +601,7 @@ def test_add_a_row_keeps_what_was_typed_and_saves_nothing(editor: Any) -> None:
         },
     )
     audits = AuditEvent.objects.count()
-    for extra in ({}, {"preview": "1"}):  # htmx sends the form's preview=1 too
+    for extra in ({}, {"preview": ""}):  # without JavaScript; by htmx (the button clears the form's preview=1)
         response = editor.post(f"{BASE}/2/steps/close/", {**typed, "add_row": "checklist", **extra})
         body = response.content.decode()
         assert response.status_code == 200
@@ -612,6 +612,9 @@ def test_add_a_row_keeps_what_was_typed_and_saves_nothing(editor: Any) -> None:
         assert re.search(r'<input [^>]*name="checklist-2-key"[^>]* autofocus', body)  # the new row has the focus
         assert body.count("autofocus") == 1
         assert "This field is required." not in body and 'class="form-errors"' not in body
+    # a live check fired just after the click carries the button's name too (htmx): still a check
+    body = editor.post(f"{BASE}/2/steps/close/", {**typed, "add_row": "checklist", "preview": "1"}).content.decode()
+    assert 'id="problems"' in body and "<html" not in body and 'name="checklist-2-key"' not in body
     body = editor.post(f"{BASE}/2/steps/close/", {**typed, "add_row": "effects"}).content.decode()
     assert 'name="effects-TOTAL_FORMS" value="3"' in body and 'name="effects-2-type"' in body
     assert AuditEvent.objects.count() == audits and revision() == 1 and "checklist" not in _step("close")

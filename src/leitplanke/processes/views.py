@@ -406,8 +406,13 @@ ADD_ROW = "add_row"  # the name of the "Add a row" buttons; the value is the row
 
 
 def _adding_row(request: HttpRequest, prefixes: tuple[str, ...]) -> str:
-    """The prefix of the rows to which the "Add a row" button pressed adds one ("" for none)."""
-    prefix = str(request.POST.get(ADD_ROW, "")) if request.method == "POST" else ""
+    """The prefix of the rows to which the "Add a row" button pressed adds one ("" for none).
+    A live check (`preview`) is never one: htmx sends the name of the button last clicked
+    with every request of its form, so a check fired just after the click carries it too
+    (the button's own request clears `preview`, which it would inherit from the form)."""
+    if request.method != "POST" or request.POST.get("preview"):
+        return ""
+    prefix = str(request.POST.get(ADD_ROW, ""))
     return prefix if prefix in prefixes else ""
 
 
