@@ -500,9 +500,8 @@ def test_a_rename_is_checked_again_under_the_lock(editor: Any, owner: Any) -> No
         services.definition_change(actor=owner, definition=definition, change=editing.state_save(values, key="assessment"))
     assert refused.value.field_errors == {"key": ["There is already a state with this key."]}
     with pytest.raises(ValidationFailed) as refused:
-        services.definition_change(
-            actor=owner, definition=definition, change=editing.step_save("close", {"key": "a b", "label_de": "x", "label_en": "x"})
-        )
+        change = editing.step_save("close", {"key": "a b", "label_de": "x", "label_en": "x"})
+        services.definition_change(actor=owner, definition=definition, change=change)
     assert list(refused.value.field_errors) == ["key"]
     assert revision() == 1
 
@@ -556,9 +555,7 @@ def test_renames_in_published_versions_are_404(editor: Any) -> None:
 
 
 def test_the_live_check_draws_a_renamed_state(editor: Any) -> None:
-    body = editor.post(
-        f"{BASE}/2/states/assessment/", _state_data("assessment", key="triage", preview="1")
-    ).content.decode()
+    body = editor.post(f"{BASE}/2/states/assessment/", _state_data("assessment", key="triage", preview="1")).content.decode()
     assert 'data-state="triage"' in body and 'data-state="assessment"' not in body
     assert "No problems" in body
     body = editor.post(f"{BASE}/2/states/assessment/", _state_data("assessment", key="closed", preview="1")).content.decode()
