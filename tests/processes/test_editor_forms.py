@@ -711,3 +711,25 @@ def test_two_renames_to_the_same_key_at_once_leave_one(owner: Any, tmp_path: Any
     assert results == ["renamed", "stale" if with_revision else "taken"]
     assert keys.count("triage") == 1 and len(keys) == len(set(keys)) == 7
     assert stored.revision == definition.revision + 1 and renames == 1
+
+
+def test_a_state_rename_follows_every_shape_the_json_allows() -> None:
+    """`from` as one string or a list, the initial state, guards; other parts stay."""
+    from leitplanke.processes import editing
+
+    data = {
+        "initial": "a",
+        "states": [{"key": "a", "kind": "open"}, {"key": "b", "kind": "closed"}],
+        "transitions": [
+            {"key": "x", "from": "a", "to": "b", "guard": "case.status != 'a'"},
+            {"key": "y", "from": ["b", "a"], "to": "a"},
+            "not a step",
+        ],
+        "escalate_on": ["breach"],
+    }
+    values = {"key": "c", "kind": "open", "label_de": "C", "label_en": "C"}
+    changed = editing.state_save(values, key="a")(data)
+    assert changed["initial"] == "c" and [s["key"] for s in changed["states"]] == ["c", "b"]
+    assert changed["transitions"][0] == {"key": "x", "from": "c", "to": "b", "guard": "case.status != 'c'"}
+    assert changed["transitions"][1] == {"key": "y", "from": ["b", "c"], "to": "c"}
+    assert changed["transitions"][2] == "not a step" and changed["escalate_on"] == ["breach"]
