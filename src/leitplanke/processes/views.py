@@ -611,7 +611,8 @@ def step_edit(request: HttpRequest, key: str, version: int, transition: str) -> 
         "revision": definition.revision,
     }
     adding = _adding_row(request, ("checklist", "effects"))
-    data = _with_row(request, adding, maximum=ChecklistFormSet.max_num) if adding else request.POST or None
+    maximum = (ChecklistFormSet if adding == "checklist" else EffectFormSet).max_num
+    data = _with_row(request, adding, maximum=maximum) if adding else request.POST or None
     form = StepForm(
         data,
         initial=initial,
