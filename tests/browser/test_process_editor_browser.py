@@ -103,6 +103,8 @@ def test_owner_adds_a_required_field_and_the_agent_is_asked_for_it(
 def test_owner_adds_a_state_a_step_a_checklist_item_and_a_clock_effect_in_forms(
     page: Any, live_server: Any, login: Callable[[Any, User], None], make_user: Callable[..., User]
 ) -> None:
+    from playwright.sync_api import expect
+
     owner = make_user("process_owner", language="de")
     login(page, owner)
     page.goto(f"{live_server.url}/settings/processes/complaint/1/")
@@ -148,8 +150,30 @@ def test_owner_adds_a_state_a_step_a_checklist_item_and_a_clock_effect_in_forms(
     page.locator("#id_effects-0-clock").select_option("internal_resolution")
     assert not page.locator("#id_effects-0-field").is_visible()
     shot(page, "process-step-form-checklist-effects")
-    page.locator("#save-step").click()
+    # One more checklist row (htmx, nothing saved): what was typed stays, the new row has the focus.
+    page.locator("#add-checklist-row").click()
+    expect(page.locator("#id_checklist-2-key")).to_be_focused()
+    expect(page.locator("#id_checklist-0-key")).to_have_value("customer_confirmed")
+    expect(page.locator("#id_effects-0-clock")).to_have_value("internal_resolution")
+    expect(page.locator("#id_effects-0-field")).to_be_hidden()  # the rows swapped in still show only their type's fields
+    assert ProcessDefinition.objects.get(key="complaint", version=2).revision == 3
+    page.locator("#id_checklist-2-key").fill("reason_recorded")
+    page.locator("#id_checklist-2-label_de").fill("Grund festgehalten")
+    page.locator("#id_checklist-2-label_en").fill("Reason recorded")
+    page.locator("#id_checklist-2-label_en").press("Enter")  # Enter saves; it does not add a row
     page.wait_for_url(f"{live_server.url}/settings/processes/complaint/2/")
+
+    # Rename the state "assessment" in its form: the live diagram follows, then the steps.
+    page.locator("a[href$='/settings/processes/complaint/2/states/assessment/']").first.click()
+    page.wait_for_url(f"{live_server.url}/settings/processes/complaint/2/states/assessment/")
+    page.locator("#id_key").fill("triage")
+    page.locator("#process-diagram g[data-state='triage']").wait_for()
+    assert page.locator("#process-diagram g[data-state='assessment']").count() == 0
+    assert ProcessDefinition.objects.get(key="complaint", version=2).revision == 4  # the preview saved nothing
+    page.locator("#save-state").click()
+    page.wait_for_url(f"{live_server.url}/settings/processes/complaint/2/")
+    assert page.locator("#process-diagram g[data-state='triage']").count() == 1
+    assert "Keine Probleme" in page.locator("#problems").inner_text()
 
     page.locator("#publish").click()
     page.locator(".message-success", has_text="veröffentlicht").wait_for()
@@ -164,6 +188,46 @@ def test_owner_adds_a_state_a_step_a_checklist_item_and_a_clock_effect_in_forms(
             "key": "customer_confirmed",
             "label_de": "Rücknahme vom Kunden bestätigt",
             "label_en": "Withdrawal confirmed by the customer",
-        }
+        },
+        {"key": "reason_recorded", "label_de": "Grund festgehalten", "label_en": "Reason recorded"},
     ]
+    assert "assessment" not in states and states["triage"]["label_en"] == "Initial assessment"
+    assess = next(t for t in published.definition["transitions"] if t["key"] == "assess")
+    assert assess["to"] == "triage"
+    assert all("assessment" not in t["from"] for t in published.definition["transitions"])
     assert withdraw["effects"] == [{"type": "clock", "action": "stop", "clock": "internal_resolution"}]
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+@pytest.mark.parametrize("width", [1280, 390])
+def test_rename_field_and_add_a_row_at_both_widths(
+    page: Any, live_server: Any, login: Callable[[Any, User], None], make_user: Callable[..., User], language: str, width: int
+) -> None:
+    """The state form with its key to rename and the step form after "Add a checklist item",
+    in German and English, on a desktop and a phone (screenshots for docs/processes.md)."""
+    page.set_viewport_size({"width": width, "height": 900})
+    owner = make_user("process_owner", language=language)
+    login(page, owner)
+    page.goto(f"{live_server.url}/settings/processes/complaint/1/")
+    page.locator("form[action$='/new-draft/'] button").click()
+    page.wait_for_url(f"{live_server.url}/settings/processes/complaint/2/")
+
+    page.goto(f"{live_server.url}/settings/processes/complaint/2/states/assessment/")
+    page.locator("#id_key").fill("triage")
+    page.locator("#process-diagram g[data-state='triage']").wait_for()
+    help_text = {"de": "benennt den Status in diesem Entwurf um", "en": "renames the state in this draft"}[language]
+    assert help_text in page.locator("main").inner_text()
+    page.locator("#id_key").focus()
+    shot(page, f"process-state-rename-{language}-{width}")
+
+    page.goto(f"{live_server.url}/settings/processes/complaint/2/steps/close/")
+    page.locator("#id_checklist-0-key").fill("informed")
+    page.locator("#id_checklist-0-label_de").fill("Kunde informiert")
+    page.locator("#id_checklist-0-label_en").fill("Customer informed")
+    page.locator("#add-checklist-row").click()
+    page.locator("#id_checklist-2-key").wait_for()
+    assert page.locator("#id_checklist-0-label_de").input_value() == "Kunde informiert"
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'id_checklist-2-key'")
+    page.locator("#checklist").scroll_into_view_if_needed()
+    shot(page, f"process-step-add-row-{language}-{width}")
+    assert ProcessDefinition.objects.get(key="complaint", version=2).revision == 1

@@ -145,6 +145,7 @@ def test_a_step_in_a_form_roles_guard_required_fields(editor: Any) -> None:
     form = editor.get("/settings/processes/complaint/2/steps/close/").content.decode()
     assert 'value="redress_amount"' in form and 'value="team_lead"' in form
     data = {
+        "key": "close",
         "label_de": "Abschließen",
         "label_en": "Close",
         "roles": ["agent", "team_lead"],

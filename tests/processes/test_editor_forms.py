@@ -5,6 +5,7 @@ form error in the user's language that changes nothing."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -65,13 +66,12 @@ def test_add_edit_and_delete_a_state(editor: Any) -> None:
     page = editor.get(f"{BASE}/2/").content.decode()
     assert f'href="{BASE}/2/states/legal/"' in page and "<code>states.legal</code>" in page
 
-    # edit: the key stays, the rest changes
+    # edit: the key stays (a new one would rename it: test_renaming_a_state…), the rest changes
     form = editor.get(f"{BASE}/2/states/legal/").content.decode()
-    assert 'value="Rechtsabteilung"' in form and "disabled" in form
-    data = {"key": "renamed", "kind": "waiting", "label_de": "Recht", "label_en": "Legal dept.", "revision": 2}
+    assert 'value="Rechtsabteilung"' in form and 'name="key" value="legal"' in form
+    data = {"key": "legal", "kind": "waiting", "label_de": "Recht", "label_en": "Legal dept.", "revision": 2}
     assert editor.post(f"{BASE}/2/states/legal/", data).status_code == 302
     assert _state("legal") == {"key": "legal", "kind": "waiting", "label_de": "Recht", "label_en": "Legal dept.", "pauses": []}
-    assert _state("renamed") is None
 
     # delete
     assert editor.post(f"{BASE}/2/states/legal/delete/", {"revision": 3}).status_code == 302
@@ -151,6 +151,7 @@ def test_add_and_delete_a_step(editor: Any) -> None:
 def _step_data(step: str, **more: Any) -> dict[str, Any]:
     transition = _step(step)
     return {
+        "key": step,
         "label_de": transition["label_de"],
         "label_en": transition["label_en"],
         "roles": transition.get("roles") or [],
@@ -405,3 +406,330 @@ def test_a_process_no_case_type_follows_offers_every_deadline_rule(owner: Any, c
     services.definition_create(actor=owner, key="b2b", name_de="B2B", name_en="B2B", definition=COMPLAINT)
     page = client_for(owner).get("/settings/processes/b2b/1/new-state/").content.decode()
     assert 'value="gdpr_12_3"' in page and 'value="internal_resolution"' in page and 'value="psd2_de"' in page
+
+
+# --- renaming keys (issue 20 item 3: a state's and a step's key in the forms) ---------------
+
+
+def _state_data(current: str, /, **more: Any) -> dict[str, Any]:
+    state = _state(current)
+    assert state is not None
+    return {
+        "key": current,
+        "kind": state["kind"],
+        "label_de": state["label_de"],
+        "label_en": state["label_en"],
+        "pauses": state.get("pauses") or [],
+        "revision": revision(),
+        **more,
+    }
+
+
+def _references(data: dict[str, Any], state: str) -> list[str]:
+    """Where a definition names the state (initial, steps' from and to, guards on the status)."""
+    found = ["initial"] if data["initial"] == state else []
+    for t in data["transitions"]:
+        found += [f"{t['key']}.from"] if state in t["from"] else []
+        found += [f"{t['key']}.to"] if t["to"] == state else []
+        found += [f"{t['key']}.guard"] if f'case.status in ["{state}"' in (t.get("guard") or "") else []
+    return found
+
+
+def test_renaming_a_state_renames_every_reference_in_one_audited_change(editor: Any) -> None:
+    from leitplanke.processes import selectors
+
+    # a guard on the status names the state too (a case's status is its state's key)
+    guard = 'case.status in ["assessment", "in_progress"] or case.category == "assessment"'
+    assert editor.post(f"{BASE}/2/steps/wait/", _step_data("wait", guard=guard)).status_code == 302
+    before = _references(draft(), "assessment")
+    assert before == ["assess.to", "start.from", "wait.from", "wait.guard", "resolve.from", "escalate.from"]
+    order = [s["key"] for s in draft()["states"]]
+    form = editor.get(f"{BASE}/2/states/assessment/").content.decode()
+    assert 'name="key" value="assessment"' in form and "disabled" not in form.split('name="key"')[1][:80]
+    assert "A new key renames the state in this draft" in form
+    audits = AuditEvent.objects.filter(action="process.update").count()
+
+    response = editor.post(f"{BASE}/2/states/assessment/", _state_data("assessment", key="triage", label_en="Triage"))
+    assert response.status_code == 302 and response["Location"] == f"{BASE}/2/"
+    data = draft()
+    assert _references(data, "assessment") == [] and _state("assessment") is None
+    assert _references(data, "triage") == before
+    assert _step("wait")["guard"] == 'case.status in ["triage", "in_progress"] or case.category == "assessment"'
+    assert [s["key"] for s in data["states"]] == [("triage" if k == "assessment" else k) for k in order]
+    assert _state("triage") == {"key": "triage", "kind": "open", "label_de": "Erstbewertung", "label_en": "Triage", "pauses": []}
+    assert selectors.problems("complaint", data) == []  # still publishable
+    events = AuditEvent.objects.filter(action="process.update")
+    assert events.count() == audits + 1
+    event = events.order_by("-id").first()
+    assert event is not None and event.after is not None and event.before is not None
+    assert _references(event.before["definition"], "assessment") == before
+    assert _references(event.after["definition"], "triage")
+
+    # the initial state follows its rename
+    assert editor.post(f"{BASE}/2/states/new/", _state_data("new", key="received")).status_code == 302
+    assert draft()["initial"] == "received" and _references(draft(), "new") == []
+    assert editor.get(f"{BASE}/2/states/new/").status_code == 404
+    # the diagram on the version page draws the new keys
+    page = editor.get(f"{BASE}/2/").content.decode()
+    assert 'data-state="triage"' in page and 'data-state="received"' in page and 'data-state="assessment"' not in page
+
+
+def test_renaming_a_state_to_a_taken_or_invalid_key_is_refused_in_the_users_language(editor: Any, owner: Any) -> None:
+    from leitplanke.accounts.models import User
+
+    User.objects.filter(pk=owner.pk).update(language="de")
+    response = editor.post(f"{BASE}/2/states/assessment/", _state_data("assessment", key="resolved"))
+    body = response.content.decode()
+    assert response.status_code == 422 and "Es gibt bereits einen Status mit diesem Schlüssel." in body
+    assert 'value="resolved"' in body  # the input is kept
+    response = editor.post(f"{BASE}/2/states/assessment/", _state_data("assessment", key="Prüfung <b>"))
+    assert response.status_code == 422 and "Ein Schlüssel besteht aus Buchstaben" in response.content.decode()
+    response = editor.post(f"{BASE}/2/states/assessment/", _state_data("assessment", key=""))
+    assert response.status_code == 422 and "Dieses Feld ist ein Pflichtfeld." in response.content.decode()
+    assert revision() == 1 and _state("assessment") is not None
+
+
+def test_a_rename_is_checked_again_under_the_lock(editor: Any, owner: Any) -> None:
+    """The form's check sees the draft as it was loaded; the change checks the stored one."""
+    from leitplanke.core.errors import ValidationFailed
+    from leitplanke.processes import editing, services
+
+    definition = ProcessDefinition.objects.get(key="complaint", version=2)
+    values = {"key": "resolved", "kind": "open", "label_de": "Prüfung", "label_en": "Assessment"}
+    with pytest.raises(ValidationFailed) as refused:
+        services.definition_change(actor=owner, definition=definition, change=editing.state_save(values, key="assessment"))
+    assert refused.value.field_errors == {"key": ["There is already a state with this key."]}
+    with pytest.raises(ValidationFailed) as refused:
+        change = editing.step_save("close", {"key": "a b", "label_de": "x", "label_en": "x"})
+        services.definition_change(actor=owner, definition=definition, change=change)
+    assert list(refused.value.field_errors) == ["key"]
+    assert revision() == 1
+
+
+def test_a_stale_rename_is_refused_and_keeps_the_input(editor: Any) -> None:
+    stale = _state_data("assessment", key="triage")
+    assert editor.post(f"{BASE}/2/states/assessment/", _state_data("assessment", label_de="Bewertung")).status_code == 302
+    response = editor.post(f"{BASE}/2/states/assessment/", stale)
+    body = response.content.decode()
+    assert response.status_code == 412 and "Someone else saved this draft" in body and 'value="triage"' in body
+    assert _state("triage") is None and _state("assessment") is not None
+    stale = _step_data("close", key="finish")
+    editor.post(f"{BASE}/2/steps/close/", _step_data("close", label_en="Close it"))
+    response = editor.post(f"{BASE}/2/steps/close/", stale)
+    assert response.status_code == 412 and 'value="finish"' in response.content.decode()
+    assert all(t["key"] != "finish" for t in draft()["transitions"])
+
+
+def test_renaming_a_step(editor: Any, owner: Any) -> None:
+    form = editor.get(f"{BASE}/2/steps/close/").content.decode()
+    assert 'name="key" value="close"' in form and "A new key renames the step" in form
+    audits = AuditEvent.objects.filter(action="process.update").count()
+    checklist = {"checklist-0-key": "informed", "checklist-0-label_de": "Informiert", "checklist-0-label_en": "Informed"}
+    response = editor.post(f"{BASE}/2/steps/close/", _step_data("close", key="finish", **checklist))
+    assert response.status_code == 302
+    steps = [t["key"] for t in draft()["transitions"]]
+    assert "close" not in steps and steps.index("finish") == 6  # in its place
+    finish = _step("finish")
+    assert (finish["from"], finish["to"], finish["checklist"][0]["key"]) == (["resolved"], "closed", "informed")
+    assert finish["requires"] == ["outcome", "root_cause", "resolution_summary"]
+    assert AuditEvent.objects.filter(action="process.update").count() == audits + 1
+    assert editor.get(f"{BASE}/2/steps/close/").status_code == 404
+    assert editor.get(f"{BASE}/2/steps/finish/").status_code == 200
+
+    from leitplanke.accounts.models import User
+
+    User.objects.filter(pk=owner.pk).update(language="de")
+    for bad, error in (("resolve", "Es gibt bereits einen Schritt mit diesem Schlüssel."), ("fin ish", "Ein Schlüssel besteht")):
+        response = editor.post(f"{BASE}/2/steps/finish/", _step_data("finish", key=bad))
+        assert response.status_code == 422 and error in response.content.decode(), bad
+    assert revision() == 2
+
+
+def test_renames_in_published_versions_are_404(editor: Any) -> None:
+    editor.post(f"{BASE}/2/publish/")
+    for url, data in (("states/assessment/", {**STATE, "key": "triage"}), ("steps/close/", {"key": "finish"})):
+        assert editor.post(f"{BASE}/2/{url}", {**data, "revision": 1}).status_code == 404
+        assert editor.post(f"{BASE}/1/{url}", {**data, "revision": 1}).status_code == 404
+    published = ProcessDefinition.objects.get(key="complaint", version=2)
+    assert published.revision == 1 and any(s["key"] == "assessment" for s in published.definition["states"])
+
+
+def test_the_live_check_draws_a_renamed_state(editor: Any) -> None:
+    body = editor.post(f"{BASE}/2/states/assessment/", _state_data("assessment", key="triage", preview="1")).content.decode()
+    assert 'data-state="triage"' in body and 'data-state="assessment"' not in body
+    assert "No problems" in body
+    body = editor.post(f"{BASE}/2/states/assessment/", _state_data("assessment", key="closed", preview="1")).content.decode()
+    assert "There is already a state with this key." in body
+    assert revision() == 1 and _state("triage") is None
+
+
+@pytest.mark.parametrize(
+    ("guard", "renamed"),
+    [
+        ('case.status == "a"', 'case.status == "b"'),
+        ("'a' != case.status and case.category == 'a'", "'b' != case.status and case.category == 'a'"),
+        ('case.status in ["x", "a"] or case.status not in [\'a\']', 'case.status in ["x", "b"] or case.status not in [\'b\']'),
+        ('case . status=="a"', 'case . status=="b"'),
+        ('case.status_code == "a" or x.case.status == "a"', 'case.status_code == "a" or x.case.status == "a"'),
+        ('case.status == "ab" and "a" in case.status', 'case.status == "ab" and "a" in case.status'),
+        ('case.status == "a" and (', 'case.status == "a" and ('),  # does not parse: unchanged
+    ],
+)
+def test_guards_on_the_status_follow_a_renamed_state(guard: str, renamed: str) -> None:
+    from leitplanke.processes.engine.expr import rename_value
+
+    assert rename_value(guard, "case.status", "a", "b") == renamed
+
+
+# --- "Add a row": one more empty row, what was typed kept, nothing saved -------------------
+
+
+def test_add_a_row_keeps_what_was_typed_and_saves_nothing(editor: Any) -> None:
+    typed = _step_data(
+        "close",
+        label_en="Close (typed)",
+        **{
+            "checklist-0-key": "informed",
+            "checklist-0-label_de": "Kunde informiert",
+            "checklist-0-label_en": "",  # incomplete: no error yet (checked on saving)
+            "effects-0-type": "clock",
+            "effects-0-clock_action": "stop",
+            "effects-0-clock": "internal_resolution",
+        },
+    )
+    audits = AuditEvent.objects.count()
+    for extra in ({}, {"preview": ""}):  # without JavaScript; by htmx (the button clears the form's preview=1)
+        response = editor.post(f"{BASE}/2/steps/close/", {**typed, "add_row": "checklist", **extra})
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert 'name="checklist-TOTAL_FORMS" value="3"' in body and 'name="checklist-2-key"' in body
+        assert 'name="effects-TOTAL_FORMS" value="2"' in body
+        assert 'value="Close (typed)"' in body and 'value="informed"' in body and 'value="Kunde informiert"' in body
+        assert '<option value="internal_resolution" selected>' in body
+        assert re.search(r'<input [^>]*name="checklist-2-key"[^>]* autofocus', body)  # the new row has the focus
+        assert body.count("autofocus") == 1
+        assert "This field is required." not in body and 'class="form-errors"' not in body
+    # a live check fired just after the click carries the button's name too (htmx): still a check
+    body = editor.post(f"{BASE}/2/steps/close/", {**typed, "add_row": "checklist", "preview": "1"}).content.decode()
+    assert 'id="problems"' in body and "<html" not in body and 'name="checklist-2-key"' not in body
+    body = editor.post(f"{BASE}/2/steps/close/", {**typed, "add_row": "effects"}).content.decode()
+    assert 'name="effects-TOTAL_FORMS" value="3"' in body and 'name="effects-2-type"' in body
+    assert AuditEvent.objects.count() == audits and revision() == 1 and "checklist" not in _step("close")
+
+    # then saving the three rows as shown stores the filled ones
+    saved = {
+        **typed,
+        **_management("checklist", 3, 0),
+        "checklist-0-label_en": "Customer informed",
+        "checklist-2-key": "archived",
+        "checklist-2-label_de": "Abgelegt",
+        "checklist-2-label_en": "Filed",
+    }
+    assert editor.post(f"{BASE}/2/steps/close/", saved).status_code == 302
+    assert [c["key"] for c in _step("close")["checklist"]] == ["informed", "archived"]
+    assert _step("close")["label_en"] == "Close (typed)"
+
+
+def test_add_a_level_row(editor: Any) -> None:
+    data = {
+        **_management("levels", 3, 2),
+        "levels-0-level": "1",
+        "levels-0-label_de": "Teamleitung (neu)",
+        "levels-0-label_en": "Team lead",
+        "levels-1-level": "2",
+        "levels-1-label_de": "QM",
+        "levels-1-label_en": "QM",
+        "escalate_on": ["warning"],
+        "revision": 1,
+        "add_row": "levels",
+    }
+    body = editor.post(f"{BASE}/2/escalation/", data).content.decode()
+    assert 'name="levels-TOTAL_FORMS" value="4"' in body and 'name="levels-3-level"' in body
+    assert 'value="Teamleitung (neu)"' in body and 'value="warning" id="id_escalate_on_0" checked' in body
+    assert revision() == 1
+
+
+@pytest.mark.parametrize(
+    ("rows", "total"),
+    [("abc", "abc"), ("-1", "-1"), ("50", "50"), ("", "")],
+)
+def test_add_a_row_with_a_broken_or_full_row_count_is_no_error(editor: Any, rows: str, total: str) -> None:
+    data = {**_step_data("close"), "checklist-TOTAL_FORMS": rows, "add_row": "checklist"}
+    response = editor.post(f"{BASE}/2/steps/close/", data)
+    assert response.status_code == 200
+    assert revision() == 1
+    # an unknown prefix is no "Add a row": the form is saved as usual
+    response = editor.post(f"{BASE}/2/steps/close/", {**_step_data("close"), "add_row": "nonsense"})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("url", ["steps/close/", "escalation/", "states/assessment/"])
+def test_add_a_row_and_renames_are_for_process_owners_only(owner: Any, make_user: Any, client_for: Any, url: str) -> None:
+    client_for(owner).post(f"{BASE}/1/new-draft/")
+    agent = client_for(make_user("team_lead"))
+    data = {"key": "renamed", "add_row": "levels" if url == "escalation/" else "checklist", "revision": 1}
+    assert agent.post(f"{BASE}/2/{url}", {**data, **_management("checklist", 2, 0)}).status_code == 403
+    assert revision() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("with_revision", [False, True])
+def test_two_renames_to_the_same_key_at_once_leave_one(owner: Any, tmp_path: Any, with_revision: bool) -> None:
+    """Two owners rename two states to the same key at once: the change runs under the
+    draft's lock on the stored definition, so one rename wins and the other is refused
+    (the key taken, or 412 with the revision each form was loaded with); never two states
+    with one key."""
+    from leitplanke.core.errors import PreconditionFailed, ValidationFailed
+    from leitplanke.processes import editing, services
+    from tests.concurrency import in_parallel, shared_database
+    from tests.processes.test_services import draft_of
+
+    definition = draft_of(owner)
+    states = {s["key"]: s for s in definition.definition["states"]}
+    with shared_database(tmp_path):
+
+        def rename(index: int) -> str:
+            old = ("assessment", "in_progress")[index]
+            values = {**states[old], "key": "triage"}
+            try:
+                services.definition_change(
+                    actor=owner,
+                    definition=definition,
+                    change=editing.state_save(values, key=old),
+                    expected_revision=definition.revision if with_revision else None,
+                )
+            except ValidationFailed as error:
+                return "taken" if "key" in error.field_errors else repr(error)
+            except PreconditionFailed:
+                return "stale"
+            return "renamed"
+
+        results = sorted(in_parallel(rename, 2))
+        stored = ProcessDefinition.objects.get(pk=definition.pk)
+        keys = [s["key"] for s in stored.definition["states"]]
+        renames = AuditEvent.objects.filter(action="process.update", object_id=str(definition.pk)).count()
+    assert results == ["renamed", "stale" if with_revision else "taken"]
+    assert keys.count("triage") == 1 and len(keys) == len(set(keys)) == 7
+    assert stored.revision == definition.revision + 1 and renames == 1
+
+
+def test_a_state_rename_follows_every_shape_the_json_allows() -> None:
+    """`from` as one string or a list, the initial state, guards; other parts stay."""
+    from leitplanke.processes import editing
+
+    data = {
+        "initial": "a",
+        "states": [{"key": "a", "kind": "open"}, {"key": "b", "kind": "closed"}],
+        "transitions": [
+            {"key": "x", "from": "a", "to": "b", "guard": "case.status != 'a'"},
+            {"key": "y", "from": ["b", "a"], "to": "a"},
+            "not a step",
+        ],
+        "escalate_on": ["breach"],
+    }
+    values = {"key": "c", "kind": "open", "label_de": "C", "label_en": "C"}
+    changed = editing.state_save(values, key="a")(data)
+    assert changed["initial"] == "c" and [s["key"] for s in changed["states"]] == ["c", "b"]
+    assert changed["transitions"][0] == {"key": "x", "from": "c", "to": "b", "guard": "case.status != 'c'"}
+    assert changed["transitions"][1] == {"key": "y", "from": ["b", "c"], "to": "c"}
+    assert changed["transitions"][2] == "not a step" and changed["escalate_on"] == ["breach"]

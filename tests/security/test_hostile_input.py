@@ -198,6 +198,17 @@ TARGETS = [
         ["key"],
         extra={**LABELS2, "sources": ["new"], "target": "closed"},
     ),
+    # renaming a key in a draft's forms: the same key rules (a valid payload renames, in a savepoint)
+    Target(
+        "process state rename",
+        lambda w: f"/settings/processes/{w.ids['key']}/{w.ids['version']}/states/{w.ids['state']}/",
+        ["key"],
+    ),
+    Target(
+        "process step rename",
+        lambda w: f"/settings/processes/{w.ids['key']}/{w.ids['version']}/steps/{w.ids['transition']}/",
+        ["key"],
+    ),
     Target(
         "process state edit",
         lambda w: f"/settings/processes/{w.ids['key']}/{w.ids['version']}/states/{w.ids['state']}/",

@@ -7,6 +7,13 @@ and audits the result. A change refuses what would break the definition's refere
 (deleting a state that steps still use, or the initial state) with a DomainError in the
 user's language; everything else the engine checks (validate.py) shows as a problem of the
 draft, as for the JSON editor.
+
+Renaming a key (`state_save` and `step_save` with a new key) changes every reference in the
+same change: a state is named by the initial state, the steps' `from` and `to`, and by the
+guards that compare `case.status` with it (a case's status is its state's key); a step's
+key is named by nothing else in a definition. Cases run on published versions only, so a
+draft's rename moves no case; `leitplanke processes migrate-cases` then needs the mapping
+old=new for an open state renamed (docs/processes.md).
 """
 
 from __future__ import annotations
@@ -17,6 +24,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from leitplanke.core.errors import NotFound, ValidationFailed
+
+from .engine.expr import rename_value
+from .engine.validate import _key_ok
 
 Change = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -50,9 +60,35 @@ def _texts(target: dict[str, Any], values: Mapping[str, Any], names: tuple[str, 
             target.pop(name, None)
 
 
+def _new_key(items: list[Any], old: str | None, new: Any, taken: str) -> None:
+    """Refuses a key that is not one (the rule of validate.py) or that another item has."""
+    if not isinstance(new, str) or not _key_ok(new):
+        raise ValidationFailed(field_errors={"key": [_("A key is made of letters, digits, '_' and '-' (at most 50).")]})
+    if new != old and _index(items, new) is not None:
+        raise ValidationFailed(field_errors={"key": [taken]})
+
+
+def _rename_state(data: dict[str, Any], old: str, new: str) -> None:
+    """Every reference to the state `old` in the definition now names `new`."""
+    if data.get("initial") == old:
+        data["initial"] = new
+    for transition in _items(data, "transitions"):
+        if not isinstance(transition, dict):
+            continue
+        sources = transition.get("from")
+        if sources == old:
+            transition["from"] = new
+        elif isinstance(sources, list):
+            transition["from"] = [new if source == old else source for source in sources]
+        if transition.get("to") == old:
+            transition["to"] = new
+        if isinstance(transition.get("guard"), str):
+            transition["guard"] = rename_value(transition["guard"], "case.status", old, new)
+
+
 def state_save(values: Mapping[str, Any], *, key: str | None = None) -> Change:
-    """Adds a state (`key` None: its key is values["key"]) or changes one; a state's key
-    stays what it is (steps and cases name it)."""
+    """Adds a state (`key` None: its key is values["key"]) or changes one; a changed key
+    (values["key"] other than `key`) renames the state and every reference to it."""
 
     def change(data: dict[str, Any]) -> dict[str, Any]:
         states = _items(data, "states")
@@ -72,7 +108,11 @@ def state_save(values: Mapping[str, Any], *, key: str | None = None) -> Change:
             index = _index(states, key)
             if index is None:
                 raise NotFound()
-            states[index] = {**states[index], **entry}
+            new = values.get("key") or key
+            if new != key:
+                _new_key(states, key, new, _("There is already a state with this key."))
+                _rename_state(data, key, new)
+            states[index] = {**states[index], "key": new, **entry}
         return data
 
     return change
@@ -153,7 +193,8 @@ def step_save(
     effects: list[dict[str, Any]] | None = None,
 ) -> Change:
     """One step's labels, roles, guard, required fields; its checklist and effects when
-    given (None leaves them as they are)."""
+    given (None leaves them as they are). A values["key"] other than `key` renames the step
+    (nothing else in a definition names a step)."""
 
     def change(data: dict[str, Any]) -> dict[str, Any]:
         transitions = _items(data, "transitions")
@@ -161,6 +202,10 @@ def step_save(
         if index is None:
             raise NotFound()
         changed = dict(transitions[index])
+        new = values.get("key") or key
+        if new != key:
+            _new_key(transitions, key, new, _("There is already a step with this key."))
+            changed["key"] = new
         _texts(changed, values, ("label_de", "label_en", "guard", "guard_label_de", "guard_label_en"))
         changed["roles"] = list(values.get("roles") or [])
         changed["requires"] = list(values.get("requires") or [])

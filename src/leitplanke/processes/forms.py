@@ -99,40 +99,6 @@ class TryForm(Form):
         return data
 
 
-class StepForm(Form):
-    """One transition of a draft in a form: labels, roles allowed, the guard with its words,
-    the fields it requires. The rest of the definition stays as it is."""
-
-    label_de = forms.CharField(label=_("Label (German)"), max_length=200)
-    label_en = forms.CharField(label=_("Label (English)"), max_length=200)
-    roles = forms.MultipleChoiceField(
-        label=_("Roles allowed (none ticked: everyone who may edit the case)"),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    guard = forms.CharField(label=_("Condition (guard)"), required=False, max_length=2000)
-    guard_label_de = forms.CharField(label=_("Condition in words (German)"), required=False, max_length=300)
-    guard_label_en = forms.CharField(label=_("Condition in words (English)"), required=False, max_length=300)
-    requires = forms.MultipleChoiceField(label=_("Required fields"), required=False, widget=forms.CheckboxSelectMultiple)
-    revision = forms.IntegerField(required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args: Any, roles: list[tuple[str, str]], fields: list[tuple[str, str]], **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.fields["roles"].choices = roles  # type: ignore[attr-defined]
-        self.fields["requires"].choices = fields  # type: ignore[attr-defined]
-
-    def clean_guard(self) -> str:
-        from .engine import GuardSyntaxError, compile_guard
-
-        guard = (self.cleaned_data.get("guard") or "").strip()
-        if guard:
-            try:
-                compile_guard(guard)
-            except GuardSyntaxError as error:
-                raise forms.ValidationError(_("The condition does not parse: %(error)s") % {"error": error}) from None
-        return guard
-
-
 KEY_PATTERN = r"^[A-Za-z0-9_-]{1,50}$"
 KEY_ERROR = _("A key is made of letters, digits, '_' and '-' (at most 50).")
 KINDS = [
@@ -143,13 +109,13 @@ KINDS = [
 ]
 
 
-def key_field(label: Any = None) -> forms.RegexField:
+def key_field(label: Any = None, help_text: Any = None) -> forms.RegexField:
     return forms.RegexField(
         label=label or _("Key"),
         regex=KEY_PATTERN,
         max_length=50,
         error_messages={"invalid": KEY_ERROR},
-        help_text=_("Letters, digits, '_' and '-'; it cannot be changed later."),
+        help_text=help_text or _("Letters, digits, '_' and '-'."),
     )
 
 
@@ -163,7 +129,8 @@ def with_current(choices: list[tuple[str, str]], current: Any) -> list[tuple[str
 
 
 class StateForm(Form):
-    """A state of a draft: its key (only when added), kind, labels, the clocks it pauses."""
+    """A state of a draft: its key (a new one renames the state and every step, guard and
+    the initial state naming it), kind, labels, the clocks it pauses."""
 
     key = key_field()
     kind = forms.ChoiceField(label=_("Kind"), choices=KINDS)
@@ -174,19 +141,73 @@ class StateForm(Form):
     )
     revision = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, clocks: list[tuple[str, str]], taken: set[str], editing: bool = False, **kwargs: Any):
+    def __init__(self, *args: Any, clocks: list[tuple[str, str]], taken: set[str], current: str = "", **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.taken = taken
+        self.taken, self.current = taken, current
         self.fields["pauses"].choices = clocks  # type: ignore[attr-defined]
-        if editing:
-            self.fields["key"].disabled = True
-            self.fields["key"].help_text = _("The key of a state cannot be changed (steps and cases name it).")
+        if current:
+            self.fields["key"].help_text = _(
+                "A new key renames the state in this draft: its steps, the initial state and "
+                "conditions on the status follow. Open cases need the mapping old=new when "
+                "they are moved to the new version."
+            )
 
     def clean_key(self) -> str:
         key = str(self.cleaned_data["key"])
-        if not self.fields["key"].disabled and key in self.taken:
+        if key != self.current and key in self.taken:
             raise forms.ValidationError(_("There is already a state with this key."))
         return key
+
+
+class StepForm(Form):
+    """One transition of a draft in a form: its key (a new one renames the step), labels,
+    roles allowed, the guard with its words, the fields it requires. The rest of the
+    definition stays as it is."""
+
+    key = key_field(help_text=_("Letters, digits, '_' and '-'. A new key renames the step in this draft."))
+    label_de = forms.CharField(label=_("Label (German)"), max_length=200)
+    label_en = forms.CharField(label=_("Label (English)"), max_length=200)
+    roles = forms.MultipleChoiceField(
+        label=_("Roles allowed (none ticked: everyone who may edit the case)"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    guard = forms.CharField(label=_("Condition (guard)"), required=False, max_length=2000)
+    guard_label_de = forms.CharField(label=_("Condition in words (German)"), required=False, max_length=300)
+    guard_label_en = forms.CharField(label=_("Condition in words (English)"), required=False, max_length=300)
+    requires = forms.MultipleChoiceField(label=_("Required fields"), required=False, widget=forms.CheckboxSelectMultiple)
+    revision = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        *args: Any,
+        roles: list[tuple[str, str]],
+        fields: list[tuple[str, str]],
+        current: str = "",
+        taken: set[str] | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(*args, **kwargs)
+        self.current, self.taken = current, taken or set()
+        self.fields["roles"].choices = roles  # type: ignore[attr-defined]
+        self.fields["requires"].choices = fields  # type: ignore[attr-defined]
+
+    def clean_key(self) -> str:
+        key = str(self.cleaned_data["key"])
+        if key != self.current and key in self.taken:
+            raise forms.ValidationError(_("There is already a step with this key."))
+        return key
+
+    def clean_guard(self) -> str:
+        from .engine import GuardSyntaxError, compile_guard
+
+        guard = (self.cleaned_data.get("guard") or "").strip()
+        if guard:
+            try:
+                compile_guard(guard)
+            except GuardSyntaxError as error:
+                raise forms.ValidationError(_("The condition does not parse: %(error)s") % {"error": error}) from None
+        return guard
 
 
 class InitialForm(Form):

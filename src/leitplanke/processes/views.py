@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.forms.utils import ErrorDict
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -401,6 +402,49 @@ def _submit(
     return redirect("processes:version", key=definition.key, version=definition.version)
 
 
+ADD_ROW = "add_row"  # the name of the "Add a row" buttons; the value is the rows' prefix
+
+
+def _adding_row(request: HttpRequest, prefixes: tuple[str, ...]) -> str:
+    """The prefix of the rows to which the "Add a row" button pressed adds one ("" for none).
+    A live check (`preview`) is never one: htmx sends the name of the button last clicked
+    with every request of its form, so a check fired just after the click carries it too
+    (the button's own request clears `preview`, which it would inherit from the form)."""
+    if request.method != "POST" or request.POST.get("preview"):
+        return ""
+    prefix = str(request.POST.get(ADD_ROW, ""))
+    return prefix if prefix in prefixes else ""
+
+
+def _with_row(request: HttpRequest, prefix: str, *, maximum: int) -> Any:
+    """The posted form with one more row of `prefix` (at most `maximum`): rendered again with
+    everything typed kept, nothing saved."""
+    data = request.POST.copy()
+    try:
+        total = int(str(data.get(f"{prefix}-TOTAL_FORMS", "")))
+    except ValueError:
+        return data  # no management form: the formset says so on saving
+    if 0 <= total < maximum:
+        data[f"{prefix}-TOTAL_FORMS"] = str(total + 1)
+    return data
+
+
+def _quiet(adding: str, form: Any, *formsets: Any) -> None:
+    """A form shown again after "Add a row" keeps what was typed without errors yet (it is
+    checked live and on saving); the new row gets the focus."""
+    form._errors = ErrorDict()
+    for formset in formsets:
+        if not formset.is_bound:
+            continue
+        formset._errors, formset._non_form_errors = [], formset.error_class()
+        for row in formset.forms:
+            row._errors = ErrorDict()
+        if formset.prefix == adding and formset.forms:
+            first = next(iter(formset.forms[-1].fields.values()), None)
+            if first is not None:
+                first.widget.attrs["autofocus"] = True
+
+
 def _page(request: HttpRequest, template: str, definition: Any, status: int, **context: Any) -> HttpResponse:
     """A form page with the draft's problems and diagram beside it (updated while editing)."""
     context.update(
@@ -438,7 +482,7 @@ def state_edit(request: HttpRequest, key: str, version: int, state: str | None =
         initial=initial,
         clocks=with_current(clocks, current.get("pauses") or []),
         taken={str(s.get("key")) for s in states},
-        editing=state is not None,
+        current=state or "",
     )
     status = 200
     if request.method == "POST":
@@ -556,6 +600,7 @@ def step_edit(request: HttpRequest, key: str, version: int, transition: str) -> 
     }
     roles = [(role, role) for role in selectors.known_roles()]
     initial = {
+        "key": transition,
         "label_de": step.get("label_de", ""),
         "label_en": step.get("label_en", ""),
         "roles": step.get("roles") or [],
@@ -565,8 +610,17 @@ def step_edit(request: HttpRequest, key: str, version: int, transition: str) -> 
         "requires": step.get("requires") or [],
         "revision": definition.revision,
     }
-    data = request.POST or None
-    form = StepForm(data, initial=initial, roles=roles, fields=settable)
+    adding = _adding_row(request, ("checklist", "effects"))
+    maximum = (ChecklistFormSet if adding == "checklist" else EffectFormSet).max_num
+    data = _with_row(request, adding, maximum=maximum) if adding else request.POST or None
+    form = StepForm(
+        data,
+        initial=initial,
+        roles=roles,
+        fields=settable,
+        current=transition,
+        taken={str(t.get("key")) for t in _entries(definition, "transitions")},
+    )
 
     def rows_data(prefix: str) -> Any:
         # A post without a formset's rows (its management form) leaves them as they are.
@@ -593,7 +647,9 @@ def step_edit(request: HttpRequest, key: str, version: int, transition: str) -> 
         },
     )
     status = 200
-    if request.method == "POST":
+    if adding:
+        _quiet(adding, form, checklist, effects)
+    elif request.method == "POST":
         result = _submit(
             request,
             definition,
@@ -627,7 +683,8 @@ def escalation_edit(request: HttpRequest, key: str, version: int) -> HttpRespons
     """The escalation levels (number, labels, role handling it, who becomes responsible)
     and the thresholds of a deadline clock that raise the level."""
     definition = _draft(key, version)
-    data = request.POST or None
+    adding = _adding_row(request, ("levels",))
+    data = _with_row(request, adding, maximum=EscalationFormSet.max_num) if adding else request.POST or None
     stored_on = definition.definition.get("escalate_on", ["breach"])
     form = EscalateOnForm(
         data,
@@ -643,7 +700,9 @@ def escalation_edit(request: HttpRequest, key: str, version: int) -> HttpRespons
         form_kwargs={"roles": [(role, role) for role in selectors.known_roles()]},
     )
     status = 200
-    if request.method == "POST":
+    if adding:
+        _quiet(adding, form, levels)
+    elif request.method == "POST":
         result = _submit(
             request,
             definition,

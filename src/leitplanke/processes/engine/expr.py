@@ -308,3 +308,67 @@ def compile_guard(text: str) -> Guard:
     parser = _Parser(str(text))
     evaluator = parser.parse()
     return Guard(source=str(text), evaluate=evaluator, fields=tuple(dict.fromkeys(parser.fields)))
+
+
+def _path_at(tokens: list[Token], index: int) -> tuple[str, int]:
+    """The dotted path starting at tokens[index] (a name) and the index after it."""
+    parts = [tokens[index].value]
+    index += 1
+    while (
+        index + 1 < len(tokens)
+        and tokens[index].kind == "op"
+        and tokens[index].value == "."
+        and tokens[index + 1].kind in ("name", "keyword")
+    ):
+        parts.append(tokens[index + 1].value)
+        index += 2
+    return ".".join(parts), index
+
+
+def rename_value(text: str, path: str, old: str, new: str) -> str:
+    """The guard with the string `old` replaced by `new` where it is compared with the field
+    `path` (``case.status == "old"``, ``"old" != case.status``, ``case.status in ["a", "old"]``,
+    ``not in``), written in the same quotes; everything else (spacing, other strings) stays
+    as written. A guard that does not parse is returned unchanged (the problem list names it).
+    `new` must need no escaping (a key: letters, digits, "_", "-")."""
+    try:
+        compile_guard(text)
+        tokens = tokenize(str(text))
+    except GuardSyntaxError:
+        return text
+    found: list[Token] = []
+
+    def take(token: Token) -> None:
+        if token.kind == "string" and _unquote(token.value) == old:
+            found.append(token)
+
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.kind != "name" or (index > 0 and tokens[index - 1].kind == "op" and tokens[index - 1].value == "."):
+            index += 1
+            continue
+        name, after = _path_at(tokens, index)
+        if name == path:
+            # "old" == path, "old" != path
+            if index >= 2 and tokens[index - 1].kind == "op" and tokens[index - 1].value in ("==", "!="):
+                take(tokens[index - 2])
+            op = tokens[after]
+            if op.kind == "op" and op.value in ("==", "!="):
+                take(tokens[after + 1])
+            else:
+                start = after + 1 if op.kind == "keyword" and op.value == "in" else None
+                if op.kind == "keyword" and op.value == "not" and tokens[after + 1].value == "in":
+                    start = after + 2
+                if start is not None and tokens[start].kind == "op" and tokens[start].value == "[":
+                    cursor = start + 1
+                    while tokens[cursor].kind in ("string", "number", "keyword", "op") and tokens[cursor].value != "]":
+                        if tokens[cursor].kind == "op" and tokens[cursor].value not in (",",):
+                            break  # a nested expression: not a plain list of values
+                        take(tokens[cursor])
+                        cursor += 1
+        index = after
+    for token in sorted(found, key=lambda t: t.position, reverse=True):
+        quote = token.value[0]
+        text = text[: token.position] + quote + new + quote + text[token.position + len(token.value) :]
+    return text

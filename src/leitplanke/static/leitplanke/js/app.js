@@ -80,6 +80,7 @@
   });
   document.addEventListener("htmx:afterSettle", function () {
     document.querySelectorAll("[data-bulk-bar]").forEach(bulkUpdate);
+    document.querySelectorAll("[data-effect-row]").forEach(effectUpdate);  // rows added by "Add an effect"
     var focus = document.querySelector("[data-focus-on-load]");
     if (focus) { focus.removeAttribute("data-focus-on-load"); focus.focus(); }
   });
