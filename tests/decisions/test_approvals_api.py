@@ -36,7 +36,9 @@ def test_refusals_are_problems_with_codes(setup, api_client_for, make_user):
     assert response.status_code == 422 and response.json()["code"] == "comment_required"
     response = lead.post(f"/api/v1/approvals/{approval.pk}/reject", content_type="application/json")
     assert response.status_code == 422 and response.json()["code"] == "comment_required"
-    response = api_client_for(setup["agent"]).post(f"/api/v1/approvals/{approval.pk}/approve", {}, content_type="application/json")
+    response = api_client_for(setup["agent"]).post(
+        f"/api/v1/approvals/{approval.pk}/approve", {}, content_type="application/json"
+    )
     assert response.status_code == 404  # the decider does not see it as something to decide
     weak = make_user("team_lead")
     user_limit(weak, 10)
@@ -49,7 +51,9 @@ def test_refusals_are_problems_with_codes(setup, api_client_for, make_user):
     reader = api_client_for(setup["lead"], scopes=("read",))
     response = reader.post(f"/api/v1/approvals/{approval.pk}/approve", {}, content_type="application/json")
     assert response.status_code == 403
-    response = lead.post(f"/api/v1/approvals/{approval.pk}/send-back", {"comment": "Beleg fehlt"}, content_type="application/json")
+    response = lead.post(
+        f"/api/v1/approvals/{approval.pk}/send-back", {"comment": "Beleg fehlt"}, content_type="application/json"
+    )
     assert response.status_code == 200 and response.json()["status"] == ApprovalStatus.SENT_BACK
 
 

@@ -19,7 +19,7 @@ def _form(**overrides):
         "role": Role.objects.get(key="agent").pk,
         "user": "",
         "kind": "goodwill",
-        "currency": "eur",
+        "currency": "EUR",
         "case_type": "",
         "skill": "",
         "min_level": "1",
@@ -55,6 +55,7 @@ def test_admin_creates_edits_and_deletes_a_limit_with_audit(make_user, client_fo
     [
         ({"currency": "€€€"}, "currency"),
         ({"currency": "E1"}, "currency"),
+        ({"currency": "NaN"}, "currency"),
         ({"per_decision": "-1"}, "per_decision"),
         ({"per_decision": "1e309"}, "per_decision"),
         ({"per_decision": "NaN"}, "per_decision"),
@@ -102,7 +103,14 @@ def test_my_authority_page_without_limits(make_user, client_for):
 
 
 def _pending(setup, amount=250):
-    record = make_record(setup["case"], setup["agent"], amount, status=RecordStatus.PENDING, recommended_min=Decimal(20), recommended_max=Decimal(60))
+    record = make_record(
+        setup["case"],
+        setup["agent"],
+        amount,
+        status=RecordStatus.PENDING,
+        recommended_min=Decimal(20),
+        recommended_max=Decimal(60),
+    )
     return approval_services.approval_request_open(record=record, reasons=["above_authority"], actor=setup["agent"])
 
 
@@ -112,7 +120,7 @@ def test_inbox_shows_and_approves(setup, client_for):
     html = client.get("/decisions/approvals/").content.decode()
     assert setup["case"].reference in html and "250.00 EUR" in html and "20.00 – 60.00 EUR" in html
     assert "above the decider&#x27;s authority" in html or "above the decider's authority" in html
-    response = client.post(f"/decisions/approvals/{approval.pk}/decide/", {f"a{approval.pk}-action": "approve", f"a{approval.pk}-comment": ""})
+    response = client.post(f"/decisions/approvals/{approval.pk}/decide/", {"action": "approve", "comment": ""})
     assert response.status_code == 302
     approval.refresh_from_db()
     assert approval.status == ApprovalStatus.APPROVED
@@ -121,17 +129,13 @@ def test_inbox_shows_and_approves(setup, client_for):
 def test_inbox_reject_without_comment_is_a_form_error(setup, client_for):
     approval = _pending(setup)
     client = client_for(setup["lead"])
-    response = client.post(f"/decisions/approvals/{approval.pk}/decide/", {f"a{approval.pk}-action": "reject", f"a{approval.pk}-comment": " "})
+    response = client.post(f"/decisions/approvals/{approval.pk}/decide/", {"action": "reject", "comment": " "})
     assert response.status_code == 400
     assert "needs a reason" in response.content.decode()
-    response = client.post(
-        f"/decisions/approvals/{approval.pk}/decide/", {f"a{approval.pk}-action": "reject", f"a{approval.pk}-comment": "<b>nein</b>\x00"}
-    )
+    response = client.post(f"/decisions/approvals/{approval.pk}/decide/", {"action": "reject", "comment": "<b>nein</b>\x00"})
     assert response.status_code == 400
     assert ApprovalRequest.objects.get(pk=approval.pk).status == ApprovalStatus.PENDING
-    response = client.post(
-        f"/decisions/approvals/{approval.pk}/decide/", {f"a{approval.pk}-action": "reject", f"a{approval.pk}-comment": "<b>nein</b>"}
-    )
+    response = client.post(f"/decisions/approvals/{approval.pk}/decide/", {"action": "reject", "comment": "<b>nein</b>"})
     assert response.status_code == 302
     html = client_for(setup["agent"]).get(f"/cases/{setup['case'].pk}/").content.decode()
     assert "<b>nein</b>" not in html
@@ -141,12 +145,12 @@ def test_inbox_refuses_others(setup, client_for, make_user):
     approval = _pending(setup)
     agent_client = client_for(setup["agent"])
     assert agent_client.get("/decisions/approvals/").status_code == 403
-    assert agent_client.post(f"/decisions/approvals/{approval.pk}/decide/", {f"a{approval.pk}-action": "approve"}).status_code == 403
+    assert agent_client.post(f"/decisions/approvals/{approval.pk}/decide/", {"action": "approve"}).status_code == 403
     weak = make_user("team_lead")
     from .conftest import user_limit
 
     user_limit(weak, 10)
-    response = client_for(weak).post(f"/decisions/approvals/{approval.pk}/decide/", {f"a{approval.pk}-action": "approve"})
+    response = client_for(weak).post(f"/decisions/approvals/{approval.pk}/decide/", {"action": "approve"})
     assert response.status_code == 400 and "does not cover" in response.content.decode()
 
 

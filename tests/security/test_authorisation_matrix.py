@@ -411,7 +411,7 @@ def post_data(name: str, world: World, scope: str) -> dict[str, Any]:
         "cases:clock_extend": {"event": "holding_reply", "note": "Matrix"},
         "intake:public_access": {"action": "revoke"},
         "processes:initial": {"initial": "acknowledged"},
-        "approvals:decide": {f"a{world.ids['approval_id']}-action": "approve"},
+        "approvals:decide": {"action": "approve"},
     }
     return data.get(name, {})
 

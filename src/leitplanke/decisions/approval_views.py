@@ -42,7 +42,7 @@ def _inbox(request: HttpRequest, *, failed: Any = None, failed_form: Any = None,
     items = []
     for approval in approvals:
         is_failed = failed is not None and approval.pk == failed.pk
-        form = failed_form if is_failed else ApprovalDecisionForm(prefix=f"a{approval.pk}")
+        form = failed_form if is_failed else ApprovalDecisionForm(auto_id=f"a{approval.pk}-%s")
         items.append({"approval": approval, "record": approval.record, "form": form})
     return render(
         request,
@@ -65,7 +65,7 @@ def decide(request: HttpRequest, approval_id: int) -> HttpResponse:
     approval = selectors.approval_get(request.user, approval_id)
     if approval is None:
         raise Http404
-    form = ApprovalDecisionForm(request.POST, prefix=f"a{approval.pk}")
+    form = ApprovalDecisionForm(request.POST, auto_id=f"a{approval.pk}-%s")
     if form.is_valid():
         action = form.cleaned_data["action"]
         try:

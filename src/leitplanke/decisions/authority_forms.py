@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from leitplanke.accounts.models import Role, Skill, User
 from leitplanke.cases.models import CaseType
 from leitplanke.core.forms import Form
+from leitplanke.processes.catalogue import CURRENCIES
 
 from .models import DecisionKind
 
@@ -31,7 +32,7 @@ class AuthorityLimitForm(Form):
         help_text=_("Choose a role or a person. A person's limits replace their roles' limits of the same kind and currency."),
     )
     kind = forms.ChoiceField(label=_("Decision kind"), choices=DecisionKind.choices)
-    currency = forms.CharField(label=_("Currency"), max_length=3, min_length=3, initial="EUR")
+    currency = forms.ChoiceField(label=_("Currency"), choices=[(c, c) for c in CURRENCIES], initial="EUR")
     case_type = LabelChoiceField(
         label=_("Case type"),
         queryset=CaseType.objects.order_by("key"),
@@ -61,9 +62,6 @@ class AuthorityLimitForm(Form):
         required=False,
         help_text=_("Cumulative over the customer's decisions of this kind in the last 365 days. Empty: no such limit."),
     )
-
-    def clean_currency(self) -> str:
-        return str(self.cleaned_data.get("currency") or "").strip().upper()
 
 
 class ApprovalDecisionForm(Form):

@@ -316,7 +316,11 @@ def my_authority(user: User, *, at: dt.datetime | None = None) -> list[Authority
         view = _view(person, kind=kind, currency=currency, case_type_id=type_id, day=day, used=Decimal("0"), language=language)
         if view.level == "none" and type_id is None:
             continue
-        lines.append(AuthorityLine(view=view, case_type_id=type_id, case_type_label=str(labels.get(type_id, "")) if type_id is not None else ""))
+        lines.append(
+            AuthorityLine(
+                view=view, case_type_id=type_id, case_type_label=str(labels.get(type_id, "")) if type_id is not None else ""
+            )
+        )
     return lines
 
 

@@ -3,7 +3,6 @@ audited with before and after."""
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -17,11 +16,12 @@ from leitplanke.cases.models import CaseType
 from leitplanke.core.audit import audit_record, snapshot
 from leitplanke.core.errors import NotFound, PermissionDenied, ValidationFailed
 
+from leitplanke.processes.catalogue import CURRENCIES
+
 from .models import AuthorityLimit, DecisionKind
 
 FIELDS = ["role", "user", "kind", "currency", "case_type", "skill", "min_level", "per_decision", "per_customer_year"]
 MAX_AMOUNT = Decimal("9999999999.99")
-CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def _require_admin(actor: Actor) -> None:
@@ -61,8 +61,8 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     if kind not in DecisionKind.values:
         errors["kind"] = [_("Choose a decision kind.")]
     currency = str(data.get("currency") or "").strip().upper()
-    if not CURRENCY.match(currency):
-        errors["currency"] = [_("Enter a three-letter currency code such as EUR.")]
+    if currency not in CURRENCIES:
+        errors["currency"] = [_("Choose one of the currencies %(list)s.") % {"list": ", ".join(CURRENCIES)}]
     case_type = _instance(CaseType, data.get("case_type"))
     skill = _instance(Skill, data.get("skill"))
     try:
@@ -137,9 +137,7 @@ def authority_limit_update(*, actor: Actor, limit: AuthorityLimit, **data: Any) 
     for key, value in values.items():
         setattr(locked, key, value)
     locked.save()
-    audit_record(
-        actor=actor, action="decision.authority_limit_update", obj=locked, before=before, after=snapshot(locked, FIELDS)
-    )
+    audit_record(actor=actor, action="decision.authority_limit_update", obj=locked, before=before, after=snapshot(locked, FIELDS))
     return locked
 
 

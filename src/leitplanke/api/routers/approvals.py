@@ -141,7 +141,10 @@ def _decide(request: HttpRequest, approval_id: int, action: str, payload: Decide
 
 
 @router.post(
-    "/approvals/{approval_id}/approve", response={200: ApprovalOut, **WRITE_ERRORS}, url_name="approval_approve", summary="Approve"
+    "/approvals/{approval_id}/approve",
+    response={200: ApprovalOut, **WRITE_ERRORS},
+    url_name="approval_approve",
+    summary="Approve",
 )
 def approve(request: HttpRequest, payload: DecideIn | None = None, approval_id: int = ApprovalId) -> dict[str, Any]:
     """Approves a pending request: the decision takes effect (status approved)."""
