@@ -15,7 +15,6 @@ from leitplanke.accounts.permissions import MANAGE_ORGANISATION, has_capability
 from leitplanke.cases.models import CaseType
 from leitplanke.core.audit import audit_record, snapshot
 from leitplanke.core.errors import NotFound, PermissionDenied, ValidationFailed
-
 from leitplanke.processes.catalogue import CURRENCIES
 
 from .models import AuthorityLimit, DecisionKind
