@@ -139,6 +139,7 @@ def test_inbox_reject_without_comment_is_a_form_error(setup, client_for):
     assert response.status_code == 302
     html = client_for(setup["agent"]).get(f"/cases/{setup['case'].pk}/").content.decode()
     assert "<b>nein</b>" not in html
+    assert "was rejected." in html and "&lt;b&gt;nein&lt;/b&gt;" in html
 
 
 def test_inbox_refuses_others(setup, client_for, make_user):
