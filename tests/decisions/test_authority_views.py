@@ -170,11 +170,11 @@ def test_case_approvals_include_shows_pending_and_outcome(setup):
 
     from leitplanke.decisions.approval_selectors import approvals_of_case
 
-    translation.activate("en")
-    approval = _pending(setup)
-    html = render_to_string("decisions/_case_approvals.html", {"case_approvals": approvals_of_case(setup["case"])})
-    assert "Pending" in html and "asked of" in html and setup["lead"].full_name in html
-    approval_services.approval_decide(actor=setup["lead"], approval=approval, action="reject", comment="<i>Nein</i>")
-    html = render_to_string("decisions/_case_approvals.html", {"case_approvals": approvals_of_case(setup["case"])})
-    assert "Rejected" in html and "&lt;i&gt;Nein&lt;/i&gt;" in html
-    assert render_to_string("decisions/_case_approvals.html", {"case_approvals": []}).strip() == ""
+    with translation.override("en"):
+        approval = _pending(setup)
+        html = render_to_string("decisions/_case_approvals.html", {"case_approvals": approvals_of_case(setup["case"])})
+        assert "Pending" in html and "asked of" in html and setup["lead"].full_name in html
+        approval_services.approval_decide(actor=setup["lead"], approval=approval, action="reject", comment="<i>Nein</i>")
+        html = render_to_string("decisions/_case_approvals.html", {"case_approvals": approvals_of_case(setup["case"])})
+        assert "Rejected" in html and "&lt;i&gt;Nein&lt;/i&gt;" in html
+        assert render_to_string("decisions/_case_approvals.html", {"case_approvals": []}).strip() == ""
