@@ -57,6 +57,14 @@ def test_person_overrides_role_even_when_lower():
     assert result.per_decision == 50 and result.level == "person"
 
 
+def test_a_persons_qualification_row_raises_the_role_limit_and_never_replaces_it():
+    rows = [role_row(100), user_row(60, skill="s"), user_row(300, skill="t", min_level=2)]
+    assert limit(rows).per_decision == 100 and limit(rows).level == "role"
+    assert limit(rows, quals={"s": Qualification(1)}).per_decision == 100  # raising to 60 is no raise
+    raised = limit(rows, quals={"t": Qualification(2)})
+    assert raised.per_decision == 300 and raised.level == "person"
+
+
 def test_person_row_of_someone_else_is_ignored():
     assert limit([role_row(100), user_row(5000, user=8)]).per_decision == 100
 
