@@ -76,6 +76,7 @@ NO_REPORT_YET =       ("L",      "F",   "N",   "N",   "N",   "N",   "N")
 PROCESS_DESIGNERS =   ("L",      "F",   "F",   "A",   "F",   "A",   "F")
 # quality.view or teams.lead (leads see their teams' figures only: scoped in the selector)
 QUALITY_READERS =     ("L",      "F",   "A",   "A",   "A",   "A",   "A")
+APPROVERS =           ("L",      "F",   "A",   "F",   "F",   "A",   "F")  # teams.lead or org.manage
 # Cases by scope (own team, other team, no team): team roles see their team's cases only.
 CASE_VIEW =           ("L",      "ANN", "ANN", "AAA", "AAA", "AAA", "AAA")
 CASE_EDIT =           ("L",      "ANN", "ANN", "FFF", "AAA", "AAA", "FFF")
@@ -127,6 +128,14 @@ HTML: dict[str, tuple[str, ...]] = {
     "settings:tasks":                       ADMIN,
     "settings:audit":                       ADMIN_OR_AUDIT,
     "settings:brands":                      ADMIN,
+    # authority limits (docs/decisions.md, Authority): administrators; my authority: everyone
+    "authority_settings:list":              ADMIN,
+    "authority_settings:create":            ADMIN,
+    "authority_settings:edit":              ADMIN,
+    "authority_settings:delete":            ADMIN,
+    "approvals:my_authority":               LOGGED_IN,
+    "approvals:inbox":                      APPROVERS,
+    "approvals:decide":                     APPROVERS,
     "settings:brand_create":                ADMIN,
     "settings:brand_edit":                  ADMIN,
     "deadlines:settings":                   ADMIN,
@@ -323,6 +332,7 @@ API_PRODUCT_WRITE =       ("U",      "F",   "F",   "A",   "F",   "A",   "F")
 API_PROCESS_WRITE =       ("U",      "F",   "F",   "A",   "F",   "A",   "F")
 # Decision tables: case workers (cases.edit) and process owners read and evaluate.
 API_TABLE_READ =          ("U",      "A",   "A",   "A",   "A",   "A",   "F")
+API_APPROVE =             ("U",      "N",   "A",   "N",   "N",   "A",   "F")
 
 API: dict[str, tuple[str, ...]] = {
     "GET /api/v1/health":                                           API_PUBLIC,
@@ -375,6 +385,12 @@ API: dict[str, tuple[str, ...]] = {
     "PUT /api/v1/decision-tables/{key}/versions/{version}":         API_PROCESS_WRITE,
     "POST /api/v1/decision-tables/{key}/versions/{version}/publish": API_PROCESS_WRITE,
     "POST /api/v1/decision-tables/{key}/evaluate":                  API_TABLE_READ,  # a calculation, nothing stored
+    # approvals: the decider's lead (own team) and administrators may decide; others do not see it
+    "GET /api/v1/approvals":                                        API_ANY,
+    "POST /api/v1/approvals/{approval_id}/approve":                 API_APPROVE,
+    "POST /api/v1/approvals/{approval_id}/reject":                  API_APPROVE,
+    "POST /api/v1/approvals/{approval_id}/send-back":               API_APPROVE,
+    "GET /api/v1/me/authority":                                     API_ANY,
 }
 # fmt: on
 
@@ -421,6 +437,8 @@ def api_body(operation: str, world: World) -> dict[str, Any]:
             "tests": shipped_tables.tests("routing"),
         },
         "POST /api/v1/decision-tables/{key}/evaluate": {"inputs": {"category": "billing", "segment": "private"}},
+        "POST /api/v1/approvals/{approval_id}/reject": {"comment": "Matrix"},
+        "POST /api/v1/approvals/{approval_id}/send-back": {"comment": "Matrix"},
     }
     return bodies.get(operation, {})
 
@@ -439,6 +457,7 @@ def post_data(name: str, world: World, scope: str) -> dict[str, Any]:
         "cases:clock_extend": {"event": "holding_reply", "note": "Matrix"},
         "intake:public_access": {"action": "revoke"},
         "processes:initial": {"initial": "acknowledged"},
+        "approvals:decide": {"action": "approve"},
     }
     return data.get(name, {})
 

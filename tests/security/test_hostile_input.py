@@ -258,6 +258,41 @@ TARGETS = [
     Target("deadline settings", lambda w: "/settings/deadlines/", ["closures"], refuse_only=True),
     # the what-if simulation's period: dates, so every payload is refused
     Target("what-if simulation", lambda w: "/decisions/simulations/", ["start", "end"], refuse_only=True),
+    # authority limits: the currency is three letters, the amounts are numbers — every payload is refused
+    Target(
+        "authority limit",
+        lambda w: "/settings/authority/new/",
+        ["currency", "per_decision"],
+        extra={
+            "role": lambda w: str(w.users["agent"].roles.get().pk),
+            "kind": "redress",
+            "currency": "EUR",
+            "per_decision": "10",
+        },
+        refuse_only=True,
+    ),
+    # the yearly limit is optional (empty: no limit); a payload is no amount: refused
+    Target(
+        "authority limit per year",
+        lambda w: "/settings/authority/new/",
+        ["per_customer_year"],
+        extra={
+            "role": lambda w: str(w.users["agent"].roles.get().pk),
+            "kind": "redress",
+            "currency": "EUR",
+            "per_decision": "10",
+        },
+        refuse_only=True,
+    ),
+    # the lead's comment on an approval (rejecting needs one; the decider reads it on the timeline)
+    Target(
+        "approval comment",
+        lambda w: "/decisions/approvals/",
+        ["comment"],
+        action="/decide/",
+        principal="team_lead",
+        extra={"action": "reject"},
+    ),
     Target(
         "reply composer",
         lambda w: f"/intake/cases/{_own(w)}/composer/",
@@ -487,6 +522,7 @@ API_TARGETS: list[tuple[str, str, str, Callable[[World, str], dict[str, Any]]]] 
     ),
     ("POST", "/api/v1/decision-tables/routing/evaluate", "inputs", lambda w, p: {"inputs": {"category": p, "segment": p}}),
     ("PATCH", "/api/v1/cases/{case}", "subject", lambda w, p: {"subject": p}),
+    ("POST", "/api/v1/approvals/{approval}/reject", "comment", lambda w, p: {"comment": p}),
     ("PATCH", "/api/v1/customers/{customer}", "last_name", lambda w, p: {"last_name": p}),
 ]
 
@@ -525,7 +561,12 @@ def test_api_fields_store_or_refuse_hostile_text(
     world: World, method: str, path: str, name: str, body: Callable[[World, str], dict[str, Any]]
 ) -> None:
     client = world.api_clients["administrator"]
-    url = path.format(case=world.cases["own"].pk, customer=world.ids["customer_id"], clock=world.clocks["own"])
+    url = path.format(
+        case=world.cases["own"].pk,
+        customer=world.ids["customer_id"],
+        clock=world.clocks["own"],
+        approval=world.ids["approval_id"],
+    )
     problems = []
     stored = 0
     for payload in PAYLOADS:

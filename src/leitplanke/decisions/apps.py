@@ -13,3 +13,4 @@ class DecisionsConfig(AppConfig):
 
         # The published version of a key is cached per reference generation (table_selectors).
         refcache.watch([DecisionTable])
+        from . import approval_tasks  # noqa: F401  (registers the approval reminder job)

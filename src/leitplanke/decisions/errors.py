@@ -1,15 +1,16 @@
-"""Typed refusals of the decision-table services and the evaluation API.
+"""Typed refusals of the decisions app: the decision-table services and the evaluation API, the
+authority and approval services.
 
-Each is a `DomainError` with a stable `code` (API clients and the editor branch on it) and the
-HTTP status the API answers with; `field_errors` name the place of every problem
-(`jdm/rules[3] (r-small).disputed_amount`, `tests/high amount`).
+Each is a `DomainError` with a stable `code` (API clients and the editor branch on it), the HTTP
+status the API answers with and a message in the user's language; `field_errors` name the place
+of every problem (`jdm/rules[3] (r-small).disputed_amount`, `tests/high amount`).
 """
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from leitplanke.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from leitplanke.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 
 
 class TableInvalid(ValidationFailed):
@@ -70,3 +71,28 @@ class EvaluationInputInvalid(DomainError):
     code = "evaluation_input_invalid"
     status = 422
     default_message = _("The inputs could not be evaluated.")
+
+
+class SelfApprovalRefused(PermissionDenied):
+    code = "self_approval"
+    default_message = _("You cannot approve, reject or send back your own decision.")
+
+
+class AuthorityInsufficient(PermissionDenied):
+    code = "authority_insufficient"
+    default_message = _("Your own authority does not cover this decision.")
+
+
+class NotApprover(PermissionDenied):
+    code = "not_approver"
+    default_message = _("You may not decide on this approval request.")
+
+
+class ApprovalAlreadyDecided(Conflict):
+    code = "approval_already_decided"
+    default_message = _("This approval request has already been decided.")
+
+
+class CommentRequired(ValidationFailed):
+    code = "comment_required"
+    default_message = _("Please give a comment: rejecting or sending back needs a reason.")
