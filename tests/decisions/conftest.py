@@ -16,7 +16,6 @@ from leitplanke.cases.models import Case, CaseType
 from leitplanke.decisions.models import AuthorityLimit, DecisionRecord, RecordStatus
 
 
-
 @pytest.fixture
 def owner(make_user: Callable[..., Any]) -> Any:
     return make_user("process_owner")
