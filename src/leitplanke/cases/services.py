@@ -27,6 +27,7 @@ from leitplanke.core.audit import audit_record, changed_fields, snapshot
 from leitplanke.core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
 from leitplanke.core.inserts import insert_row
 from leitplanke.core.text import is_storable
+from leitplanke.core.transactions import service_atomic
 from leitplanke.customers.models import Contract, Customer, Product
 from leitplanke.customers.selectors import customer_search_terms
 from leitplanke.processes import catalogue
@@ -630,7 +631,8 @@ def case_create(
         _require_create(actor)
         if team in (None, "") and is_user(actor) and not permissions.sees_all(actor):
             permissions.team_ids_of(actor)
-    with transaction.atomic():
+    # No savepoint when the caller's transaction fails as a whole anyway (the API's).
+    with service_atomic():
         return _case_create(
             actor=actor,
             case_type=case_type,
