@@ -12,7 +12,7 @@ from typing import Any
 
 from leitplanke.accounts.actors import Actor, acting_user
 from leitplanke.core.audit import audit_record
-from leitplanke.core.inserts import insert_row, insert_rows
+from leitplanke.core.inserts import insert_row
 from leitplanke.deadlines import engine
 from leitplanke.deadlines import selectors as deadline_selectors
 
@@ -113,14 +113,6 @@ def _refresh_case(case: Case) -> None:
     if (due, warn) != (case.next_due_at, case.next_warn_at):
         Case.objects.filter(pk=case.pk).update(next_due_at=due, next_warn_at=warn)
         case.next_due_at, case.next_warn_at = due, warn
-
-
-def insert_clocks(clocks: list[CaseClock]) -> None:
-    """The create path: the case row was inserted with `next_due` of these clocks. One
-    INSERT of all of them (core.inserts, ADR 0006)."""
-    for clock in clocks:
-        clock.case_id = clock.case.pk
-    insert_rows(clocks)
 
 
 def clocks_start(case: Case, *, at: dt.datetime, reason: str = "received") -> list[CaseClock]:

@@ -25,7 +25,7 @@ from leitplanke.accounts.models import Language, Team, User
 from leitplanke.core import events, storedfiles
 from leitplanke.core.audit import audit_record, changed_fields, snapshot
 from leitplanke.core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
-from leitplanke.core.inserts import insert_row
+from leitplanke.core.inserts import insert_family, insert_row
 from leitplanke.core.text import is_storable
 from leitplanke.core.transactions import service_atomic
 from leitplanke.customers.models import Contract, Customer, Product
@@ -485,12 +485,6 @@ def _search_head(case: Case, terms: str | None = None) -> str:
     )
 
 
-def _search_document_create(case: Case) -> None:
-    """The search document of a new case (no message texts yet): one INSERT, the same text
-    `_search_document_refresh` would write."""
-    insert_row(CaseSearchDocument(case=case, text=_search_head(case)[:SEARCH_TEXT_MAX]))
-
-
 def _with_head(head: str, old_text: str) -> str:
     marker = SEARCH_MESSAGES_MARKER
     tail = old_text.split(marker, 1)[1] if marker in old_text else ""
@@ -749,9 +743,21 @@ def _case_create(
     # row carries the earliest due time for the list ("next due first").
     clocks = clock_services.new_clocks(case, at=received)
     case.next_due_at, case.next_warn_at = clock_services.next_due(clocks)
-    insert_row(case)
+    backdated = received < now - dt.timedelta(minutes=5)
+    created_entry = Interaction(
+        case=case,
+        kind=InteractionKind.SYSTEM,
+        occurred_at=now,
+        author=acting_user(actor),
+        channel=channel,
+        author_label="" if actor is not None else "system",
+        data={"event": "created", "status": case.status, "received_at": received.isoformat(), "backdated": backdated},
+    )
+    # The case, its clocks, its timeline entry and its search document (no message texts
+    # yet; the text `_search_document_refresh` would write): one statement on PostgreSQL.
+    document = CaseSearchDocument(case=case, text=_search_head(case)[:SEARCH_TEXT_MAX])
+    insert_family(case, [("case", clocks), ("case", [created_entry]), ("case", [document])])
     field_values.sync(case, created=True)
-    clock_services.insert_clocks(clocks)
     case.created_clocks = clocks  # type: ignore[attr-defined]  # for the acknowledgement of a new case (intake)
     tag_ids: list[int] = []
     if tag_names:
@@ -763,17 +769,6 @@ def _case_create(
         # A creator without a team would lose sight of the case at once: they watch it.
         case.watchers.add(actor)
         watcher_ids = [actor.pk]
-    backdated = received < now - dt.timedelta(minutes=5)
-    _timeline(
-        case,
-        kind=InteractionKind.SYSTEM,
-        actor=actor,
-        occurred_at=now,
-        channel=channel,
-        author_label="" if actor is not None else "system",
-        data={"event": "created", "status": case.status, "received_at": received.isoformat(), "backdated": backdated},
-    )
-    _search_document_create(case)
     # A new case has exactly the tags and watchers just added: no need to read them back.
     after = snapshot(case, [field for field in CASE_AUDIT_FIELDS if field not in ("tags", "watchers")])
     after.update({"tags": sorted(set(tag_ids)), "watchers": watcher_ids})
