@@ -225,6 +225,43 @@ def insert_family(
     return parent, children
 
 
+def insert_select(
+    instance: Model, *, source: str, expressions: dict[str, str], prefix: str, using: str = DEFAULT_DB_ALIAS
+) -> tuple[str, dict[str, Any]]:
+    """`INSERT INTO t (…) SELECT … FROM source RETURNING pk` for a new row, with named
+    parameters (`%(prefix0)s`, …), for a data-modifying WITH of the caller's (PostgreSQL):
+    a column named in `expressions` takes that SQL, in which `%s` stands for the column's
+    value (`jsonb_set(%s, …)`). The values are those `insert_row` would write; after the
+    statement, `inserted(instance, pk)` marks the row saved. Returns (sql, parameters)."""
+    connection = connections[using]
+    statement = _statement(type(instance), connection)
+    if statement.has_save_receivers:
+        raise TypeError(f"{type(instance)._meta.label} has save signal receivers; use save()")
+    if statement.returned_pk is not None and instance.pk is not None:
+        raise TypeError(f"{type(instance)._meta.label} {instance.pk} already has a primary key; the database numbers new rows")
+    names = [field.name for field in statement.fields]
+    unknown = set(expressions) - set(names)
+    if unknown:
+        raise TypeError(f"insert_select: no column {sorted(unknown)[0]}")
+    params: dict[str, Any] = {}
+    selected = []
+    for index, (name, value) in enumerate(zip(names, _values(statement, instance, connection), strict=True)):
+        key = f"{prefix}{index}"
+        params[key] = value
+        selected.append(expressions.get(name, "%s").replace("%s", f"%({key})s"))
+    # Table and column names come from the model's metadata (quoted), `expressions` from the caller's code.
+    return f"{statement.head} SELECT {', '.join(selected)} FROM {source}{statement.returning}", params
+
+
+def inserted(instance: Model, pk: Any, *, using: str = DEFAULT_DB_ALIAS) -> Model:
+    """Marks a row written by `insert_select` as saved with the primary key the database gave it."""
+    returned = _statement(type(instance), connections[using]).returned_pk
+    if returned is not None:
+        setattr(instance, returned.attname, pk)
+    _saved(instance, using)
+    return instance
+
+
 def _saved(instance: Model, using: str) -> None:
     instance._state.adding = False
     instance._state.db = using
