@@ -163,9 +163,13 @@ def test_plain_values_pass_unconverted_and_give_what_get_db_prep_save_gives() ->
     statement = inserts._statement(Case, connection)
     plain = dict(zip((field.name for field in statement.fields), statement.plain, strict=True))
     assert plain["subject"] is str and plain["priority"] is int and plain["case_type"] is int
-    assert plain["received_at"] is None and plain["custom_fields"] is None  # dates and JSON convert
+    assert plain["custom_fields"] is None  # JSON converts
+    # Date-times: aware ones pass as they are on PostgreSQL (issue 20), convert elsewhere.
+    assert plain["received_at"] is (inserts._Aware if connection.vendor == "postgresql" else None)
     for field in statement.fields:
         kind = plain[field.name]
+        if kind is inserts._Aware:
+            continue
         samples = {str: ["", "Zähler"], int: [0, 7], bool: [True, False]}.get(kind, []) if kind else []
         for value in [*samples, None] if kind else []:
             assert field.get_db_prep_save(value, connection=connection) == value, (field.name, value)
@@ -248,3 +252,21 @@ def test_a_failing_child_leaves_no_parent_behind() -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         inserts.insert_family(case, children)
     assert not Case.objects.filter(reference="~family-000001").exists()
+
+
+def test_aware_date_times_pass_as_get_db_prep_save_gives_them_and_naive_ones_still_convert() -> None:
+    from zoneinfo import ZoneInfo
+
+    statement = inserts._statement(AuditEvent, connection)
+    aware = dt.datetime(2026, 3, 29, 1, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    event = AuditEvent(occurred_at=aware, action="test.aware")
+    values = dict(zip((f.name for f in statement.fields), inserts._values(statement, event, connection), strict=True))
+    field = AuditEvent._meta.get_field("occurred_at")
+    assert values["occurred_at"] == field.get_db_prep_save(aware, connection=connection)
+    assert values["sealed_at"] == field.get_db_prep_save(None, connection=connection)
+    naive = dt.datetime(2026, 3, 29, 1, 30)
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        converted = inserts._values(statement, AuditEvent(occurred_at=naive, action="test.naive"), connection)
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        expected = field.get_db_prep_save(naive, connection=connection)
+    assert converted[[f.name for f in statement.fields].index("occurred_at")] == expected

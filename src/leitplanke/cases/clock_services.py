@@ -63,10 +63,10 @@ def new_clocks(case: Case, *, at: dt.datetime, reason: str = "received", keys: l
     if not keys:
         return []
     calendar = deadline_selectors.calendar_settings()
-    versions = deadline_selectors.rule_versions()
+    by_key = deadline_selectors.rule_versions_by_key()
     clocks = []
     for key in keys:
-        candidates = [v for v in versions if v.key == key]
+        candidates = by_key.get(key)
         if not candidates:
             continue
         _place, zone_name = deadline_selectors.place_for(candidates[-1], calendar)

@@ -20,6 +20,7 @@ What it leaves out, and so what it refuses:
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -60,7 +61,16 @@ _PLAIN_TYPES: dict[type[Field], type] = {
 }
 
 
-def _plain_type(field: Field) -> type | None:
+class _Aware:
+    """The `plain` marker of a DateTimeField on PostgreSQL: an aware datetime (or None) goes
+    to the database as it is, which is what Django's `get_db_prep_save` gives for it there
+    (`to_python` keeps a datetime, `adapt_datetimefield_value` returns it); a naive one
+    still goes through it (Django's warning and conversion)."""
+
+
+def _plain_type(field: Field, vendor: str = "") -> type | None:
+    if vendor == "postgresql" and type(field) is models.DateTimeField:
+        return _Aware
     if isinstance(field, models.ForeignKey):
         target = field.target_field
         return int if isinstance(target, models.AutoField | models.BigAutoField | models.SmallAutoField) else None
@@ -91,7 +101,7 @@ def _compile(model: type[Model], connection: BaseDatabaseWrapper) -> _Statement:
         head=head,
         fields=fields,
         returned_pk=pk,
-        plain=tuple(_plain_type(field) for field in fields),
+        plain=tuple(_plain_type(field, connection.vendor) for field in fields),
         values=values,
         returning=returning,
         has_save_receivers=pre_save.has_listeners(model) or post_save.has_listeners(model),
@@ -272,6 +282,9 @@ def _values(statement: _Statement, instance: Model, connection: BaseDatabaseWrap
     for field, plain in zip(statement.fields, statement.plain, strict=True):
         value = field.pre_save(instance, True)
         if plain is not None and (value is None or type(value) is plain):
+            params.append(value)
+            continue
+        if plain is _Aware and type(value) is dt.datetime and value.utcoffset() is not None:
             params.append(value)
             continue
         if hasattr(value, "resolve_expression"):
