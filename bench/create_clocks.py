@@ -106,7 +106,7 @@ def main() -> int:
     wall: dict[str, list[float]] = {t: [] for t in types}
     block = 50
     for _ in range(args.rounds):
-        spent = {t: 0.0 for t in types}
+        spent = dict.fromkeys(types, 0.0)
         for start in range(0, args.runs, block):
             for case_type in types:
                 for _ in range(min(block, args.runs - start)):

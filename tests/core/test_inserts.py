@@ -216,7 +216,7 @@ def test_a_family_is_one_statement_on_postgresql_and_reads_back_as_written() -> 
         inserts.insert_family(case, children)
     writes = [q["sql"] for q in queries.captured_queries]
     if connection.vendor == "postgresql":
-        assert len(writes) == 1 and writes[0].startswith("WITH parent AS (INSERT INTO \"cases_case\"")
+        assert len(writes) == 1 and writes[0].startswith('WITH parent AS (INSERT INTO "cases_case"')
     else:
         assert len(writes) == 4  # one insert_rows per table
     clocks, (entry,), (document,) = (rows for _name, rows in children)

@@ -20,9 +20,8 @@ def _savepoints(queries: CaptureQueriesContext) -> list[str]:
 def test_inside_all_or_nothing_a_service_takes_no_savepoint_and_an_error_rolls_back_everything() -> None:
     from django.utils import timezone
 
-    with CaptureQueriesContext(connection) as queries:
-        with all_or_nothing(), service_atomic():
-            RateLimitCounter.objects.create(key="kept", window_start=timezone.now())
+    with CaptureQueriesContext(connection) as queries, all_or_nothing(), service_atomic():
+        RateLimitCounter.objects.create(key="kept", window_start=timezone.now())
     assert _savepoints(queries) == [] and RateLimitCounter.objects.filter(key="kept").exists()
     with pytest.raises(ValueError), all_or_nothing():
         RateLimitCounter.objects.create(key="outer", window_start=timezone.now())

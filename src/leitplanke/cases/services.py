@@ -262,7 +262,7 @@ def _assign_reference(case: Case, year: int, event: AuditEvent) -> str:
             )
             reference, event_id = cursor.fetchone()
         case.reference = reference
-        event.after = {**event.after, "reference": reference}
+        event.after = {**(event.after or {}), "reference": reference}
         inserted(event, event_id)
         return reference
     # SQLite: the IMMEDIATE transaction has held the database's write lock since BEGIN anyway
@@ -274,7 +274,7 @@ def _assign_reference(case: Case, year: int, event: AuditEvent) -> str:
             [reference, len(pending) + 1, SEARCH_TEXT_MAX, case.pk],
         )
     case.reference = reference
-    event.after = {**event.after, "reference": reference}
+    event.after = {**(event.after or {}), "reference": reference}
     insert_row(event)  # append-only: AuditEvent.save() only refuses updates
     return reference
 

@@ -21,6 +21,7 @@ What it leaves out, and so what it refuses:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -162,8 +163,8 @@ def insert_rows(instances: list[M], *, using: str = DEFAULT_DB_ALIAS, receivers_
 
 
 def insert_family(
-    parent: Model, children: list[tuple[str, list[Model]]], *, using: str = DEFAULT_DB_ALIAS
-) -> tuple[Model, list[tuple[str, list[Model]]]]:
+    parent: Model, children: Sequence[tuple[str, Sequence[Model]]], *, using: str = DEFAULT_DB_ALIAS
+) -> tuple[Model, Sequence[tuple[str, Sequence[Model]]]]:
     """INSERTs a new `parent` row and, per (foreign key name, rows) of `children`, rows that
     point at it: one statement on PostgreSQL, which numbers the parent and hands its id to
     the children (a data-modifying WITH; one round trip instead of one per table), one
@@ -177,7 +178,7 @@ def insert_family(
         for name, rows in groups:
             for row in rows:
                 setattr(row, name, parent)
-            insert_rows(rows, using=using)
+            insert_rows(list(rows), using=using)
         return parent, children
     parent_statement = _statement(type(parent), connection)
     if parent_statement.returned_pk is None or parent.pk is not None:
@@ -187,7 +188,8 @@ def insert_family(
     params = _values(parent_statement, parent, connection)
     parent_id = connection.ops.quote_name(str(parent_statement.returned_pk.column))
     parts = [f"parent AS ({parent_statement.sql})"]
-    selects = [f"SELECT 0, {parent_id} FROM parent"]
+    # Table and column names come from the models' metadata, quoted; values are parameters.
+    selects = [f"SELECT 0, {parent_id} FROM parent"]  # noqa: S608
     for index, (name, rows) in enumerate(groups):
         model = type(rows[0])
         if any(type(row) is not model for row in rows):
@@ -196,16 +198,18 @@ def insert_family(
         if statement.has_save_receivers:
             raise TypeError(f"{model._meta.label} has save signal receivers; use save()")
         link = model._meta.get_field(name)
+        if not isinstance(link, Field):
+            raise TypeError(f"insert_family: {model._meta.label}.{name} is no column")
         if statement.returned_pk is None and model._meta.pk is not link:
             raise TypeError(f"insert_family needs {model._meta.label} to be numbered or keyed by {name}")
         position = statement.fields.index(link)
         # The link's placeholder takes the parent's new id; every other value is a parameter.
         placeholders = ["%s"] * len(statement.fields)
-        placeholders[position] = f"(SELECT {parent_id} FROM parent)"
+        placeholders[position] = f"(SELECT {parent_id} FROM parent)"  # noqa: S608
         row_values = "(" + ", ".join(placeholders) + ")"
         returning = statement.returning or f" RETURNING {connection.ops.quote_name(str(link.column))}"
         parts.append(f"child{index} AS ({statement.head} VALUES {', '.join([row_values] * len(rows))}{returning})")
-        selects.append(f"SELECT {index + 1}, {returning.removeprefix(' RETURNING ')} FROM child{index}")
+        selects.append(f"SELECT {index + 1}, {returning.removeprefix(' RETURNING ')} FROM child{index}")  # noqa: S608
         for row in rows:
             if statement.returned_pk is not None and row.pk is not None:
                 raise TypeError(f"{model._meta.label} {row.pk} already has a primary key; the database numbers new rows")
@@ -260,7 +264,7 @@ def insert_select(
         params[key] = value
         selected.append(expressions.get(name, "%s").replace("%s", f"%({key})s"))
     # Table and column names come from the model's metadata (quoted), `expressions` from the caller's code.
-    return f"{statement.head} SELECT {', '.join(selected)} FROM {source}{statement.returning}", params
+    return f"{statement.head} SELECT {', '.join(selected)} FROM {source}{statement.returning}", params  # noqa: S608
 
 
 def inserted(instance: Model, pk: Any, *, using: str = DEFAULT_DB_ALIAS) -> Model:
