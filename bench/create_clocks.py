@@ -10,8 +10,9 @@ Runs against the database the environment names (seed it first, e.g. `leitplanke
 --cases 20000 --clocks`; every run adds its creates to it). Each round creates `--runs` cases
 of each type, interleaved in blocks, and takes the CPU time of this process per create
 (`time.process_time()`: on SQLite that includes the database's work, on PostgreSQL the
-server's CPU is not in it). Prints per type the minimum over rounds of the mean CPU per
-create, the median wall time, and the statements per create (Django's query log: every
+server's CPU is not in it; the PostgreSQL backend's CPU is read from /proc when the server runs
+on the same machine). Prints per type the minimum over rounds of the mean CPU per create,
+the median wall time, the backend's mean CPU per create, and the statements per create (Django's query log: every
 statement, BEGIN/COMMIT not included on PostgreSQL). `--profile TYPE` prints cProfile's top
 functions for `--runs` creates of that type instead. With `--only TYPE --runs N --rounds 1`
 it is small enough to run under `valgrind --tool=callgrind` (instruction counts do not
@@ -102,6 +103,23 @@ def main() -> int:
             headers = create(case_type)
         statements[case_type] = len(captured.captured_queries)
         header[case_type] = headers.get("X-Queries", "")
+    def backend_cpu() -> float:
+        """CPU seconds of this connection's PostgreSQL backend (same machine), else 0."""
+        if connection.vendor != "postgresql":
+            return 0.0
+        try:
+            with open(f"/proc/{backend_pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    backend_pid = 0
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend_pid = cursor.fetchone()[0]
+    server: dict[str, float] = {t: 0.0 for t in types}
     cpu: dict[str, list[float]] = {t: [] for t in types}
     wall: dict[str, list[float]] = {t: [] for t in types}
     block = 50
@@ -109,11 +127,13 @@ def main() -> int:
         spent = dict.fromkeys(types, 0.0)
         for start in range(0, args.runs, block):
             for case_type in types:
+                server_before = backend_cpu()
                 for _ in range(min(block, args.runs - start)):
                     started, started_cpu = time.perf_counter(), time.process_time()
                     create(case_type)
                     spent[case_type] += time.process_time() - started_cpu
                     wall[case_type].append((time.perf_counter() - started) * 1000)
+                server[case_type] += backend_cpu() - server_before
         for case_type in types:
             cpu[case_type].append(spent[case_type] * 1000 / args.runs)
     load = os.getloadavg()
@@ -121,7 +141,8 @@ def main() -> int:
         print(
             f"{connection.vendor:<10} {case_type:<10} CPU per create: min {min(cpu[case_type]):.3f} ms "
             f"(rounds: {', '.join(f'{v:.3f}' for v in cpu[case_type])}), wall median "
-            f"{statistics.median(wall[case_type]):.2f} ms, {statements[case_type]} statements "
+            f"{statistics.median(wall[case_type]):.2f} ms, database backend CPU "
+            f"{server[case_type] * 1000 / (args.runs * args.rounds):.2f} ms (mean), {statements[case_type]} statements "
             f"(X-Queries {header[case_type]})"
         )
     print(f"load average (1/5/15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
