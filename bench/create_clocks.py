@@ -103,6 +103,7 @@ def main() -> int:
             headers = create(case_type)
         statements[case_type] = len(captured.captured_queries)
         header[case_type] = headers.get("X-Queries", "")
+
     def backend_cpu() -> float:
         """CPU seconds of this connection's PostgreSQL backend (same machine), else 0."""
         if connection.vendor != "postgresql":
@@ -119,7 +120,7 @@ def main() -> int:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             backend_pid = cursor.fetchone()[0]
-    server: dict[str, float] = {t: 0.0 for t in types}
+    server: dict[str, float] = dict.fromkeys(types, 0.0)
     cpu: dict[str, list[float]] = {t: [] for t in types}
     wall: dict[str, list[float]] = {t: [] for t in types}
     block = 50
