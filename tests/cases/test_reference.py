@@ -151,3 +151,25 @@ def test_references_past_a_million_keep_every_digit(make_case: Any) -> None:
     ReferenceCounter.objects.filter(year=year).update(last_value=999_999)
     assert make_case().reference == f"LP-{year}-1000000"
     assert make_case().reference == f"LP-{year}-1000001"
+
+
+@pytest.mark.django_db
+def test_the_create_audit_event_is_what_audit_record_writes(make_case: Any) -> None:
+    """On PostgreSQL the event is written by the statement that takes the number (issue 20:
+    one round trip less under the counter's lock); its row is the one `audit_record` would
+    write with the final reference, and it seals and verifies like any other."""
+    from leitplanke.cases.services import CASE_AUDIT_FIELDS
+    from leitplanke.core.audit import audit_seal_all, audit_verify, snapshot
+    from leitplanke.core.models import AuditEvent
+
+    case = make_case(subject="Abschlag zu hoch", tags=["vip"])
+    stored = Case.objects.get(pk=case.pk)
+    event = AuditEvent.objects.get(action="case.create", object_id=str(case.pk))
+    expected = snapshot(stored, CASE_AUDIT_FIELDS)
+    expected["backdated"] = False
+    assert event.after == expected and event.after["reference"] == stored.reference
+    assert (event.before, event.actor_id, event.actor_label, event.object_type) == (None, None, "system", "cases.case")
+    assert event.seq is None and event.hash == ""
+    audit_seal_all()
+    report = audit_verify()
+    assert not report.problems, report.problems

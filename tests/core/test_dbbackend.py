@@ -85,3 +85,19 @@ def test_a_connection_lost_within_the_second_fails_one_request_only(spare: base.
         request_on(spare)
     spare.close_if_unusable_or_obsolete()  # request_finished after the failure
     assert request_on(spare) != dead
+
+
+def test_statements_with_many_parameters_are_converted_from_psycopgs_cache() -> None:
+    """A new case is one statement of about a hundred parameters (ADR 0030): psycopg parses
+    its text once, not on every create (its own limit of 50 would parse it every time)."""
+    from psycopg import _queries
+
+    assert _queries.MAX_CACHED_STATEMENT_PARAMS >= base.CACHED_STATEMENT_PARAMS
+    sql = "SELECT " + ", ".join(["%s::int"] * 120)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(range(120)))
+        before = _queries._query2pg_client.cache_info()
+        cursor.execute(sql, list(range(120)))
+        after = _queries._query2pg_client.cache_info()
+        assert cursor.fetchone()[119] == 119
+    assert after.hits == before.hits + 1 and after.misses == before.misses

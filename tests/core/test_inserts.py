@@ -163,12 +163,110 @@ def test_plain_values_pass_unconverted_and_give_what_get_db_prep_save_gives() ->
     statement = inserts._statement(Case, connection)
     plain = dict(zip((field.name for field in statement.fields), statement.plain, strict=True))
     assert plain["subject"] is str and plain["priority"] is int and plain["case_type"] is int
-    assert plain["received_at"] is None and plain["custom_fields"] is None  # dates and JSON convert
+    assert plain["custom_fields"] is None  # JSON converts
+    # Date-times: aware ones pass as they are on PostgreSQL (issue 20), convert elsewhere.
+    assert plain["received_at"] is (inserts._Aware if connection.vendor == "postgresql" else None)
     for field in statement.fields:
         kind = plain[field.name]
+        if kind is inserts._Aware:
+            continue
         samples = {str: ["", "Zähler"], int: [0, 7], bool: [True, False]}.get(kind, []) if kind else []
         for value in [*samples, None] if kind else []:
             assert field.get_db_prep_save(value, connection=connection) == value, (field.name, value)
     assert inserts._plain_type(models.IntegerField()) is int and inserts._plain_type(models.DecimalField()) is None
     # A bool given to an integer column is not of the plain type: converted as before.
     assert models.IntegerField().get_db_prep_save(True, connection=connection) == 1
+
+
+# --- insert_family: a new row and rows that point at it (issue 20: case creation with clocks) ---
+
+
+def _family() -> tuple[Case, list[Any]]:
+    from leitplanke.cases.models import CaseClock
+    from leitplanke.deadlines.models import DeadlineRule
+
+    case_type = CaseType.objects.get(key="complaint")
+    rule = DeadlineRule.objects.order_by("pk").first()
+    assert rule is not None
+    now = timezone.now()
+    case = Case(reference="~family-000001", case_type=case_type, subject="Zählerstand", channel="email", received_at=now)
+    clocks = [
+        CaseClock(
+            case=case,
+            rule_id=rule.pk,
+            rule_key=f"rule_{n}",
+            jurisdiction="DE-NW",
+            time_zone="Europe/Berlin",
+            started_at=now,
+            due_at=now + dt.timedelta(days=n + 1),
+            explanation={"n": n, "ü": [None, "zwei"]},
+        )
+        for n in range(3)
+    ]
+    entry = Interaction(case=case, kind=InteractionKind.SYSTEM, occurred_at=now, data={"event": "created"})
+    document = CaseSearchDocument(case=case, text="~family-000001\nZählerstand")
+    return case, [("case", clocks), ("case", [entry]), ("case", [document])]
+
+
+def test_a_family_is_one_statement_on_postgresql_and_reads_back_as_written() -> None:
+    from leitplanke.cases.models import CaseClock
+
+    case, children = _family()
+    with CaptureQueriesContext(connection) as queries:
+        inserts.insert_family(case, children)
+    writes = [q["sql"] for q in queries.captured_queries]
+    if connection.vendor == "postgresql":
+        assert len(writes) == 1 and writes[0].startswith('WITH parent AS (INSERT INTO "cases_case"')
+    else:
+        assert len(writes) == 4  # one insert_rows per table
+    clocks, (entry,), (document,) = (rows for _name, rows in children)
+    assert case.pk is not None and not case._state.adding
+    stored = Case.objects.get(pk=case.pk)
+    assert (stored.reference, stored.subject, stored.registered_at) == (case.reference, "Zählerstand", case.registered_at)
+    assert [clock.case_id for clock in clocks] == [case.pk] * 3 and clocks[0].pk < clocks[1].pk < clocks[2].pk
+    assert {c.pk: (c.rule_key, c.due_at, c.explanation) for c in CaseClock.objects.filter(case=case)} == {
+        c.pk: (c.rule_key, c.due_at, c.explanation) for c in clocks
+    }
+    assert not any(clock._state.adding for clock in clocks)
+    assert Interaction.objects.get(pk=entry.pk).case_id == case.pk and entry.case_id == case.pk
+    assert document.pk == case.pk and CaseSearchDocument.objects.get(pk=case.pk).text == "~family-000001\nZählerstand"
+
+
+def test_a_family_without_children_is_one_row_and_refusals_hold() -> None:
+    case, _children = _family()
+    inserts.insert_family(case, [("case", [])])
+    assert Case.objects.filter(pk=case.pk).exists()
+    again, children = _family()
+    again.pk = 4711
+    if connection.vendor == "postgresql":
+        with pytest.raises(TypeError, match="numbers a new"):
+            inserts.insert_family(again, children)
+    assert not Case.objects.filter(pk=4711).exists()
+
+
+def test_a_failing_child_leaves_no_parent_behind() -> None:
+    """One statement on PostgreSQL, so all or nothing; elsewhere the caller's transaction."""
+    case, children = _family()
+    clocks = children[0][1]
+    clocks[-1].rule_key = None  # NOT NULL everywhere
+    with pytest.raises(IntegrityError), transaction.atomic():
+        inserts.insert_family(case, children)
+    assert not Case.objects.filter(reference="~family-000001").exists()
+
+
+def test_aware_date_times_pass_as_get_db_prep_save_gives_them_and_naive_ones_still_convert() -> None:
+    from zoneinfo import ZoneInfo
+
+    statement = inserts._statement(AuditEvent, connection)
+    aware = dt.datetime(2026, 3, 29, 1, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    event = AuditEvent(occurred_at=aware, action="test.aware")
+    values = dict(zip((f.name for f in statement.fields), inserts._values(statement, event, connection), strict=True))
+    field = AuditEvent._meta.get_field("occurred_at")
+    assert values["occurred_at"] == field.get_db_prep_save(aware, connection=connection)
+    assert values["sealed_at"] == field.get_db_prep_save(None, connection=connection)
+    naive = dt.datetime(2026, 3, 29, 1, 30)
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        converted = inserts._values(statement, AuditEvent(occurred_at=naive, action="test.naive"), connection)
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        expected = field.get_db_prep_save(naive, connection=connection)
+    assert converted[[f.name for f in statement.fields].index("occurred_at")] == expected

@@ -45,6 +45,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leitplanke.core.errors import Conflict, DomainError, ValidationFailed
 from leitplanke.core.models import IdempotencyRecord
+from leitplanke.core.transactions import all_or_nothing
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -121,8 +122,9 @@ def _is_success(response: HttpResponse) -> bool:
 
 def acting(produce: Callable[[], HttpResponse]) -> HttpResponse:
     """Runs `produce` (the change and its response) in one transaction: a response that
-    cannot be built, or an error status, rolls the change back."""
-    with transaction.atomic():
+    cannot be built, or an error status, rolls the change back. Every error leaves the
+    transaction, so the services in it take no savepoints (`core.transactions`)."""
+    with all_or_nothing():
         response = produce()
         if not _is_success(response):
             transaction.set_rollback(True)
@@ -181,7 +183,7 @@ def _act(record: IdempotencyRecord, produce: Callable[[], HttpResponse]) -> Http
     """Performs the change holding the claim; stores the response with it, or releases the claim."""
     mine = IdempotencyRecord.objects.filter(pk=record.pk, claim_token=record.claim_token)
     try:
-        with transaction.atomic():
+        with all_or_nothing():  # every error leaves it: _release below, then re-raised
             # The row lock makes a takeover of this claim wait until the change is done.
             if not list(mine.select_for_update().values_list("pk", flat=True)):
                 raise IdempotencyRequestInProgress()  # taken over: the other request acts

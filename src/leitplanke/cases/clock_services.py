@@ -12,7 +12,7 @@ from typing import Any
 
 from leitplanke.accounts.actors import Actor, acting_user
 from leitplanke.core.audit import audit_record
-from leitplanke.core.inserts import insert_row, insert_rows
+from leitplanke.core.inserts import insert_row
 from leitplanke.deadlines import engine
 from leitplanke.deadlines import selectors as deadline_selectors
 
@@ -63,10 +63,10 @@ def new_clocks(case: Case, *, at: dt.datetime, reason: str = "received", keys: l
     if not keys:
         return []
     calendar = deadline_selectors.calendar_settings()
-    versions = deadline_selectors.rule_versions()
+    by_key = deadline_selectors.rule_versions_by_key()
     clocks = []
     for key in keys:
-        candidates = [v for v in versions if v.key == key]
+        candidates = by_key.get(key)
         if not candidates:
             continue
         _place, zone_name = deadline_selectors.place_for(candidates[-1], calendar)
@@ -113,14 +113,6 @@ def _refresh_case(case: Case) -> None:
     if (due, warn) != (case.next_due_at, case.next_warn_at):
         Case.objects.filter(pk=case.pk).update(next_due_at=due, next_warn_at=warn)
         case.next_due_at, case.next_warn_at = due, warn
-
-
-def insert_clocks(clocks: list[CaseClock]) -> None:
-    """The create path: the case row was inserted with `next_due` of these clocks. One
-    INSERT of all of them (core.inserts, ADR 0006)."""
-    for clock in clocks:
-        clock.case_id = clock.case.pk
-    insert_rows(clocks)
 
 
 def clocks_start(case: Case, *, at: dt.datetime, reason: str = "received") -> list[CaseClock]:

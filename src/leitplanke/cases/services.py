@@ -23,10 +23,12 @@ from django.utils.translation import gettext as _
 from leitplanke.accounts.actors import Actor, acting_user, is_user
 from leitplanke.accounts.models import Language, Team, User
 from leitplanke.core import events, storedfiles
-from leitplanke.core.audit import audit_record, changed_fields, snapshot
+from leitplanke.core.audit import audit_event, audit_record, changed_fields, snapshot
 from leitplanke.core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
-from leitplanke.core.inserts import insert_row
+from leitplanke.core.inserts import insert_family, insert_row, insert_select, inserted
+from leitplanke.core.models import AuditEvent
 from leitplanke.core.text import is_storable
+from leitplanke.core.transactions import service_atomic
 from leitplanke.customers.models import Contract, Customer, Product
 from leitplanke.customers.selectors import customer_search_terms
 from leitplanke.processes import catalogue
@@ -207,7 +209,8 @@ def _pending_reference() -> str:
 
 
 # One statement: take the next number (the counter row stays locked until commit), put it on
-# the case and at the head of the search document, which was written with the stand-in.
+# the case and at the head of the search document, which was written with the stand-in, and
+# write the create's audit event with the number in it.
 _ASSIGN_REFERENCE_PG = """
 WITH counter AS (
     INSERT INTO cases_referencecounter (year, last_value) VALUES (%(year)s, 1)
@@ -222,37 +225,57 @@ WITH counter AS (
     UPDATE cases_casesearchdocument AS document
     SET text = substr(numbered.reference || substr(document.text, %(rest)s), 1, %(max)s)
     FROM numbered WHERE document.case_id = %(case_id)s
+), audited AS (
+    {audit}
 )
-SELECT reference FROM numbered
+SELECT reference, (SELECT id FROM audited) FROM numbered
 """
+# The event's `after` gets the number the statement took (JSONB: the stored value is the same
+# whatever the order of its keys).
+_AUDIT_REFERENCE = {"after": "jsonb_set(%s, '{reference}', to_jsonb(numbered.reference))"}
 
 
-def _assign_reference(case: Case, year: int) -> str:
-    """Gives a new case its reference, as late as possible in the create.
+def _assign_reference(case: Case, year: int, event: AuditEvent) -> str:
+    """Gives a new case its reference, as late as possible in the create, and writes the
+    create's audit `event` (whose `after` names the reference) right after it.
 
     The counter row of the year is locked from the moment a number is taken until the
     transaction ends, so that a rolled-back create gives its number back (no gaps): every
     concurrent create waits for it. Taken first, the lock was held over the whole create
     (the case, timeline and search inserts and the Python between them) — 70 % of a create
-    on a loaded machine, so creates queued on it. Taken here, it covers only this statement,
-    the audit event and what the caller does before commit."""
+    on a loaded machine, so creates queued on it. Taken here, it covers only this statement
+    (on PostgreSQL the audit event is part of it) and what the caller does before commit."""
     pending = case.reference
     if connection.vendor == "postgresql":
+        audit_sql, audit_params = insert_select(event, source="numbered", expressions=_AUDIT_REFERENCE, prefix="audit")
         with connection.cursor() as cursor:
             cursor.execute(
-                _ASSIGN_REFERENCE_PG,
-                {"year": year, "prefix": f"LP-{year}-", "case_id": case.pk, "rest": len(pending) + 1, "max": SEARCH_TEXT_MAX},
+                _ASSIGN_REFERENCE_PG.replace("{audit}", audit_sql),
+                {
+                    "year": year,
+                    "prefix": f"LP-{year}-",
+                    "case_id": case.pk,
+                    "rest": len(pending) + 1,
+                    "max": SEARCH_TEXT_MAX,
+                    **audit_params,
+                },
             )
-            reference = cursor.fetchone()[0]
-    else:  # SQLite: the IMMEDIATE transaction has held the database's write lock since BEGIN anyway
-        reference = next_reference(year)
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE cases_case SET reference = %s WHERE id = %s", [reference, case.pk])
-            cursor.execute(
-                "UPDATE cases_casesearchdocument SET text = substr(%s || substr(text, %s), 1, %s) WHERE case_id = %s",
-                [reference, len(pending) + 1, SEARCH_TEXT_MAX, case.pk],
-            )
+            reference, event_id = cursor.fetchone()
+        case.reference = reference
+        event.after = {**(event.after or {}), "reference": reference}
+        inserted(event, event_id)
+        return reference
+    # SQLite: the IMMEDIATE transaction has held the database's write lock since BEGIN anyway
+    reference = next_reference(year)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE cases_case SET reference = %s WHERE id = %s", [reference, case.pk])
+        cursor.execute(
+            "UPDATE cases_casesearchdocument SET text = substr(%s || substr(text, %s), 1, %s) WHERE case_id = %s",
+            [reference, len(pending) + 1, SEARCH_TEXT_MAX, case.pk],
+        )
     case.reference = reference
+    event.after = {**(event.after or {}), "reference": reference}
+    insert_row(event)  # append-only: AuditEvent.save() only refuses updates
     return reference
 
 
@@ -490,12 +513,6 @@ def _search_head(case: Case, terms: str | None = None) -> str:
     )
 
 
-def _search_document_create(case: Case) -> None:
-    """The search document of a new case (no message texts yet): one INSERT, the same text
-    `_search_document_refresh` would write."""
-    insert_row(CaseSearchDocument(case=case, text=_search_head(case)[:SEARCH_TEXT_MAX]))
-
-
 def _with_head(head: str, old_text: str) -> str:
     marker = SEARCH_MESSAGES_MARKER
     tail = old_text.split(marker, 1)[1] if marker in old_text else ""
@@ -636,7 +653,8 @@ def case_create(
         _require_create(actor)
         if team in (None, "") and is_user(actor) and not permissions.sees_all(actor):
             permissions.team_ids_of(actor)
-    with transaction.atomic():
+    # No savepoint when the caller's transaction fails as a whole anyway (the API's).
+    with service_atomic():
         return _case_create(
             actor=actor,
             case_type=case_type,
@@ -753,9 +771,21 @@ def _case_create(
     # row carries the earliest due time for the list ("next due first").
     clocks = clock_services.new_clocks(case, at=received)
     case.next_due_at, case.next_warn_at = clock_services.next_due(clocks)
-    insert_row(case)
+    backdated = received < now - dt.timedelta(minutes=5)
+    created_entry = Interaction(
+        case=case,
+        kind=InteractionKind.SYSTEM,
+        occurred_at=now,
+        author=acting_user(actor),
+        channel=channel,
+        author_label="" if actor is not None else "system",
+        data={"event": "created", "status": case.status, "received_at": received.isoformat(), "backdated": backdated},
+    )
+    # The case, its clocks, its timeline entry and its search document (no message texts
+    # yet; the text `_search_document_refresh` would write): one statement on PostgreSQL.
+    document = CaseSearchDocument(case=case, text=_search_head(case)[:SEARCH_TEXT_MAX])
+    insert_family(case, [("case", clocks), ("case", [created_entry]), ("case", [document])])
     field_values.sync(case, created=True)
-    clock_services.insert_clocks(clocks)
     case.created_clocks = clocks  # type: ignore[attr-defined]  # for the acknowledgement of a new case (intake)
     tag_ids: list[int] = []
     if tag_names:
@@ -767,24 +797,14 @@ def _case_create(
         # A creator without a team would lose sight of the case at once: they watch it.
         case.watchers.add(actor)
         watcher_ids = [actor.pk]
-    backdated = received < now - dt.timedelta(minutes=5)
-    _timeline(
-        case,
-        kind=InteractionKind.SYSTEM,
-        actor=actor,
-        occurred_at=now,
-        channel=channel,
-        author_label="" if actor is not None else "system",
-        data={"event": "created", "status": case.status, "received_at": received.isoformat(), "backdated": backdated},
-    )
-    _search_document_create(case)
     # A new case has exactly the tags and watchers just added: no need to read them back.
     after = snapshot(case, [field for field in CASE_AUDIT_FIELDS if field not in ("tags", "watchers")])
     after.update({"tags": sorted(set(tag_ids)), "watchers": watcher_ids})
     after = {field: after[field] for field in CASE_AUDIT_FIELDS}
     after["backdated"] = backdated
-    after["reference"] = _assign_reference(case, timezone.localtime(now).year)
-    audit_record(actor=actor or "system", action="case.create", obj=case, after=after)
+    after["reference"] = case.reference  # the stand-in: `_assign_reference` writes the number
+    event = audit_event(actor=actor or "system", action="case.create", obj=case, after=after)
+    _assign_reference(case, timezone.localtime(now).year, event)
     events.emit("case.created", _event_payload(case))
     return case
 

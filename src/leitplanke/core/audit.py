@@ -128,6 +128,23 @@ def audit_record(
     after: Any = None,
 ) -> AuditEvent:
     """Writes one audit event in the caller's transaction (which must be open)."""
+    return insert_row(
+        audit_event(actor=actor, action=action, obj=obj, object_type=object_type, object_id=object_id, before=before, after=after)
+    )  # append-only: AuditEvent.save() only refuses updates
+
+
+def audit_event(
+    *,
+    actor: AuditActor,
+    action: str,
+    obj: Model | None = None,
+    object_type: str = "",
+    object_id: Any = "",
+    before: Any = None,
+    after: Any = None,
+) -> AuditEvent:
+    """The unsaved event `audit_record` writes, for a caller that writes it in a statement of
+    its own (`cases.services._assign_reference`); inside the change's transaction only."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must be called inside the transaction of the change")
     if obj is not None:
@@ -135,7 +152,7 @@ def audit_record(
         object_id = object_id or obj.pk
     context = current_request_context()
     user = actor if is_authenticated_user(actor) else None
-    event = AuditEvent(
+    return AuditEvent(
         occurred_at=timezone.now(),
         actor_id=user.pk if user is not None else None,
         actor_label=(getattr(user, "email", "") if user is not None else str(actor or "system"))[:255],
@@ -147,7 +164,6 @@ def audit_record(
         request_id=context.request_id[:64],
         ip=context.ip,
     )
-    return insert_row(event)  # append-only: AuditEvent.save() only refuses updates
 
 
 def audit_update(*, actor: AuditActor, action: str, obj: Model, before: Mapping[str, Any], fields: Iterable[str]) -> None:

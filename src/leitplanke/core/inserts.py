@@ -20,6 +20,8 @@ What it leaves out, and so what it refuses:
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -60,7 +62,16 @@ _PLAIN_TYPES: dict[type[Field], type] = {
 }
 
 
-def _plain_type(field: Field) -> type | None:
+class _Aware:
+    """The `plain` marker of a DateTimeField on PostgreSQL: an aware datetime (or None) goes
+    to the database as it is, which is what Django's `get_db_prep_save` gives for it there
+    (`to_python` keeps a datetime, `adapt_datetimefield_value` returns it); a naive one
+    still goes through it (Django's warning and conversion)."""
+
+
+def _plain_type(field: Field, vendor: str = "") -> type | None:
+    if vendor == "postgresql" and type(field) is models.DateTimeField:
+        return _Aware
     if isinstance(field, models.ForeignKey):
         target = field.target_field
         return int if isinstance(target, models.AutoField | models.BigAutoField | models.SmallAutoField) else None
@@ -91,7 +102,7 @@ def _compile(model: type[Model], connection: BaseDatabaseWrapper) -> _Statement:
         head=head,
         fields=fields,
         returned_pk=pk,
-        plain=tuple(_plain_type(field) for field in fields),
+        plain=tuple(_plain_type(field, connection.vendor) for field in fields),
         values=values,
         returning=returning,
         has_save_receivers=pre_save.has_listeners(model) or post_save.has_listeners(model),
@@ -151,11 +162,133 @@ def insert_rows(instances: list[M], *, using: str = DEFAULT_DB_ALIAS, receivers_
     return instances
 
 
+def insert_family(
+    parent: Model, children: Sequence[tuple[str, Sequence[Model]]], *, using: str = DEFAULT_DB_ALIAS
+) -> tuple[Model, Sequence[tuple[str, Sequence[Model]]]]:
+    """INSERTs a new `parent` row and, per (foreign key name, rows) of `children`, rows that
+    point at it: one statement on PostgreSQL, which numbers the parent and hands its id to
+    the children (a data-modifying WITH; one round trip instead of one per table), one
+    `insert_rows` per table elsewhere. Sets every primary key and foreign key; returns the
+    arguments. The children's foreign keys must be deferred constraints (Django's default
+    on PostgreSQL): they are checked at commit. Same values, same checks as `insert_row`."""
+    connection = connections[using]
+    groups = [(name, rows) for name, rows in children if rows]
+    if connection.vendor != "postgresql" or not groups:
+        insert_row(parent, using=using)
+        for name, rows in groups:
+            for row in rows:
+                setattr(row, name, parent)
+            insert_rows(list(rows), using=using)
+        return parent, children
+    parent_statement = _statement(type(parent), connection)
+    if parent_statement.returned_pk is None or parent.pk is not None:
+        raise TypeError(f"insert_family numbers a new {type(parent)._meta.label} row")
+    if parent_statement.has_save_receivers:
+        raise TypeError(f"{type(parent)._meta.label} has save signal receivers; use save()")
+    params = _values(parent_statement, parent, connection)
+    parent_id = connection.ops.quote_name(str(parent_statement.returned_pk.column))
+    parts = [f"parent AS ({parent_statement.sql})"]
+    # Table and column names come from the models' metadata, quoted; values are parameters.
+    selects = [f"SELECT 0, {parent_id} FROM parent"]  # noqa: S608
+    for index, (name, rows) in enumerate(groups):
+        model = type(rows[0])
+        if any(type(row) is not model for row in rows):
+            raise TypeError("insert_family takes rows of one model per foreign key")
+        statement = _statement(model, connection)
+        if statement.has_save_receivers:
+            raise TypeError(f"{model._meta.label} has save signal receivers; use save()")
+        link = model._meta.get_field(name)
+        if not isinstance(link, Field):
+            raise TypeError(f"insert_family: {model._meta.label}.{name} is no column")
+        if statement.returned_pk is None and model._meta.pk is not link:
+            raise TypeError(f"insert_family needs {model._meta.label} to be numbered or keyed by {name}")
+        position = statement.fields.index(link)
+        # The link's placeholder takes the parent's new id; every other value is a parameter.
+        placeholders = ["%s"] * len(statement.fields)
+        placeholders[position] = f"(SELECT {parent_id} FROM parent)"  # noqa: S608
+        row_values = "(" + ", ".join(placeholders) + ")"
+        returning = statement.returning or f" RETURNING {connection.ops.quote_name(str(link.column))}"
+        parts.append(f"child{index} AS ({statement.head} VALUES {', '.join([row_values] * len(rows))}{returning})")
+        selects.append(f"SELECT {index + 1}, {returning.removeprefix(' RETURNING ')} FROM child{index}")  # noqa: S608
+        for row in rows:
+            if statement.returned_pk is not None and row.pk is not None:
+                raise TypeError(f"{model._meta.label} {row.pk} already has a primary key; the database numbers new rows")
+            values = _values(statement, row, connection)
+            del values[position]
+            params.extend(values)
+    sql = "WITH " + ", ".join(parts) + " " + " UNION ALL ".join(selects)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        returned = cursor.fetchall()
+    ids: dict[int, list[Any]] = {}
+    for group, value in returned:
+        ids.setdefault(group, []).append(value)
+    setattr(parent, parent_statement.returned_pk.attname, ids[0][0])
+    _saved(parent, using)
+    for index, (name, rows) in enumerate(groups):
+        model = type(rows[0])
+        pk = _statement(model, connection).returned_pk
+        numbers = sorted(ids.get(index + 1, []))  # one sequence numbers the rows in order
+        if len(numbers) != len(rows):
+            raise RuntimeError(f"insert_family: {len(numbers)} ids for {len(rows)} {model._meta.label} rows")
+        for row, number in zip(rows, numbers, strict=True):
+            setattr(row, name, parent)
+            if pk is not None:
+                setattr(row, pk.attname, number)
+            _saved(row, using)
+    return parent, children
+
+
+def insert_select(
+    instance: Model, *, source: str, expressions: dict[str, str], prefix: str, using: str = DEFAULT_DB_ALIAS
+) -> tuple[str, dict[str, Any]]:
+    """`INSERT INTO t (…) SELECT … FROM source RETURNING pk` for a new row, with named
+    parameters (`%(prefix0)s`, …), for a data-modifying WITH of the caller's (PostgreSQL):
+    a column named in `expressions` takes that SQL, in which `%s` stands for the column's
+    value (`jsonb_set(%s, …)`). The values are those `insert_row` would write; after the
+    statement, `inserted(instance, pk)` marks the row saved. Returns (sql, parameters)."""
+    connection = connections[using]
+    statement = _statement(type(instance), connection)
+    if statement.has_save_receivers:
+        raise TypeError(f"{type(instance)._meta.label} has save signal receivers; use save()")
+    if statement.returned_pk is not None and instance.pk is not None:
+        raise TypeError(f"{type(instance)._meta.label} {instance.pk} already has a primary key; the database numbers new rows")
+    names = [field.name for field in statement.fields]
+    unknown = set(expressions) - set(names)
+    if unknown:
+        raise TypeError(f"insert_select: no column {sorted(unknown)[0]}")
+    params: dict[str, Any] = {}
+    selected = []
+    for index, (name, value) in enumerate(zip(names, _values(statement, instance, connection), strict=True)):
+        key = f"{prefix}{index}"
+        params[key] = value
+        selected.append(expressions.get(name, "%s").replace("%s", f"%({key})s"))
+    # Table and column names come from the model's metadata (quoted), `expressions` from the caller's code.
+    return f"{statement.head} SELECT {', '.join(selected)} FROM {source}{statement.returning}", params  # noqa: S608
+
+
+def inserted(instance: Model, pk: Any, *, using: str = DEFAULT_DB_ALIAS) -> Model:
+    """Marks a row written by `insert_select` as saved with the primary key the database gave it."""
+    returned = _statement(type(instance), connections[using]).returned_pk
+    if returned is not None:
+        setattr(instance, returned.attname, pk)
+    _saved(instance, using)
+    return instance
+
+
+def _saved(instance: Model, using: str) -> None:
+    instance._state.adding = False
+    instance._state.db = using
+
+
 def _values(statement: _Statement, instance: Model, connection: BaseDatabaseWrapper) -> list[Any]:
     params: list[Any] = []
     for field, plain in zip(statement.fields, statement.plain, strict=True):
         value = field.pre_save(instance, True)
         if plain is not None and (value is None or type(value) is plain):
+            params.append(value)
+            continue
+        if plain is _Aware and type(value) is dt.datetime and value.utcoffset() is not None:
             params.append(value)
             continue
         if hasattr(value, "resolve_expression"):

@@ -57,6 +57,19 @@ def rule_versions() -> tuple[RuleVersion, ...]:
     return refcache.cached(("deadlines", "rules"), lambda: tuple(_as_version(row) for row in DeadlineRule.objects.all()))
 
 
+def _group_by_key() -> dict[str, tuple[RuleVersion, ...]]:
+    grouped: dict[str, list[RuleVersion]] = {}
+    for version in rule_versions():
+        grouped.setdefault(version.key, []).append(version)
+    return {key: tuple(versions) for key, versions in grouped.items()}
+
+
+def rule_versions_by_key() -> dict[str, tuple[RuleVersion, ...]]:
+    """`rule_versions()` grouped by key, in the same order (every case creation looks up the
+    rules of its type)."""
+    return refcache.cached(("deadlines", "rules_by_key"), _group_by_key)
+
+
 def rule_version(key: str, version: int | None = None, *, received_on: dt.date | None = None) -> RuleVersion | None:
     """The given version of `key`; without a version, the one valid on `received_on`
     (or the newest)."""
