@@ -26,6 +26,7 @@ from leitplanke.cases import catalog_services, clock_services, list_services
 from leitplanke.cases import services as cases
 from leitplanke.cases.models import Attachment, Case, CaseClock, CaseType, Category, SavedView
 from leitplanke.core.errors import DomainError
+from leitplanke.core.inserts import insert_rows
 from leitplanke.customers import services as customers
 from leitplanke.decisions import shipped as shipped_tables
 from leitplanke.decisions import table_services
@@ -239,7 +240,9 @@ def build_world() -> World:
     # Each scope's case gets a PSD2 clock (a rule with a holding reply, so an extension can be recorded).
     for scope, case in case_map.items():
         psd2 = clock_services.new_clocks(case, at=case.received_at, keys=["psd2_de"])
-        clock_services.insert_clocks(psd2)
+        for clock in psd2:
+            clock.case_id = clock.case.pk
+        insert_rows(psd2)
         world.clocks[scope] = CaseClock.objects.filter(case=case, rule_key="psd2_de").get().pk
     # A resolved case of the own team: its close step asks for the closing fields.
     resolved = cases.case_create(actor=admin, case_type=complaint, team=own, subject="Matrix resolved", channel="email")
