@@ -1,0 +1,84 @@
+"""The case decisions API: record (with Idempotency-Key), list, reversal; problem codes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from leitplanke.decisions.models import DecisionRecord
+
+pytestmark = pytest.mark.django_db
+
+BODY = {
+    "table_key": "goodwill_energy_billing",
+    "context": {"disputed_amount": 300},
+    "kind": "goodwill",
+    "amount": "45.00",
+    "currency": "EUR",
+    "action": "goodwill_credit",
+    "message_to_customer": "Wir schreiben Ihnen 45 Euro gut.",
+}
+
+
+def post(client: Any, url: str, body: dict[str, Any], **headers: Any) -> Any:
+    return client.post(url, data=json.dumps(body), content_type="application/json", headers=headers)
+
+
+def test_record_list_and_reverse(tables: Any, complaint: Any, agent: Any, lead: Any, api_client_for: Any) -> None:
+    client = api_client_for(agent)
+    url = f"/api/v1/cases/{complaint.pk}/decisions"
+    response = post(client, url, BODY)
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert data["status"] == "final" and data["amount"] == "45.00" and data["recommended_min"] == "30.00"
+    assert data["matched_rules"][0]["id"] == "loyal" and data["table"]["key"] == "goodwill_energy_billing"
+    listed = client.get(url).json()
+    assert [item["id"] for item in listed] == [data["id"]]
+    # Only a lead reverses, with a justification.
+    assert post(client, f"{url}/{data['id']}/reversal", {"justification": "mine"}).status_code == 403
+    lead_client = api_client_for(lead)
+    assert post(lead_client, f"{url}/{data['id']}/reversal", {"justification": ""}).status_code == 422
+    reversed_ = post(lead_client, f"{url}/{data['id']}/reversal", {"justification": "Rechnung war korrekt."})
+    assert reversed_.status_code == 201, reversed_.content
+    assert reversed_.json()["record_kind"] == "reversal" and reversed_.json()["refers_to"] == data["id"]
+    again = post(lead_client, f"{url}/{data['id']}/reversal", {"justification": "again"})
+    assert again.status_code == 409 and again.json()["code"] == "decision_not_reversible"
+    statuses = {item["id"]: item["status"] for item in client.get(url).json()}
+    assert statuses[data["id"]] == "reversed"
+
+
+def test_problem_codes(tables: Any, complaint: Any, agent: Any, api_client_for: Any) -> None:
+    client = api_client_for(agent)
+    url = f"/api/v1/cases/{complaint.pk}/decisions"
+    response = post(client, url, {**BODY, "amount": "200"})
+    assert response.status_code == 422 and response.json()["code"] == "justification_required"
+    assert response.json()["errors"][0]["pointer"] == "/justification"
+    response = post(client, url, {**BODY, "currency": "USD"})
+    assert response.status_code == 422 and response.json()["code"] == "currency_mismatch"
+    response = post(client, url, {**BODY, "context": {"disputed_amount": "abc"}})
+    assert response.status_code == 422 and response.json()["errors"][0]["pointer"] == "/context/disputed_amount"
+    response = post(client, url, {**BODY, "table_key": "nope"})
+    assert response.status_code == 422 and response.json()["errors"][0]["pointer"] == "/table_key"
+    response = post(client, url, {**BODY, "amount": "1.234"})
+    assert response.status_code == 422
+    assert not DecisionRecord.objects.exists()
+
+
+def test_idempotency_key_records_once(tables: Any, complaint: Any, agent: Any, api_client_for: Any) -> None:
+    client = api_client_for(agent)
+    url = f"/api/v1/cases/{complaint.pk}/decisions"
+    first = post(client, url, BODY, **{"Idempotency-Key": "k-1"})
+    second = post(client, url, BODY, **{"Idempotency-Key": "k-1"})
+    assert first.status_code == second.status_code == 201
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    assert first.json()["id"] == second.json()["id"]
+    assert DecisionRecord.objects.count() == 1
+
+
+def test_read_scope_and_other_teams(tables: Any, complaint: Any, agent: Any, make_user: Any, api_client_for: Any) -> None:
+    url = f"/api/v1/cases/{complaint.pk}/decisions"
+    assert post(api_client_for(agent, scopes=("read",)), url, BODY).status_code == 403
+    assert api_client_for(make_user("agent")).get(url).status_code == 404
+    assert post(api_client_for(make_user("auditor")), url, BODY).status_code in (403, 404)
