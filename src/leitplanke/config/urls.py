@@ -15,6 +15,7 @@ urlpatterns = [
     path("settings/", include("leitplanke.accounts.admin_urls")),
     path("cases/", include("leitplanke.cases.list_urls")),
     path("cases/", include("leitplanke.cases.urls")),
+    path("cases/", include("leitplanke.decisions.record_urls")),
     path("customers/", include("leitplanke.customers.urls")),
     path("complaint/", include("leitplanke.intake.public_urls")),
     path("public/<slug:brand>/", include("leitplanke.intake.brand_public_urls")),

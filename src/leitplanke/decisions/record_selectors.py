@@ -397,3 +397,22 @@ def may_reverse(actor: Actor, record: DecisionRecord) -> bool:
         return True
     decider_teams = set(record.decided_by.teams.values_list("pk", flat=True))
     return bool(decider_teams & team_ids)
+
+
+def authority_summary(*, actor: Actor, case: Case, kind: str, currency: str) -> dict[str, Any] | None:
+    """"My authority" for this kind and currency on this case, as the panel shows it (None
+    while no authority limits are configured)."""
+    try:
+        from . import authority_selectors  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    if kind == DecisionKind.NONE:
+        return None
+    view = authority_selectors.authority_for(
+        user=actor, kind=kind, currency=currency, case_type=case.case_type, customer=case.customer
+    )
+    return {"kind": kind, "currency": currency, "view": view}
+
+
+def kind_label(kind: str) -> str:
+    return str(DecisionKind(kind).label) if kind in DecisionKind.values else kind
