@@ -223,3 +223,74 @@ def test_records_are_listed_for_visible_cases_only(tables: Any, complaint: Any, 
     assert record_selectors.case_decisions(actor=agent, case=complaint).count() == 1
     with pytest.raises(NotFound):
         record_selectors.case_decisions(actor=make_user("agent"), case=complaint)
+
+
+def test_above_authority_waits_for_the_lead_and_fills_the_case_on_approval(
+    tables: Any, complaint: Any, agent: Any, lead: Any
+) -> None:
+    from leitplanke.decisions import approval_services
+
+    record = decide(agent, complaint, context={"disputed_amount": 1000}, amount="150")
+    assert record.status == "pending" and not record.deviates
+    assert record.authority["covered"] is False and record.authority["per_decision"] == "100.00"
+    approval = record.approval
+    assert approval.reasons == ["above_authority"] and approval.approver_id == lead.pk
+    complaint.refresh_from_db()
+    assert complaint.goodwill_amount is None  # not effective while it waits
+    entry = Interaction.objects.get(case=complaint, data__event="decision")
+    assert entry.subject == "Goodwill 150.00 EUR decided (awaiting approval)"
+    approval_services.approval_decide(actor=lead, approval=approval, action="approve")
+    record.refresh_from_db()
+    complaint.refresh_from_db()
+    assert record.status == "approved" and complaint.goodwill_amount == Decimal("150.00")
+
+
+def test_table_marked_approval_makes_it_pending_within_authority(
+    tables: Any, complaint: Any, agent: Any, make_case: Any, team: Any, customer: Any
+) -> None:
+    for _ in range(2):  # the third complaint in 12 months: the table asks for approval
+        make_case(team=team, customer=customer)
+    record = decide(agent, complaint, context={"disputed_amount": 200}, amount="40")
+    assert record.matched_rules[0]["id"] == "repeat"
+    assert record.status == "pending" and record.approval.reasons == ["table_requires"]
+
+
+def test_correcting_a_sent_back_decision(tables: Any, complaint: Any, agent: Any, lead: Any) -> None:
+    from leitplanke.decisions import approval_services
+
+    record = decide(agent, complaint, context={"disputed_amount": 1000}, amount="150")
+    approval_services.approval_decide(actor=lead, approval=record.approval, action="send_back", comment="Zu hoch.")
+    record.refresh_from_db()
+    assert record.status == "sent_back"
+    correction = record_services.decision_correct(
+        actor=agent, record=record, table_key=GOODWILL, context={"disputed_amount": 1000},
+        kind="goodwill", amount="100", currency="EUR", justification="",
+    )  # fmt: skip
+    assert correction.status == "final"
+    record.refresh_from_db()
+    assert record.status == "superseded"
+
+
+def test_pending_decision_cannot_be_reversed_or_corrected(tables: Any, complaint: Any, agent: Any, lead: Any) -> None:
+    record = decide(agent, complaint, context={"disputed_amount": 1000}, amount="150")
+    with pytest.raises(record_services.NotReversible):
+        record_services.decision_reverse(actor=lead, record=record, justification="no")
+    with pytest.raises(record_services.RecordNotCurrent):
+        record_services.decision_correct(actor=agent, record=record, kind="goodwill", amount="1", currency="EUR")
+
+
+def test_reversal_beyond_the_leads_authority_is_refused(tables: Any, complaint: Any, agent: Any, lead: Any) -> None:
+    record = decide(agent, complaint)
+    with pytest.raises(record_services.ReversalExceedsAuthority):
+        record_services.decision_reverse(actor=lead, record=record, justification="more", amount="5000", kind="goodwill")
+    record.refresh_from_db()
+    assert record.status == "final"
+
+
+def test_record_content_is_immutable_through_the_services(tables: Any, complaint: Any, agent: Any, lead: Any) -> None:
+    first = decide(agent, complaint)
+    before = {f.name: getattr(first, f.name) for f in DecisionRecord._meta.concrete_fields if f.name != "status"}
+    record_services.decision_reverse(actor=lead, record=first, justification="nein")
+    first.refresh_from_db()
+    after = {f.name: getattr(first, f.name) for f in DecisionRecord._meta.concrete_fields if f.name != "status"}
+    assert before == after and first.status == "reversed"

@@ -400,18 +400,13 @@ def may_reverse(actor: Actor, record: DecisionRecord) -> bool:
 
 
 def authority_summary(*, actor: Actor, case: Case, kind: str, currency: str) -> dict[str, Any] | None:
-    """"My authority" for this kind and currency on this case, as the panel shows it (None
-    while no authority limits are configured)."""
-    try:
-        from . import authority_selectors  # type: ignore[attr-defined]
-    except ImportError:
-        return None
+    """"My authority" for this kind and currency on this case, as the panel shows it."""
+    from .authority_selectors import authority_for
+
     if kind == DecisionKind.NONE:
         return None
-    view = authority_selectors.authority_for(
-        user=actor, kind=kind, currency=currency, case_type=case.case_type, customer=case.customer
-    )
-    return {"kind": kind, "currency": currency, "view": view}
+    view = authority_for(user=actor, kind=kind, currency=currency, case_type=case.case_type, customer=case.customer)
+    return {"kind": kind, "kind_label": kind_label(kind), "currency": currency, "view": view}
 
 
 def kind_label(kind: str) -> str:

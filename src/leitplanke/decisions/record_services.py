@@ -33,6 +33,8 @@ from leitplanke.core.inserts import insert_row
 from leitplanke.core.text import is_storable
 
 from . import record_selectors as selectors
+from .approval_services import approval_request_open
+from .authority_selectors import authority_for
 from .models import DecisionKind, DecisionRecord, RecordKind, RecordStatus
 
 ACTION_MAX = 100
@@ -146,28 +148,14 @@ def _lock_record(record: DecisionRecord, case: Case) -> DecisionRecord:
 
 
 def authority_check(*, actor: Actor, case: Case, kind: str, currency: str, amount: Decimal) -> tuple[list[str], dict[str, Any]]:
-    """Why the decision needs approval for the actor's authority (empty: it is covered), and
-    the snapshot of that authority stored with the record."""
+    """Why the decision needs approval for the actor's authority (`above_authority`; empty:
+    it is covered), and the snapshot of that authority stored with the record."""
     if kind == DecisionKind.NONE or amount == 0:
         return [], {"kind": kind, "currency": currency, "covered": True, "no_payment": True}
-    try:
-        from . import authority_selectors
-    except ImportError:  # before the authority limits exist: nothing is limited
-        return [], {"kind": kind, "currency": currency, "covered": True, "limits": "not configured"}
-    view = authority_selectors.authority_for(
-        user=actor, kind=kind, currency=currency, case_type=case.case_type, customer=case.customer
-    )
-    reasons = [str(reason) for reason in view.reasons(amount)] if not view.covers(amount) else []
-    snapshot = view.as_dict() if hasattr(view, "as_dict") else {}
-    return reasons, {**snapshot, "kind": kind, "currency": currency, "covered": not reasons, "amount": str(amount)}
-
-
-def _open_approval(*, record: DecisionRecord, reasons: list[str], actor: Actor) -> None:
-    try:
-        from . import approval_services
-    except ImportError:  # before four-eyes approvals exist the record simply waits
-        return
-    approval_services.approval_request_open(record=record, reasons=reasons, actor=actor)
+    view = authority_for(user=actor, kind=kind, currency=currency, case_type=case.case_type, customer=case.customer)
+    codes = view.reason_codes(amount)
+    snapshot = {**view.as_dict(), "amount": str(amount), "covered": not codes, "over": codes}
+    return (["above_authority"] if codes else []), snapshot
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -370,7 +358,7 @@ def _decide(
             after={"status": refers_to.status, "by": record.pk},
         )
     if reasons:
-        _open_approval(record=record, reasons=reasons, actor=actor)
+        approval_request_open(record=record, reasons=reasons, actor=actor)
     _timeline(case, record, actor=actor, now=now)
     audit_record(actor=actor, action=f"decision.{record_kind}", obj=record, after=_audit_shape(record))
     case_amounts_refresh(actor=actor, case=case)
