@@ -66,10 +66,10 @@ def test_lead_reverses_on_the_panel(tables: Any, complaint: Any, agent: Any, lea
     lead_client = client_for(lead)
     assert "Reverse this decision" in lead_client.get(f"/cases/{complaint.pk}/decisions/").content.decode()
     url = f"/cases/{complaint.pk}/decisions/{record.pk}/reversal/"
-    refused = lead_client.post(url, {f"r{record.pk}-justification": "", f"r{record.pk}-amount": "0"})
+    refused = lead_client.post(url, {"justification": "", "amount": "0"})
     assert refused.status_code == 422
-    assert client_for(agent).post(url, {f"r{record.pk}-justification": "x", f"r{record.pk}-amount": "0"}).status_code == 403
-    done = lead_client.post(url, {f"r{record.pk}-justification": "Rechnung korrekt.", f"r{record.pk}-amount": "0"})
+    assert client_for(agent).post(url, {"justification": "x", "amount": "0"}).status_code == 403
+    done = lead_client.post(url, {"justification": "Rechnung korrekt.", "amount": "0"})
     assert done.status_code == 302
     page = client_for(agent).get(f"/cases/{complaint.pk}/decisions/").content.decode()
     assert "Reversed by Lena Lead" in page and "Rechnung korrekt." in page

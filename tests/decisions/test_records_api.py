@@ -82,3 +82,36 @@ def test_read_scope_and_other_teams(tables: Any, complaint: Any, agent: Any, mak
     assert post(api_client_for(agent, scopes=("read",)), url, BODY).status_code == 403
     assert api_client_for(make_user("agent")).get(url).status_code == 404
     assert post(api_client_for(make_user("auditor")), url, BODY).status_code in (403, 404)
+
+
+def test_hostile_context_is_refused_never_a_server_error(tables: Any, complaint: Any, agent: Any, api_client_for: Any) -> None:
+    from tests.security.payloads import PAYLOADS
+
+    client = api_client_for(agent)
+    url = f"/api/v1/cases/{complaint.pk}/decisions"
+    for payload in PAYLOADS:
+        for context in ({"disputed_amount": payload}, {payload[:60] or "x": 1, "disputed_amount": 1}):
+            response = client.post(url, data=json.dumps({**BODY, "context": context}), content_type="application/json")
+            assert response.status_code == 422, (payload[:40], response.status_code)
+        card = {"fee_type": payload, "bank_error": True, "fee_amount": 5}
+        response = client.post(
+            url, data=json.dumps({**BODY, "table_key": "card_fee_refund", "context": card}), content_type="application/json"
+        )
+        assert response.status_code == 422, (payload[:40], response.status_code)
+    assert not DecisionRecord.objects.exists()
+
+
+def test_hostile_context_in_the_panel_is_shown_escaped(tables: Any, complaint: Any, agent: Any, client_for: Any) -> None:
+    from tests.security.payloads import PAYLOADS
+    from tests.security.test_hostile_input import escaped
+
+    client = client_for(agent)
+    for payload in PAYLOADS:
+        if "\x00" in payload:
+            continue
+        page = client.get(
+            f"/cases/{complaint.pk}/decisions/",
+            {"table": "card_fee_refund", "ctx_fee_type": payload, "ctx_fee_amount": payload, "evaluate": "1"},
+        )
+        assert page.status_code in (200, 400), page.status_code
+        assert escaped(payload, page.content.decode()), payload[:40]

@@ -401,7 +401,7 @@ def post_data(name: str, world: World, scope: str) -> dict[str, Any]:
         "cases:assign": {"responsible": "me"},
         "cases:escalate": {"reason": "Matrix"},
         "cases:clock_extend": {"event": "holding_reply", "note": "Matrix"},
-        "case_decisions:reverse": {f"r{world.records.get(scope, 0)}-justification": "Matrix", f"r{world.records.get(scope, 0)}-amount": "0"},
+        "case_decisions:reverse": {"justification": "Matrix", "amount": "0"},
         "intake:public_access": {"action": "revoke"},
         "processes:initial": {"initial": "acknowledged"},
     }

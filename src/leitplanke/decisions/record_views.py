@@ -91,7 +91,7 @@ def _records(request: HttpRequest, case: Any, reversal_forms: dict[int, Reversal
         entry: dict[str, Any] = {"record": record, "approval": approval, "reversal": reversal}
         entry["status_text"] = _status_text(entry)
         if record.status in record_services.REVERSIBLE and record_selectors.may_reverse(request.user, record):
-            entry["reversal_form"] = (reversal_forms or {}).get(record.pk) or ReversalForm(prefix=f"r{record.pk}")
+            entry["reversal_form"] = (reversal_forms or {}).get(record.pk) or ReversalForm(auto_id=f"id_reverse{record.pk}_%s")
         entries.append(entry)
     return entries
 
@@ -226,7 +226,7 @@ def decision_reverse(request: HttpRequest, case_id: int, record_id: int) -> Http
         raise Http404() from None
     if not record_selectors.may_reverse(request.user, record):
         raise DjangoPermissionDenied()
-    form = ReversalForm(request.POST, prefix=f"r{record.pk}")
+    form = ReversalForm(request.POST, auto_id=f"id_reverse{record.pk}_%s")
     if form.is_valid():
         try:
             record_services.decision_reverse(
