@@ -103,12 +103,13 @@ def test_hostile_context_is_refused_never_a_server_error(tables: Any, complaint:
 
 def test_hostile_context_in_the_panel_is_shown_escaped(tables: Any, complaint: Any, agent: Any, client_for: Any) -> None:
     from tests.security.payloads import PAYLOADS
+    from leitplanke.core.text import is_storable
     from tests.security.test_hostile_input import escaped
 
     client = client_for(agent)
     for payload in PAYLOADS:
-        if "\x00" in payload:
-            continue
+        if not is_storable(payload):
+            continue  # the middleware answers such query strings with a 400 (tested centrally)
         page = client.get(
             f"/cases/{complaint.pk}/decisions/",
             {"table": "card_fee_refund", "ctx_fee_type": payload, "ctx_fee_amount": payload, "evaluate": "1"},
