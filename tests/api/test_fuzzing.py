@@ -47,6 +47,8 @@ from leitplanke.cases import services as cases
 from leitplanke.cases.models import Case, Category
 from leitplanke.customers import services as customers
 from leitplanke.customers.models import Customer
+from leitplanke.decisions import record_services as decisions
+from tests.decisions.tables import publish_shipped_tables
 
 MAX_EXAMPLES = int(os.environ.get("LEITPLANKE_FUZZ_EXAMPLES", "25"))
 ROLES = ("administrator", "agent", "auditor")
@@ -118,6 +120,11 @@ def world(make_user: Callable[..., User]) -> dict[str, Any]:
     cases.attachment_add(
         actor=admin, case=case, uploaded_file=SimpleUploadedFile("beleg.pdf", PDF, "application/pdf"), interaction=note
     )
+    publish_shipped_tables()
+    record = decisions.decision_record(
+        actor=users["agent"], case=case, table_key="goodwill_energy_billing", context={"disputed_amount": 0},
+        kind="none", amount="0", currency="EUR",
+    )  # fmt: skip
     tokens = {role: accounts.api_token_create(actor=user, name="fuzz", scopes=SCOPES[role])[1] for role, user in users.items()}
     ids = {
         "customer_id": [customer.pk, duplicate.pk],
@@ -128,6 +135,7 @@ def world(make_user: Callable[..., User]) -> dict[str, Any]:
         "case_pk": [case.pk, other_case.pk],
         "team_id": [team.pk, other_team.pk],
         "category_id": list(Category.objects.values_list("pk", flat=True)[:5]),
+        "record_id": [record.pk],
     }
     return {"tokens": tokens, "ids": ids}
 
@@ -148,6 +156,7 @@ BODY_IDS = {
 BODY_KEYS = {
     "case_type": ["complaint", "inquiry", "feedback", "data_protection"],
     "transition": ["start", "wait", "resume", "resolve", "close", "reopen"],
+    "table_key": ["goodwill_energy_billing", "card_fee_refund"],
 }
 
 
