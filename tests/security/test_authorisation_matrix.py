@@ -73,6 +73,7 @@ NOBODY =              ("N",      "N",   "N",   "N",   "N",   "N",   "N")
 SETTINGS_INDEX =      ("L",      "F",   "F",   "A",   "A",   "A",   "A")
 NO_REPORT_YET =       ("L",      "F",   "N",   "N",   "N",   "N",   "N")
 PROCESS_DESIGNERS =   ("L",      "F",   "F",   "A",   "F",   "A",   "F")
+APPROVERS =           ("L",      "F",   "A",   "F",   "F",   "A",   "F")  # teams.lead or org.manage
 # Cases by scope (own team, other team, no team): team roles see their team's cases only.
 CASE_VIEW =           ("L",      "ANN", "ANN", "AAA", "AAA", "AAA", "AAA")
 CASE_EDIT =           ("L",      "ANN", "ANN", "FFF", "AAA", "AAA", "FFF")
@@ -124,6 +125,14 @@ HTML: dict[str, tuple[str, ...]] = {
     "settings:tasks":                       ADMIN,
     "settings:audit":                       ADMIN_OR_AUDIT,
     "settings:brands":                      ADMIN,
+    # authority limits (docs/decisions.md, Authority): administrators; my authority: everyone
+    "authority_settings:list":              ADMIN,
+    "authority_settings:create":            ADMIN,
+    "authority_settings:edit":              ADMIN,
+    "authority_settings:delete":            ADMIN,
+    "approvals:my_authority":               LOGGED_IN,
+    "approvals:inbox":                      APPROVERS,
+    "approvals:decide":                     APPROVERS,
     "settings:brand_create":                ADMIN,
     "settings:brand_edit":                  ADMIN,
     "deadlines:settings":                   ADMIN,
@@ -300,6 +309,7 @@ API_CUSTOMER_WRITE =      ("U",      "A",   "A",   "F",   "A",   "A",   "F")
 API_MERGE =               ("U",      "F",   "F",   "F",   "A",   "A",   "F")
 API_PRODUCT_WRITE =       ("U",      "F",   "F",   "A",   "F",   "A",   "F")
 API_PROCESS_WRITE =       ("U",      "F",   "F",   "A",   "F",   "A",   "F")
+API_APPROVE =             ("U",      "N",   "A",   "N",   "N",   "A",   "F")
 
 API: dict[str, tuple[str, ...]] = {
     "GET /api/v1/health":                                           API_PUBLIC,
@@ -348,6 +358,12 @@ API: dict[str, tuple[str, ...]] = {
     "PUT /api/v1/processes/{key}/versions/{version}":               API_PROCESS_WRITE,
     "POST /api/v1/processes/{key}/versions/{version}/publish":      API_PROCESS_WRITE,
     "POST /api/v1/processes/validate":                              API_ANY,  # checks a definition, stores nothing
+    # approvals: the decider's lead (own team) and administrators may decide; others do not see it
+    "GET /api/v1/approvals":                                        API_ANY,
+    "POST /api/v1/approvals/{approval_id}/approve":                 API_APPROVE,
+    "POST /api/v1/approvals/{approval_id}/reject":                  API_APPROVE,
+    "POST /api/v1/approvals/{approval_id}/send-back":               API_APPROVE,
+    "GET /api/v1/me/authority":                                     API_ANY,
 }
 # fmt: on
 
@@ -385,6 +401,8 @@ def api_body(operation: str, world: World) -> dict[str, Any]:
         "POST /api/v1/processes": {"key": "complaint", "name_de": "Matrix", "name_en": "Matrix", "definition": COMPLAINT},
         "PUT /api/v1/processes/{key}/versions/{version}": {"name_de": "Matrix", "name_en": "Matrix", "definition": COMPLAINT},
         "POST /api/v1/processes/validate": {"key": "complaint", "definition": COMPLAINT},
+        "POST /api/v1/approvals/{approval_id}/reject": {"comment": "Matrix"},
+        "POST /api/v1/approvals/{approval_id}/send-back": {"comment": "Matrix"},
     }
     return bodies.get(operation, {})
 
@@ -404,6 +422,7 @@ def post_data(name: str, world: World, scope: str) -> dict[str, Any]:
         "case_decisions:reverse": {"justification": "Matrix", "amount": "0"},
         "intake:public_access": {"action": "revoke"},
         "processes:initial": {"initial": "acknowledged"},
+        "approvals:decide": {"action": "approve"},
     }
     return data.get(name, {})
 

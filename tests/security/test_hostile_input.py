@@ -217,6 +217,41 @@ TARGETS = [
     ),
     # closing days are dates, not free text: every payload is refused (no 500, shown escaped)
     Target("deadline settings", lambda w: "/settings/deadlines/", ["closures"], refuse_only=True),
+    # authority limits: the currency is three letters, the amounts are numbers — every payload is refused
+    Target(
+        "authority limit",
+        lambda w: "/settings/authority/new/",
+        ["currency", "per_decision"],
+        extra={
+            "role": lambda w: str(w.users["agent"].roles.get().pk),
+            "kind": "redress",
+            "currency": "EUR",
+            "per_decision": "10",
+        },
+        refuse_only=True,
+    ),
+    # the yearly limit is optional (empty: no limit); a payload is no amount: refused
+    Target(
+        "authority limit per year",
+        lambda w: "/settings/authority/new/",
+        ["per_customer_year"],
+        extra={
+            "role": lambda w: str(w.users["agent"].roles.get().pk),
+            "kind": "redress",
+            "currency": "EUR",
+            "per_decision": "10",
+        },
+        refuse_only=True,
+    ),
+    # the lead's comment on an approval (rejecting needs one; the decider reads it on the timeline)
+    Target(
+        "approval comment",
+        lambda w: "/decisions/approvals/",
+        ["comment"],
+        action="/decide/",
+        principal="team_lead",
+        extra={"action": "reject"},
+    ),
     Target(
         "reply composer",
         lambda w: f"/intake/cases/{_own(w)}/composer/",

@@ -254,6 +254,28 @@ def build_world() -> World:
     world.ids["roadmap2_id"] = roadmap2.pk
     world.ids["case_type2_id"] = other_type.pk if other_type else complaint.pk
 
+    # Authority limits (agent 100, lead 1,000, administrator 5,000 EUR goodwill) and a pending
+    # approval of a 250 EUR decision taken by the other team's agent on the own case.
+    from leitplanke.decisions import approval_services, authority_services
+    from leitplanke.decisions.models import DecisionRecord
+
+    limit = authority_services.authority_limit_create(
+        actor=admin, role=Role.objects.get(key="agent").pk, kind="goodwill", currency="EUR", per_decision="100"
+    )
+    authority_services.authority_limit_create(
+        actor=admin, role=Role.objects.get(key="team_lead").pk, kind="goodwill", currency="EUR", per_decision="1000"
+    )
+    authority_services.authority_limit_create(
+        actor=admin, role=Role.objects.get(key="administrator").pk, kind="goodwill", currency="EUR", per_decision="5000"
+    )
+    with transaction.atomic():
+        record = DecisionRecord.objects.create(
+            case=case_map["own"], kind="goodwill", amount=250, currency="EUR", status="pending",
+            decided_by=other_user, decided_at=timezone.now(),
+        )  # fmt: skip
+        approval = approval_services.approval_request_open(record=record, reasons=["above_authority"], actor=other_user)
+    world.ids.update(limit_id=limit.pk, approval_id=approval.pk)
+
     world.api_clients["anonymous"] = Client()
     for key, user in users.items():
         client = Client()

@@ -21,6 +21,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "see_cases": bool({permissions.VIEW_ALL_CASES, permissions.VIEW_TEAM_CASES} & codes),
             "manage_maturity": permissions.MANAGE_MATURITY in codes,
             "manage_processes": permissions.MANAGE_PROCESSES in codes,
+            "lead_team": permissions.LEAD_TEAM in codes,
         }
     }
 

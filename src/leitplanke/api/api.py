@@ -13,7 +13,7 @@ from . import problems
 from .auth import auth
 from .openapi import document_errors
 from .query_input import refuse_repeated_parameters
-from .routers import customers, inbound, processes, system
+from .routers import approvals, customers, inbound, processes, system
 from .routers.case_decisions import router as case_decisions_router
 from .routers.cases import router as cases_router
 from .routers.catalog import router as catalog_router
@@ -57,3 +57,4 @@ api.add_router("", catalog_router)
 api.add_router("", customers.router)
 api.add_router("", deadlines_router)
 api.add_router("", processes.router)
+api.add_router("", approvals.router)

@@ -144,6 +144,15 @@ class AuthorityView:
         remaining = self.remaining
         return self.per_decision if remaining is None else min(self.per_decision, remaining)
 
+    @property
+    def kind_label(self) -> str:
+        return str(DecisionKind(self.kind).label) if self.kind in DecisionKind.values else self.kind
+
+    @property
+    def raised(self) -> bool:
+        """A qualification raised the limit (one of the rows that made it names a skill)."""
+        return any(source.skill for source in self.sources)
+
     def _limit(self) -> authority.EffectiveLimit:
         return authority.EffectiveLimit(self.kind, self.currency, self.per_decision, self.per_customer_year, (), self.level)
 
@@ -307,7 +316,11 @@ def my_authority(user: User, *, at: dt.datetime | None = None) -> list[Authority
         view = _view(person, kind=kind, currency=currency, case_type_id=type_id, day=day, used=Decimal("0"), language=language)
         if view.level == "none" and type_id is None:
             continue
-        lines.append(AuthorityLine(view=view, case_type_id=type_id, case_type_label=str(labels.get(type_id, "")) if type_id is not None else ""))
+        lines.append(
+            AuthorityLine(
+                view=view, case_type_id=type_id, case_type_label=str(labels.get(type_id, "")) if type_id is not None else ""
+            )
+        )
     return lines
 
 

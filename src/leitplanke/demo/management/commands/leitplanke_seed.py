@@ -37,6 +37,9 @@ class Command(BaseCommand):
             return
         seed.seed_organisation()
         seed_maturity()
+        from leitplanke.demo.authority import seed_authority
+
+        seed_authority()
         self.stdout.write(self.style.SUCCESS("Demo organisation loaded."))
         count = cases if cases is not None else (0 if demo_cases_present() else DEMO_CASES)
         if not count:
