@@ -105,6 +105,7 @@ def setup(make_user: Callable[..., User], team: Team, make_case: Callable[..., C
 
 # --- decision records (record_services) ---------------------------------------------------
 
+
 @pytest.fixture
 def tables(db: Any) -> list[DecisionTable]:
     return publish_shipped_tables()

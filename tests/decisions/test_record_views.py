@@ -19,7 +19,9 @@ def test_panel_recommends_without_saving(tables: Any, complaint: Any, agent: Any
     assert page.status_code == 200 and "goodwill_energy_billing" in page.content.decode()
     page = client.get(url, {"table": "goodwill_energy_billing"})
     assert 'name="ctx_disputed_amount"' in page.content.decode()
-    page = client.get(url, {"table": "goodwill_energy_billing", "ctx_disputed_amount": "300", "evaluate": "1"}, HTTP_HX_REQUEST="true")
+    page = client.get(
+        url, {"table": "goodwill_energy_billing", "ctx_disputed_amount": "300", "evaluate": "1"}, HTTP_HX_REQUEST="true"
+    )
     body = page.content.decode()
     assert page.status_code == 200
     assert "45.00 EUR" in body and "Long customer relationship" in body and "loyal" in body

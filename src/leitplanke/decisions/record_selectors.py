@@ -214,9 +214,7 @@ def case_facts(case: Case, *, now: dt.datetime | None = None) -> dict[str, Any]:
     complaints = 0
     refunds = 0
     if customer is not None:
-        complaints = Case.objects.filter(
-            customer_id=customer.pk, case_type__is_complaint=True, received_at__gte=year_ago
-        ).count()
+        complaints = Case.objects.filter(customer_id=customer.pk, case_type__is_complaint=True, received_at__gte=year_ago).count()
         refunds = (
             DecisionRecord.objects.filter(
                 case__customer_id=customer.pk, status__in=EFFECTIVE, decided_at__gte=year_ago, amount__gt=0
@@ -400,7 +398,7 @@ def may_reverse(actor: Actor, record: DecisionRecord) -> bool:
 
 
 def authority_summary(*, actor: Actor, case: Case, kind: str, currency: str) -> dict[str, Any] | None:
-    """"My authority" for this kind and currency on this case, as the panel shows it."""
+    """ "My authority" for this kind and currency on this case, as the panel shows it."""
     from .authority_selectors import authority_for
 
     if kind == DecisionKind.NONE:

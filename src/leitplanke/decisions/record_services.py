@@ -301,7 +301,11 @@ def _decide(
         deviates = (low is not None and amount < low) or (high is not None and amount > high)
     if recommendation is not None:
         deviates = not recommendation.within(amount)
-        if recommendation.kind in (DecisionKind.GOODWILL, DecisionKind.REDRESS) and amount > 0 and values["kind"] != recommendation.kind:
+        if (
+            recommendation.kind in (DecisionKind.GOODWILL, DecisionKind.REDRESS)
+            and amount > 0
+            and values["kind"] != recommendation.kind
+        ):
             deviates = True  # redress recorded as goodwill (or the reverse) is a deviation too
     if deviates and not values["justification"]:
         raise JustificationRequired(
@@ -398,7 +402,13 @@ def decision_record(
         justification=justification,
     )
     return _decide(
-        actor=actor, case=case, table_key=table_key, context=context, values=values, record_kind=RecordKind.DECISION, refers_to=None
+        actor=actor,
+        case=case,
+        table_key=table_key,
+        context=context,
+        values=values,
+        record_kind=RecordKind.DECISION,
+        refers_to=None,
     )
 
 
@@ -435,7 +445,13 @@ def decision_correct(
         justification=justification,
     )
     return _decide(
-        actor=actor, case=case, table_key=table_key, context=context, values=values, record_kind=RecordKind.CORRECTION, refers_to=old
+        actor=actor,
+        case=case,
+        table_key=table_key,
+        context=context,
+        values=values,
+        record_kind=RecordKind.CORRECTION,
+        refers_to=old,
     )
 
 

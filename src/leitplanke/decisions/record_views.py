@@ -121,7 +121,9 @@ def _panel(
     }
     if row is not None and editable:
         specs = record_selectors.context_fields(row)
-        context_form = ContextForm(data, specs=specs) if data is not None else ContextForm(initial={"table": row.key}, specs=specs)
+        context_form = (
+            ContextForm(data, specs=specs) if data is not None else ContextForm(initial={"table": row.key}, specs=specs)
+        )
         context["context_form"] = context_form
         if data is not None and context_form.is_valid():
             try:
@@ -138,7 +140,10 @@ def _panel(
                         "amount": recommendation.amount if recommendation.amount is not None else 0,
                         "currency": context["currency"],
                         "action": recommendation.action,
-                        **{CONTEXT_PREFIX + k: ("true" if v is True else "false" if v is False else v) for k, v in recommendation.context.items()},
+                        **{
+                            CONTEXT_PREFIX + k: ("true" if v is True else "false" if v is False else v)
+                            for k, v in recommendation.context.items()
+                        },
                     }
                     decision_form = DecisionForm(initial=initial, specs=specs)
                 if recommendation.minimum is not None and recommendation.maximum is not None:

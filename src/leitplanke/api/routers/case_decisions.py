@@ -47,10 +47,10 @@ class DecisionIn(InputSchema):
     table_key: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = Field(
         None, examples=["goodwill_energy_billing"]
     )
-    context: dict[ContextKey, ContextValue] = Field(
-        default_factory=dict, max_length=20, examples=[{"disputed_amount": 300}]
+    context: dict[ContextKey, ContextValue] = Field(default_factory=dict, max_length=20, examples=[{"disputed_amount": 300}])
+    kind: KindValue = Field(
+        examples=["goodwill"], description="Redress (a loss the organisation caused) or goodwill; kept apart."
     )
-    kind: KindValue = Field(examples=["goodwill"], description="Redress (a loss the organisation caused) or goodwill; kept apart.")
     amount: AmountText = Field(examples=["45.00"], description="A decimal string, at most two decimal places.")
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(examples=["EUR"])
     action: str = Field("", max_length=100, examples=["goodwill_credit"])
