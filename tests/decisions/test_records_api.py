@@ -102,8 +102,8 @@ def test_hostile_context_is_refused_never_a_server_error(tables: Any, complaint:
 
 
 def test_hostile_context_in_the_panel_is_shown_escaped(tables: Any, complaint: Any, agent: Any, client_for: Any) -> None:
-    from tests.security.payloads import PAYLOADS
     from leitplanke.core.text import is_storable
+    from tests.security.payloads import PAYLOADS
     from tests.security.test_hostile_input import escaped
 
     client = client_for(agent)

@@ -257,7 +257,6 @@ def build_world() -> World:
     # Authority limits (agent 100, lead 1,000, administrator 5,000 EUR goodwill) and a pending
     # approval of a 250 EUR decision taken by the other team's agent on the own case.
     from leitplanke.decisions import approval_services, authority_services
-    from leitplanke.decisions.models import DecisionRecord
 
     limit = authority_services.authority_limit_create(
         actor=admin, role=Role.objects.get(key="agent").pk, kind="goodwill", currency="EUR", per_decision="100"

@@ -94,9 +94,7 @@ def _checked(
     if kind not in DecisionKind.values:
         errors["kind"] = [str(_("Choose goodwill, redress or no payment."))]
     number = selectors._amount(amount)
-    if number is None or number < 0:
-        errors["amount"] = [str(_("Enter an amount of 0 or more (at most two decimal places)."))]
-    elif number != number.quantize(selectors.CENT):
+    if number is None or number < 0 or number != number.quantize(selectors.CENT):
         errors["amount"] = [str(_("Enter an amount of 0 or more (at most two decimal places)."))]
     elif kind == DecisionKind.NONE and number != 0:
         errors["amount"] = [str(_("A decision without payment has the amount 0."))]

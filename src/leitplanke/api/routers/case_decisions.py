@@ -224,8 +224,8 @@ def create_decision(
 def reverse_decision(
     request: HttpRequest,
     payload: ReversalIn,
+    record_id: IdParam,
     case_id: str = CaseId,
-    record_id: IdParam = Path(..., description="The decision record's id."),
     idempotency_key: str | None = IdempotencyKey,
 ) -> HttpResponse:
     """A lead of the decider's team (or someone who sees all cases) overrules a final or
