@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from leitplanke.accounts.actors import Actor
+from leitplanke.accounts.actors import Actor, is_user
 from leitplanke.cases.models import Case
 from leitplanke.cases.selectors import is_visible
 from leitplanke.core.errors import NotFound, ValidationFailed
@@ -401,7 +401,7 @@ def authority_summary(*, actor: Actor, case: Case, kind: str, currency: str) -> 
     """ "My authority" for this kind and currency on this case, as the panel shows it."""
     from .authority_selectors import authority_for
 
-    if kind == DecisionKind.NONE:
+    if kind == DecisionKind.NONE or not is_user(actor):
         return None
     view = authority_for(user=actor, kind=kind, currency=currency, case_type=case.case_type, customer=case.customer)
     return {"kind": kind, "kind_label": kind_label(kind), "currency": currency, "view": view}

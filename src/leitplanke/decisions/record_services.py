@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from leitplanke.accounts.actors import Actor
+from leitplanke.accounts.actors import Actor, require_user
 from leitplanke.cases import permissions as case_permissions
 from leitplanke.cases.models import Case, Interaction, InteractionKind
 from leitplanke.cases.selectors import is_visible
@@ -150,7 +150,7 @@ def authority_check(*, actor: Actor, case: Case, kind: str, currency: str, amoun
     it is covered), and the snapshot of that authority stored with the record."""
     if kind == DecisionKind.NONE or amount == 0:
         return [], {"kind": kind, "currency": currency, "covered": True, "no_payment": True}
-    view = authority_for(user=actor, kind=kind, currency=currency, case_type=case.case_type, customer=case.customer)
+    view = authority_for(user=require_user(actor), kind=kind, currency=currency, case_type=case.case_type, customer=case.customer)
     codes = view.reason_codes(amount)
     snapshot = {**view.as_dict(), "amount": str(amount), "covered": not codes, "over": codes}
     return (["above_authority"] if codes else []), snapshot
@@ -344,7 +344,7 @@ def _decide(
         justification=values["justification"],
         authority=authority,
         status=RecordStatus.PENDING if reasons else RecordStatus.FINAL,
-        decided_by=actor,
+        decided_by=require_user(actor),
         decided_at=now,
         team_id=_team_of(actor, case),
     )

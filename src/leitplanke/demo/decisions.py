@@ -54,7 +54,7 @@ def seed_decisions() -> int:
     for case in candidates:
         recommendation = record_selectors.recommend(table, case, {"disputed_amount": 300})
         small = recommendation.amount is not None and 0 < recommendation.amount <= 50
-        if small and not recommendation.approval_needed and case.customer_id not in customers:
+        if small and not recommendation.approval_needed and case.customer_id and case.customer_id not in customers:
             alone.append((case, recommendation.amount))
             customers.add(case.customer_id)
     rest = [case for case in candidates if case.customer_id not in customers]
