@@ -116,3 +116,21 @@ def test_hostile_context_in_the_panel_is_shown_escaped(tables: Any, complaint: A
         )
         assert page.status_code in (200, 400), page.status_code
         assert escaped(payload, page.content.decode()), payload[:40]
+
+
+def test_pending_decision_answers_with_its_approval(tables: Any, complaint: Any, agent: Any, lead: Any, api_client_for: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_client_for(agent)
+    url = f"/api/v1/cases/{complaint.pk}/decisions"
+    response = post(client, url, {**BODY, "context": {"disputed_amount": 1000}, "amount": "150"})
+    assert response.status_code == 201
+    data = response.json()
+    assert data["status"] == "pending" and data["approval"]["approver"]["name"] == "Lena Lead"
+    assert data["approval"]["reasons"] == ["above_authority"]
+    with CaptureQueriesContext(connection) as final:
+        assert post(client, url, BODY).status_code == 201
+    with CaptureQueriesContext(connection) as again:
+        assert post(client, url, {**BODY, "amount": "46"}).status_code == 201
+    assert len(again.captured_queries) == len(final.captured_queries)  # no read-back per record

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from leitplanke.accounts.actors import Actor, require_user
+from leitplanke.accounts.actors import Actor, acting_user, require_user
 from leitplanke.cases import permissions as case_permissions
 from leitplanke.cases.models import Case, Interaction, InteractionKind
 from leitplanke.cases.selectors import is_visible
@@ -205,14 +205,14 @@ def _audit_shape(record: DecisionRecord) -> dict[str, Any]:
     }
 
 
-def case_amounts_refresh(*, actor: Actor, case: Case) -> None:
+def case_amounts_refresh(*, actor: Actor, case: Case) -> bool:
     """Fills the case's closing fields from its effective records (final or approved):
     redress and goodwill kept apart. Called inside the transaction of the record's change
     (the case row is locked); the approval services call it when a record is approved."""
     totals = selectors.effective_amounts(case)
     redress, goodwill = totals[DecisionKind.REDRESS], totals[DecisionKind.GOODWILL]
     if case.redress_amount == redress and case.goodwill_amount == goodwill:
-        return
+        return False
     before = {"redress_amount": case.redress_amount, "goodwill_amount": case.goodwill_amount, "version": case.version}
     now = timezone.now()
     case.redress_amount = redress
@@ -227,6 +227,7 @@ def case_amounts_refresh(*, actor: Actor, case: Case) -> None:
         before=before,
         after={"redress_amount": redress, "goodwill_amount": goodwill, "version": case.version},
     )
+    return True
 
 
 def _timeline(case: Case, record: DecisionRecord, *, actor: Actor, now: dt.datetime, reversed_by: str = "") -> None:
@@ -237,7 +238,7 @@ def _timeline(case: Case, record: DecisionRecord, *, actor: Actor, now: dt.datet
     else:
         verb = "corrected" if record.record_kind == RecordKind.CORRECTION else "decided"
         subject = f"{label} {record.amount} {record.currency} {verb} ({'within authority' if within else 'awaiting approval'})"
-    user = actor if is_visible(actor, case) else None
+    user = acting_user(actor)
     insert_row(
         Interaction(
             case=case,
@@ -263,7 +264,6 @@ def _timeline(case: Case, record: DecisionRecord, *, actor: Actor, now: dt.datet
         )
     )
     case.last_activity_at = now
-    Case.objects.filter(pk=case.pk).update(last_activity_at=now)
 
 
 def _decide(
@@ -363,7 +363,8 @@ def _decide(
         approval_request_open(record=record, reasons=reasons, actor=actor)
     _timeline(case, record, actor=actor, now=now)
     audit_record(actor=actor, action=f"decision.{record_kind}", obj=record, after=_audit_shape(record))
-    case_amounts_refresh(actor=actor, case=case)
+    if not case_amounts_refresh(actor=actor, case=case):  # it saved the activity time when it changed the case
+        Case.objects.filter(pk=case.pk).update(last_activity_at=now)
     events.emit("decision.recorded", _event_payload(case, record))
     return record
 

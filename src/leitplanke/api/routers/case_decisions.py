@@ -119,11 +119,16 @@ def _person(user: Any) -> dict[str, Any] | None:
     return None if user is None else {"id": user.pk, "name": user.full_name or user.email}
 
 
-def decision_data(record: Record, *, followed_by: list[int] | None = None) -> dict[str, Any]:
-    try:
-        approval = record.approval
-    except ObjectDoesNotExist:  # no approval request
+def decision_data(record: Record, *, followed_by: list[int] | None = None, fresh: bool = False) -> dict[str, Any]:
+    """A record as the API shows it. `fresh`: the record the service just wrote (nothing follows
+    it yet; its approval request, if any, is the one the service opened and cached on it)."""
+    if fresh and record.status != "pending":
         approval = None
+    else:
+        try:
+            approval = record.approval
+        except ObjectDoesNotExist:  # no approval request
+            approval = None
     return {
         "id": record.pk,
         "case_id": record.case_id,
@@ -163,9 +168,8 @@ def decision_data(record: Record, *, followed_by: list[int] | None = None) -> di
 
 
 def _created(request: HttpRequest, record: Record) -> HttpResponse:
-    # Read back as the list shows it (the approval request, if one was opened).
-    fresh = record_selectors.decision_get(actor=request.user, case=record.case, record_id=record.pk)
-    body = json.dumps(decision_data(fresh, followed_by=[]), ensure_ascii=False, default=str)
+    # The service's record has what the answer shows (no read-back: nothing follows it yet).
+    body = json.dumps(decision_data(record, followed_by=[], fresh=True), ensure_ascii=False, default=str)
     response = HttpResponse(body, status=201, content_type="application/json")
     response["Location"] = f"{request.path.rstrip('/').rsplit('/decisions', 1)[0]}/decisions#{record.pk}"
     return response
