@@ -118,7 +118,9 @@ def test_hostile_context_in_the_panel_is_shown_escaped(tables: Any, complaint: A
         assert escaped(payload, page.content.decode()), payload[:40]
 
 
-def test_pending_decision_answers_with_its_approval(tables: Any, complaint: Any, agent: Any, lead: Any, api_client_for: Any) -> None:
+def test_pending_decision_answers_with_its_approval(
+    tables: Any, complaint: Any, agent: Any, lead: Any, api_client_for: Any
+) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
