@@ -22,8 +22,10 @@ from leitplanke.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from leitplanke.api.idempotency import HEADER_DESCRIPTION as IDEMPOTENCY_DESCRIPTION
 from leitplanke.api.idempotency import idempotent
 from leitplanke.api.problems import input_names
-from leitplanke.api.routers.cases import _case, _require_json
-from leitplanke.api.schemas import IdParam, InputSchema, Problem, StrictBool
+from leitplanke.api.routers.cases import _require_json
+from leitplanke.api.schemas import MAX_ID, IdParam, InputSchema, Problem, StrictBool
+from leitplanke.cases import selectors as case_selectors
+from leitplanke.core.errors import NotFound
 from leitplanke.decisions import record_selectors, record_services
 
 router = Router(tags=["decisions"])
@@ -173,6 +175,19 @@ def _created(request: HttpRequest, record: Record) -> HttpResponse:
     response = HttpResponse(body, status=201, content_type="application/json")
     response["Location"] = f"{request.path.rstrip('/').rsplit('/decisions', 1)[0]}/decisions#{record.pk}"
     return response
+
+
+def _case(request: HttpRequest, case_id: str) -> Any:
+    """The visible case by id or reference, without the detail page's relations: the services
+    lock the row and read what they need under the lock."""
+    key = case_id.strip()
+    related = ("case_type",)
+    if key.isascii() and key.isdigit():
+        number = int(key)
+        if not 1 <= number <= MAX_ID:
+            raise NotFound()
+        return case_selectors.case_get(actor=request.user, case_id=number, related=related)
+    return case_selectors.case_get(actor=request.user, reference=key, related=related)
 
 
 def _api_field(name: str) -> str:
