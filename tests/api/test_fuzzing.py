@@ -126,6 +126,7 @@ def world(make_user: Callable[..., User]) -> dict[str, Any]:
         kind="none", amount="0", currency="EUR",
     )  # fmt: skip
     tokens = {role: accounts.api_token_create(actor=user, name="fuzz", scopes=SCOPES[role])[1] for role, user in users.items()}
+    approval = _pending_approval(make_user("agent", teams=[team]), case)
     ids = {
         "customer_id": [customer.pk, duplicate.pk],
         "contract_id": [contract.pk],
@@ -136,8 +137,25 @@ def world(make_user: Callable[..., User]) -> dict[str, Any]:
         "team_id": [team.pk, other_team.pk],
         "category_id": list(Category.objects.values_list("pk", flat=True)[:5]),
         "record_id": [record.pk],
+        "approval_id": [approval.pk],
     }
     return {"tokens": tokens, "ids": ids}
+
+
+def _pending_approval(decider: User, case: Case) -> Any:
+    """A 250 EUR goodwill decision above the agent's authority, waiting for the administrator
+    (who may give 5,000 EUR alone)."""
+    from django.utils import timezone
+
+    from leitplanke.accounts.models import Role
+    from leitplanke.decisions import approval_services
+    from leitplanke.decisions.models import AuthorityLimit, DecisionRecord
+
+    AuthorityLimit.objects.create(role=Role.objects.get(key="administrator"), kind="goodwill", per_decision=5000)
+    record = DecisionRecord.objects.create(
+        case=case, kind="goodwill", amount=250, status="pending", decided_by=decider, decided_at=timezone.now()
+    )
+    return approval_services.approval_request_open(record=record, reasons=["above_authority"], actor=decider)
 
 
 # Ids in request bodies → the kind of row they name (a key of `world["ids"]`).

@@ -164,3 +164,29 @@ def test_escalating_by_hand_reassigns_too(setup, monkeypatch, django_capture_on_
     assigned = [p for n, p in seen if n == "case.assigned"]
     assert [p["responsible_user_id"] for p in assigned] == [setup["lead"].pk]
     assert [m.to for m in mail.outbox if "escalated" in m.subject] == [["lead@example.org"]]
+
+
+def test_a_steps_escalation_effect_hands_the_case_on_as_the_job_does(setup, django_capture_on_commit_callbacks):
+    """The complaint process's "escalate" step raises the level; the level's `assign_to`
+    applies as it does for the job and a manual escalation."""
+    case = setup["make"]({"handled_by": "team_lead", "assign_to": "team_lead"}, {"handled_by": "quality_manager"})
+    lead, agent = setup["lead"], setup["agent"]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_transition(actor=agent, case=case, transition="escalate")
+    case.refresh_from_db()
+    assert case.escalation_level == 1 and case.responsible_user == lead and case.status == "in_progress"
+    [entry] = escalations(case)
+    assert entry.data["cause"] == "transition" and entry.data["transition"] == "escalate"
+    assert entry.data["reassigned_to"] == lead.pk and entry.data["previous_responsible"] == agent.pk
+    transition = AuditEvent.objects.get(action="case.transition", object_id=str(case.pk))
+    assert transition.before["escalation_level"] == 0 and transition.after["escalation_level"] == 1
+    assert [m.to for m in mail.outbox if "escalated" in m.subject] == [["lead@example.org"]]
+
+
+def test_a_steps_escalation_effect_at_the_top_level_changes_nothing_more(setup):
+    case = setup["make"]({"handled_by": "team_lead", "assign_to": "team_lead"})
+    services.case_transition(actor=setup["agent"], case=case, transition="escalate")
+    case.refresh_from_db()
+    services.case_transition(actor=case.responsible_user, case=case, transition="escalate")
+    case.refresh_from_db()
+    assert case.escalation_level == 1 and len(escalations(case)) == 1

@@ -418,6 +418,10 @@ def test_custom_fields_are_cleaned_per_kind(custom_type: Any) -> None:
     [
         ({"note": "x" * 2001}, "custom_fields.note"),
         ({"meter": "viele"}, "custom_fields.meter"),
+        ({"meter": "1e999999"}, "custom_fields.meter"),
+        ({"meter": "1000000000000000"}, "custom_fields.meter"),
+        ({"meter": "0.0000001"}, "custom_fields.meter"),
+        ({"meter": "NaN"}, "custom_fields.meter"),
         ({"amount": "12.505"}, "custom_fields.amount"),
         ({"amount": 1.5}, "custom_fields.amount"),
         ({"amount": {"amount": "1", "currency": "EURO"}}, "custom_fields.amount"),

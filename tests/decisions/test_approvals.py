@@ -259,3 +259,38 @@ def test_two_approvers_at_once_one_wins(make_user, team, make_case, tmp_path):
             == {ApprovalStatus.APPROVED: RecordStatus.APPROVED, ApprovalStatus.REJECTED: RecordStatus.REJECTED}[final.status]
         )
         assert AuditEvent.objects.filter(action="decision.approval_decide").count() == 1
+
+
+def test_the_reminder_job_is_registered_with_the_scheduler():
+    from leitplanke.core.scheduler import REGISTRY
+
+    assert any(name.endswith("approval_tasks.remind_overdue_approvals") for name in REGISTRY)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_remind_exactly_once(make_user, team, make_case, tmp_path):
+    from leitplanke.accounts.models import Team
+    from tests.concurrency import in_parallel, shared_database
+    from tests.conftest import ensure_default_roles
+
+    ensure_default_roles()
+    agent, lead = make_user("agent", teams=[team]), make_user("team_lead")
+    Team.objects.filter(pk=team.pk).update(lead=lead)
+    role_limit("team_lead", 1000)
+    case = make_case(actor=agent, team=team)
+    approval = services.approval_request_open(
+        record=make_record(case, agent, 250, status=RecordStatus.PENDING), reasons=["above_authority"], actor=agent
+    )
+    later = approval.due_at + dt.timedelta(minutes=1)
+
+    def work(index: int) -> int:
+        from django.db import connection
+
+        try:
+            return services.approvals_remind(now=later)["reminded"]
+        finally:
+            connection.close()
+
+    with shared_database(tmp_path):
+        assert sum(in_parallel(work, 2)) == 1
+        assert AuditEvent.objects.filter(action="decision.approval_remind").count() == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leitplanke.decisions.authority import (
@@ -55,6 +55,14 @@ def test_person_overrides_role_even_when_lower():
     rows = [role_row(1000), user_row(50)]
     result = limit(rows)
     assert result.per_decision == 50 and result.level == "person"
+
+
+def test_a_persons_qualification_row_raises_the_role_limit_and_never_replaces_it():
+    rows = [role_row(100), user_row(60, skill="s"), user_row(300, skill="t", min_level=2)]
+    assert limit(rows).per_decision == 100 and limit(rows).level == "role"
+    assert limit(rows, quals={"s": Qualification(1)}).per_decision == 100  # raising to 60 is no raise
+    raised = limit(rows, quals={"t": Qualification(2)})
+    assert raised.per_decision == 300 and raised.level == "person"
 
 
 def test_person_row_of_someone_else_is_ignored():
@@ -137,7 +145,7 @@ quals_strategy = st.dictionaries(
 role_sets = st.sets(roles, max_size=3)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows_strategy, role_sets, quals_strategy, st.sampled_from([None, 1, 2]))
 def test_never_negative_and_sources_explain(rows, role_keys, quals, case_type):
     result = limit(rows, roles=role_keys, quals=quals, case_type=case_type)
@@ -148,7 +156,7 @@ def test_never_negative_and_sources_explain(rows, role_keys, quals, case_type):
         assert result.per_decision == max(r.per_decision for r in result.sources)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows_strategy, role_sets, quals_strategy, roles)
 def test_more_roles_never_lower_without_person_rows(rows, role_keys, quals, extra):
     rows = [r for r in rows if r.user is None]
@@ -159,7 +167,7 @@ def test_more_roles_never_lower_without_person_rows(rows, role_keys, quals, extr
         assert before.per_customer_year is not None and after.per_customer_year >= before.per_customer_year
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows_strategy, role_sets, quals_strategy, st.sampled_from(["s1", "s2"]), st.integers(1, 3))
 def test_gaining_a_qualification_never_lowers(rows, role_keys, quals, skill, level):
     before = limit(rows, roles=role_keys, quals=quals)
@@ -169,14 +177,14 @@ def test_gaining_a_qualification_never_lowers(rows, role_keys, quals, skill, lev
     assert after.per_decision >= before.per_decision
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows_strategy, role_sets, quals_strategy)
 def test_expired_qualifications_count_as_absent(rows, role_keys, quals):
     expired = {k: Qualification(q.level, DAY - dt.timedelta(days=1)) for k, q in quals.items()}
     assert limit(rows, roles=role_keys, quals=expired) == limit(rows, roles=role_keys, quals={})
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows_strategy, role_sets, quals_strategy, amounts)
 def test_a_person_row_decides_alone(rows, role_keys, quals, amount):
     mine = LimitRow(kind="goodwill", currency="EUR", per_decision=amount, user=7)
@@ -185,7 +193,7 @@ def test_a_person_row_decides_alone(rows, role_keys, quals, amount):
     assert all(r.user == 7 for r in result.sources)
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(amounts, optional_amounts, amounts, amounts, amounts)
 def test_check_monotone(per_decision, per_year, amount, smaller, used):
     from leitplanke.decisions.authority import EffectiveLimit

@@ -139,6 +139,7 @@ def test_inbox_reject_without_comment_is_a_form_error(setup, client_for):
     assert response.status_code == 302
     html = client_for(setup["agent"]).get(f"/cases/{setup['case'].pk}/").content.decode()
     assert "<b>nein</b>" not in html
+    assert "was rejected." in html and "&lt;b&gt;nein&lt;/b&gt;" in html
 
 
 def test_inbox_refuses_others(setup, client_for, make_user):
@@ -161,3 +162,19 @@ def test_inbox_in_german(setup, client_for, make_user):
     german.save()
     html = client_for(german).get("/decisions/approvals/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Freigaben" in html and "Genehmigen" in html
+
+
+def test_case_approvals_include_shows_pending_and_outcome(setup):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from leitplanke.decisions.approval_selectors import approvals_of_case
+
+    with translation.override("en"):
+        approval = _pending(setup)
+        html = render_to_string("decisions/_case_approvals.html", {"case_approvals": approvals_of_case(setup["case"])})
+        assert "Pending" in html and "asked of" in html and setup["lead"].full_name in html
+        approval_services.approval_decide(actor=setup["lead"], approval=approval, action="reject", comment="<i>Nein</i>")
+        html = render_to_string("decisions/_case_approvals.html", {"case_approvals": approvals_of_case(setup["case"])})
+        assert "Rejected" in html and "&lt;i&gt;Nein&lt;/i&gt;" in html
+        assert render_to_string("decisions/_case_approvals.html", {"case_approvals": []}).strip() == ""

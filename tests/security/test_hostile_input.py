@@ -495,6 +495,7 @@ API_TARGETS: list[tuple[str, str, str, Callable[[World, str], dict[str, Any]]]] 
     ),
     ("POST", "/api/v1/processes/validate", "definition", lambda w, p: {"key": "complaint", "definition": _labelled(p)}),
     ("PATCH", "/api/v1/cases/{case}", "subject", lambda w, p: {"subject": p}),
+    ("POST", "/api/v1/approvals/{approval}/reject", "comment", lambda w, p: {"comment": p}),
     ("PATCH", "/api/v1/customers/{customer}", "last_name", lambda w, p: {"last_name": p}),
 ]
 
@@ -516,7 +517,11 @@ def test_api_fields_store_or_refuse_hostile_text(
 ) -> None:
     client = world.api_clients["administrator"]
     url = path.format(
-        case=world.cases["own"].pk, customer=world.ids["customer_id"], clock=world.clocks["own"], record=world.records["own"]
+        case=world.cases["own"].pk,
+        customer=world.ids["customer_id"],
+        clock=world.clocks["own"],
+        approval=world.ids["approval_id"],
+        record=world.records["own"],
     )
     problems = []
     stored = 0

@@ -75,16 +75,21 @@ def raise_level(
     now: dt.datetime,
     reason: str = "",
     cause: dict[str, Any] | None = None,
+    to_level: int | None = None,
 ) -> dict[str, Any] | None:
-    """Raises the (locked) case to the next level of its process and records it; returns
-    the timeline data, or None when the case is at the top level already (nothing written).
-    The caller saves nothing else: the level and the version are stored here."""
+    """Raises the (locked) case to the next level of its process — or to `to_level`, as a
+    transition's escalation effect asks — and records it; returns the timeline data, or
+    None when there is no such level above the current one (nothing written). The caller
+    saves nothing else: the level and the version are stored here."""
     from leitplanke.core.background import enqueue_on_commit
 
     from .tasks import send_escalation_mail
 
-    level = process.next_escalation_level(case.escalation_level)
-    if level is None:
+    if to_level is None:
+        level = process.next_escalation_level(case.escalation_level)
+    else:
+        level = next((lv for lv in process.escalation_levels if lv.level == to_level), None)
+    if level is None or level.level <= case.escalation_level:
         return None
     before: dict[str, Any] = {"escalation_level": case.escalation_level, "version": case.version}
     users = handlers(case, level)

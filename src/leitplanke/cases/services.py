@@ -369,6 +369,9 @@ def _users(values: Any, field: str) -> list[User]:
     return [user for user in (_instance(v, User, field) for v in values or ()) if user is not None]
 
 
+NUMBER_MAX_DECIMALS = 6
+
+
 def _custom_value(definition: CustomFieldDefinition, value: Any) -> Any:
     key, kind = definition.key, definition.kind
     invalid = ValidationFailed
@@ -384,8 +387,11 @@ def _custom_value(definition: CustomFieldDefinition, value: Any) -> Any:
             number = decimal.Decimal(str(value).strip().replace(",", "."))
         except (decimal.InvalidOperation, ValueError):
             raise invalid(field_errors={key: [_("Enter a number.")]}) from None
-        if not number.is_finite():
-            raise invalid(field_errors={key: [_("Enter a number.")]})
+        exponent = number.as_tuple().exponent
+        # Bounded like a money amount: "1e999999" is finite, but as a whole number it would be
+        # a million digits in the case's JSON and no database column holds it.
+        if not number.is_finite() or not isinstance(exponent, int) or exponent < -NUMBER_MAX_DECIMALS or abs(number) >= 10**15:
+            raise invalid(field_errors={key: [_("Enter a number of at most 15 digits before and 6 after the decimal point.")]})
         # Stored as JSON: whole numbers as int, others as a decimal string (never a float).
         return int(number) if number == number.to_integral_value() else str(number)
     if kind == FieldKind.MONEY:
@@ -1225,6 +1231,7 @@ def case_transition(
             setattr(case, name, value)
     announced: list[dict[str, Any]] = []
     clock_effects: list[dict[str, Any]] = []
+    raise_to: int | None = None
     for effect in outcome.effects:
         if effect.type == "set_field":
             name = str(effect.params["field"])
@@ -1234,7 +1241,11 @@ def case_transition(
             else:
                 setattr(case, name, _settable_value(name, value))
         elif effect.type == "escalation":
-            case.escalation_level = int(effect.params.get("level") or 0)
+            level = int(effect.params.get("level") or 0)
+            if level > case.escalation_level and process.next_escalation_level(case.escalation_level) is not None:
+                raise_to = level  # raised below, after the step is saved: handlers, reassignment, mail
+            else:
+                case.escalation_level = level
         elif effect.type == "clock":
             clock_effects.append(effect.as_dict())
         else:  # send_template, webhook: intake carries them out (core.events subscriber)
@@ -1271,6 +1282,14 @@ def case_transition(
     )
     for clock_effect in clock_effects:
         clock_changes.update(apply_clock_effect(case=case, effect=clock_effect, at=now))
+    if raise_to is not None:
+        # As the job and a manual escalation do: the level's handlers watch and hear of it,
+        # and its `assign_to` may hand the case on (ADR 0024).
+        from . import escalation
+
+        escalation.raise_level(
+            case, process, actor=actor, now=now, cause={"cause": "transition", "transition": step.key}, to_level=raise_to
+        )
     after = snapshot(case, ["status", "status_kind", "closed_at", "version", *CLOSING_AUDIT_FIELDS])
     if after["custom_fields"] != before["custom_fields"]:
         field_values.sync(case)

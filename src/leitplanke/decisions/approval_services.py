@@ -259,7 +259,7 @@ def approval_decide(*, actor: Actor, approval: ApprovalRequest, action: str, com
         raise ValidationFailed(field_errors={"action": [_("Choose approve, reject or send back.")]})
     comment = (comment or "").strip() if isinstance(comment, str) else ""
     if len(comment) > COMMENT_MAX:
-        raise ValidationFailed(field_errors={"comment": [_("At most %(max)d characters.") % {"max": COMMENT_MAX}]})
+        raise ValidationFailed(field_errors={"comment": [_("At most %(n)s characters.") % {"n": COMMENT_MAX}]})
     if not is_storable(comment):
         raise ValidationFailed(field_errors={"comment": [_("This text contains a character that cannot be stored.")]})
     if action != "approve" and not comment:

@@ -8,8 +8,9 @@ The rules (docs/decisions.md, "Authority"):
 
 1. Only rows for the asked kind and currency count; a row with a case type counts only for
    that case type.
-2. Person rows override role rows: if any person row applies (after rules 3 and 4), the role
-   rows are not looked at.
+2. Person rows override role rows: if any of the person's own base rows (without a
+   qualification) applies, the role rows are not looked at. The person's own qualification
+   rows raise whatever applies (their base rows, or else their roles' limit).
 3. Within the person rows, and within each role's rows, a case-type row is more specific than
    a general row: if a case-type base row applies it replaces the general base rows.
 4. A qualification row (skill + minimum level) applies while the person holds that skill at
@@ -150,24 +151,43 @@ def effective_limit(
     role_keys = set(roles)
     applicable = [r for r in rows if _applicable(r, kind, currency, case_type) and _qualified(r, qualifications, on)]
     person_rows = [r for r in applicable if r.user is not None and r.user == user]
-    person = _combine_group(person_rows)
-    if person is not None:
+    person_base = [r for r in person_rows if r.skill is None]
+    person_raised = [r for r in person_rows if r.skill is not None]
+    if person_base:
+        person = _combine_group(person_rows)
+        assert person is not None
         return EffectiveLimit(kind, currency.upper(), person.per_decision, person.per_customer_year, person.sources, "person")
     partials = []
     for role in sorted(role_keys):
         partial = _combine_group([r for r in applicable if r.user is None and r.role == role])
         if partial is not None:
             partials.append(partial)
-    if not partials:
+    if partials:
+        base = _Partial(
+            max(p.per_decision for p in partials),
+            _year_max([p.per_customer_year for p in partials]),
+            tuple(row for p in partials for row in p.sources),
+        )
+    else:
+        base = None
+    if person_raised:
+        # The person's own qualification rows raise whatever their roles give (they never
+        # replace it: gaining a qualification must never lower a limit).
+        raised = _combine_group(person_raised)
+        assert raised is not None
+        if base is None:
+            return EffectiveLimit(kind, currency.upper(), raised.per_decision, raised.per_customer_year, raised.sources, "person")
+        return EffectiveLimit(
+            kind,
+            currency.upper(),
+            max(base.per_decision, raised.per_decision),
+            _year_max([base.per_customer_year, raised.per_customer_year]),
+            base.sources + raised.sources,
+            "person",
+        )
+    if base is None:
         return EffectiveLimit(kind, currency.upper(), ZERO, ZERO, (), "none")
-    return EffectiveLimit(
-        kind,
-        currency.upper(),
-        max(p.per_decision for p in partials),
-        _year_max([p.per_customer_year for p in partials]),
-        tuple(row for p in partials for row in p.sources),
-        "role",
-    )
+    return EffectiveLimit(kind, currency.upper(), base.per_decision, base.per_customer_year, base.sources, "role")
 
 
 # Reasons a decision is above the authority (stable codes; the selectors translate them).

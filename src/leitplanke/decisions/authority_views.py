@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from leitplanke.accounts.actors import require_user
 from leitplanke.accounts.decorators import require_capability
 from leitplanke.accounts.permissions import MANAGE_ORGANISATION
 from leitplanke.core.forms import attempt
@@ -98,4 +99,5 @@ def limit_delete(request: HttpRequest, limit_id: int) -> HttpResponse:
 @login_required
 def my_authority(request: HttpRequest) -> HttpResponse:
     """What the signed-in person may decide alone (every user: an empty list says nothing)."""
-    return render(request, "decisions/my_authority.html", {"authority_lines": selectors.my_authority(request.user)})
+    user = require_user(request.user)
+    return render(request, "decisions/my_authority.html", {"authority_lines": selectors.my_authority(user)})
