@@ -70,20 +70,20 @@ class ReversalIn(InputSchema):
     message_to_customer: str = Field("", max_length=5000)
 
 
-class TableRef(Schema):
+class DecisionTableRef(Schema):
     key: str
     version: int
 
 
-class PersonRef(Schema):
+class DecisionPersonRef(Schema):
     id: int
     name: str
 
 
-class ApprovalOut(Schema):
+class DecisionApprovalOut(Schema):
     status: str
-    approver: PersonRef | None
-    decided_by: PersonRef | None
+    approver: DecisionPersonRef | None
+    decided_by: DecisionPersonRef | None
     decided_at: dt.datetime | None
     due_at: dt.datetime
     comment: str
@@ -96,7 +96,7 @@ class DecisionOut(Schema):
     record_kind: Literal["decision", "correction", "reversal"]
     refers_to: int | None
     followed_by: list[int] = Field(description="The corrections or the reversal of this record.")
-    table: TableRef | None
+    table: DecisionTableRef | None
     inputs: dict[str, Any]
     recommendation: dict[str, Any]
     matched_rules: list[dict[str, Any]]
@@ -111,10 +111,10 @@ class DecisionOut(Schema):
     justification: str
     authority: dict[str, Any]
     status: Literal["final", "pending", "approved", "rejected", "sent_back", "superseded", "reversed"]
-    decided_by: PersonRef
+    decided_by: DecisionPersonRef
     decided_at: dt.datetime
     team_id: int | None
-    approval: ApprovalOut | None
+    approval: DecisionApprovalOut | None
 
 
 def _person(user: Any) -> dict[str, Any] | None:
