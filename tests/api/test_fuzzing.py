@@ -49,6 +49,8 @@ from leitplanke.customers import services as customers
 from leitplanke.customers.models import Customer
 from leitplanke.decisions.models import DecisionTable
 from leitplanke.processes.models import ProcessDefinition
+from leitplanke.decisions import record_services as decisions
+from tests.decisions.tables import publish_shipped_tables
 
 MAX_EXAMPLES = int(os.environ.get("LEITPLANKE_FUZZ_EXAMPLES", "25"))
 ROLES = ("administrator", "agent", "auditor")
@@ -120,6 +122,11 @@ def world(make_user: Callable[..., User]) -> dict[str, Any]:
     cases.attachment_add(
         actor=admin, case=case, uploaded_file=SimpleUploadedFile("beleg.pdf", PDF, "application/pdf"), interaction=note
     )
+    publish_shipped_tables()
+    record = decisions.decision_record(
+        actor=users["agent"], case=case, table_key="goodwill_energy_billing", context={"disputed_amount": 0},
+        kind="none", amount="0", currency="EUR",
+    )  # fmt: skip
     tokens = {role: accounts.api_token_create(actor=user, name="fuzz", scopes=SCOPES[role])[1] for role, user in users.items()}
     approval = _pending_approval(make_user("agent", teams=[team]), case)
     ids = {
@@ -134,6 +141,7 @@ def world(make_user: Callable[..., User]) -> dict[str, Any]:
         # Process and decision-table keys, and their first versions.
         "key": ["complaint", "routing", "goodwill_energy_billing"],
         "version": [1],
+        "record_id": [record.pk],
         "approval_id": [approval.pk],
     }
     return {"tokens": tokens, "ids": ids}
@@ -171,6 +179,7 @@ BODY_IDS = {
 BODY_KEYS = {
     "case_type": ["complaint", "inquiry", "feedback", "data_protection"],
     "transition": ["start", "wait", "resume", "resolve", "close", "reopen"],
+    "table_key": ["goodwill_energy_billing", "card_fee_refund"],
 }
 
 

@@ -1,8 +1,10 @@
 """Fixtures for decision tests: a process owner and a case worker; a team with a lead, case
-types, cases, decision records and authority limits (written directly)."""
+types, cases, decision records and authority limits; the shipped goodwill tables published as
+DecisionTable rows, and a complaint of a long-standing customer for the record services."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -13,7 +15,9 @@ from django.utils import timezone
 from leitplanke.accounts.models import Role, Team, User
 from leitplanke.cases import services as case_services
 from leitplanke.cases.models import Case, CaseType
-from leitplanke.decisions.models import AuthorityLimit, DecisionRecord, RecordStatus
+from leitplanke.customers.models import Customer
+from leitplanke.decisions.models import AuthorityLimit, DecisionRecord, DecisionTable, RecordStatus
+from tests.decisions.tables import publish_shipped_tables
 
 
 @pytest.fixture
@@ -107,3 +111,66 @@ def setup(make_user: Callable[..., User], team: Team, make_case: Callable[..., C
     customer = customer_create(actor=None, first_name="Erika", last_name="Mustermann")
     case = make_case(actor=agent, team=team, customer=customer)
     return {"agent": agent, "lead": lead, "team": team, "case": case, "customer": customer}
+
+
+# --- decision records (record_services) ---------------------------------------------------
+
+
+@pytest.fixture
+def tables(db: Any) -> list[DecisionTable]:
+    return publish_shipped_tables()
+
+
+@pytest.fixture
+def other_team(db: Any) -> Team:
+    return Team.objects.create(name="Cards")
+
+
+@pytest.fixture
+def limits(db: Any) -> None:
+    """Agents decide up to 100 EUR goodwill or redress alone, team leads up to 1,000 EUR."""
+    for kind in ("goodwill", "redress"):
+        role_limit("agent", 100, kind=kind)
+        role_limit("team_lead", 1000, kind=kind)
+        role_limit("quality_manager", 1000, kind=kind)
+
+
+@pytest.fixture
+def agent(make_user: Callable[..., User], team: Team, limits: None) -> User:
+    return make_user("agent", teams=[team], name="Anna Agent")
+
+
+@pytest.fixture
+def lead(make_user: Callable[..., User], team: Team) -> User:
+    user = make_user("team_lead", teams=[team], name="Lena Lead")
+    team.lead = user
+    team.save()
+    return user
+
+
+@pytest.fixture
+def customer(db: Any) -> Customer:
+    return Customer.objects.create(
+        customer_number="K-1001",
+        display_name="Erika Muster",
+        segment="private",
+        customer_since=dt.date.today() - dt.timedelta(days=365 * 12 + 10),
+    )
+
+
+@pytest.fixture
+def complaint(db: Any, team: Team, customer: Customer) -> Case:
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("leitplanke.cases.migrations.0003_default_case_types").forward(apps, None)
+    return case_services.case_create(
+        actor=None,
+        case_type=CaseType.objects.get(key="complaint"),
+        subject="Rechnung zu hoch",
+        description="Die Jahresabrechnung ist 300 Euro zu hoch.",
+        channel="email",
+        team=team,
+        customer=customer,
+    )

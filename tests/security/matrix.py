@@ -99,6 +99,8 @@ def fill(route: str, kwargs: list[str], *, world: World, principal: str, scope: 
             values[name] = world.attachments[scope].pk
         elif name == "clock_id":
             values[name] = world.clocks[scope]
+        elif name == "record_id":
+            values[name] = world.records[scope]
         elif name == "assessment_id" and route.startswith("settings/maturity/contacts/"):
             # a contact request of the public check; "other": an in-app check without one
             values[name] = world.ids["contact_assessment"] if scope == "own" else world.other[name]
@@ -141,7 +143,13 @@ def api_scopes_of(params: list[str]) -> list[str]:
 
 def api_fill(path: str, params: list[str], *, world: World, scope: str) -> str:
     values = {
-        name: world.cases[scope].pk if name == "case_id" else world.clocks[scope] if name == "clock_id" else world.ids[name]
+        name: world.cases[scope].pk
+        if name == "case_id"
+        else world.clocks[scope]
+        if name == "clock_id"
+        else world.records[scope]
+        if name == "record_id"
+        else world.ids[name]
         for name in params
     }
     return re.sub(r"{(\w+)}", lambda match: str(values[match.group(1)]), path)

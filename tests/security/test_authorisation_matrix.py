@@ -209,6 +209,11 @@ HTML: dict[str, tuple[str, ...]] = {
     "cases:assign":                         CASE_EDIT,
     "cases:escalate":                       CASE_EDIT,  # raising a case needs the edit right on it
     "cases:clock_extend":                   CASE_EDIT,  # a holding reply is a change to the case
+    # decision records on the case (the decision panel)
+    "case_decisions:panel":                 CASE_VIEW,
+    "case_decisions:create":                CASE_EDIT,
+    # a lead of the decider's team or someone who sees all cases; never the decider (own: the agent's)
+    "case_decisions:reverse":               ("L",      "FNN", "ANN", "FFF", "AAA", "AAA", "FFF"),
     # customers
     "customers:list":                       CASE_READERS,
     "customers:create":                     CUSTOMER_EDITORS,
@@ -367,6 +372,9 @@ API: dict[str, tuple[str, ...]] = {
     "GET /api/v1/products":                                         API_ANY,
     "POST /api/v1/products":                                        API_PRODUCT_WRITE,
     "GET /api/v1/products/{product_id}":                            API_ANY,
+    "GET /api/v1/cases/{case_id}/decisions":                        API_CASE_VIEW,
+    "POST /api/v1/cases/{case_id}/decisions":                       API_CASE_EDIT,
+    "POST /api/v1/cases/{case_id}/decisions/{record_id}/reversal":  ("U",      "FNN", "ANN", "FFF", "AAA", "AAA", "FFF"),
     "GET /api/v1/cases/{case_id}/clocks":                           API_CASE_VIEW,
     "POST /api/v1/cases/{case_id}/clocks/{clock_id}/extensions":    API_CASE_EDIT,
     "POST /api/v1/deadlines/compute":                               API_ANY,  # a calculation, nothing stored
@@ -419,6 +427,8 @@ def api_body(operation: str, world: World) -> dict[str, Any]:
         "POST /api/v1/customers/{customer_id}/merge": {"duplicate_id": world.ids["duplicate_id"]},
         "POST /api/v1/products": {"code": "MX-NEW", "name_de": "Neu", "name_en": "New"},
         "POST /api/v1/cases/{case_id}/clocks/{clock_id}/extensions": {"event": "holding_reply", "note": "Matrix"},
+        "POST /api/v1/cases/{case_id}/decisions": {"kind": "none", "amount": "0", "currency": "EUR"},
+        "POST /api/v1/cases/{case_id}/decisions/{record_id}/reversal": {"justification": "Matrix"},
         "POST /api/v1/deadlines/compute": {"rule_key": rule_key, "received_at": "2026-01-05T10:00:00+01:00"},
         "POST /api/v1/deadlines/rules": {
             "key": rule_key,
@@ -455,6 +465,7 @@ def post_data(name: str, world: World, scope: str) -> dict[str, Any]:
         "cases:assign": {"responsible": "me"},
         "cases:escalate": {"reason": "Matrix"},
         "cases:clock_extend": {"event": "holding_reply", "note": "Matrix"},
+        "case_decisions:reverse": {"justification": "Matrix", "amount": "0"},
         "intake:public_access": {"action": "revoke"},
         "processes:initial": {"initial": "acknowledged"},
         "approvals:decide": {"action": "approve"},
@@ -585,13 +596,14 @@ def _compare(
 # --- a child named under another parent -----------------------------------------------------
 
 # URL kwargs naming an object that belongs to the kwarg before it.
-CHILD_KWARGS = {"attachment_id", "contract_id", "delivery_id", "item_id", "skill_id", "field_id", "clock_id"}
+CHILD_KWARGS = {"attachment_id", "contract_id", "delivery_id", "item_id", "skill_id", "field_id", "clock_id", "record_id"}
 
 # The administrator (who may do everything) names each child under a parent it does not
 # belong to: not found, or refused in words with nothing changed.
 MISMATCHED: dict[str, Any] = {
     "cases:attachment_download": lambda w: f"/cases/{w.cases['own'].pk}/attachments/{w.attachments['other'].pk}/",
     "cases:clock_extend": lambda w: f"/cases/{w.cases['own'].pk}/clocks/{w.clocks['other']}/extend/",
+    "case_decisions:reverse": lambda w: f"/cases/{w.cases['own'].pk}/decisions/{w.records['other']}/reversal/",
     "customers:contract_end": lambda w: f"/customers/{w.ids['duplicate_id']}/contracts/{w.ids['contract_id']}/end/",
     "intake:webhook_redeliver": lambda w: (
         f"/intake/webhooks/{w.ids['endpoint2_id']}/deliveries/{w.ids['delivery_id']}/redeliver/"
@@ -604,6 +616,9 @@ MISMATCHED: dict[str, Any] = {
     "settings:user_skill_remove": lambda w: f"/settings/users/{w.users['administrator'].pk}/skills/{w.ids['skill_id']}/remove/",
 }
 API_MISMATCHED = {
+    "POST /api/v1/cases/{case_id}/decisions/{record_id}/reversal": lambda w: (
+        f"/api/v1/cases/{w.cases['own'].pk}/decisions/{w.records['other']}/reversal"
+    ),
     "POST /api/v1/cases/{case_id}/clocks/{clock_id}/extensions": lambda w: (
         f"/api/v1/cases/{w.cases['own'].pk}/clocks/{w.clocks['other']}/extensions"
     ),

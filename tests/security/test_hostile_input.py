@@ -301,6 +301,21 @@ TARGETS = [
     ),
     Target("customer title", lambda w: f"/customers/{w.ids['customer_id']}/edit/", ["title"]),
     Target(
+        "decision",
+        lambda w: f"/cases/{_own(w)}/decisions/?table=goodwill_energy_billing&ctx_disputed_amount=300&evaluate=1",
+        ["message_to_customer", "justification", "action"],
+        action="/decisions/new/",
+        principal="agent",
+    ),
+    Target(
+        "decision reversal",
+        lambda w: f"/cases/{_own(w)}/decisions/",
+        ["justification", "message_to_customer"],
+        action="/reversal/",
+        principal="team_lead",
+        extra={"justification": "Text"},
+    ),
+    Target(
         "case close step",
         lambda w: f"/cases/{w.ids['resolved_case']}/steps/close/",
         ["resolution_summary", "note"],
@@ -454,6 +469,8 @@ def _has_error_message(response: HttpResponse) -> bool:
 # --- the API --------------------------------------------------------------------------------
 
 
+DECISION = {"table_key": "goodwill_energy_billing", "context": {"disputed_amount": 300}, "kind": "goodwill", "amount": "45.00",
+            "currency": "EUR", "justification": "x"}  # fmt: skip
 API_TARGETS: list[tuple[str, str, str, Callable[[World, str], dict[str, Any]]]] = [
     ("POST", "/api/v1/cases", "subject", lambda w, p: {"case_type": "complaint", "channel": "email", "subject": p}),
     (
@@ -478,6 +495,16 @@ API_TARGETS: list[tuple[str, str, str, Callable[[World, str], dict[str, Any]]]] 
     ("POST", "/api/v1/customers", "first_name", lambda w, p: {"kind": "person", "first_name": p, "last_name": "x"}),
     ("POST", "/api/v1/customers/{customer}/consents", "note", lambda w, p: {"purpose": "marketing", "granted": True, "note": p}),
     ("POST", "/api/v1/cases/{case}/clocks/{clock}/extensions", "note", lambda w, p: {"event": "holding_reply", "note": p}),
+    *[
+        ("POST", "/api/v1/cases/{case}/decisions", name, lambda w, p, name=name: {**DECISION, name: p})
+        for name in ("message_to_customer", "justification", "action")
+    ],
+    (
+        "POST",
+        "/api/v1/cases/{case}/decisions/{record}/reversal",
+        "justification",
+        lambda w, p: {"justification": p},
+    ),
     (
         "POST",
         "/api/v1/deadlines/rules",
@@ -566,6 +593,7 @@ def test_api_fields_store_or_refuse_hostile_text(
         customer=world.ids["customer_id"],
         clock=world.clocks["own"],
         approval=world.ids["approval_id"],
+        record=world.records["own"],
     )
     problems = []
     stored = 0

@@ -31,6 +31,7 @@ from leitplanke.customers import services as customers
 from leitplanke.decisions import shipped as shipped_tables
 from leitplanke.decisions import table_services
 from leitplanke.decisions.models import DecisionTable, Simulation
+from leitplanke.decisions.models import DecisionRecord
 from leitplanke.intake import admin_services, public, replies, webhooks
 from leitplanke.intake.models import PublicContact, ReplyTemplate, WebhookDelivery
 from leitplanke.intake.services import email_ingest
@@ -40,6 +41,7 @@ from leitplanke.maturity.models import Recommendation
 from leitplanke.processes import services as process_services
 from leitplanke.processes.shipped import COMPLAINT
 from tests.conftest import PASSWORD, REFERENCE_DATA, ROLE_KEYS, ensure_default_roles
+from tests.decisions.tables import publish_shipped_tables
 from tests.maturity.conftest import answers_at
 
 # Who asks: anonymous, then every shipped role (tests/conftest.py ROLE_KEYS).
@@ -61,6 +63,7 @@ class World:
     sessions: dict[str, str] = field(default_factory=dict)  # principal -> session key
     api_clients: dict[str, Client] = field(default_factory=dict)
     clocks: dict[str, int] = field(default_factory=dict)  # case scope -> id of one of its clocks
+    records: dict[str, int] = field(default_factory=dict)  # case scope -> id of a final decision record on it
 
 
 def _reference_data() -> None:
@@ -244,6 +247,15 @@ def build_world() -> World:
             clock.case_id = clock.case.pk
         insert_rows(psd2)
         world.clocks[scope] = CaseClock.objects.filter(case=case, rule_key="psd2_de").get().pk
+    # The shipped goodwill tables, published; each scope's case gets a final decision record of
+    # an agent (the own team's agent on the own case, the other team's agent elsewhere).
+    publish_shipped_tables()
+    for scope, case in case_map.items():
+        decider = world.users["agent"] if scope == "own" else other_user
+        world.records[scope] = DecisionRecord.objects.create(
+            case=case, kind="goodwill", amount=10, currency="EUR", status="final", decided_by=decider,
+            decided_at=timezone.now(), team=case.team,
+        ).pk  # fmt: skip
     # A resolved case of the own team: its close step asks for the closing fields.
     resolved = cases.case_create(actor=admin, case_type=complaint, team=own, subject="Matrix resolved", channel="email")
     world.ids["resolved_case"] = cases.case_transition(actor=admin, case=resolved, transition="resolve").pk
@@ -278,7 +290,6 @@ def build_world() -> World:
     # Authority limits (agent 100, lead 1,000, administrator 5,000 EUR goodwill) and a pending
     # approval of a 250 EUR decision taken by the other team's agent on the own case.
     from leitplanke.decisions import approval_services, authority_services
-    from leitplanke.decisions.models import DecisionRecord
 
     limit = authority_services.authority_limit_create(
         actor=admin, role=Role.objects.get(key="agent").pk, kind="goodwill", currency="EUR", per_decision="100"

@@ -14,6 +14,7 @@ from .auth import auth
 from .openapi import document_errors
 from .query_input import refuse_repeated_parameters
 from .routers import approvals, customers, inbound, processes, system
+from .routers.case_decisions import router as case_decisions_router
 from .routers.cases import router as cases_router
 from .routers.catalog import router as catalog_router
 from .routers.deadlines import router as deadlines_router
@@ -52,6 +53,7 @@ api.add_decorator(refuse_repeated_parameters(api), mode="view")
 api.add_router("", system.router)
 api.add_router("", inbound.router)
 api.add_router("", cases_router)
+api.add_router("", case_decisions_router)
 api.add_router("", catalog_router)
 api.add_router("", customers.router)
 api.add_router("", deadlines_router)

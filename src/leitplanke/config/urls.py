@@ -17,6 +17,7 @@ urlpatterns = [
     path("settings/", include("leitplanke.accounts.admin_urls")),
     path("cases/", include("leitplanke.cases.list_urls")),
     path("cases/", include("leitplanke.cases.urls")),
+    path("cases/", include("leitplanke.decisions.record_urls")),
     path("customers/", include("leitplanke.customers.urls")),
     path("decisions/", include("leitplanke.decisions.analytics_urls")),
     path("decisions/", include("leitplanke.decisions.approval_urls")),

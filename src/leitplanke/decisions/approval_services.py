@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from leitplanke.accounts.actors import Actor, acting_user, is_user
 from leitplanke.accounts.models import Absence, Role, Team, User
 from leitplanke.accounts.permissions import LEAD_TEAM, MANAGE_ORGANISATION, has_capability
-from leitplanke.cases.models import Interaction, InteractionKind
+from leitplanke.cases.models import Case, Interaction, InteractionKind
 from leitplanke.core.audit import audit_record
 from leitplanke.core.background import enqueue_on_commit
 from leitplanke.core.errors import NotFound, ValidationFailed
@@ -275,6 +275,9 @@ def approval_decide(*, actor: Actor, approval: ApprovalRequest, action: str, com
             raise NotFound()
         approval = fresh
         record = approval.record
+        # The case row first, as the record services lock it (case, then record): an approval
+        # racing a reversal or correction waits instead of deadlocking.
+        Case.objects.select_for_update(of=("self",)).filter(pk=record.case_id).values_list("pk", flat=True).first()
         if is_user(actor) and actor.pk == record.decided_by_id:
             raise SelfApprovalRefused()
         if not may_decide(actor, approval):
@@ -310,6 +313,10 @@ def approval_decide(*, actor: Actor, approval: ApprovalRequest, action: str, com
             before={"status": ApprovalStatus.PENDING, "record_status": RecordStatus.PENDING},
             after={"status": status, "record_status": record.status, "comment": comment, "record": record.pk},
         )
+        if record.status == RecordStatus.APPROVED:
+            from .record_services import case_amounts_refresh
+
+            case_amounts_refresh(actor=actor, case=Case.objects.get(pk=record.case_id))
         _mail(record.decided_by, approval, "decided")
     return approval
 

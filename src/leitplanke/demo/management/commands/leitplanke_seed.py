@@ -60,6 +60,10 @@ class Command(BaseCommand):
             clocks_started = time.monotonic()
             self.stdout.write(f"Started {seed_demo_clocks():,} deadline clocks of open demo cases.")
             self.stdout.write(f"clocks_seconds={time.monotonic() - clocks_started:.1f}")
+        if cases is None:  # the demo (not a benchmark's bulk load): a few decision records
+            from leitplanke.demo.live_decisions import seed_decisions
+
+            self.stdout.write(f"Recorded {seed_decisions()} demo decisions.")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {result.cases:,} cases ({result.customers:,} customers, {result.interactions:,} timeline entries) "
