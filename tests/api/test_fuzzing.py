@@ -47,9 +47,9 @@ from leitplanke.cases import services as cases
 from leitplanke.cases.models import Case, Category
 from leitplanke.customers import services as customers
 from leitplanke.customers.models import Customer
+from leitplanke.decisions import record_services as decisions
 from leitplanke.decisions.models import DecisionTable
 from leitplanke.processes.models import ProcessDefinition
-from leitplanke.decisions import record_services as decisions
 from tests.decisions.tables import publish_shipped_tables
 
 MAX_EXAMPLES = int(os.environ.get("LEITPLANKE_FUZZ_EXAMPLES", "25"))

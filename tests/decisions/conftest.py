@@ -25,11 +25,6 @@ def owner(make_user: Callable[..., Any]) -> Any:
     return make_user("process_owner")
 
 
-@pytest.fixture
-def agent(make_user: Callable[..., Any]) -> Any:
-    return make_user("agent")
-
-
 def ensure_default_case_types() -> None:
     import importlib
 

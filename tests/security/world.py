@@ -30,8 +30,7 @@ from leitplanke.core.inserts import insert_rows
 from leitplanke.customers import services as customers
 from leitplanke.decisions import shipped as shipped_tables
 from leitplanke.decisions import table_services
-from leitplanke.decisions.models import DecisionTable, Simulation
-from leitplanke.decisions.models import DecisionRecord
+from leitplanke.decisions.models import DecisionRecord, DecisionTable, Simulation
 from leitplanke.intake import admin_services, public, replies, webhooks
 from leitplanke.intake.models import PublicContact, ReplyTemplate, WebhookDelivery
 from leitplanke.intake.services import email_ingest
