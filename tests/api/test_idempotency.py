@@ -245,6 +245,12 @@ IDEMPOTENT_OPERATIONS: dict[tuple[str, str], tuple[str, dict[str, Any], int, Cal
             else pytest.fail("escalated twice")
         ),
     ),
+    ("post", "/api/v1/cases/{case_id}/decisions"): (
+        "/api/v1/cases/{case_id}/decisions",
+        {"kind": "none", "amount": "0.00", "currency": "EUR", "action": "explain"},
+        201,
+        lambda case: None if case.decisions.count() == 1 else pytest.fail("decided twice"),
+    ),
     ("post", "/api/v1/cases/{case_id}/interactions"): (
         "/api/v1/cases/{case_id}/interactions",
         {"kind": "internal_note", "body_text": "Nur einmal, bitte"},

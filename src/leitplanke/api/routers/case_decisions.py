@@ -245,19 +245,15 @@ def reverse_decision(
     payload: ReversalIn,
     record_id: IdParam,
     case_id: str = CaseId,
-    idempotency_key: str | None = IdempotencyKey,
 ) -> HttpResponse:
     """A lead of the decider's team (or someone who sees all cases) overrules a final or
     approved decision of someone else: a reversal record with the justification, which the
     decider is sent. 403 for anyone else; 409 `decision_not_reversible` for a record that is
-    pending, corrected or already reversed; 422 `reversal_exceeds_authority`."""
+    pending, corrected or already reversed — so a retried reversal never reverses twice
+    (no Idempotency-Key needed); 422 `reversal_exceeds_authority`."""
     require_scope(request, "write")
     _require_json(request)
     case = _case(request, case_id)
     record = record_selectors.decision_get(actor=request.user, case=case, record_id=record_id)
-
-    def reverse() -> HttpResponse:
-        reversal = record_services.decision_reverse(actor=request.user, record=record, **payload.model_dump())
-        return _created(request, reversal)
-
-    return idempotent(request, reverse)
+    reversal = record_services.decision_reverse(actor=request.user, record=record, **payload.model_dump())
+    return _created(request, reversal)
