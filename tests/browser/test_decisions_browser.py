@@ -57,6 +57,10 @@ def _recommend(page: Any, url: str, disputed: str, labels: dict[str, str]) -> An
 
     page.goto(url)
     panel = page.locator("#decisions")
+    expect(panel.locator("select[name=table]")).to_be_visible()
+    # The panel arrives by htmx; a change fired before htmx has bound the new select is lost.
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => !document.querySelector('#decisions.htmx-settling, #decisions .htmx-settling')")
     panel.locator("select[name=table]").select_option("goodwill_energy_billing")
     expect(panel.locator("input[name=ctx_disputed_amount]")).to_be_visible()
     panel.locator("input[name=ctx_disputed_amount]").fill(disputed)
