@@ -82,10 +82,7 @@ def _name(user: Any) -> str:
 def _records(request: HttpRequest, case: Any, reversal_forms: dict[int, ReversalForm] | None = None) -> list[dict[str, Any]]:
     entries = []
     for record in record_selectors.case_decisions(actor=request.user, case=case)[:100]:
-        try:
-            approval = record.approval
-        except Exception:  # no approval request for this record
-            approval = None
+        approval = getattr(record, "approval", None)  # None: no approval request for this record
         followers = list(record.followed_by.all())
         reversal = next((r for r in followers if r.record_kind == "reversal"), None)
         entry: dict[str, Any] = {"record": record, "approval": approval, "reversal": reversal}
