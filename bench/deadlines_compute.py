@@ -19,7 +19,6 @@ import json
 import os
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -103,11 +102,7 @@ def http(port: int, requests: int, create_requests: int) -> dict[str, Any]:
             .splitlines()[-1]
         )
         base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [harness.PYTHON, "-m", "gunicorn", "leitplanke.config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", "2", "--worker-class", "sync", "--timeout", "60", "--error-logfile", str(scratch / "gunicorn.log")],
-            env=env, cwd=ROOT, start_new_session=True,
-        )  # fmt: skip
+        server = harness.start_server(env, scratch, port, timeout=60)
         harness.wait_ready(base + "/healthz", server, 60)
         bearer = {"Authorization": f"Bearer {info['token']}", "Accept": "application/json"}
         by_key = {"rule_key": "psd2_de", "received_at": "2026-04-02T10:15:00+02:00", "jurisdiction": "DE-BY",

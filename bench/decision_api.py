@@ -81,29 +81,7 @@ def http_part(args: argparse.Namespace) -> dict[str, Any]:
         info = json.loads(prepared.strip().splitlines()[-1])
         port = args.port or run.free_port()
         base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [
-                run.PYTHON,
-                "-m",
-                "gunicorn",
-                "leitplanke.config.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--worker-class",
-                "sync",
-                "--timeout",
-                "120",
-                "--graceful-timeout",
-                "5",
-                "--error-logfile",
-                str(scratch / "gunicorn.log"),
-            ],
-            env=env,
-            cwd=run.ROOT,
-            start_new_session=True,
-        )
+        server = run.start_server(env, scratch, port)
         run.wait_ready(base + "/healthz", server, 60)
         headers = {"Authorization": f"Bearer {info['token']}", "Accept": "application/json"}
         body = {

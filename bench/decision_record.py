@@ -33,7 +33,19 @@ from pathlib import Path
 from typing import Any
 
 from machine_load import LoadRecorder, describe
-from run import PEERS, PYTHON, RESULTS, ROOT, free_port, log, machine_check_seconds, run, server_env, stop_process, wait_ready
+from run import (
+    PEERS,
+    PYTHON,
+    RESULTS,
+    free_port,
+    log,
+    machine_check_seconds,
+    run,
+    server_env,
+    start_server,
+    stop_process,
+    wait_ready,
+)
 
 QUIET = Path("/work/wt/QUIET")
 AGENT = "agent@demo.leitplanke.example"
@@ -44,7 +56,7 @@ django.setup()
 from leitplanke.accounts import services as accounts
 from leitplanke.accounts.models import User
 from leitplanke.cases.models import Case
-from leitplanke.demo.decisions import _published_table
+from leitplanke.demo.live_decisions import _published_table
 
 _published_table()
 agent = User.objects.get(email=%(agent)r)
@@ -155,11 +167,7 @@ def main() -> int:
         prepared = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[len("RESULT ") :])
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "leitplanke.config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", "2", "--worker-class", "sync", "--timeout", "120", "--error-logfile", str(scratch / "g.log")],
-            env=env, cwd=ROOT, start_new_session=True,
-        )  # fmt: skip
+        server = start_server(env, scratch, port)
         wait_ready(base + "/healthz", server, 60)
         plan_file, raw_file = scratch / "plan.json", scratch / "httpbench.json"
         plan_file.write_text(json.dumps(plan(base, prepared["token"], prepared["case_ids"], args.requests)), encoding="utf-8")

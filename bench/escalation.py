@@ -44,7 +44,20 @@ from pathlib import Path
 from typing import Any
 
 from machine_load import LoadRecorder, describe
-from run import BENCH, PEERS, PYTHON, RESULTS, ROOT, browser_login, free_port, log, run, server_env, stop_process, wait_ready
+from run import (
+    BENCH,
+    PEERS,
+    PYTHON,
+    RESULTS,
+    browser_login,
+    free_port,
+    log,
+    run,
+    server_env,
+    start_server,
+    stop_process,
+    wait_ready,
+)
 
 INTERVAL_S = 60  # the job's schedule (cases.tasks.escalate_deadlines)
 DEMO_PASSWORD = "Rheinfeld-Demo-2026"
@@ -218,11 +231,7 @@ def main() -> int:
         run([PYTHON, str(BENCH / "prepare.py"), "escalation-bench@bench.leitplanke.example", password], env, 600)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "leitplanke.config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", "2", "--worker-class", "sync", "--timeout", "120", "--error-logfile", str(scratch / "g.log")],
-            env=env, cwd=ROOT, start_new_session=True,
-        )  # fmt: skip
+        server = start_server(env, scratch, port)
         wait_ready(base + "/healthz", server, 60)
         plan = list_plan(
             base,

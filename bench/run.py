@@ -339,6 +339,18 @@ def server_env(scratch: Path) -> dict[str, str]:
     }
 
 
+def start_server(env: dict[str, str], scratch: Path, port: int, timeout: int = 120) -> subprocess.Popen:
+    """gunicorn as every benchmark serves Leitplanke: 2 sync workers on 127.0.0.1:`port`, its
+    errors in `scratch`/gunicorn.log, in a session of its own (so `stop_process` ends it with its
+    workers). The caller waits for it with `wait_ready` and stops it with `stop_process`."""
+    return subprocess.Popen(
+        [PYTHON, "-m", "gunicorn", "leitplanke.config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--worker-class", "sync", "--timeout", str(timeout), "--graceful-timeout", "5",
+         "--error-logfile", str(scratch / "gunicorn.log")],
+        env=env, cwd=ROOT, start_new_session=True,
+    )  # fmt: skip
+
+
 def seed(args: argparse.Namespace, env: dict[str, str], recorder: LoadRecorder) -> tuple[float, float, float | None]:
     """migrate and `leitplanke seed --cases N --clocks`; returns (seed, whole command, analyse) seconds."""
     run([PYTHON, "-m", "leitplanke.cli", "migrate"], env, 600)
@@ -416,29 +428,7 @@ def main() -> int:
         version = db_version(env, args.db)
         port = args.port or free_port()
         base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "gunicorn",
-                "leitplanke.config.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--worker-class",
-                "sync",
-                "--timeout",
-                "120",
-                "--graceful-timeout",
-                "5",
-                "--error-logfile",
-                str(scratch / "gunicorn.log"),
-            ],
-            env=env,
-            cwd=ROOT,
-            start_new_session=True,
-        )
+        server = start_server(env, scratch, port)
         wait_ready(base + "/healthz", server, 60)
         cookie = browser_login(base, info["email"], password)
         plan = make_plan(base, cookie, info)
