@@ -21,7 +21,7 @@ from leitplanke.cases.selectors import is_visible
 from leitplanke.core.errors import NotFound, ValidationFailed
 from leitplanke.core.text import is_storable
 
-from . import engine
+from . import engine, table_selectors
 from .models import DecisionKind, DecisionRecord, DecisionTable, RecordStatus, TableStatus
 
 if TYPE_CHECKING:
@@ -62,30 +62,16 @@ def decision_tables() -> list[DecisionTable]:
 
 
 def decision_table(key: str) -> DecisionTable:
-    """The published version of a table that recommends an amount; NotFound otherwise."""
-    row = (
-        DecisionTable.objects.filter(key=str(key or "")[:50], status=TableStatus.PUBLISHED)
-        .exclude(decision_kind=DecisionKind.NONE)
-        .first()
-    )
-    if row is None:
+    """The published version of a table that recommends an amount (shared, cached per reference
+    generation by `table_selectors.published`: do not modify); NotFound otherwise."""
+    row = table_selectors.published(str(key or "")[:50])
+    if row is None or row.decision_kind == DecisionKind.NONE:
         raise NotFound()
     return row
 
 
-# A published version never changes: its compiled form is kept per process, by id and revision.
-_compiled: dict[tuple[int, int], engine.Table] = {}
-
-
-def compiled(row: DecisionTable) -> engine.Table:
-    cache_key = (row.pk, row.revision)
-    table = _compiled.get(cache_key)
-    if table is None:
-        if len(_compiled) > 200:
-            _compiled.clear()
-        table = engine.load(row.jdm)
-        _compiled[cache_key] = table
-    return table
+# The compiled form of a stored version, kept per process (table_selectors).
+compiled = table_selectors.compiled
 
 
 @dataclass(frozen=True)
