@@ -53,6 +53,8 @@ def test_filter_case_list_by_word_and_open_a_case(
     expect(rows.first).to_contain_text(meter.reference)
     expect(page.locator("#case-results")).not_to_contain_text(fee.reference)
     expect(page).to_have_url(re.compile(r"q=Z%C3%A4hlerstand|q=Zählerstand"))
+    # The filtered rows arrive by htmx; a click while htmx still settles them can be lost.
+    page.wait_for_load_state("networkidle")
 
     rows.first.get_by_role("link", name=meter.reference).click()
     expect(page).to_have_url(re.compile(rf"/cases/{meter.pk}/$"))
