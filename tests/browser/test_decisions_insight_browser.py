@@ -58,6 +58,7 @@ def test_consistency_page_and_simulation(
     _both_languages(page, quality, f"{live_server.url}/decisions/consistency/", "consistency", consistency)
     # Drill-down: the team's count links to its records, each to its case.
     page.set_viewport_size({"width": 1280, "height": 900})
+    page.wait_for_load_state("networkidle")
     page.locator("table.consistency-table").nth(1).locator("tbody tr").first.locator("td a").first.click()
     expect(page.locator("tr.record-row").first).to_be_visible()
     shot(page, "consistency-drilldown-en-1280")
@@ -85,7 +86,9 @@ def test_consistency_page_and_simulation(
     draft = DecisionTable.objects.get(key="goodwill_energy_billing", status="draft")
     page.get_by_label("Decision table version").select_option(value=str(draft.pk))
     page.get_by_role("button", name="Start simulation").click()
-    expect(page.locator("#simulation-status")).to_have_attribute("data-status", "done")
+    # The run over 300+ records answers within seconds, more on a loaded PostgreSQL run (it
+    # failed once at the default 5 s inside the parallel browser suite).
+    expect(page.locator("#simulation-status")).to_have_attribute("data-status", "done", timeout=30_000)
     expect(page.get_by_test_id("changed")).not_to_have_text("0")
 
     def result(p: Any) -> None:

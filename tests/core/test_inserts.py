@@ -270,3 +270,35 @@ def test_aware_date_times_pass_as_get_db_prep_save_gives_them_and_naive_ones_sti
     with pytest.warns(RuntimeWarning, match="naive datetime"):
         expected = field.get_db_prep_save(naive, connection=connection)
     assert converted[[f.name for f in statement.fields].index("occurred_at")] == expected
+
+
+def test_a_family_can_take_a_value_the_statement_makes_and_write_an_unlinked_row() -> None:
+    """PostgreSQL: a WITH part before the parent, column expressions that read it and the
+    parent's id, a row that does not point at the parent, and one integer read back (ADR 0032).
+    Elsewhere these are refused: the caller composes its writes itself."""
+    case, children = _family()
+    event = AuditEvent(occurred_at=timezone.now(), action="test.family", after={"reference": ""})
+    arguments: dict[str, Any] = {
+        "lead": [("number", "SELECT %s::integer AS value", [41])],
+        "expressions": {
+            Case: {"reference": "'~family-' || ((SELECT value FROM number) + 1)::text"},
+            AuditEvent: {
+                "object_id": "(SELECT id FROM parent)::text",
+                "after": "jsonb_set(%s, '{n}', to_jsonb((SELECT value FROM number)))",
+            },
+        },
+        "report": "(SELECT value FROM number)",
+    }
+    if connection.vendor != "postgresql":
+        with pytest.raises(TypeError, match="need PostgreSQL"):
+            inserts.insert_family(case, [*children, (None, [event])], **arguments)
+        return
+    with CaptureQueriesContext(connection) as queries:
+        reported = inserts.insert_family(case, [*children, (None, [event])], **arguments)
+    assert len(queries.captured_queries) == 1 and reported == 41
+    assert Case.objects.get(pk=case.pk).reference == "~family-42"
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert (stored.object_id, stored.after) == (str(case.pk), {"reference": "", "n": 41})
+    with pytest.raises(TypeError, match="no column"):
+        again, more = _family()
+        inserts.insert_family(again, more, expressions={Case: {"no_such_column": "1"}})

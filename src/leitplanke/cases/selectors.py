@@ -64,6 +64,17 @@ def is_visible(actor: Actor, case: Case) -> TypeGuard[User]:
     """True when a logged-in, active user may see the case (so a `User` acts)."""
     if case is None or case.pk is None:
         return False
+    if sees_unwatched(actor, case):
+        return True
+    if not is_user(actor) or not actor.is_active or not permissions.sees_team(actor):
+        return False
+    return Case.watchers.through.objects.filter(case_id=case.pk, user_id=actor.pk).exists()
+
+
+def sees_unwatched(actor: Actor, case: Case) -> TypeGuard[User]:
+    """True when the user sees the case without watching it: all cases, their own or their
+    team's. Also answers for a case not yet written (`case_create` decides before the
+    insert whether the creator must watch it)."""
     if not is_user(actor) or not actor.is_active:
         return False
     if permissions.sees_all(actor):
@@ -72,9 +83,7 @@ def is_visible(actor: Actor, case: Case) -> TypeGuard[User]:
         return False
     if case.responsible_user_id == actor.pk:
         return True
-    if case.team_id is not None and case.team_id in permissions.team_ids_of(actor):
-        return True
-    return Case.watchers.through.objects.filter(case_id=case.pk, user_id=actor.pk).exists()
+    return case.team_id is not None and case.team_id in permissions.team_ids_of(actor)
 
 
 def can_edit(actor: Actor, case: Case) -> TypeGuard[User]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
-import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,7 +24,7 @@ from leitplanke.accounts.models import Language, Team, User
 from leitplanke.core import events, storedfiles
 from leitplanke.core.audit import audit_event, audit_record, changed_fields, snapshot
 from leitplanke.core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
-from leitplanke.core.inserts import insert_family, insert_row, insert_select, inserted
+from leitplanke.core.inserts import insert_family, insert_row
 from leitplanke.core.models import AuditEvent
 from leitplanke.core.text import is_storable
 from leitplanke.core.transactions import service_atomic
@@ -62,7 +61,7 @@ from .models import (
     attachment_path,
     tag_key,
 )
-from .selectors import custom_field_definitions, is_visible
+from .selectors import custom_field_definitions, is_visible, sees_unwatched
 
 # What case_update may change, and what its audit snapshot contains.
 EDITABLE_FIELDS = [
@@ -191,92 +190,67 @@ def next_reference(year: int, *, db: Any = None) -> str:
     run the counter on a file database).
     """
     with (db or connection).cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO cases_referencecounter (year, last_value) VALUES (%s, 1) "
-            "ON CONFLICT (year) DO UPDATE SET last_value = cases_referencecounter.last_value + 1 "
-            "RETURNING last_value",
-            [year],
-        )
+        cursor.execute(_COUNTER_SQL, [year])
         value = cursor.fetchone()[0]
+    return _reference(year, value)
+
+
+def _reference(year: int, value: int) -> str:
     return f"LP-{year}-{value:06d}"
 
 
-def _pending_reference() -> str:
-    """A stand-in for the reference of a case being created, unique and as long as a real one
-    (LP-2026-000123): the case row, its timeline and its search document are written with it,
-    and `_assign_reference` replaces it as the transaction's last write but the audit event."""
-    return "~" + secrets.token_hex(7)[:13]
-
-
-# One statement: take the next number (the counter row stays locked until commit), put it on
-# the case and at the head of the search document, which was written with the stand-in, and
-# write the create's audit event with the number in it.
-_ASSIGN_REFERENCE_PG = """
-WITH counter AS (
-    INSERT INTO cases_referencecounter (year, last_value) VALUES (%(year)s, 1)
-    ON CONFLICT (year) DO UPDATE SET last_value = cases_referencecounter.last_value + 1
-    RETURNING last_value
-), numbered AS (
-    UPDATE cases_case
-    SET reference = %(prefix)s || lpad(counter.last_value::text, greatest(6, length(counter.last_value::text)), '0')
-    FROM counter WHERE cases_case.id = %(case_id)s
-    RETURNING cases_case.reference
-), searchable AS (
-    UPDATE cases_casesearchdocument AS document
-    SET text = substr(numbered.reference || substr(document.text, %(rest)s), 1, %(max)s)
-    FROM numbered WHERE document.case_id = %(case_id)s
-), audited AS (
-    {audit}
+# Written by the statement that writes the case (`_write_new_case`): the next number of the
+# year, as `next_reference` takes it, and the reference `_reference` makes of it.
+_COUNTER_SQL = (
+    "INSERT INTO cases_referencecounter (year, last_value) VALUES (%s, 1) "
+    "ON CONFLICT (year) DO UPDATE SET last_value = cases_referencecounter.last_value + 1 "
+    "RETURNING last_value"
 )
-SELECT reference, (SELECT id FROM audited) FROM numbered
-"""
-# The event's `after` gets the number the statement took (JSONB: the stored value is the same
-# whatever the order of its keys).
-_AUDIT_REFERENCE = {"after": "jsonb_set(%s, '{reference}', to_jsonb(numbered.reference))"}
+_NUMBERED_SQL = (
+    "SELECT last_value, %s || lpad(last_value::text, greatest(6, length(last_value::text)), '0') AS reference FROM counter"
+)
+_NUMBERED_EXPRESSIONS = {
+    Case: {"reference": "(SELECT reference FROM numbered)"},
+    # The document was written without the reference at its head; JSONB keeps no key order,
+    # so the event's `after` is the row `audit_record` writes.
+    CaseSearchDocument: {"text": f"substr((SELECT reference FROM numbered) || %s, 1, {SEARCH_TEXT_MAX:d})"},  # noqa: S608
+    AuditEvent: {
+        "object_id": "(SELECT id FROM parent)::text",
+        "after": "jsonb_set(%s, '{reference}', to_jsonb((SELECT reference FROM numbered)))",
+    },
+}
 
 
-def _assign_reference(case: Case, year: int, event: AuditEvent) -> str:
-    """Gives a new case its reference, as late as possible in the create, and writes the
-    create's audit `event` (whose `after` names the reference) right after it.
+def _write_new_case(case: Case, children: list[tuple[str, list[Any]]], event: AuditEvent, year: int) -> None:
+    """Writes a new case numbered with the year's next reference, the rows that point at it
+    (`children`), its search document and the create's audit `event` (ADR 0032).
 
-    The counter row of the year is locked from the moment a number is taken until the
+    The counter row of the year stays locked from the moment a number is taken until the
     transaction ends, so that a rolled-back create gives its number back (no gaps): every
-    concurrent create waits for it. Taken first, the lock was held over the whole create
-    (the case, timeline and search inserts and the Python between them) — 70 % of a create
-    on a loaded machine, so creates queued on it. Taken here, it covers only this statement
-    (on PostgreSQL the audit event is part of it) and what the caller does before commit."""
-    pending = case.reference
+    concurrent create waits for it, and the lock must not cover Python work (ADR 0015). On
+    PostgreSQL the number is taken by the one statement that writes the case, its rows and
+    its audit event: the lock covers the rest of that statement and the commit. On SQLite the
+    IMMEDIATE transaction has held the database's write lock since BEGIN anyway: the number
+    comes first, and the rows are written with it."""
     if connection.vendor == "postgresql":
-        audit_sql, audit_params = insert_select(event, source="numbered", expressions=_AUDIT_REFERENCE, prefix="audit")
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _ASSIGN_REFERENCE_PG.replace("{audit}", audit_sql),
-                {
-                    "year": year,
-                    "prefix": f"LP-{year}-",
-                    "case_id": case.pk,
-                    "rest": len(pending) + 1,
-                    "max": SEARCH_TEXT_MAX,
-                    **audit_params,
-                },
-            )
-            reference, event_id = cursor.fetchone()
-        case.reference = reference
-        event.after = {**(event.after or {}), "reference": reference}
-        inserted(event, event_id)
-        return reference
-    # SQLite: the IMMEDIATE transaction has held the database's write lock since BEGIN anyway
-    reference = next_reference(year)
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE cases_case SET reference = %s WHERE id = %s", [reference, case.pk])
-        cursor.execute(
-            "UPDATE cases_casesearchdocument SET text = substr(%s || substr(text, %s), 1, %s) WHERE case_id = %s",
-            [reference, len(pending) + 1, SEARCH_TEXT_MAX, case.pk],
+        document = CaseSearchDocument(case=case, text=_search_head(case)[:SEARCH_TEXT_MAX])  # reference "": prepended
+        value = insert_family(
+            case,
+            [*children, ("case", [document]), (None, [event])],
+            lead=[("counter", _COUNTER_SQL, [year]), ("numbered", _NUMBERED_SQL, [f"LP-{year}-"])],
+            expressions=_NUMBERED_EXPRESSIONS,
+            report="(SELECT last_value FROM numbered)",
         )
-    case.reference = reference
-    event.after = {**(event.after or {}), "reference": reference}
-    insert_row(event)  # append-only: AuditEvent.save() only refuses updates
-    return reference
+        case.reference = _reference(year, value)
+        document.text = (case.reference + document.text)[:SEARCH_TEXT_MAX]
+    else:
+        case.reference = next_reference(year)
+        document = CaseSearchDocument(case=case, text=_search_head(case)[:SEARCH_TEXT_MAX])
+        insert_family(case, [*children, ("case", [document])])
+    event.object_id = str(case.pk)
+    event.after = {**(event.after or {}), "reference": case.reference}
+    if event.pk is None:
+        insert_row(event)  # append-only: AuditEvent.save() only refuses updates
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -744,7 +718,7 @@ def _case_create(
     initial = process.state(process.initial)
     now = timezone.now()
     case = Case(
-        reference=_pending_reference(),  # the number comes last: _assign_reference
+        reference="",  # numbered as it is written: _write_new_case
         case_type=the_type,
         subject=subject,
         description=description,
@@ -781,30 +755,24 @@ def _case_create(
         author_label="" if actor is not None else "system",
         data={"event": "created", "status": case.status, "received_at": received.isoformat(), "backdated": backdated},
     )
-    # The case, its clocks, its timeline entry and its search document (no message texts
-    # yet; the text `_search_document_refresh` would write): one statement on PostgreSQL.
-    document = CaseSearchDocument(case=case, text=_search_head(case)[:SEARCH_TEXT_MAX])
-    insert_family(case, [("case", clocks), ("case", [created_entry]), ("case", [document])])
-    field_values.sync(case, created=True)
-    case.created_clocks = clocks  # type: ignore[attr-defined]  # for the acknowledgement of a new case (intake)
     tag_ids: list[int] = []
+    the_tags: list[Tag] = []
     if tag_names:
         the_tags = _tags(tag_names)
-        case.tags.set(the_tags)
         tag_ids = [tag.pk for tag in the_tags]
-    watcher_ids: list[int] = []
-    if is_user(actor) and not is_visible(actor, case):
-        # A creator without a team would lose sight of the case at once: they watch it.
-        case.watchers.add(actor)
-        watcher_ids = [actor.pk]
-    # A new case has exactly the tags and watchers just added: no need to read them back.
+    # A creator without a team would lose sight of the case at once: they watch it.
+    watcher_ids = [actor.pk] if is_user(actor) and not sees_unwatched(actor, case) else []
+    # A new case has exactly these tags and watchers: no need to read them back.
     after = snapshot(case, [field for field in CASE_AUDIT_FIELDS if field not in ("tags", "watchers")])
-    after.update({"tags": sorted(set(tag_ids)), "watchers": watcher_ids})
-    after = {field: after[field] for field in CASE_AUDIT_FIELDS}
-    after["backdated"] = backdated
-    after["reference"] = case.reference  # the stand-in: `_assign_reference` writes the number
+    after.update({"tags": sorted(set(tag_ids)), "watchers": watcher_ids, "backdated": backdated})
     event = audit_event(actor=actor or "system", action="case.create", obj=case, after=after)
-    _assign_reference(case, timezone.localtime(now).year, event)
+    _write_new_case(case, [("case", clocks), ("case", [created_entry])], event, timezone.localtime(now).year)
+    field_values.sync(case, created=True)
+    case.created_clocks = clocks  # type: ignore[attr-defined]  # for the acknowledgement of a new case (intake)
+    if the_tags:
+        case.tags.set(the_tags)
+    if watcher_ids:
+        case.watchers.add(*watcher_ids)
     events.emit("case.created", _event_payload(case))
     return case
 

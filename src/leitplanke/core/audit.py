@@ -144,7 +144,7 @@ def audit_event(
     after: Any = None,
 ) -> AuditEvent:
     """The unsaved event `audit_record` writes, for a caller that writes it in a statement of
-    its own (`cases.services._assign_reference`); inside the change's transaction only."""
+    its own (`cases.services._write_new_case`); inside the change's transaction only."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must be called inside the transaction of the change")
     if obj is not None:

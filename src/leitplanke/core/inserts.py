@@ -21,7 +21,7 @@ What it leaves out, and so what it refuses:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -163,31 +163,54 @@ def insert_rows(instances: list[M], *, using: str = DEFAULT_DB_ALIAS, receivers_
 
 
 def insert_family(
-    parent: Model, children: Sequence[tuple[str, Sequence[Model]]], *, using: str = DEFAULT_DB_ALIAS
-) -> tuple[Model, Sequence[tuple[str, Sequence[Model]]]]:
+    parent: Model,
+    children: Sequence[tuple[str | None, Sequence[Model]]],
+    *,
+    using: str = DEFAULT_DB_ALIAS,
+    lead: Sequence[tuple[str, str, Sequence[Any]]] = (),
+    expressions: Mapping[type[Model], Mapping[str, str]] | None = None,
+    report: str = "",
+) -> Any:
     """INSERTs a new `parent` row and, per (foreign key name, rows) of `children`, rows that
     point at it: one statement on PostgreSQL, which numbers the parent and hands its id to
     the children (a data-modifying WITH; one round trip instead of one per table), one
-    `insert_rows` per table elsewhere. Sets every primary key and foreign key; returns the
-    arguments. The children's foreign keys must be deferred constraints (Django's default
-    on PostgreSQL): they are checked at commit. Same values, same checks as `insert_row`."""
+    `insert_rows` per table elsewhere. Sets every primary key and foreign key. The children's
+    foreign keys must be deferred constraints (Django's default on PostgreSQL): they are
+    checked at commit. Same values, same checks as `insert_row`.
+
+    PostgreSQL only, for a write that needs a value the database makes in the same statement
+    (a case's reference number, ADR 0032):
+    - `lead`: (name, SQL, positional parameters) of WITH parts that come before the parent;
+    - `expressions`: per model, a column's SQL instead of its placeholder, in which `%s`
+      stands for the column's value; it may read the lead parts, and `parent`'s id;
+    - a child group named None: rows of any model that do not point at the parent by a
+      foreign key (an audit event naming it through an expression);
+    - `report`: an SQL expression of type integer read after the statement (`last_value FROM
+      counter`), returned; None when empty."""
     connection = connections[using]
     groups = [(name, rows) for name, rows in children if rows]
-    if connection.vendor != "postgresql" or not groups:
+    if connection.vendor != "postgresql":
+        if lead or expressions or report or any(name is None for name, _rows in groups):
+            raise TypeError("insert_family: lead, expressions, unlinked rows and report need PostgreSQL")
         insert_row(parent, using=using)
         for name, rows in groups:
             for row in rows:
-                setattr(row, name, parent)
+                setattr(row, str(name), parent)
             insert_rows(list(rows), using=using)
-        return parent, children
+        return None
     parent_statement = _statement(type(parent), connection)
     if parent_statement.returned_pk is None or parent.pk is not None:
         raise TypeError(f"insert_family numbers a new {type(parent)._meta.label} row")
     if parent_statement.has_save_receivers:
         raise TypeError(f"{type(parent)._meta.label} has save signal receivers; use save()")
-    params = _values(parent_statement, parent, connection)
+    expressions = expressions or {}
+    params: list[Any] = [param for _name, _sql, lead_params in lead for param in lead_params]
+    parts = [f"{name} AS ({sql})" for name, sql, _params in lead]
     parent_id = connection.ops.quote_name(str(parent_statement.returned_pk.column))
-    parts = [f"parent AS ({parent_statement.sql})"]
+    link_value = f"(SELECT {parent_id} FROM parent)"  # noqa: S608
+    parent_values, values = _with_expressions(parent_statement, parent, expressions, connection, link=None, link_value="")
+    params.extend(values)
+    parts.append(f"parent AS ({parent_statement.head} VALUES {parent_values}{parent_statement.returning})")
     # Table and column names come from the models' metadata, quoted; values are parameters.
     selects = [f"SELECT 0, {parent_id} FROM parent"]  # noqa: S608
     for index, (name, rows) in enumerate(groups):
@@ -197,25 +220,24 @@ def insert_family(
         statement = _statement(model, connection)
         if statement.has_save_receivers:
             raise TypeError(f"{model._meta.label} has save signal receivers; use save()")
-        link = model._meta.get_field(name)
-        if not isinstance(link, Field):
+        link = model._meta.get_field(name) if name is not None else None
+        if link is not None and not isinstance(link, Field):
             raise TypeError(f"insert_family: {model._meta.label}.{name} is no column")
-        if statement.returned_pk is None and model._meta.pk is not link:
+        if statement.returned_pk is None and (link is None or model._meta.pk is not link):
             raise TypeError(f"insert_family needs {model._meta.label} to be numbered or keyed by {name}")
-        position = statement.fields.index(link)
-        # The link's placeholder takes the parent's new id; every other value is a parameter.
-        placeholders = ["%s"] * len(statement.fields)
-        placeholders[position] = f"(SELECT {parent_id} FROM parent)"  # noqa: S608
-        row_values = "(" + ", ".join(placeholders) + ")"
-        returning = statement.returning or f" RETURNING {connection.ops.quote_name(str(link.column))}"
-        parts.append(f"child{index} AS ({statement.head} VALUES {', '.join([row_values] * len(rows))}{returning})")
-        selects.append(f"SELECT {index + 1}, {returning.removeprefix(' RETURNING ')} FROM child{index}")  # noqa: S608
+        returning = statement.returning or f" RETURNING {connection.ops.quote_name(str(link.column))}"  # type: ignore[union-attr]
+        row_sql = []
         for row in rows:
             if statement.returned_pk is not None and row.pk is not None:
                 raise TypeError(f"{model._meta.label} {row.pk} already has a primary key; the database numbers new rows")
-            values = _values(statement, row, connection)
-            del values[position]
+            # The link's placeholder takes the parent's new id; every other value is a parameter.
+            sql, values = _with_expressions(statement, row, expressions, connection, link=link, link_value=link_value)
+            row_sql.append(sql)
             params.extend(values)
+        parts.append(f"child{index} AS ({statement.head} VALUES {', '.join(row_sql)}{returning})")
+        selects.append(f"SELECT {index + 1}, {returning.removeprefix(' RETURNING ')} FROM child{index}")  # noqa: S608
+    if report:
+        selects.append(f"SELECT -1, {report}")  # the caller's SQL, from code
     sql = "WITH " + ", ".join(parts) + " " + " UNION ALL ".join(selects)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -232,48 +254,40 @@ def insert_family(
         if len(numbers) != len(rows):
             raise RuntimeError(f"insert_family: {len(numbers)} ids for {len(rows)} {model._meta.label} rows")
         for row, number in zip(rows, numbers, strict=True):
-            setattr(row, name, parent)
+            if name is not None:
+                setattr(row, name, parent)
             if pk is not None:
                 setattr(row, pk.attname, number)
             _saved(row, using)
-    return parent, children
+    return ids[-1][0] if report else None
 
 
-def insert_select(
-    instance: Model, *, source: str, expressions: dict[str, str], prefix: str, using: str = DEFAULT_DB_ALIAS
-) -> tuple[str, dict[str, Any]]:
-    """`INSERT INTO t (…) SELECT … FROM source RETURNING pk` for a new row, with named
-    parameters (`%(prefix0)s`, …), for a data-modifying WITH of the caller's (PostgreSQL):
-    a column named in `expressions` takes that SQL, in which `%s` stands for the column's
-    value (`jsonb_set(%s, …)`). The values are those `insert_row` would write; after the
-    statement, `inserted(instance, pk)` marks the row saved. Returns (sql, parameters)."""
-    connection = connections[using]
-    statement = _statement(type(instance), connection)
-    if statement.has_save_receivers:
-        raise TypeError(f"{type(instance)._meta.label} has save signal receivers; use save()")
-    if statement.returned_pk is not None and instance.pk is not None:
-        raise TypeError(f"{type(instance)._meta.label} {instance.pk} already has a primary key; the database numbers new rows")
-    names = [field.name for field in statement.fields]
-    unknown = set(expressions) - set(names)
+def _with_expressions(
+    statement: _Statement,
+    row: Model,
+    expressions: Mapping[type[Model], Mapping[str, str]],
+    connection: BaseDatabaseWrapper,
+    *,
+    link: Field | None,
+    link_value: str,
+) -> tuple[str, list[Any]]:
+    """One row's `(…)` for a data-modifying WITH and its parameters: the `link` column (the
+    foreign key to the parent) reads the parent's id, a column with an expression its SQL."""
+    model = type(row)
+    own = expressions.get(model, {})
+    unknown = set(own) - {field.name for field in statement.fields}
     if unknown:
-        raise TypeError(f"insert_select: no column {sorted(unknown)[0]}")
-    params: dict[str, Any] = {}
-    selected = []
-    for index, (name, value) in enumerate(zip(names, _values(statement, instance, connection), strict=True)):
-        key = f"{prefix}{index}"
-        params[key] = value
-        selected.append(expressions.get(name, "%s").replace("%s", f"%({key})s"))
-    # Table and column names come from the model's metadata (quoted), `expressions` from the caller's code.
-    return f"{statement.head} SELECT {', '.join(selected)} FROM {source}{statement.returning}", params  # noqa: S608
-
-
-def inserted(instance: Model, pk: Any, *, using: str = DEFAULT_DB_ALIAS) -> Model:
-    """Marks a row written by `insert_select` as saved with the primary key the database gave it."""
-    returned = _statement(type(instance), connections[using]).returned_pk
-    if returned is not None:
-        setattr(instance, returned.attname, pk)
-    _saved(instance, using)
-    return instance
+        raise TypeError(f"insert_family: no column {sorted(unknown)[0]} in {model._meta.label}")
+    placeholders: list[str] = []
+    params: list[Any] = []
+    for field, value in zip(statement.fields, _values(statement, row, connection), strict=True):
+        if field is link:
+            placeholders.append(link_value)
+            continue
+        sql = own.get(field.name, "%s")
+        placeholders.append(sql)
+        params.extend([value] * sql.count("%s"))
+    return "(" + ", ".join(placeholders) + ")", params
 
 
 def _saved(instance: Model, using: str) -> None:
