@@ -316,6 +316,14 @@ TARGETS = [
         extra={"justification": "Text"},
     ),
     Target(
+        "decision correction",
+        lambda w: f"/cases/{_own(w)}/decisions/",
+        ["justification", "message_to_customer", "action"],
+        action="/correction/",
+        principal="agent",
+        extra={"justification": "Text"},
+    ),
+    Target(
         "case close step",
         lambda w: f"/cases/{w.ids['resolved_case']}/steps/close/",
         ["resolution_summary", "note"],
@@ -498,6 +506,15 @@ API_TARGETS: list[tuple[str, str, str, Callable[[World, str], dict[str, Any]]]] 
     *[
         ("POST", "/api/v1/cases/{case}/decisions", name, lambda w, p, name=name: {**DECISION, name: p})
         for name in ("message_to_customer", "justification", "action")
+    ],
+    *[
+        (
+            "POST",
+            "/api/v1/cases/{case}/decisions/{record}/correction",
+            name,
+            lambda w, p, name=name: {"kind": "goodwill", "amount": "10.00", "currency": "EUR", "justification": "x", name: p},
+        )
+        for name in ("justification", "message_to_customer", "action")
     ],
     (
         "POST",

@@ -383,6 +383,16 @@ def may_reverse(actor: Actor, record: DecisionRecord) -> bool:
     return bool(decider_teams & team_ids)
 
 
+def may_correct(actor: Actor, record: DecisionRecord) -> bool:
+    """The decider themself (while they may edit cases), or someone who may reverse the
+    record. Whether the record and its case still allow it is the service's check."""
+    from leitplanke.cases import permissions as case_permissions
+
+    if not case_permissions.may_edit_cases(actor):
+        return False
+    return record.decided_by_id == getattr(actor, "pk", None) or may_reverse(actor, record)
+
+
 def authority_summary(*, actor: Actor, case: Case, kind: str, currency: str) -> dict[str, Any] | None:
     """ "My authority" for this kind and currency on this case, as the panel shows it."""
     from .authority_selectors import authority_for
