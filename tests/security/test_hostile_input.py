@@ -231,7 +231,17 @@ TARGETS = [
     Target(
         "decision table draft",
         lambda w: f"/settings/decisions/{w.ids['table_key']}/{w.ids['table_version']}/",
-        ["rule-0-description", "name_de", "name_en", "description", "rule-0-in-0", "rule-1-out-0", "in-0-name", "out-0-field"],
+        [
+            "rule-0-description",
+            "rule-0-description_de",
+            "name_de",
+            "name_en",
+            "description",
+            "rule-0-in-0",
+            "rule-1-out-0",
+            "in-0-name",
+            "out-0-field",
+        ],
     ),
     Target(
         "decision table test case",
@@ -583,12 +593,14 @@ def _labelled(payload: str) -> dict[str, Any]:
 
 
 def _table(payload: str) -> dict[str, Any]:
-    """The shipped routing table with the payload as the table's name and a rule's description."""
+    """The shipped routing table with the payload as the table's name and a rule's descriptions
+    (English and German)."""
     from leitplanke.decisions import shipped
 
     jdm = shipped.jdm("routing")
     node = next(n for n in jdm["nodes"] if n["type"] == "decisionTableNode")
     node["name"] = node["content"]["rules"][0]["_description"] = payload
+    node["content"]["rules"][1]["_description_de"] = payload
     return jdm
 
 

@@ -286,7 +286,10 @@ def recommend(row: DecisionTable, case: Case, context: Any, *, now: dt.datetime 
     except engine.EvaluationError as error:
         raise ValidationFailed(field_errors={"context": [str(error)]}) from None
     outputs = dict(result.outputs) if isinstance(result.outputs, dict) else {}
-    matched = [{"position": m.index, "id": m.rule_id, "description": m.description} for m in result.matches]
+    matched = [
+        {"position": m.index, "id": m.rule_id, "description": m.description, "description_de": m.description_de}
+        for m in result.matches
+    ]
     recommendation = Recommendation(
         table=row,
         inputs=inputs,

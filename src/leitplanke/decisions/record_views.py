@@ -25,6 +25,7 @@ from leitplanke.core.errors import DomainError, NotFound, PermissionDenied
 from leitplanke.core.forms import apply_domain_error
 
 from . import record_selectors, record_services
+from .engine import describe
 from .record_forms import CONTEXT_PREFIX, ContextForm, CorrectionForm, DecisionForm, ReversalForm
 
 
@@ -142,6 +143,10 @@ def _panel(
             else:
                 context["recommendation"] = recommendation
                 context["rationale"] = recommendation.rationale(language)
+                context["matched_rules"] = [
+                    {"id": rule["id"], "description": describe(rule["description"], rule.get("description_de", ""), language)}
+                    for rule in recommendation.matched
+                ]
                 if decision_form is None:
                     initial = {
                         "table": row.key,

@@ -125,7 +125,11 @@ class EvaluateIn(InputSchema):
 class MatchedRule(Schema):
     position: int = Field(examples=[4], description="The rule's position in the table, from 0.")
     id: str = Field(examples=["r-loyal"])
-    description: str
+    description: str = Field(examples=["Customer of 10 years or more"], description="`_description` of the rule.")
+    description_de: str = Field(
+        examples=["Kundenbeziehung seit 10 Jahren oder länger"],
+        description="`_description_de` of the rule (German), empty when the table has none.",
+    )
 
 
 class TracedRule(MatchedRule):
@@ -171,6 +175,7 @@ class RuleChangeOut(Schema):
     rule_id: str = Field(examples=["loyal"])
     cells: list[CellChangeOut]
     description: ChangeOut | None = Field(description="Before and after, when the description changed.")
+    description_de: ChangeOut | None = Field(description="Before and after, when the German description changed.")
     position: ChangeOut | None = Field(
         description="Before and after (from 0), when the rule moved among the rules both versions have."
     )
@@ -219,6 +224,7 @@ def _compare_out(key: str, old: Any, new: Any) -> dict[str, Any]:
                 "rule_id": change.rule_id,
                 "cells": [{"column": c.column, "before": c.before, "after": c.after} for c in change.cells],
                 "description": _pair(change.description),
+                "description_de": _pair(change.description_de),
                 "position": _pair(change.position),
             }
             for change in diff.rules_changed
