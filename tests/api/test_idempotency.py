@@ -220,7 +220,8 @@ def test_a_replay_still_needs_the_write_scope(agent: User, api: Client, api_clie
 # --- concurrency ------------------------------------------------------------------------------
 
 # Every operation whose OpenAPI description lists the Idempotency-Key header, with a
-# request and the check that it acted exactly once. An operation that starts to accept the
+# request and the check that it acted exactly once (`{record_id}`: a decision of the agent
+# on the case, made before the requests). An operation that starts to accept the
 # header needs a row here (the test below fails without one).
 IDEMPOTENT_OPERATIONS: dict[tuple[str, str], tuple[str, dict[str, Any], int, Callable[[Case], None]]] = {
     ("post", "/api/v1/cases"): (
@@ -250,6 +251,12 @@ IDEMPOTENT_OPERATIONS: dict[tuple[str, str], tuple[str, dict[str, Any], int, Cal
         {"kind": "none", "amount": "0.00", "currency": "EUR", "action": "explain"},
         201,
         lambda case: None if case.decisions.count() == 1 else pytest.fail("decided twice"),
+    ),
+    ("post", "/api/v1/cases/{case_id}/decisions/{record_id}/correction"): (
+        "/api/v1/cases/{case_id}/decisions/{record_id}/correction",
+        {"kind": "none", "amount": "0.00", "currency": "EUR", "action": "explain", "justification": "Nur einmal"},
+        201,
+        lambda case: None if case.decisions.filter(record_kind="correction").count() == 1 else pytest.fail("corrected twice"),
     ),
     ("post", "/api/v1/cases/{case_id}/interactions"): (
         "/api/v1/cases/{case_id}/interactions",
@@ -292,7 +299,14 @@ def test_concurrent_identical_requests_act_once(
     agent = make_user("agent", teams=[team])
     case = services.case_create(actor=agent, case_type="complaint", subject="Parallel", channel="email", team=team)
     clients = [api_client_for(agent) for _ in range(10)]
-    path = path_template.format(case_id=case.pk)
+    record_id = ""
+    if "{record_id}" in path_template:
+        from leitplanke.decisions import record_services
+
+        record_id = record_services.decision_record(
+            actor=agent, case=case, kind="none", amount="0", currency="EUR", action="explain"
+        ).pk
+    path = path_template.format(case_id=case.pk, record_id=record_id)
     with shared_database(tmp_path):
         responses = in_parallel(lambda index: post(clients[index], path, body, key="parallel-1"), len(clients))
         statuses = [response.status_code for response in responses]

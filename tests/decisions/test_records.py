@@ -164,6 +164,7 @@ def test_correction_supersedes_and_keeps_the_old_record(tables: Any, complaint: 
         currency="EUR",
         action="goodwill_credit",
         message_to_customer="Korrektur: 60 Euro.",
+        justification="Betrag falsch übernommen.",
     )
     first.refresh_from_db()
     assert first.status == "superseded" and first.amount == Decimal("45.00")
@@ -264,7 +265,7 @@ def test_correcting_a_sent_back_decision(tables: Any, complaint: Any, agent: Any
     assert record.status == "sent_back"
     correction = record_services.decision_correct(
         actor=agent, record=record, table_key=GOODWILL, context={"disputed_amount": 1000},
-        kind="goodwill", amount="100", currency="EUR", justification="",
+        kind="goodwill", amount="100", currency="EUR", justification="Auf 100 gesenkt.",
     )  # fmt: skip
     assert correction.status == "final"
     record.refresh_from_db()

@@ -1,5 +1,6 @@
 """Races on decision records (SQLite with the production settings, and PostgreSQL): two
-decisions on one case at once, two reversals of one record, a reversal racing an approval."""
+decisions on one case at once, two reversals of one record, a reversal racing an approval, two
+corrections of one record, a correction racing a reversal."""
 
 from __future__ import annotations
 
@@ -96,3 +97,62 @@ def test_a_reversal_racing_an_approval(tables: Any, complaint: Any, agent: Any, 
             assert outcomes[1] == "decision_not_reversible"
             assert fresh.status == "approved" and case.goodwill_amount == Decimal("150.00")
             assert not DecisionRecord.objects.filter(record_kind="reversal").exists()
+
+
+def _correct(actor: Any, record_id: int, amount: str) -> str:
+    from django.db import connection
+
+    try:
+        record_services.decision_correct(
+            actor=actor, record=DecisionRecord.objects.get(pk=record_id), kind="goodwill", amount=amount,
+            currency="EUR", justification=f"Korrektur auf {amount}",
+        )  # fmt: skip
+        return "corrected"
+    except DomainError as error:
+        return error.code
+    finally:
+        connection.close()
+
+
+def test_two_corrections_of_one_record_one_wins(tables: Any, complaint: Any, agent: Any, lead: Any, tmp_path: Any) -> None:
+    record = _decide(agent, complaint.pk, "45.00")
+
+    with shared_database(tmp_path):
+        outcomes = in_parallel(lambda index: _correct([agent, lead][index], record.pk, ["50.00", "60.00"][index]), 2)
+        assert sorted(outcomes) == ["corrected", "decision_not_current"]
+        corrections = list(DecisionRecord.objects.filter(refers_to_id=record.pk, record_kind="correction"))
+        assert len(corrections) == 1
+        assert DecisionRecord.objects.get(pk=record.pk).status == "superseded"
+        case = Case.objects.get(pk=complaint.pk)
+        assert case.goodwill_amount == corrections[0].amount  # only the winner counts
+
+
+def test_a_correction_racing_a_reversal(tables: Any, complaint: Any, agent: Any, lead: Any, tmp_path: Any) -> None:
+    record = _decide(agent, complaint.pk, "45.00")
+
+    def act(index: int) -> str:
+        from django.db import connection
+
+        if index == 0:
+            return _correct(agent, record.pk, "55.00")
+        try:
+            record_services.decision_reverse(
+                actor=lead, record=DecisionRecord.objects.get(pk=record.pk), justification="Rechnung war korrekt."
+            )
+            return "reversed"
+        except DomainError as error:
+            return error.code
+        finally:
+            connection.close()
+
+    with shared_database(tmp_path):
+        outcomes = in_parallel(act, 2)
+        fresh = DecisionRecord.objects.get(pk=record.pk)
+        case = Case.objects.get(pk=complaint.pk)
+        followers = DecisionRecord.objects.filter(refers_to_id=record.pk)
+        assert followers.count() == 1  # never both
+        if outcomes == ["corrected", "decision_not_reversible"]:
+            assert fresh.status == "superseded" and case.goodwill_amount == Decimal("55.00")
+        else:
+            assert outcomes == ["decision_not_current", "reversed"]
+            assert fresh.status == "reversed" and case.goodwill_amount is None

@@ -209,3 +209,72 @@ def test_german_problem_texts(owner: Any, api_client_for: Any) -> None:
     response = send(client, "post", "/api/v1/decision-tables", new_body(jdm=jdm), accept_language="de")
     assert response.status_code == 422
     assert response.json()["errors"][0]["detail"] != "the hit policy must be first or collect"
+
+
+def _publish_v1_and_draft_v2(owner_api: Any) -> dict[str, Any]:
+    """routing_api v1 published; v2 a draft with one rule changed, one removed, one added, a
+    test renamed."""
+    assert send(owner_api, "post", "/api/v1/decision-tables", new_body()).status_code == 201
+    assert send(owner_api, "post", "/api/v1/decision-tables/routing_api/versions/1/publish", {}).status_code == 200
+    jdm = shipped.jdm("routing")
+    rules = table_node(jdm)["content"]["rules"]
+    changed, removed = rules[0], rules[1]
+    rules.remove(removed)
+    changed["_description"] = "changed description"
+    rules.append({**copy.deepcopy(changed), "_id": "r-new", "_description": "new"})
+    tests = shipped.tests("routing")
+    tests[0]["name"] = "renamed test"
+    draft = send(owner_api, "post", "/api/v1/decision-tables", {"key": "routing_api", "jdm": jdm, "tests": tests})
+    assert draft.status_code == 201 and draft.json()["version"] == 2
+    return {"changed": changed["_id"], "removed": removed["_id"], "etag": draft["ETag"]}
+
+
+def test_compare_versions(owner_api: Any, agent_api: Any, make_user: Any, api_client_for: Any) -> None:
+    ids = _publish_v1_and_draft_v2(owner_api)
+    diff = owner_api.get("/api/v1/decision-tables/routing_api/compare?from=1&to=2")
+    assert diff.status_code == 200, diff.content
+    data = diff.json()
+    assert (data["from_version"], data["to_version"], data["changed"]) == (1, 2, True)
+    assert data["rules_added"] == ["r-new"] and data["rules_removed"] == [ids["removed"]]
+    changed = next(rule for rule in data["rules_changed"] if rule["rule_id"] == ids["changed"])
+    assert changed["description"]["after"] == "changed description"
+    assert data["tests_added"] == ["renamed test"] and len(data["tests_removed"]) == 1
+    # Defaults: the latest version against the one before it.
+    assert owner_api.get("/api/v1/decision-tables/routing_api/compare").json()["from_version"] == 1
+    same = owner_api.get("/api/v1/decision-tables/routing_api/compare?from=1&to=1").json()
+    assert same["changed"] is False and same["rules_changed"] == []
+    # Case workers compare what they may read: not the draft.
+    assert agent_api.get("/api/v1/decision-tables/routing_api/compare?from=1&to=2").status_code == 404
+    assert agent_api.get("/api/v1/decision-tables/routing_api/compare").json()["to_version"] == 1
+    assert owner_api.get("/api/v1/decision-tables/routing_api/compare?from=9&to=2").status_code == 404
+    assert owner_api.get("/api/v1/decision-tables/routing_api/compare?from=0").status_code == 422
+    assert owner_api.get("/api/v1/decision-tables/nothing/compare").status_code == 404
+    assert api_client_for(make_user("auditor")).get("/api/v1/decision-tables/routing_api/compare").status_code == 403
+
+
+def test_retire_and_delete_a_draft(owner_api: Any, agent_api: Any) -> None:
+    ids = _publish_v1_and_draft_v2(owner_api)
+    base = "/api/v1/decision-tables/routing_api/versions"
+    assert send(agent_api, "post", f"{base}/1/retire", {}).status_code == 403
+    assert send(agent_api, "delete", f"{base}/2", {}, if_match=ids["etag"]).status_code == 403
+    not_published = send(owner_api, "post", f"{base}/2/retire", {})
+    assert not_published.status_code == 409 and not_published.json()["code"] == "table_not_published"
+    retired = send(owner_api, "post", f"{base}/1/retire", {})
+    assert retired.status_code == 200 and retired.json()["status"] == "retired" and retired.json()["retired_at"]
+    again = send(owner_api, "post", f"{base}/1/retire", {})
+    assert again.status_code == 409 and again.json()["code"] == "table_not_published"
+    evaluated = send(agent_api, "post", "/api/v1/decision-tables/routing_api/evaluate", {"inputs": {}})
+    assert evaluated.status_code == 404 and evaluated.json()["code"] == "no_published_version"
+    # Deleting: drafts only, with If-Match like the PUT.
+    assert send(owner_api, "delete", f"{base}/2", {}).status_code == 428
+    assert send(owner_api, "delete", f"{base}/2", {}, if_match='W/"99"').status_code == 412
+    kept = send(owner_api, "delete", f"{base}/1", {}, if_match='W/"1"')
+    assert kept.status_code == 409 and kept.json()["code"] == "table_not_draft"
+    deleted = send(owner_api, "delete", f"{base}/2", {}, if_match=ids["etag"])
+    assert deleted.status_code == 204 and deleted.content == b""
+    assert list(DecisionTable.objects.filter(key="routing_api").values_list("version", flat=True)) == [1]
+    assert send(owner_api, "delete", f"{base}/2", {}, if_match=ids["etag"]).status_code == 404
+    from leitplanke.core.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="decision_table.delete").count() == 1
+    assert AuditEvent.objects.filter(action="decision_table.retire").count() == 1

@@ -44,6 +44,7 @@ def form_data(table: DecisionTable, **changes: Any) -> dict[str, Any]:
     for r, rule in enumerate(grid.rules):
         data[f"rule-{r}-id"] = rule.id
         data[f"rule-{r}-description"] = rule.description
+        data[f"rule-{r}-description_de"] = rule.description_de
         data.update({f"rule-{r}-in-{i}": value for i, value in enumerate(rule.inputs)})
         data.update({f"rule-{r}-out-{j}": value for j, value in enumerate(rule.outputs)})
     for t, case in enumerate(grid.tests):

@@ -214,6 +214,8 @@ HTML: dict[str, tuple[str, ...]] = {
     "case_decisions:create":                CASE_EDIT,
     # a lead of the decider's team or someone who sees all cases; never the decider (own: the agent's)
     "case_decisions:reverse":               ("L",      "FNN", "ANN", "FFF", "AAA", "AAA", "FFF"),
+    # the decider (own: the agent's record), or whoever may reverse it
+    "case_decisions:correct":               CASE_EDIT,
     # customers
     "customers:list":                       CASE_READERS,
     "customers:create":                     CUSTOMER_EDITORS,
@@ -375,6 +377,7 @@ API: dict[str, tuple[str, ...]] = {
     "GET /api/v1/cases/{case_id}/decisions":                        API_CASE_VIEW,
     "POST /api/v1/cases/{case_id}/decisions":                       API_CASE_EDIT,
     "POST /api/v1/cases/{case_id}/decisions/{record_id}/reversal":  ("U",      "FNN", "ANN", "FFF", "AAA", "AAA", "FFF"),
+    "POST /api/v1/cases/{case_id}/decisions/{record_id}/correction": API_CASE_EDIT,  # the decider, or who may reverse
     "GET /api/v1/cases/{case_id}/clocks":                           API_CASE_VIEW,
     "POST /api/v1/cases/{case_id}/clocks/{clock_id}/extensions":    API_CASE_EDIT,
     "POST /api/v1/deadlines/compute":                               API_ANY,  # a calculation, nothing stored
@@ -393,6 +396,10 @@ API: dict[str, tuple[str, ...]] = {
     "PUT /api/v1/decision-tables/{key}/versions/{version}":         API_PROCESS_WRITE,
     "POST /api/v1/decision-tables/{key}/versions/{version}/publish": API_PROCESS_WRITE,
     "POST /api/v1/decision-tables/{key}/evaluate":                  API_TABLE_READ,  # a calculation, nothing stored
+    "GET /api/v1/decision-tables/{key}/compare":                    API_TABLE_READ,  # the versions the caller may read
+    # the world's version is a draft: retiring it is refused (409), deleting it passes (rolled back)
+    "POST /api/v1/decision-tables/{key}/versions/{version}/retire":  API_PROCESS_WRITE,
+    "DELETE /api/v1/decision-tables/{key}/versions/{version}":       API_PROCESS_WRITE,
     # approvals: the decider's lead (own team) and administrators may decide; others do not see it
     "GET /api/v1/approvals":                                        API_ANY,
     "POST /api/v1/approvals/{approval_id}/approve":                 API_APPROVE,
@@ -429,6 +436,12 @@ def api_body(operation: str, world: World) -> dict[str, Any]:
         "POST /api/v1/cases/{case_id}/clocks/{clock_id}/extensions": {"event": "holding_reply", "note": "Matrix"},
         "POST /api/v1/cases/{case_id}/decisions": {"kind": "none", "amount": "0", "currency": "EUR"},
         "POST /api/v1/cases/{case_id}/decisions/{record_id}/reversal": {"justification": "Matrix"},
+        "POST /api/v1/cases/{case_id}/decisions/{record_id}/correction": {
+            "kind": "goodwill",
+            "amount": "10.00",
+            "currency": "EUR",
+            "justification": "Matrix",
+        },
         "POST /api/v1/deadlines/compute": {"rule_key": rule_key, "received_at": "2026-01-05T10:00:00+01:00"},
         "POST /api/v1/deadlines/rules": {
             "key": rule_key,
@@ -466,6 +479,7 @@ def post_data(name: str, world: World, scope: str) -> dict[str, Any]:
         "cases:escalate": {"reason": "Matrix"},
         "cases:clock_extend": {"event": "holding_reply", "note": "Matrix"},
         "case_decisions:reverse": {"justification": "Matrix", "amount": "0"},
+        "case_decisions:correct": {"kind": "goodwill", "amount": "10", "currency": "EUR", "justification": "Matrix"},
         "intake:public_access": {"action": "revoke"},
         "processes:initial": {"initial": "acknowledged"},
         "approvals:decide": {"action": "approve"},
@@ -561,7 +575,7 @@ def test_api_operation(world: World, operation: str) -> None:
                 send = partial(client.post, url, {"file": upload})
             else:
                 body = json.dumps(api_body(operation, world)) if method != "GET" else ""
-                headers = {"If-Match": _etag(world, url)} if method in ("PATCH", "PUT") else {}
+                headers = {"If-Match": _etag(world, url)} if method in ("PATCH", "PUT", "DELETE") else {}
                 send = partial(client.generic, method, url, data=body, content_type="application/json", headers=headers)
             observed[principal, scope] = outcome(in_savepoint(send))
     _compare(operation, scopes, {method: API.get(operation)}, {method: observed})
@@ -604,6 +618,7 @@ MISMATCHED: dict[str, Any] = {
     "cases:attachment_download": lambda w: f"/cases/{w.cases['own'].pk}/attachments/{w.attachments['other'].pk}/",
     "cases:clock_extend": lambda w: f"/cases/{w.cases['own'].pk}/clocks/{w.clocks['other']}/extend/",
     "case_decisions:reverse": lambda w: f"/cases/{w.cases['own'].pk}/decisions/{w.records['other']}/reversal/",
+    "case_decisions:correct": lambda w: f"/cases/{w.cases['own'].pk}/decisions/{w.records['other']}/correction/",
     "customers:contract_end": lambda w: f"/customers/{w.ids['duplicate_id']}/contracts/{w.ids['contract_id']}/end/",
     "intake:webhook_redeliver": lambda w: (
         f"/intake/webhooks/{w.ids['endpoint2_id']}/deliveries/{w.ids['delivery_id']}/redeliver/"
@@ -616,6 +631,9 @@ MISMATCHED: dict[str, Any] = {
     "settings:user_skill_remove": lambda w: f"/settings/users/{w.users['administrator'].pk}/skills/{w.ids['skill_id']}/remove/",
 }
 API_MISMATCHED = {
+    "POST /api/v1/cases/{case_id}/decisions/{record_id}/correction": lambda w: (
+        f"/api/v1/cases/{w.cases['own'].pk}/decisions/{w.records['other']}/correction"
+    ),
     "POST /api/v1/cases/{case_id}/decisions/{record_id}/reversal": lambda w: (
         f"/api/v1/cases/{w.cases['own'].pk}/decisions/{w.records['other']}/reversal"
     ),

@@ -231,7 +231,17 @@ TARGETS = [
     Target(
         "decision table draft",
         lambda w: f"/settings/decisions/{w.ids['table_key']}/{w.ids['table_version']}/",
-        ["rule-0-description", "name_de", "name_en", "description", "rule-0-in-0", "rule-1-out-0", "in-0-name", "out-0-field"],
+        [
+            "rule-0-description",
+            "rule-0-description_de",
+            "name_de",
+            "name_en",
+            "description",
+            "rule-0-in-0",
+            "rule-1-out-0",
+            "in-0-name",
+            "out-0-field",
+        ],
     ),
     Target(
         "decision table test case",
@@ -313,6 +323,14 @@ TARGETS = [
         ["justification", "message_to_customer"],
         action="/reversal/",
         principal="team_lead",
+        extra={"justification": "Text"},
+    ),
+    Target(
+        "decision correction",
+        lambda w: f"/cases/{_own(w)}/decisions/",
+        ["justification", "message_to_customer", "action"],
+        action="/correction/",
+        principal="agent",
         extra={"justification": "Text"},
     ),
     Target(
@@ -499,6 +517,15 @@ API_TARGETS: list[tuple[str, str, str, Callable[[World, str], dict[str, Any]]]] 
         ("POST", "/api/v1/cases/{case}/decisions", name, lambda w, p, name=name: {**DECISION, name: p})
         for name in ("message_to_customer", "justification", "action")
     ],
+    *[
+        (
+            "POST",
+            "/api/v1/cases/{case}/decisions/{record}/correction",
+            name,
+            lambda w, p, name=name: {"kind": "goodwill", "amount": "10.00", "currency": "EUR", "justification": "x", name: p},
+        )
+        for name in ("justification", "message_to_customer", "action")
+    ],
     (
         "POST",
         "/api/v1/cases/{case}/decisions/{record}/reversal",
@@ -566,12 +593,14 @@ def _labelled(payload: str) -> dict[str, Any]:
 
 
 def _table(payload: str) -> dict[str, Any]:
-    """The shipped routing table with the payload as the table's name and a rule's description."""
+    """The shipped routing table with the payload as the table's name and a rule's descriptions
+    (English and German)."""
     from leitplanke.decisions import shipped
 
     jdm = shipped.jdm("routing")
     node = next(n for n in jdm["nodes"] if n["type"] == "decisionTableNode")
     node["name"] = node["content"]["rules"][0]["_description"] = payload
+    node["content"]["rules"][1]["_description_de"] = payload
     return jdm
 
 

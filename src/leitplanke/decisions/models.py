@@ -110,7 +110,7 @@ class DecisionRecord(models.Model):
     table = models.ForeignKey(DecisionTable, null=True, blank=True, on_delete=models.PROTECT, related_name="records")
     inputs = models.JSONField(_("inputs"), default=dict)  # snapshot of what the table saw
     recommendation = models.JSONField(_("recommendation"), default=dict)  # the table's outputs
-    matched_rules = models.JSONField(_("matched rules"), default=list)  # [{position, id, description}]
+    matched_rules = models.JSONField(_("matched rules"), default=list)  # [{position, id, description, description_de}]
     recommended_min = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     recommended_max = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     # The decision itself.

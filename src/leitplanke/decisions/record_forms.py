@@ -109,3 +109,34 @@ class ReversalForm(Form):
     message_to_customer = forms.CharField(
         label=_("Text to the customer"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class CorrectionForm(Form):
+    """A correction of a record, prefilled from it (`initial_of`); checked by the service like
+    a new decision against the record's recommended range."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=DecisionKind.choices)
+    amount = forms.DecimalField(
+        label=_("Amount"), min_value=Decimal(0), max_value=Decimal("9999999999.99"), max_digits=12, decimal_places=2
+    )
+    currency = forms.CharField(widget=forms.HiddenInput, max_length=3)
+    action = forms.CharField(label=_("Action"), max_length=100, required=False)
+    message_to_customer = forms.CharField(
+        label=_("Text to the customer"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    justification = forms.CharField(
+        label=_("Justification"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required: say why the decision is corrected."),
+    )
+
+    @staticmethod
+    def initial_of(record: Any) -> dict[str, Any]:
+        return {
+            "kind": record.kind,
+            "amount": record.amount,
+            "currency": record.currency,
+            "action": record.action,
+            "message_to_customer": record.message_to_customer,
+        }

@@ -286,7 +286,10 @@ def recommend(row: DecisionTable, case: Case, context: Any, *, now: dt.datetime 
     except engine.EvaluationError as error:
         raise ValidationFailed(field_errors={"context": [str(error)]}) from None
     outputs = dict(result.outputs) if isinstance(result.outputs, dict) else {}
-    matched = [{"position": m.index, "id": m.rule_id, "description": m.description} for m in result.matches]
+    matched = [
+        {"position": m.index, "id": m.rule_id, "description": m.description, "description_de": m.description_de}
+        for m in result.matches
+    ]
     recommendation = Recommendation(
         table=row,
         inputs=inputs,
@@ -381,6 +384,16 @@ def may_reverse(actor: Actor, record: DecisionRecord) -> bool:
         return True
     decider_teams = set(record.decided_by.teams.values_list("pk", flat=True))
     return bool(decider_teams & team_ids)
+
+
+def may_correct(actor: Actor, record: DecisionRecord) -> bool:
+    """The decider themself (while they may edit cases), or someone who may reverse the
+    record. Whether the record and its case still allow it is the service's check."""
+    from leitplanke.cases import permissions as case_permissions
+
+    if not case_permissions.may_edit_cases(actor):
+        return False
+    return record.decided_by_id == getattr(actor, "pk", None) or may_reverse(actor, record)
 
 
 def authority_summary(*, actor: Actor, case: Case, kind: str, currency: str) -> dict[str, Any] | None:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leitplanke.accounts.actors import Actor, acting_user, require_user
 from leitplanke.cases import permissions as case_permissions
-from leitplanke.cases.models import Case, Interaction, InteractionKind
+from leitplanke.cases.models import Case, Interaction, InteractionKind, StatusKind
 from leitplanke.cases.selectors import is_visible
 from leitplanke.core import events
 from leitplanke.core.audit import audit_record
@@ -58,6 +58,11 @@ class CurrencyMismatch(ValidationFailed):
 class RecordNotCurrent(Conflict):
     code = "decision_not_current"
     default_message = _("This decision was already corrected or reversed, or awaits approval.")
+
+
+class CaseClosed(Conflict):
+    code = "case_closed"
+    default_message = _("The case is closed: reopen it to correct a decision.")
 
 
 class NotReversible(Conflict):
@@ -312,6 +317,15 @@ def _decide(
     reasons, authority = authority_check(actor=actor, case=case, kind=values["kind"], currency=values["currency"], amount=amount)
     if recommendation is not None and recommendation.approval_needed:
         reasons.append("table_requires")
+    # Corrected without a new evaluation: what the table asked of the old record still holds
+    # (a correction must not be a way around the approval the table asked for).
+    if (
+        recommendation is None
+        and record_kind == RecordKind.CORRECTION
+        and refers_to is not None
+        and "table_requires" in (refers_to.authority or {}).get("approval_reasons", [])
+    ):
+        reasons.append("table_requires")
     if record_kind == RecordKind.REVERSAL and reasons and "table_requires" not in reasons:
         raise ReversalExceedsAuthority(field_errors={"amount": [str(ReversalExceedsAuthority.default_message)]})
     if record_kind == RecordKind.REVERSAL:
@@ -426,15 +440,23 @@ def decision_correct(
     justification: Any = "",
 ) -> DecisionRecord:
     """A correction of a decision by its decider (or by someone who may reverse it): a new
-    record referring to the old one, checked like a new decision; the old one is superseded.
-    A record awaiting approval, already corrected or reversed cannot be corrected."""
+    record referring to the old one, checked like a new decision (range, authority: final or
+    pending with an approval request); the old one is superseded. Without `table_key` it is
+    measured against the old record's recommended range and keeps its table and snapshot.
+
+    Refused, nothing saved: someone else (403), a record awaiting approval, already corrected
+    or reversed (`decision_not_current`, 409), a closed case (`case_closed`, 409: its amounts
+    were reported when it closed), no justification (`justification_required`: a correction
+    says why)."""
     case = _lock_case(record.case)
     _require_edit(actor, case)
     old = _lock_record(record, case)
-    if old.decided_by_id != getattr(actor, "pk", None) and not selectors.may_reverse(actor, old):
+    if not selectors.may_correct(actor, old):
         raise PermissionDenied()
     if old.status not in CORRECTABLE:
         raise RecordNotCurrent()
+    if case.status_kind == StatusKind.CLOSED:
+        raise CaseClosed()
     values = _checked(
         kind=kind,
         amount=amount,
@@ -443,6 +465,11 @@ def decision_correct(
         message_to_customer=message_to_customer,
         justification=justification,
     )
+    if not values["justification"]:
+        raise JustificationRequired(
+            _("A correction needs a justification."),
+            field_errors={"justification": [str(_("Say why the decision is corrected."))]},
+        )
     return _decide(
         actor=actor,
         case=case,

@@ -1,6 +1,7 @@
 """The decision panel of the case page (/cases/<id>/decisions/…): choose a table, type the
 context, see the recommendation with its rationale and matched rule and one's own authority,
-then decide; the case's records with their status; a lead's reversal.
+then decide; the case's records with their status; a correction by the decider (or a lead);
+a lead's reversal.
 
 Thin: forms shape input, `record_services` writes, `record_selectors` reads. With htmx the
 panel replaces itself; without JavaScript the same URLs answer with a page of their own.
@@ -24,7 +25,8 @@ from leitplanke.core.errors import DomainError, NotFound, PermissionDenied
 from leitplanke.core.forms import apply_domain_error
 
 from . import record_selectors, record_services
-from .record_forms import CONTEXT_PREFIX, ContextForm, DecisionForm, ReversalForm
+from .engine import describe
+from .record_forms import CONTEXT_PREFIX, ContextForm, CorrectionForm, DecisionForm, ReversalForm
 
 
 def _case_or_404(request: HttpRequest, case_id: int) -> Any:
@@ -79,8 +81,14 @@ def _name(user: Any) -> str:
     return str(user.full_name or user.email) if user is not None else ""
 
 
-def _records(request: HttpRequest, case: Any, reversal_forms: dict[int, ReversalForm] | None = None) -> list[dict[str, Any]]:
+def _records(
+    request: HttpRequest,
+    case: Any,
+    reversal_forms: dict[int, ReversalForm] | None = None,
+    correction_forms: dict[int, CorrectionForm] | None = None,
+) -> list[dict[str, Any]]:
     entries = []
+    open_case = case.status_kind != "closed"
     for record in record_selectors.case_decisions(actor=request.user, case=case)[:100]:
         approval = getattr(record, "approval", None)  # None: no approval request for this record
         followers = list(record.followed_by.all())
@@ -89,6 +97,10 @@ def _records(request: HttpRequest, case: Any, reversal_forms: dict[int, Reversal
         entry["status_text"] = _status_text(entry)
         if record.status in record_services.REVERSIBLE and record_selectors.may_reverse(request.user, record):
             entry["reversal_form"] = (reversal_forms or {}).get(record.pk) or ReversalForm(auto_id=f"id_reverse{record.pk}_%s")
+        if open_case and record.status in record_services.CORRECTABLE and record_selectors.may_correct(request.user, record):
+            entry["correction_form"] = (correction_forms or {}).get(record.pk) or CorrectionForm(
+                initial=CorrectionForm.initial_of(record), auto_id=f"id_correct{record.pk}_%s"
+            )
         entries.append(entry)
     return entries
 
@@ -101,6 +113,7 @@ def _panel(
     data: Any = None,
     decision_form: DecisionForm | None = None,
     reversal_forms: dict[int, ReversalForm] | None = None,
+    correction_forms: dict[int, CorrectionForm] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     language = _language()
@@ -113,7 +126,7 @@ def _panel(
         "tables": [{"key": t.key, "name": t.name(language), "version": t.version} for t in tables],
         "table": row,
         "table_name": row.name(language) if row is not None else "",
-        "records": _records(request, case, reversal_forms),
+        "records": _records(request, case, reversal_forms, correction_forms),
         "currency": (case.currency or "EUR").upper(),
     }
     if row is not None and editable:
@@ -130,6 +143,10 @@ def _panel(
             else:
                 context["recommendation"] = recommendation
                 context["rationale"] = recommendation.rationale(language)
+                context["matched_rules"] = [
+                    {"id": rule["id"], "description": describe(rule["description"], rule.get("description_de", ""), language)}
+                    for rule in recommendation.matched
+                ]
                 if decision_form is None:
                     initial = {
                         "table": row.key,
@@ -250,3 +267,51 @@ def decision_reverse(request: HttpRequest, case_id: int, record_id: int) -> Http
                 return _panel(request, case)
             return redirect("case_decisions:panel", case_id=case.pk)
     return _panel(request, case, reversal_forms={record.pk: form}, status=422)
+
+
+@login_required
+@require_POST
+def decision_correct(request: HttpRequest, case_id: int, record_id: int) -> HttpResponse:
+    """The decider's (or a lead's) correction: a new record; the old one is superseded.
+    Refusals keep what was typed and open the form again (422)."""
+    case = _case_or_404(request, case_id)
+    try:
+        record = record_selectors.decision_get(actor=request.user, case=case, record_id=record_id)
+    except NotFound:
+        raise Http404() from None
+    if not record_selectors.may_correct(request.user, record):
+        raise DjangoPermissionDenied()
+    form = CorrectionForm(request.POST, auto_id=f"id_correct{record.pk}_%s")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            correction = record_services.decision_correct(
+                actor=request.user,
+                record=record,
+                kind=data["kind"],
+                amount=data["amount"],
+                currency=data["currency"],
+                action=data["action"],
+                message_to_customer=data["message_to_customer"],
+                justification=data["justification"],
+            )
+        except NotFound:
+            raise Http404() from None
+        except PermissionDenied:
+            raise DjangoPermissionDenied() from None
+        except (record_services.RecordNotCurrent, record_services.CaseClosed) as error:
+            # Corrected, reversed or closed meanwhile: the record offers no form any more, so
+            # the reason is a message above the panel.
+            messages.error(request, str(error.message))
+            return _panel(request, case, status=409)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            if correction.status == "final":
+                messages.success(request, _("The decision is corrected; the correction is final."))
+            else:
+                messages.info(request, _("The decision is corrected; the correction awaits approval."))
+            if getattr(request, "htmx", False):
+                return _panel(request, case)
+            return redirect("case_decisions:panel", case_id=case.pk)
+    return _panel(request, case, correction_forms={record.pk: form}, status=422)

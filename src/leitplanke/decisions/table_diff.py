@@ -25,6 +25,7 @@ class RuleChange:
     cells: tuple[CellChange, ...] = ()
     description: tuple[str, str] | None = None  # (before, after) when it changed
     position: tuple[int, int] | None = None  # (before, after) when the rule moved
+    description_de: tuple[str, str] | None = None  # the German description (`_description_de`), when it changed
 
 
 @dataclass(frozen=True)
@@ -143,9 +144,11 @@ def compare(before_jdm: object, before_tests: object, after_jdm: object, after_t
         )
         old_text, new_text = _text(old_rule.get("_description")), _text(new_rule.get("_description"))
         description = (old_text, new_text) if old_text != new_text else None
+        old_de, new_de = _text(old_rule.get("_description_de")), _text(new_rule.get("_description_de"))
+        description_de = (old_de, new_de) if old_de != new_de else None
         position = (old_index, new_index) if old_rank[rid] != new_rank[rid] else None
-        if cells or description or position:
-            rules_changed.append(RuleChange(rid, cells, description, position))
+        if cells or description or position or description_de:
+            rules_changed.append(RuleChange(rid, cells, description, position, description_de))
     old_tests, new_tests = _tests(before_tests), _tests(after_tests)
     return TableDiff(
         hit_policy=(old_policy, new_policy) if old_policy != new_policy else None,

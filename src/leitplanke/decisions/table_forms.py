@@ -58,6 +58,7 @@ class Rule:
     description: str
     inputs: list[str]
     outputs: list[str]
+    description_de: str = ""  # `_description_de`: shown to German readers when given
 
 
 @dataclass
@@ -138,6 +139,7 @@ class Grid:
                 {
                     "_id": rule.id,
                     "_description": rule.description,
+                    **({"_description_de": rule.description_de} if rule.description_de else {}),
                     **{c.id: value for c, value in zip(self.inputs, rule.inputs, strict=True)},
                     **{c.id: value for c, value in zip(self.outputs, rule.outputs, strict=True)},
                 }
@@ -253,6 +255,7 @@ def grid_from_jdm(jdm: object, tests: object) -> Grid:
                     _text(item.get("_description")),
                     [_text(item.get(c.id)) for c in grid.inputs],
                     [_text(item.get(c.id)) for c in grid.outputs],
+                    _text(item.get("_description_de")),
                 )
             )
     for item in tests if isinstance(tests, list) else []:
@@ -305,6 +308,7 @@ def grid_from_post(data: Mapping[str, Any]) -> tuple[Grid, dict[str, str]]:
                 text(f"rule-{r}-description", MAX_DESCRIPTION),
                 [text(f"rule-{r}-in-{i}", MAX_CELL) for i in range(n_in)],
                 [text(f"rule-{r}-out-{j}", MAX_CELL) for j in range(n_out)],
+                text(f"rule-{r}-description_de", MAX_DESCRIPTION),
             )
         )
     for t in range(_count(data, "tests", MAX_TESTS + 1)):
@@ -335,6 +339,8 @@ def place_anchor(place: str, grid: Grid) -> str:
         r, rest = int(match.group(1)), match.group(2) or ""
         if rest in ("", "_id", "_description"):
             return f"rule-{r}-description"
+        if rest == "_description_de":
+            return f"rule-{r}-description_de"
         for i, column in enumerate(grid.inputs):
             if column.field == rest:
                 return f"rule-{r}-in-{i}"

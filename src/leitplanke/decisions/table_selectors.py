@@ -149,7 +149,12 @@ def compiled(table: DecisionTable) -> engine.Table:
 
 
 def _match(match: engine.Match, trace: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"position": match.index, "id": match.rule_id, "description": match.description}
+    out: dict[str, Any] = {
+        "position": match.index,
+        "id": match.rule_id,
+        "description": match.description,
+        "description_de": match.description_de,
+    }
     if trace:
         out["outputs"] = dict(match.outputs)
         out["seen"] = dict(match.seen) if match.seen is not None else None

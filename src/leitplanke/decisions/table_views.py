@@ -27,7 +27,7 @@ from leitplanke.accounts.permissions import MANAGE_PROCESSES
 from leitplanke.core.errors import DomainError, NotFound
 from leitplanke.core.forms import apply_domain_error
 
-from . import table_selectors, table_services
+from . import engine, table_selectors, table_services
 from .table_diff import compare as table_compare
 from .table_forms import (
     Case,
@@ -176,7 +176,7 @@ def compare(request: HttpRequest, table_key: str) -> HttpResponse:
         return [
             {
                 "id": rule.id,
-                "description": rule.description,
+                "description": engine.describe(rule.description, rule.description_de, _language(request)),
                 "cells": [
                     {"field": column.field or column.id, "text": value}
                     for column, value in [
@@ -319,6 +319,7 @@ def _grid_context(grid: Grid, errors: dict[str, list[str]]) -> dict[str, Any]:
                 "number": r + 1,
                 "id": rule.id,
                 "description": _field(f"rule-{r}-description", rule.description, errors),
+                "description_de": _field(f"rule-{r}-description_de", rule.description_de, errors),
                 "cells": cells,
                 "first": r == 0,
                 "last": r == len(grid.rules) - 1,
@@ -499,7 +500,12 @@ def try_table(request: HttpRequest, table_key: str, table_version: int) -> HttpR
             context["result"] = {
                 "outputs": json.dumps(result["outputs"], ensure_ascii=False, indent=2, sort_keys=True),
                 "matches": [
-                    {"number": m["position"] + 1, "id": m["id"], "description": m["description"]} for m in result["matched_rules"]
+                    {
+                        "number": m["position"] + 1,
+                        "id": m["id"],
+                        "description": engine.describe(m["description"], m["description_de"], _language(request)),
+                    }
+                    for m in result["matched_rules"]
                 ],
             }
     status = 200 if not context["error"] or request.headers.get("HX-Request") else 422

@@ -188,7 +188,10 @@ def seed_demo_decisions(*, count: int = 420, seed: int = 21, now: dt.datetime | 
                     table=published,
                     inputs=inputs,
                     recommendation=outputs,
-                    matched_rules=[{"position": m.index, "id": m.rule_id, "description": m.description} for m in result.matches],
+                    matched_rules=[
+                        {"position": m.index, "id": m.rule_id, "description": m.description, "description_de": m.description_de}
+                        for m in result.matches
+                    ],
                     recommended_min=low,
                     recommended_max=high,
                     kind=kind,

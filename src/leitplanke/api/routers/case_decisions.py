@@ -1,8 +1,9 @@
 """Decision records on cases over the API: record a decision (with the table's recommendation),
-list a case's records, and a lead's reversal.
+list a case's records, a correction (the decider, or a lead) and a lead's reversal.
 
 Thin by design: `decisions.record_services` refuses what may not be saved (problem codes
-`justification_required`, `currency_mismatch`, `decision_not_reversible`, …) and
+`justification_required`, `currency_mismatch`, `decision_not_current`, `case_closed`,
+`decision_not_reversible`, …) and
 `decisions.record_selectors` scopes the reads to the cases the caller may see.
 """
 
@@ -58,6 +59,21 @@ class DecisionIn(InputSchema):
     action: str = Field("", max_length=100, examples=["goodwill_credit"])
     message_to_customer: str = Field("", max_length=5000, examples=["Wir schreiben Ihnen 45 Euro gut."])
     justification: str = Field("", max_length=5000)
+
+
+class CorrectionIn(InputSchema):
+    """A correction: the decision as it should have been, and why (required). Without
+    `table_key` it is measured against the corrected record's recommended range and keeps its
+    table version and input snapshot; with one, the published table recommends anew."""
+
+    table_key: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = Field(None)
+    context: dict[ContextKey, ContextValue] = Field(default_factory=dict, max_length=20)
+    kind: KindValue = Field(examples=["goodwill"])
+    amount: AmountText = Field(examples=["60.00"], description="A decimal string, at most two decimal places.")
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(examples=["EUR"])
+    action: str = Field("", max_length=100, examples=["goodwill_credit"])
+    message_to_customer: str = Field("", max_length=5000)
+    justification: str = Field(min_length=1, max_length=5000, examples=["Falscher Betrag übernommen."])
 
 
 class ReversalIn(InputSchema):
@@ -232,6 +248,39 @@ def create_decision(
         return _created(request, record)
 
     return idempotent(request, create)
+
+
+@router.post(
+    "/cases/{case_id}/decisions/{record_id}/correction",
+    response={201: DecisionOut, **WRITE_ERRORS},
+    url_name="case_decision_correct",
+    summary="Correct a decision (the decider, or a lead)",
+)
+def correct_decision(
+    request: HttpRequest,
+    payload: CorrectionIn,
+    record_id: IdParam,
+    case_id: str = CaseId,
+    idempotency_key: str | None = IdempotencyKey,
+) -> HttpResponse:
+    """A new record (`record_kind` correction, `refers_to` the old one) checked like a new
+    decision: within the caller's authority final, otherwise `pending` with an approval
+    request; the old record becomes `superseded`. Who: the decider, or whoever may reverse the
+    record (a lead of the decider's team, someone who sees all cases); 403 for anyone else.
+    Refusals (nothing saved): 409 `decision_not_current` (awaiting approval, already corrected
+    or reversed — so a retry without Idempotency-Key never corrects twice), 409 `case_closed`,
+    422 `justification_required`, `currency_mismatch`, `validation_error`."""
+    require_scope(request, "write")
+    _require_json(request)
+    case = _case(request, case_id)
+    record = record_selectors.decision_get(actor=request.user, case=case, record_id=record_id)
+
+    def correct() -> HttpResponse:
+        with input_names(_api_field):
+            correction = record_services.decision_correct(actor=request.user, record=record, **payload.model_dump())
+        return _created(request, correction)
+
+    return idempotent(request, correct)
 
 
 @router.post(

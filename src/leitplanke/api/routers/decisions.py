@@ -1,12 +1,14 @@
 """Decision tables over the API: read and evaluate for case workers (`cases.edit`); drafts,
 import and publishing for process owners (`processes.manage`).
 
-A version's ETag is its draft revision (`W/"<revision>"`): a PUT sends it back in If-Match
-(428 without, 412 when stale). A JDM document with problems is a 422 `table_invalid` with one
+A version's ETag is its draft revision (`W/"<revision>"`): a PUT or DELETE sends it back in
+If-Match (428 without, 412 when stale). A JDM document with problems is a 422 `table_invalid` with one
 error per problem, its pointer naming the place (`/jdm/rules[3] (r-small).disputed_amount`);
 failing test cases do not stop a save but stop publishing (422 `table_tests_failing`, one error
 per failing case, `/tests/<name>`). Evaluation runs the published version; inputs the engine
-cannot read are a 422 `evaluation_input_invalid`.
+cannot read are a 422 `evaluation_input_invalid`. Compare answers what changed between two
+versions (rules by id, columns, hit policy, test cases); retiring the published version and
+deleting a draft are for process owners.
 """
 
 from __future__ import annotations
@@ -123,7 +125,11 @@ class EvaluateIn(InputSchema):
 class MatchedRule(Schema):
     position: int = Field(examples=[4], description="The rule's position in the table, from 0.")
     id: str = Field(examples=["r-loyal"])
-    description: str
+    description: str = Field(examples=["Customer of 10 years or more"], description="`_description` of the rule.")
+    description_de: str = Field(
+        examples=["Kundenbeziehung seit 10 Jahren oder länger"],
+        description="`_description_de` of the rule (German), empty when the table has none.",
+    )
 
 
 class TracedRule(MatchedRule):
@@ -140,6 +146,93 @@ class EvaluationOut(Schema):
     )
     matched_rules: list[MatchedRule]
     trace: list[TracedRule] | None = Field(description="With ?trace=true: each matched rule with its outputs and inputs.")
+
+
+class ColumnOut(Schema):
+    kind: str = Field(examples=["input"], description="input or output")
+    id: str = Field(examples=["in1"])
+    field: str = Field(examples=["disputed_amount"])
+    name: str = Field(examples=["Disputed amount"])
+
+
+class ColumnChangeOut(Schema):
+    before: ColumnOut
+    after: ColumnOut
+
+
+class ChangeOut(Schema):
+    before: Any = Field(examples=["first"])
+    after: Any = Field(examples=["collect"])
+
+
+class CellChangeOut(Schema):
+    column: str = Field(examples=["recommended_amount"], description="The column's field (its id when it has none).")
+    before: str = Field(examples=["round(disputed_amount * 0.1)"])
+    after: str = Field(examples=["round(disputed_amount * 0.15)"])
+
+
+class RuleChangeOut(Schema):
+    rule_id: str = Field(examples=["loyal"])
+    cells: list[CellChangeOut]
+    description: ChangeOut | None = Field(description="Before and after, when the description changed.")
+    description_de: ChangeOut | None = Field(description="Before and after, when the German description changed.")
+    position: ChangeOut | None = Field(
+        description="Before and after (from 0), when the rule moved among the rules both versions have."
+    )
+
+
+class CompareOut(Schema):
+    key: str = Field(examples=["goodwill_energy_billing"])
+    from_version: int = Field(examples=[1])
+    to_version: int = Field(examples=[2])
+    changed: bool
+    hit_policy: ChangeOut | None
+    columns_added: list[ColumnOut]
+    columns_removed: list[ColumnOut]
+    columns_changed: list[ColumnChangeOut]
+    rules_added: list[str] = Field(description="Rule ids only in the newer version.")
+    rules_removed: list[str]
+    rules_changed: list[RuleChangeOut]
+    tests_added: list[str] = Field(description="Test case names.")
+    tests_removed: list[str]
+    tests_changed: list[str]
+
+
+def _pair(value: Any) -> dict[str, Any] | None:
+    return None if value is None else {"before": value[0], "after": value[1]}
+
+
+def _column(column: Any) -> dict[str, Any]:
+    return {"kind": column.kind, "id": column.id, "field": column.field, "name": column.name}
+
+
+def _compare_out(key: str, old: Any, new: Any) -> dict[str, Any]:
+    diff = table_selectors.compare_versions(old, new)
+    return {
+        "key": key,
+        "from_version": old.version,
+        "to_version": new.version,
+        "changed": diff.changed,
+        "hit_policy": _pair(diff.hit_policy),
+        "columns_added": [_column(c) for c in diff.columns_added],
+        "columns_removed": [_column(c) for c in diff.columns_removed],
+        "columns_changed": [{"before": _column(a), "after": _column(b)} for a, b in diff.columns_changed],
+        "rules_added": list(diff.rules_added),
+        "rules_removed": list(diff.rules_removed),
+        "rules_changed": [
+            {
+                "rule_id": change.rule_id,
+                "cells": [{"column": c.column, "before": c.before, "after": c.after} for c in change.cells],
+                "description": _pair(change.description),
+                "description_de": _pair(change.description_de),
+                "position": _pair(change.position),
+            }
+            for change in diff.rules_changed
+        ],
+        "tests_added": list(diff.tests_added),
+        "tests_removed": list(diff.tests_removed),
+        "tests_changed": list(diff.tests_changed),
+    }
 
 
 def _etag(table: Any) -> str:
@@ -362,6 +455,77 @@ def publish_table(request: HttpRequest, key: str = TableKey, version: int = Vers
         raise PreconditionFailed(current_etag=_etag(table))
     revision = versions[0] if versions and len(versions) == 1 else None
     return acting(lambda: _respond(table_services.table_publish(actor=request.user, table=table, revision=revision)))
+
+
+@router.get(
+    "/decision-tables/{key}/compare",
+    response={200: CompareOut, **ERRORS},
+    url_name="decision_table_compare",
+    summary="Compare two versions of a decision table",
+)
+def compare_tables(
+    request: HttpRequest,
+    key: str = TableKey,
+    from_version: int | None = Query(
+        None, alias="from", ge=1, le=1_000_000, description="The older version; default: the one before `to`."
+    ),
+    to_version: int | None = Query(None, alias="to", ge=1, le=1_000_000, description="Default: the latest version."),
+) -> dict[str, Any]:
+    """What changed from `from` to `to`: hit policy, columns (by id), rules (by `_id`: added,
+    removed, changed cell by cell, description, moved), test cases (by name). The versions the
+    caller may read (drafts: process owners); 404 for a version that does not exist."""
+    require_scope(request, "read")
+    numbers = [table.version for table in table_selectors.table_versions(actor=request.user, key=key)]
+    to = to_version if to_version is not None else numbers[0]
+    if from_version is not None:
+        start = from_version
+    else:
+        older = [number for number in numbers if number < to]
+        start = older[0] if older else to
+    old = table_selectors.table_get(actor=request.user, key=key, version=start)
+    new = table_selectors.table_get(actor=request.user, key=key, version=to)
+    return _compare_out(key, old, new)
+
+
+@router.post(
+    "/decision-tables/{key}/versions/{version}/retire",
+    response={200: TableOut, **WRITE_ERRORS},
+    url_name="decision_table_retire",
+    summary="Retire the published version",
+)
+def retire_table(request: HttpRequest, key: str = TableKey, version: int = VersionNumber) -> HttpResponse:
+    """The key then has no published version (evaluating it is a 404 `no_published_version`,
+    decisions cannot use it) until a draft is published. Only the published version can be
+    retired (409 `table_not_published`), so a retry changes nothing."""
+    _require_manage(request)
+    table = table_selectors.table_get(actor=request.user, key=key, version=version)
+    return acting(lambda: _respond(table_services.table_retire(actor=request.user, table=table)))
+
+
+@router.delete(
+    "/decision-tables/{key}/versions/{version}",
+    response={204: None, **WRITE_ERRORS},
+    url_name="decision_table_delete",
+    summary="Delete a draft",
+)
+def delete_table(request: HttpRequest, key: str = TableKey, version: int = VersionNumber) -> HttpResponse:
+    """Deletes a draft (audited with its content). Send the ETag in If-Match (428 without, 412
+    when someone changed it since); published and retired versions are kept (409
+    `table_not_draft`)."""
+    _require_manage(request)
+    table = table_selectors.table_get(actor=request.user, key=key, version=version)
+    versions = parse_if_match(request)
+    if versions is None:
+        raise PreconditionRequired()
+    if versions and table.revision not in versions:
+        raise PreconditionFailed(current_etag=_etag(table))
+    revision = versions[0] if len(versions) == 1 else None
+
+    def delete() -> HttpResponse:
+        table_services.table_delete_draft(actor=request.user, table=table, revision=revision)
+        return HttpResponse(status=204)
+
+    return acting(delete)
 
 
 @router.post(

@@ -14,6 +14,7 @@ from .model import (
     Table,
     TestCase,
     cases_to_json,
+    describe,
     load,
     to_jdm,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "TestCase",
     "cases_to_json",
     "compile_table",
+    "describe",
     "evaluate",
     "evaluate_many",
     "load",

@@ -93,6 +93,17 @@ class Rule:
     description: str
     # Cell text per column id, in column order; "" is an empty cell (input: any value; output: not set).
     cells: Mapping[str, str]
+    # The German description (`_description_de`; the GoRules editor keeps a rule's own `_` keys).
+    description_de: str = ""
+
+    def describe(self, language: str) -> str:
+        return describe(self.description, self.description_de, language)
+
+
+def describe(description: str, description_de: str, language: str) -> str:
+    """A rule's description in `language`: the German one for "de" when there is one, else
+    `_description` (English, or whatever the table's author wrote)."""
+    return description_de if language[:2] == "de" and description_de else description
 
 
 @dataclass(frozen=True)
@@ -328,7 +339,14 @@ def load(jdm: object, tests: object = None) -> Table:
                 problems.append(Problem(cell_place, "cell_syntax", {"error": error}))
             cells[key] = value
         ordered = {column_id: cells.get(column_id, "") for column_id in unary}
-        rules.append(Rule(id=str(rule_id or ""), description=_text(raw_rule.get("_description")), cells=ordered))
+        rules.append(
+            Rule(
+                id=str(rule_id or ""),
+                description=_text(raw_rule.get("_description")),
+                cells=ordered,
+                description_de=_text(raw_rule.get("_description_de")),
+            )
+        )
 
     cases = _tests(tests, str(hit_policy), {column.field for column in outputs}, problems)
     if problems:
@@ -366,7 +384,10 @@ def to_jdm(table: Table, *, rule_column: bool = False) -> dict[str, Any]:
         outputs.append({"id": "_leitplanke_rule", "name": "Rule", "field": "_rule"})
     rules = []
     for index, rule in enumerate(table.rules):
-        row: dict[str, Any] = {"_id": rule.id, "_description": rule.description, **rule.cells}
+        row: dict[str, Any] = {"_id": rule.id, "_description": rule.description}
+        if rule.description_de:
+            row["_description_de"] = rule.description_de
+        row.update(rule.cells)
         if rule_column:
             row["_leitplanke_rule"] = str(index)
         rules.append(row)

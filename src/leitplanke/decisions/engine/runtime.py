@@ -39,6 +39,7 @@ class Match:
     outputs: Mapping[str, Any]
     # With trace=True: the values of the input columns the rule was checked against.
     seen: Mapping[str, Any] | None = None
+    description_de: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,9 @@ def _result(table: Table, raw: Any, trace: Mapping[str, Any] | None) -> Result:
         outputs = dict(row)
         index = int(outputs.pop("_rule"))
         rule = table.rules[index]
-        matches.append(Match(index, rule.id, rule.description, outputs, seen_by_index.get(index)))
+        matches.append(
+            Match(index, rule.id, rule.description, outputs, seen_by_index.get(index), description_de=rule.description_de)
+        )
     return Result(table.hit_policy, tuple(matches))
 
 
