@@ -127,3 +127,32 @@ def test_moving_a_team_under_another_is_audited(db, make_user):
     account_services.team_update(actor=admin, team=team, parent=top)
     event = AuditEvent.objects.filter(action="team.update").latest("id")
     assert event.before == {"parent": None} and event.after == {"parent": top.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_edits_that_would_close_a_cycle_together_cannot_both_pass(make_user, tmp_path):
+    """A under B and B under A at the same moment: one is saved, the other refused."""
+    from tests.concurrency import in_parallel, shared_database
+    from tests.conftest import ensure_default_roles
+
+    ensure_default_roles()
+    admin = make_user("administrator")
+    a = account_services.team_create(actor=admin, name="A")
+    b = account_services.team_create(actor=admin, name="B")
+
+    def work(index: int) -> str:
+        from django.db import connection
+
+        try:
+            team, parent = (a, b) if index == 0 else (b, a)
+            account_services.team_update(actor=admin, team=team, parent=parent)
+            return "saved"
+        except ValidationFailed:
+            return "refused"
+        finally:
+            connection.close()
+
+    with shared_database(tmp_path):
+        assert sorted(in_parallel(work, 2)) == ["refused", "saved"]
+        parents = dict(Team.objects.filter(pk__in=[a.pk, b.pk]).values_list("pk", "parent_id"))
+        assert sorted(parents.values(), key=lambda v: v or 0) in ([None, a.pk], [None, b.pk])

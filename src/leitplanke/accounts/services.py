@@ -598,14 +598,18 @@ def logout_recorded(*, user: User) -> None:
 PARENT_DEPTH_MAX = 20  # a deeper hierarchy is a mistake, and the approval routing walks it
 
 
+def _lock_hierarchy() -> None:
+    """Hierarchy changes queue on the organisation row, taken before any team row: two edits
+    that would together close a cycle (A under B, B under A) cannot both pass
+    `_check_parent`, and they do not deadlock on each other's team rows."""
+    Organisation.objects.select_for_update().get_or_create(pk=1)
+
+
 def _check_parent(team: Team | None, parent: Team | None) -> None:
     """Refuses a parent that would make a cycle (the team itself or one of the teams under
     it) or a hierarchy deeper than `PARENT_DEPTH_MAX`."""
     if parent is None:
         return
-    # Hierarchy changes queue on the organisation row: two edits that would together close a
-    # cycle (A under B, B under A) cannot both pass the check below.
-    Organisation.objects.select_for_update().filter(pk=1).values_list("pk", flat=True).first()
     parents = dict(Team.objects.values_list("pk", "parent_id"))
     seen: set[int] = set()
     current: int | None = parent.pk
@@ -639,6 +643,8 @@ def team_create(
     name = _require_text(name, "name")
     if Team.objects.filter(name__iexact=name).exists():
         raise ValidationFailed(field_errors={"name": [_("A team with this name exists already.")]})
+    if parent is not None:
+        _lock_hierarchy()  # a new team cannot close a cycle, but its parent must not be moved under way
     _check_parent(None, parent)
     team = Team.objects.create(
         name=name, description=description or "", lead=lead, email=_clean_email(email) if email else "", parent=parent
@@ -658,6 +664,8 @@ def team_create(
 @transaction.atomic
 def team_update(*, actor: Actor, team: Team, **changes: Any) -> Team:
     _require_admin(actor)
+    if changes.get("parent") is not None:
+        _lock_hierarchy()
     team = Team.objects.select_for_update().get(pk=team.pk)
     before = {**snapshot(team, TEAM_FIELDS), "members": sorted(team.members.values_list("pk", flat=True))}
     if "name" in changes:
@@ -669,7 +677,6 @@ def team_update(*, actor: Actor, team: Team, **changes: Any) -> Team:
         if field in changes:
             setattr(team, field, changes[field])
     if "parent" in changes:
-        # Checked on the locked row: two edits that would together make a cycle queue here.
         _check_parent(team, changes["parent"])
         team.parent = changes["parent"]
     if "email" in changes:
