@@ -156,3 +156,21 @@ def test_two_edits_that_would_close_a_cycle_together_cannot_both_pass(make_user,
         assert sorted(in_parallel(work, 2)) == ["refused", "saved"]
         parents = dict(Team.objects.filter(pk__in=[a.pk, b.pk]).values_list("pk", "parent_id"))
         assert sorted(parents.values(), key=lambda v: v or 0) in ([None, a.pk], [None, b.pk])
+
+
+def test_settings_team_form_sets_the_parent_and_shows_a_refused_cycle(db, make_user, client_for):
+    admin = make_user("administrator")
+    top = account_services.team_create(actor=admin, name="Top")
+    team = account_services.team_create(actor=admin, name="Billing")
+    client = client_for(admin)
+    page = client.get(f"/settings/teams/{team.pk}/").content.decode()
+    assert 'name="parent"' in page and f'<option value="{team.pk}"' not in page.split('name="parent"')[1].split("</select>")[0]
+    form = {"name": "Billing", "description": "", "email": "", "lead": "", "members": [], "is_active": "on"}
+    assert client.post(f"/settings/teams/{team.pk}/", {**form, "parent": top.pk}).status_code == 302
+    assert Team.objects.get(pk=team.pk).parent_id == top.pk
+    assert "Top" in client.get("/settings/teams/").content.decode()
+    # Top under Billing would close a cycle: refused in the form, what was chosen kept.
+    response = client.post(f"/settings/teams/{top.pk}/", {**form, "name": "Top", "parent": team.pk})
+    assert response.status_code == 400
+    assert "A team cannot sit under itself or a team under it." in response.content.decode()
+    assert Team.objects.get(pk=top.pk).parent_id is None
