@@ -5,6 +5,7 @@ another; an administrator looks at the authority limits. Screenshots (German and
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -90,7 +91,11 @@ def test_lead_sends_back_and_approves_admin_sees_limits(
         )
 
     login(page, lead)
+    # The decider's case shows who is asked and by when (the panel arrives by htmx).
+    page.goto(f"{live_server.url}/cases/{approvals[0].record.case_id}/")
+    expect(page.locator("#decisions .approval-due")).to_contain_text(re.compile("Approval due|Freigabe fällig"))
     page.goto(f"{live_server.url}/")
+    expect(page.locator("#main-nav .nav-count")).to_have_text("2")  # the badge: two wait on the lead
     page.get_by_role("link", name="Freigaben").or_(page.get_by_role("link", name="Approvals")).first.click()
     inbox = f"{live_server.url}/decisions/approvals/"
     expect(page.locator(f"#approval-{approvals[0].pk}")).to_contain_text("180.00 EUR")
@@ -106,6 +111,7 @@ def test_lead_sends_back_and_approves_admin_sees_limits(
     page.locator(f"#approval-{approvals[1].pk}").get_by_role("button", name="Approve").click()
     expect(page.locator(".messages")).to_contain_text("was approved")
     expect(page.locator(".approval-list")).to_contain_text("Nothing waits for your approval.")
+    expect(page.locator("#main-nav .nav-count")).to_have_count(0)  # nothing left: no badge
     assert [a.status for a in ApprovalRequest.objects.order_by("pk")] == ["sent_back", "approved"]
     page.goto(f"{live_server.url}/cases/{approvals[0].record.case_id}/")
     expect(page.locator("#timeline")).to_contain_text("was sent back")

@@ -31,3 +31,16 @@ def test_demo_limits(db):
     assert limit("agent.en@demo.leitplanke.example", "redress").level == "person"
     assert limit("lead@demo.leitplanke.example", "goodwill").per_decision == Decimal(1000)
     assert limit("process@demo.leitplanke.example", "goodwill").per_decision == 0
+
+
+def test_demo_teams_form_two_levels_and_approvals_go_up_them(db):
+    from leitplanke.accounts.models import Team
+    from leitplanke.demo.seed import DEMO_PARENT_TEAM
+
+    ensure_default_roles()
+    seed_organisation()
+    seed_organisation()  # idempotent
+    top = Team.objects.get(name=DEMO_PARENT_TEAM)
+    assert top.parent_id is None
+    assert set(Team.objects.filter(parent=top).values_list("name", flat=True)) == {"Energie-Service", "Zahlungsdienste"}
+    assert top.lead is not None and top.lead.email == "quality@demo.leitplanke.example"

@@ -301,3 +301,32 @@ def test_set_field_values_are_checked(field: str, value: object, ok: bool) -> No
     definition["transitions"][0]["effects"] = [{"type": "set_field", "field": field, "value": value}]
     problems = {(p.place, p.code) for p in validate(definition, STANDARD_FIELDS)}
     assert (("transitions.start.effects[0].value", "bad_choice") not in problems) is ok
+
+
+# --- the decision guard ------------------------------------------------------------------------
+
+
+def test_the_shipped_complaint_is_not_closed_while_a_decision_awaits_approval() -> None:
+    process = compile_process(SHIPPED["complaint"], STANDARD_FIELDS)
+    closing = {"case.outcome": "upheld", "case.root_cause": "billing", "case.resolution_summary": "Refunded."}
+    with pytest.raises(TransitionRefused) as caught:
+        apply(process, "resolved", "close", {**closing, "case.decision_pending": True}, ["agent"], fields=STANDARD_FIELDS)
+    (reason,) = caught.value.reasons
+    assert (reason.code, reason.subject) == ("guard", "not case.decision_pending")
+    assert reason.text("en") == "condition: no decision awaiting approval"
+    assert reason.text("de") == "Bedingung: keine Entscheidung wartet auf Freigabe"
+    for pending in (False, None):  # None: no decisions app to ask, nothing blocks
+        outcome = apply(process, "resolved", "close", {**closing, "case.decision_pending": pending}, ["agent"])
+        assert outcome.target.key == "closed"
+
+
+def test_validation_knows_the_decision_pending_field_and_that_it_cannot_be_set() -> None:
+    definition = copy.deepcopy(SHIPPED["inquiry"])
+    close = next(t for t in definition["transitions"] if t["key"] == "close")
+    close["guard"] = "case.decision_pending == false"
+    assert validate(definition, STANDARD_FIELDS) == []
+    close["requires"] = ["decision_pending"]
+    close["effects"] = [{"type": "set_field", "field": "decision_pending", "value": True}]
+    problems = {(p.place, p.code) for p in validate(definition, STANDARD_FIELDS)}
+    assert ("transitions.close.requires", "not_settable") in problems
+    assert ("transitions.close.effects[0].field", "not_settable") in problems

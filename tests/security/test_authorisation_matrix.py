@@ -76,7 +76,8 @@ NO_REPORT_YET =       ("L",      "F",   "N",   "N",   "N",   "N",   "N")
 PROCESS_DESIGNERS =   ("L",      "F",   "F",   "A",   "F",   "A",   "F")
 # quality.view or teams.lead (leads see their teams' figures only: scoped in the selector)
 QUALITY_READERS =     ("L",      "F",   "A",   "A",   "A",   "A",   "A")
-APPROVERS =           ("L",      "F",   "A",   "F",   "F",   "A",   "F")  # teams.lead or org.manage
+# teams.lead or org.manage; the lead of a team whatever their role too (tests/decisions/test_approvals_badge.py)
+APPROVERS =           ("L",      "F",   "A",   "F",   "F",   "A",   "F")
 # Cases by scope (own team, other team, no team): team roles see their team's cases only.
 CASE_VIEW =           ("L",      "ANN", "ANN", "AAA", "AAA", "AAA", "AAA")
 CASE_EDIT =           ("L",      "ANN", "ANN", "FFF", "AAA", "AAA", "FFF")

@@ -175,7 +175,22 @@ class TeamForm(Form):
         widget=forms.SelectMultiple(attrs={"size": 10}),
         help_text=_("Hold Ctrl (or Cmd) to choose several. The lead is always a member."),
     )
+    parent = forms.ModelChoiceField(
+        label=_("Parent team"),
+        queryset=Team.objects.filter(is_active=True).order_by("name", "id"),
+        required=False,
+        empty_label=_("— none (top level) —"),
+        help_text=_("Approvals go from the decider's team lead to the lead of the team above, and so on up."),
+    )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args: Any, team: Team | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if team is not None:
+            # The team itself is no choice; an inactive parent it already has stays selectable.
+            self.fields["parent"].queryset = (  # type: ignore[attr-defined]
+                Team.objects.filter(Q(is_active=True) | Q(pk=team.parent_id)).exclude(pk=team.pk).order_by("name", "id")
+            )
 
 
 class RoleForm(Form):

@@ -354,9 +354,10 @@ def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
         "email": team.email,
         "lead": team.lead,
         "members": list(team.members.all()),
+        "parent": team.parent_id,
         "is_active": team.is_active,
     }
-    form = admin_forms.TeamForm(request.POST or None, initial=initial)
+    form = admin_forms.TeamForm(request.POST or None, initial=initial, team=team)
     if _posted(request, form) and attempt(form, lambda: services.team_update(actor=request.user, team=team, **form.cleaned_data)):
         messages.success(request, _("The team %(name)s was saved.") % {"name": form.cleaned_data["name"]})
         return redirect("settings:teams")

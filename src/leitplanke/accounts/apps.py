@@ -9,8 +9,9 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from leitplanke.core import refcache
 
-        from .models import ApiToken, Role, User
+        from .models import ApiToken, Role, Team, User
 
         # Tokens with their users are cached for API authentication: a revoked token or a
         # deactivated user must fail on the next request (ADR 0004).
-        refcache.watch([Role, ApiToken, User], m2m_through=[User.roles.through])
+        # Team: who leads a team may approve decisions (`permissions.leads_a_team`).
+        refcache.watch([Role, ApiToken, User, Team], m2m_through=[User.roles.through])

@@ -23,6 +23,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "manage_processes": permissions.MANAGE_PROCESSES in codes,
             "see_consistency": bool({permissions.VIEW_QUALITY, permissions.LEAD_TEAM} & codes),
             "lead_team": permissions.LEAD_TEAM in codes,
+            "approve": bool(codes) and permissions.may_approve(user),
         }
     }
 

@@ -175,6 +175,11 @@ class Team(models.Model):
     )
     email = models.EmailField(_("team e-mail"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # The team above this one: approvals go from the decider's team lead up this chain
+    # (docs/decisions.md, "Four-eyes approvals"); no cycles (the team services refuse them).
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children", verbose_name=_("parent team")
+    )
 
     class Meta:
         ordering = ["name"]

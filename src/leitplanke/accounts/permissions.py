@@ -194,3 +194,25 @@ def effective_token_scopes(scopes: Any, user: Actor) -> frozenset[str]:
     for scope in scopes:
         granted |= _IMPLIED_SCOPES.get(scope, set())
     return frozenset(granted) & token_scopes_allowed(user)
+
+
+def leads_a_team(user: Actor) -> bool:
+    """True for an active user who is the lead of a team: approvals are routed to the leads up
+    the team hierarchy, whatever their roles. The leads are cached per process until a team
+    changes (`core.refcache`), so asking costs no query."""
+    if not is_active_user(user):
+        return False
+    return user.pk in refcache.cached("team_lead_ids", _team_lead_ids)
+
+
+def _team_lead_ids() -> frozenset[int]:
+    from leitplanke.accounts.models import Team
+
+    return frozenset(Team.objects.filter(lead__isnull=False).values_list("lead_id", flat=True))
+
+
+def may_approve(user: Actor) -> bool:
+    """Who may be asked to approve a decision (and so sees the approvals inbox): holders of
+    `teams.lead` or `org.manage`, and the leads of teams."""
+    codes = capabilities_of(user)
+    return LEAD_TEAM in codes or MANAGE_ORGANISATION in codes or leads_a_team(user)

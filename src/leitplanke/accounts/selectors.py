@@ -122,7 +122,11 @@ def role_get(*, actor: Actor, role_id: int) -> Role:
 
 def team_list_for_admin(*, actor: Actor) -> QuerySet[Team]:
     _require_admin(actor)
-    return Team.objects.select_related("lead").annotate(member_count=Count("members", distinct=True)).order_by("name", "id")
+    return (
+        Team.objects.select_related("lead", "parent")
+        .annotate(member_count=Count("members", distinct=True))
+        .order_by("name", "id")
+    )
 
 
 def skill_get(*, actor: Actor, skill_id: int) -> Skill:

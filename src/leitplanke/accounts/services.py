@@ -66,7 +66,7 @@ BRAND_FIELDS = [
 # Paths under /public/ that a brand's short name may not take.
 RESERVED_SLUGS = {"static", "api", "admin", "settings", "embed", "logo", "thanks", "status", "privacy"}
 USER_FIELDS = ["email", "full_name", "language", "is_active", "roles", "teams"]
-TEAM_FIELDS = ["name", "description", "lead", "email", "is_active"]
+TEAM_FIELDS = ["name", "description", "lead", "email", "is_active", "parent"]
 ROLE_FIELDS = ["key", "name_de", "name_en", "description", "capabilities"]
 ORG_FIELDS = ["name", "time_zone", "default_language", "customer_languages", "calendar_region", *PUBLIC_FIELDS]
 CALENDAR_REGIONS = {
@@ -595,16 +595,60 @@ def logout_recorded(*, user: User) -> None:
 # --- teams --------------------------------------------------------------------------------
 
 
+PARENT_DEPTH_MAX = 20  # a deeper hierarchy is a mistake, and the approval routing walks it
+
+
+def _lock_hierarchy() -> None:
+    """Hierarchy changes queue on the organisation row, taken before any team row: two edits
+    that would together close a cycle (A under B, B under A) cannot both pass
+    `_check_parent`, and they do not deadlock on each other's team rows."""
+    Organisation.objects.select_for_update().get_or_create(pk=1)
+
+
+def _check_parent(team: Team | None, parent: Team | None) -> None:
+    """Refuses a parent that would make a cycle (the team itself or one of the teams under
+    it) or a hierarchy deeper than `PARENT_DEPTH_MAX`."""
+    if parent is None:
+        return
+    parents = dict(Team.objects.values_list("pk", "parent_id"))
+    seen: set[int] = set()
+    current: int | None = parent.pk
+    depth = 0
+    while current is not None and current not in seen:
+        if team is not None and current == team.pk:
+            raise ValidationFailed(field_errors={"parent": [_("A team cannot sit under itself or a team under it.")]})
+        seen.add(current)
+        current = parents.get(current)
+        depth += 1
+    if depth > PARENT_DEPTH_MAX:
+        raise ValidationFailed(
+            field_errors={"parent": [_("The team hierarchy may be at most %(n)s levels deep.") % {"n": PARENT_DEPTH_MAX}]}
+        )
+
+
 @transaction.atomic
 def team_create(
-    *, actor: Actor, name: str, description: str = "", lead: User | None = None, email: str = "", members: Iterable[User] = ()
+    *,
+    actor: Actor,
+    name: str,
+    description: str = "",
+    lead: User | None = None,
+    email: str = "",
+    members: Iterable[User] = (),
+    parent: Team | None = None,
 ) -> Team:
+    """Creates a team; `parent`: the team above it (approvals are routed up this chain)."""
     if actor is not None:
         _require_admin(actor)
     name = _require_text(name, "name")
     if Team.objects.filter(name__iexact=name).exists():
         raise ValidationFailed(field_errors={"name": [_("A team with this name exists already.")]})
-    team = Team.objects.create(name=name, description=description or "", lead=lead, email=_clean_email(email) if email else "")
+    if parent is not None:
+        _lock_hierarchy()  # a new team cannot close a cycle, but its parent must not be moved under way
+    _check_parent(None, parent)
+    team = Team.objects.create(
+        name=name, description=description or "", lead=lead, email=_clean_email(email) if email else "", parent=parent
+    )
     team.members.set(list(members))
     if lead is not None:
         team.members.add(lead)
@@ -620,6 +664,8 @@ def team_create(
 @transaction.atomic
 def team_update(*, actor: Actor, team: Team, **changes: Any) -> Team:
     _require_admin(actor)
+    if changes.get("parent") is not None:
+        _lock_hierarchy()
     team = Team.objects.select_for_update().get(pk=team.pk)
     before = {**snapshot(team, TEAM_FIELDS), "members": sorted(team.members.values_list("pk", flat=True))}
     if "name" in changes:
@@ -630,6 +676,9 @@ def team_update(*, actor: Actor, team: Team, **changes: Any) -> Team:
     for field in ("description", "lead", "is_active"):
         if field in changes:
             setattr(team, field, changes[field])
+    if "parent" in changes:
+        _check_parent(team, changes["parent"])
+        team.parent = changes["parent"]
     if "email" in changes:
         team.email = _clean_email(changes["email"]) if changes["email"] else ""
     team.save()

@@ -8,7 +8,7 @@ these, the engine decides (processes/engine).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,9 +114,29 @@ def _clock_choices(process_key: str) -> list[tuple[str, str]]:
     return [(key, label) for key, label in choices if key in used] or choices
 
 
-def context(case: Case, entered: Mapping[str, Any] | None = None) -> dict[str, Any]:
+# Fields other apps derive from their own data (`case.decision_pending` from the decisions
+# app), registered in their `ready()`; each costs a query, so `context` reads only those a
+# guard asks for.
+_DERIVED: dict[str, Callable[[Case], Any]] = {}
+
+
+def register_derived_field(path: str, provide: Callable[[Case], Any]) -> None:
+    """`provide(case)` gives the value of `path` (a field of `catalogue.STANDARD_FIELDS`)."""
+    _DERIVED[path] = provide
+
+
+def guard_reads(process: Process, state: str) -> frozenset[str]:
+    """The fields the guards of the transitions out of `state` read."""
+    return frozenset(
+        path for transition in process.transitions_from(state) if transition.guard is not None for path in transition.guard.fields
+    )
+
+
+def context(case: Case, entered: Mapping[str, Any] | None = None, *, reads: Iterable[str] | None = None) -> dict[str, Any]:
     """The flat context guards and requirements read; `entered`: values the user gives with
-    the transition (field name → value), which count as the case's."""
+    the transition (field name → value), which count as the case's. `reads`: the fields the
+    guards in play read (`guard_reads`); derived fields outside it are left out (a guard
+    reading an absent field sees null), None derives them all."""
     out: dict[str, Any] = {
         "case.priority": case.priority,
         "case.severity": case.severity,
@@ -149,6 +169,9 @@ def context(case: Case, entered: Mapping[str, Any] | None = None) -> dict[str, A
                 "customer.preferred_language": customer.preferred_language,
             }
         )
+    wanted = _DERIVED.keys() if reads is None else [path for path in reads if path in _DERIVED]
+    for path in wanted:
+        out[path] = _DERIVED[path](case)
     for name, value in (entered or {}).items():
         out[f"case.{name}"] = value
     return out
@@ -173,4 +196,7 @@ def offered(*, actor: Actor, case: Case) -> list[Availability]:
     """Every transition out of the case's state with its availability and reasons."""
     running = process_of(case)
     roles = role_keys(actor) if actor is not None else all_roles(running.process)
-    return available_transitions(running.process, case.status, context(case), roles, fields=known_fields(case.case_type))
+    reads = guard_reads(running.process, case.status)
+    return available_transitions(
+        running.process, case.status, context(case, reads=reads), roles, fields=known_fields(case.case_type)
+    )

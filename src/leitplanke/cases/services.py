@@ -1200,7 +1200,7 @@ def case_transition(
             process,
             case.status,
             key,
-            case_process.context(case, entered),
+            case_process.context(case, entered, reads=case_process.guard_reads(process, case.status)),
             roles,
             confirmed=confirmed,
             fields=case_process.known_fields(case.case_type),

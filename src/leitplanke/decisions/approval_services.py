@@ -3,16 +3,17 @@ authority covers it, decide it (approve, reject, send back), remind and re-route
 
 The only writers of `ApprovalRequest` (and of a record's status after it was saved).
 Routing (docs/decisions.md, "Four-eyes approvals"): the decider's team lead first, then the
-other users holding `teams.lead`, then the administrators (`org.manage`) — each in the order
-of their ids — skipping the decider (no self-approval), anyone absent today (the next one
-stands in) and anyone whose own authority does not cover the amount.
+leads of the teams above it (`Team.parent`, up to the top), then the other users holding
+`teams.lead`, then the administrators (`org.manage`) — the last two in the order of their
+ids — skipping the decider (no self-approval), anyone absent today (the next one stands in)
+and anyone whose own authority does not cover the amount.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from django.db import transaction
@@ -94,17 +95,39 @@ def _holders(capability: str) -> list[User]:
     return list(User.objects.filter(is_active=True, roles__in=role_ids).distinct().order_by("pk"))
 
 
+def lead_chain(start: Iterable[int], parents: Mapping[int, int | None], leads: Mapping[int, int | None]) -> list[int]:
+    """The user ids of the leads up the team hierarchy, in order: for each team in `start`
+    (the record's team, then the decider's other teams), its lead, its parent team's lead,
+    and so on to the top; then the next starting team. Each person once; a team without a
+    lead is passed over (its parent still counts); a cycle in `parents` (which the team
+    services refuse) ends the walk instead of looping. Pure, so the order is tested alone."""
+    out: list[int] = []
+    for team in start:
+        visited: set[int] = set()
+        current: int | None = team
+        while current is not None and current not in visited:
+            visited.add(current)
+            lead = leads.get(current)
+            if lead is not None and lead not in out:
+                out.append(lead)
+            current = parents.get(current)
+    return out
+
+
 def _chain(record: DecisionRecord) -> Iterator[User]:
-    """Everyone who could be asked, in order: the decider's team lead(s), the other leads, the
-    administrators (each person once)."""
+    """Everyone who could be asked, in order: the leads up the decider's team hierarchy
+    (`lead_chain`), the other leads, the administrators (each person once)."""
     seen: set[int] = set()
     team_ids: list[int] = []
     if record.team_id:
         team_ids.append(record.team_id)
     team_ids += [t for t in record.decided_by.teams.order_by("pk").values_list("pk", flat=True) if t not in team_ids]
-    leads = Team.objects.filter(pk__in=team_ids, lead__isnull=False, lead__is_active=True).select_related("lead")
-    by_team = {team.pk: team.lead for team in leads}
-    for group in ([by_team[t] for t in team_ids if t in by_team], _holders(LEAD_TEAM), _holders(MANAGE_ORGANISATION)):
+    # Teams are few (tens, not thousands): one query for the whole hierarchy beats one per level.
+    rows = list(Team.objects.values_list("pk", "parent_id", "lead_id"))
+    chain_ids = lead_chain(team_ids, {pk: parent for pk, parent, _ in rows}, {pk: lead for pk, _, lead in rows})
+    by_id = User.objects.filter(pk__in=chain_ids, is_active=True).in_bulk()
+    hierarchy = [by_id[pk] for pk in chain_ids if pk in by_id]
+    for group in (hierarchy, _holders(LEAD_TEAM), _holders(MANAGE_ORGANISATION)):
         for user in group:
             if user is not None and user.pk not in seen:
                 seen.add(user.pk)

@@ -1,12 +1,14 @@
-"""The approvals inbox of leads and administrators: pending requests asked of them, due
+"""The approvals inbox of leads (by role or as a team's lead) and administrators: pending requests asked of them, due
 first; approve, reject or send back with a comment."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,8 +16,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from leitplanke.accounts.decorators import require_capability
-from leitplanke.accounts.permissions import LEAD_TEAM, MANAGE_ORGANISATION
 from leitplanke.core.errors import DomainError
 from leitplanke.core.forms import apply_domain_error
 from leitplanke.core.pagination import InvalidCursor
@@ -52,14 +52,26 @@ def _inbox(request: HttpRequest, *, failed: Any = None, failed_form: Any = None,
     )
 
 
+def _require_approver(view: Any) -> Any:
+    """403 unless the user may be asked to approve (`approval_selectors.can_see_inbox`)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not selectors.can_see_inbox(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 @login_required
-@require_capability(LEAD_TEAM, MANAGE_ORGANISATION)
+@_require_approver
 def inbox(request: HttpRequest) -> HttpResponse:
     return _inbox(request)
 
 
 @login_required
-@require_capability(LEAD_TEAM, MANAGE_ORGANISATION)
+@_require_approver
 @require_POST
 def decide(request: HttpRequest, approval_id: int) -> HttpResponse:
     approval = selectors.approval_get(request.user, approval_id)

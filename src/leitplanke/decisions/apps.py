@@ -13,4 +13,10 @@ class DecisionsConfig(AppConfig):
 
         # The published version of a key is cached per reference generation (table_selectors).
         refcache.watch([DecisionTable])
+        # Process guards may ask whether a decision on the case awaits approval.
+        from leitplanke.cases.process import register_derived_field
+
         from . import approval_tasks  # noqa: F401  (registers the approval reminder job)
+        from .record_selectors import decision_pending
+
+        register_derived_field("case.decision_pending", decision_pending)

@@ -332,6 +332,20 @@ def _plain_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
 # --- records ---------------------------------------------------------------------------------
 
 
+def organisation_time_zone() -> str:
+    """The zone approval due times are counted and shown in (cached reference data)."""
+    from leitplanke.deadlines.selectors import calendar_settings
+
+    return calendar_settings().time_zone
+
+
+def decision_pending(case: Case) -> bool:
+    """Does a decision on the case await approval? (The process guard field
+    `case.decision_pending`; one query on the records' case index. A record is pending
+    exactly while its approval request is: the approval services move both together.)"""
+    return DecisionRecord.objects.filter(case_id=case.pk, status=RecordStatus.PENDING).exists()
+
+
 def case_decisions(*, actor: Actor, case: Case) -> QuerySet[DecisionRecord]:
     """The records of a visible case, newest first, with who decided, approved and reversed."""
     if not is_visible(actor, case):

@@ -10,12 +10,14 @@ panel replaces itself; without JavaScript the same URLs answer with a page of th
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import formats, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -81,6 +83,18 @@ def _name(user: Any) -> str:
     return str(user.full_name or user.email) if user is not None else ""
 
 
+def _due(approval: Any, now: Any) -> dict[str, Any]:
+    """A pending request's due time as the user reads it: in the organisation's time zone
+    (where the two business days were counted), formatted for the active language."""
+    zone = ZoneInfo(record_selectors.organisation_time_zone())
+    local = approval.due_at.astimezone(zone)
+    return {
+        "at": approval.due_at,
+        "text": formats.date_format(local, "SHORT_DATETIME_FORMAT"),
+        "overdue": approval.due_at <= now,
+    }
+
+
 def _records(
     request: HttpRequest,
     case: Any,
@@ -89,12 +103,15 @@ def _records(
 ) -> list[dict[str, Any]]:
     entries = []
     open_case = case.status_kind != "closed"
+    now = timezone.now()
     for record in record_selectors.case_decisions(actor=request.user, case=case)[:100]:
         approval = getattr(record, "approval", None)  # None: no approval request for this record
         followers = list(record.followed_by.all())
         reversal = next((r for r in followers if r.record_kind == "reversal"), None)
         entry: dict[str, Any] = {"record": record, "approval": approval, "reversal": reversal}
         entry["status_text"] = _status_text(entry)
+        if approval is not None and approval.status == "pending":
+            entry["due"] = _due(approval, now)
         if record.status in record_services.REVERSIBLE and record_selectors.may_reverse(request.user, record):
             entry["reversal_form"] = (reversal_forms or {}).get(record.pk) or ReversalForm(auto_id=f"id_reverse{record.pk}_%s")
         if open_case and record.status in record_services.CORRECTABLE and record_selectors.may_correct(request.user, record):

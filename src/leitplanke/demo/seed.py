@@ -31,6 +31,9 @@ DEMO_TEAMS = [
     ("Beschwerdemanagement", "Zweite Stufe und Kundenbeschwerden mit Eskalation", "beschwerde@stadtwerke-rheinfeld.example"),
 ]
 
+# The team the other demo teams sit under (Team.parent).
+DEMO_PARENT_TEAM = "Beschwerdemanagement"
+
 DEMO_USERS = [
     DemoUser("admin@demo.leitplanke.example", "Anna Admin", "administrator", ()),
     DemoUser("agent@demo.leitplanke.example", "Jonas Becker", "agent", ("Energie-Service",)),
@@ -80,6 +83,12 @@ def seed_organisation() -> None:
             members = [users[u.email] for u in DEMO_USERS if name in u.teams]
             lead = users[leads[name]] if name in leads else None
             accounts.team_create(actor=None, name=name, description=description, email=email, lead=lead, members=members)
+        # Two levels: decisions above the service teams' lead go up to the complaints team's
+        # lead (quality management) before the administrators (docs/decisions.md).
+        top = Team.objects.get(name=DEMO_PARENT_TEAM)
+        admin = users[DEMO_USERS[0].email]
+        for team in Team.objects.filter(name__in=[n for n, _, _ in DEMO_TEAMS if n != DEMO_PARENT_TEAM], parent__isnull=True):
+            accounts.team_update(actor=admin, team=team, parent=top)
         for key, name_de, name_en, kind in DEMO_SKILLS:
             if not Skill.objects.filter(key=key).exists():
                 accounts.skill_create(actor=None, key=key, name_de=name_de, name_en=name_en, kind=kind)

@@ -60,6 +60,14 @@ STANDARD_FIELDS: dict[str, FieldSpec] = {
         _spec("case.has_responsible", "Verantwortliche Person gesetzt", "Responsible person set", "boolean"),
         _spec("case.has_team", "Team gesetzt", "Team set", "boolean"),
         _spec("case.escalation_level", "Eskalationsstufe", "Escalation level", "number"),
+        # True while a decision on the case awaits four-eyes approval (the decisions app
+        # provides it, read only when a guard of the case's current state asks).
+        _spec(
+            "case.decision_pending",
+            "Entscheidung wartet auf Freigabe",
+            "Decision awaiting approval",
+            "boolean",
+        ),
         _spec("case.outcome", "Ergebnis", "Outcome", "choice", settable=True, choices=[o[0] for o in OUTCOMES]),
         _spec(
             "case.root_cause",

@@ -23,6 +23,14 @@ def _step(key: str, sources: list[str], target: str, de: str, en: str, **more: A
     return {"key": key, "from": sources, "to": target, "label_de": de, "label_en": en, **more}
 
 
+# The guard of the complaint's closing step (shipped since decisions came; installs that had
+# version 1 without it get version 2 from the data migration processes/0002).
+CLOSE_GUARD = {
+    "guard": "not case.decision_pending",
+    "guard_label_de": "keine Entscheidung wartet auf Freigabe",
+    "guard_label_en": "no decision awaiting approval",
+}
+
 ESCALATION_LEVELS = [
     {"level": 1, "label_de": "Teamleitung", "label_en": "Team lead", "handled_by": "team_lead"},
     {"level": 2, "label_de": "Qualitätsmanagement", "label_en": "Quality management", "handled_by": "quality_manager"},
@@ -68,6 +76,9 @@ COMPLAINT: dict[str, Any] = {
             "Abschließen",
             "Close",
             requires=["outcome", "root_cause", "resolution_summary"],
+            # Not closed while a redress or goodwill decision waits for four-eyes approval: the
+            # closing fields would not yet say what the customer gets (docs/processes.md).
+            **CLOSE_GUARD,
         ),
         _step("reopen", ["resolved", "closed"], "in_progress", "Wieder öffnen", "Reopen"),
         _step(

@@ -107,6 +107,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "leitplanke.accounts.context_processors.navigation",
                 "leitplanke.accounts.context_processors.public_branding",
+                "leitplanke.decisions.context_processors.approvals_waiting",
             ],
         },
     },
