@@ -477,7 +477,7 @@ def _decide(
         approval_request_open(record=record, reasons=reasons, actor=actor, used=counts.used_this_year, rows=written)
     written.append(_timeline(case, record, actor=actor, now=now))
     written.append(audit_event(actor=actor, action=f"decision.{record_kind}", obj=record, after=_audit_shape(record)))
-    totals = None  # a correction or reversal took an old record out: read them again
+    totals: dict[str, Decimal | None] | None = None  # a correction or reversal took an old record out: read again
     if refers_to is None:
         totals = {DecisionKind.REDRESS: counts.redress, DecisionKind.GOODWILL: counts.goodwill}
         if record.status in selectors.EFFECTIVE and record.kind in totals:
