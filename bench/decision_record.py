@@ -16,6 +16,9 @@ Steps (each bounded by a timeout; gunicorn and the scratch data are always remov
  5. bench/results/decision-record-<db>.json; the machine check and `uptime` printed
 
 Bounded: at most `--requests` timed requests and 60 s per scenario.
+
+The same requests in process (CPU time and statements per request, no server, no quiet
+machine needed to compare two versions of the code): `bench/decision_record_inprocess.py`.
 """
 
 from __future__ import annotations

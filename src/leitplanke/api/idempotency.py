@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -159,6 +159,13 @@ def idempotent(request: HttpRequest, produce: Callable[[], HttpResponse]) -> Htt
 def _claim(endpoint: dict[str, Any], fingerprint: str) -> tuple[IdempotencyRecord | None, IdempotencyRecord | None]:
     """(the new record, None) when this request now holds the key; else (None, the record of
     the request that holds it — None if it vanished in between: try again)."""
+    if not connection.in_atomic_block:
+        # A new key (nearly every request) is one INSERT committed on its own; when the
+        # unique constraint refuses it, nothing was written and the key is looked at below.
+        try:
+            return _new_claim(endpoint, fingerprint), None
+        except IntegrityError:
+            pass
     now = timezone.now()
     with transaction.atomic():
         existing = IdempotencyRecord.objects.filter(**endpoint).first()
@@ -171,12 +178,16 @@ def _claim(endpoint: dict[str, Any], fingerprint: str) -> tuple[IdempotencyRecor
             IdempotencyRecord.objects.filter(pk=existing.pk, claim_token=existing.claim_token, status=existing.status).delete()
         try:
             with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    **endpoint, request_hash=fingerprint, claim_token=secrets.token_hex(16), status=None, body=None
-                )
+                record = _new_claim(endpoint, fingerprint)
         except IntegrityError:  # a twin claimed it first
             return None, IdempotencyRecord.objects.filter(**endpoint).first()
     return record, None
+
+
+def _new_claim(endpoint: dict[str, Any], fingerprint: str) -> IdempotencyRecord:
+    return IdempotencyRecord.objects.create(
+        **endpoint, request_hash=fingerprint, claim_token=secrets.token_hex(16), status=None, body=None
+    )
 
 
 def _act(record: IdempotencyRecord, produce: Callable[[], HttpResponse]) -> HttpResponse:

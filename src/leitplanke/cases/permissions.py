@@ -13,6 +13,7 @@ from leitplanke.accounts.permissions import (
     VIEW_TEAM_CASES,
     has_capability,
 )
+from leitplanke.core import refcache
 
 if TYPE_CHECKING:
     from leitplanke.accounts.models import User
@@ -38,11 +39,14 @@ def may_see_sensitive(actor: Actor) -> TypeGuard[User]:
 
 
 def team_ids_of(actor: Actor) -> list[int]:
-    """The ids of the actor's teams, cached on the user object for the request."""
+    """The ids of the actor's teams (by team name), cached on the user object for the request
+    and per process until teams or memberships change (`core.refcache`: both are watched)."""
     if not is_user(actor):
         return []  # the system and anonymous visitors belong to no team
     cached: list[int] | None = getattr(actor, "_case_team_ids", None)
     if cached is None:
-        cached = list(actor.teams.values_list("pk", flat=True))
+        user = actor  # bound for the lambda (the checker does not carry narrowing into it)
+        shared = refcache.cached(("team_ids", user.pk), lambda: tuple(user.teams.values_list("pk", flat=True)))
+        cached = list(shared)
         actor._case_team_ids = cached
     return cached

@@ -316,3 +316,54 @@ def _rows_sql(statement: _Statement, count: int) -> str:
     if count == 1:
         return statement.sql
     return f"{statement.head} VALUES {', '.join([statement.values] * count)}{statement.returning}"
+
+
+_UPDATES: dict[tuple[type[Model], tuple[str, ...], str], tuple[str, tuple[Field, ...], Field]] = {}
+
+
+def update_row(instance: Model, fields: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) -> int:
+    """UPDATEs the named fields of a saved row by primary key, as `save(update_fields=…)`
+    does (each field's `pre_save`: an `auto_now` field named here gets the time), with the
+    statement compiled once per model, fields and database; returns the number of rows
+    changed. The same refusals as `insert_row`: no model with save signal receivers or a
+    `save()` override, no expressions as values."""
+    connection = connections[using]
+    model = type(instance)
+    meta = model._meta
+    names = tuple(fields)
+    key = (model, names, connection.vendor)
+    compiled = _UPDATES.get(key)
+    if compiled is None:
+        if model.save is not Model.save or pre_save.has_listeners(model) or post_save.has_listeners(model):
+            raise TypeError(f"update_row: {meta.label} has save() logic or save signal receivers; use save()")
+        chosen = [meta.get_field(name) for name in names]
+        concrete = tuple(f for f in chosen if isinstance(f, Field) and f.concrete and not f.primary_key)
+        if len(concrete) != len(chosen):
+            raise TypeError(f"update_row: {meta.label}: only concrete columns other than the key")
+        quote = connection.ops.quote_name
+        assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in concrete)
+        # Table and column names come from the model's metadata, quoted; values are parameters.
+        sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(str(meta.pk.column))} = %s"  # noqa: S608
+        compiled = _UPDATES[key] = (sql, concrete, meta.pk)
+    sql, concrete, pk = compiled
+    params: list[Any] = []
+    for field in concrete:
+        value = field.pre_save(instance, False)
+        if hasattr(value, "resolve_expression"):
+            raise TypeError(f"update_row takes plain values, not expressions ({field.name})")
+        params.append(field.get_db_prep_save(value, connection=connection))
+    params.append(pk.get_db_prep_save(instance.pk, connection=connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
+def write_rows(rows: Sequence[Model], *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """INSERTs new rows of several models, one `insert_rows` statement per model (models in
+    the order their first row comes, rows of a model in their order): a change's timeline
+    entries and audit events written together at its end instead of one statement each."""
+    groups: dict[type[Model], list[Model]] = {}
+    for row in rows:
+        groups.setdefault(type(row), []).append(row)
+    for group in groups.values():
+        insert_rows(group, using=using)

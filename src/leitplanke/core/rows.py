@@ -25,14 +25,33 @@ def columns(model: type[Model], connection: BaseDatabaseWrapper, *, leave_out: t
     return ", ".join(f"{quote(table)}.{quote(str(field.column))}" for field in fields), fields
 
 
+# Per (model, fields, database vendor): the attribute names and, per field, its column and the
+# converters the ORM applies to its values (looked up once, not for every row).
+_CONVERTERS: dict[tuple[type[Model], tuple[Field, ...], str], tuple[list[str], list[tuple[Any, tuple[Any, ...]]]]] = {}
+
+
+def _converters(
+    model: type[Model], fields: list[Field], connection: BaseDatabaseWrapper
+) -> tuple[list[str], list[tuple[Any, tuple[Any, ...]]]]:
+    key = (model, tuple(fields), connection.vendor)
+    found = _CONVERTERS.get(key)
+    if found is None:
+        table = model._meta.db_table
+        per_field = []
+        for field in fields:
+            column = field.get_col(table)
+            per_field.append((column, (*connection.ops.get_db_converters(column), *field.get_db_converters(connection))))
+        found = _CONVERTERS[key] = ([field.attname for field in fields], per_field)
+    return found
+
+
 def instance(model: type[M], fields: list[Field], row: tuple[Any, ...], connection: BaseDatabaseWrapper) -> M:
     """The instance a queryset would give for `row` (the values of `fields`, in order); fields
     left out are deferred, as with `.defer()`."""
+    names, per_field = _converters(model, fields, connection)
     values = []
-    table = model._meta.db_table
-    for field, value in zip(fields, row, strict=True):
-        column = field.get_col(table)
-        for converter in (*connection.ops.get_db_converters(column), *field.get_db_converters(connection)):
+    for (column, converters), value in zip(per_field, row, strict=True):
+        for converter in converters:
             value = converter(value, column, connection)
         values.append(value)
-    return model.from_db(connection.alias, [field.attname for field in fields], values)
+    return model.from_db(connection.alias, names, values)

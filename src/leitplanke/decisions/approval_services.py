@@ -11,12 +11,15 @@ and anyone whose own authority does not cover the amount.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,13 +27,15 @@ from leitplanke.accounts.actors import Actor, acting_user, is_user
 from leitplanke.accounts.models import Absence, Role, Team, User
 from leitplanke.accounts.permissions import LEAD_TEAM, MANAGE_ORGANISATION, has_capability
 from leitplanke.cases.models import Case, Interaction, InteractionKind
-from leitplanke.core.audit import audit_record
+from leitplanke.core import refcache
+from leitplanke.core.audit import audit_event, audit_record
 from leitplanke.core.background import enqueue_on_commit
 from leitplanke.core.errors import NotFound, ValidationFailed
-from leitplanke.core.inserts import insert_row
+from leitplanke.core.inserts import insert_row, write_rows
 from leitplanke.core.text import is_storable
+from leitplanke.core.transactions import service_atomic
 
-from .authority_selectors import authority_for
+from .authority_selectors import authority_for, used_this_year
 from .errors import ApprovalAlreadyDecided, AuthorityInsufficient, CommentRequired, NotApprover, SelfApprovalRefused
 from .models import ApprovalRequest, ApprovalStatus, DecisionRecord, RecordStatus
 
@@ -89,10 +94,18 @@ def _absent(user_ids: Iterable[int], day: dt.date) -> set[int]:
 
 
 def _holders(capability: str) -> list[User]:
+    """The active users whose roles grant `capability`, by id. Kept per process and reference
+    generation (roles, users and role assignments are watched: `core.refcache`); each call
+    gets its own copies of the shared rows."""
+    shared = refcache.cached(("decision_holders", capability), lambda: _load_holders(capability))
+    return [copy.copy(user) for user in shared]
+
+
+def _load_holders(capability: str) -> tuple[User, ...]:
     role_ids = [role.pk for role in Role.objects.all() if capability in (role.capabilities or [])]
     if not role_ids:
-        return []
-    return list(User.objects.filter(is_active=True, roles__in=role_ids).distinct().order_by("pk"))
+        return ()
+    return tuple(User.objects.filter(is_active=True, roles__in=role_ids).distinct().order_by("pk"))
 
 
 def lead_chain(start: Iterable[int], parents: Mapping[int, int | None], leads: Mapping[int, int | None]) -> list[int]:
@@ -122,8 +135,9 @@ def _chain(record: DecisionRecord) -> Iterator[User]:
     if record.team_id:
         team_ids.append(record.team_id)
     team_ids += [t for t in record.decided_by.teams.order_by("pk").values_list("pk", flat=True) if t not in team_ids]
-    # Teams are few (tens, not thousands): one query for the whole hierarchy beats one per level.
-    rows = list(Team.objects.values_list("pk", "parent_id", "lead_id"))
+    # Teams are few (tens, not thousands): the whole hierarchy in one query, kept per process
+    # and reference generation (teams are watched: `core.refcache`).
+    rows = refcache.cached(("team_hierarchy",), lambda: tuple(Team.objects.values_list("pk", "parent_id", "lead_id")))
     chain_ids = lead_chain(team_ids, {pk: parent for pk, parent, _ in rows}, {pk: lead for pk, _, lead in rows})
     by_id = User.objects.filter(pk__in=chain_ids, is_active=True).in_bulk()
     hierarchy = [by_id[pk] for pk in chain_ids if pk in by_id]
@@ -134,9 +148,10 @@ def _chain(record: DecisionRecord) -> Iterator[User]:
                 yield user
 
 
-def covers(user: User, record: DecisionRecord, *, at: dt.datetime | None = None) -> bool:
+def covers(user: User, record: DecisionRecord, *, at: dt.datetime | None = None, used: Decimal | None = None) -> bool:
     """Does `user`'s own authority cover the record's amount (per decision and the customer's
-    cumulative limit, without the record itself)?"""
+    cumulative limit, without the record itself)? `used`: what the customer received this
+    year, when the caller has read it (`used_this_year` at `at`)."""
     view = authority_for(
         user=user,
         kind=record.kind,
@@ -144,21 +159,29 @@ def covers(user: User, record: DecisionRecord, *, at: dt.datetime | None = None)
         case_type=record.case.case_type_id,
         customer=record.case.customer_id,
         at=at,
+        used=used,
     )
     return view.covers(record.amount)
 
 
-def route(record: DecisionRecord, *, exclude: Iterable[int] = (), at: dt.datetime | None = None) -> User | None:
+def route(
+    record: DecisionRecord, *, exclude: Iterable[int] = (), at: dt.datetime | None = None, used: Decimal | None = None
+) -> User | None:
     """The first person of the chain who is not the decider, not excluded, not absent today and
-    whose authority covers the record; None when nobody qualifies."""
+    whose authority covers the record; None when nobody qualifies. `used`: as for `covers`
+    (the customer's year is the same for every candidate: read once)."""
     now = at or timezone.now()
     excluded = {record.decided_by_id, *exclude}
     candidates = [u for u in _chain(record) if u.pk not in excluded]
+    if not candidates:
+        return None
     absent = _absent([u.pk for u in candidates], timezone.localdate(now))
+    if used is None:
+        used = used_this_year(customer=record.case.customer_id, kind=record.kind, currency=record.currency, at=now)
     for user in candidates:
         if user.pk in absent:
             continue
-        if covers(user, record, at=now):
+        if covers(user, record, at=now, used=used):
             return user
     return None
 
@@ -171,29 +194,41 @@ def _name(user: User | None) -> str:
 
 
 def _timeline(
-    record: DecisionRecord, *, actor: Actor, now: dt.datetime, event: str, subject: str, body: str = "", **data: Any
+    record: DecisionRecord,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    event: str,
+    subject: str,
+    body: str = "",
+    rows: list[Model] | None = None,
+    **data: Any,
 ) -> None:
+    """The timeline entry of an approval step: written now, or appended to `rows` (the caller
+    writes them)."""
     author = acting_user(actor)
-    insert_row(
-        Interaction(
-            case_id=record.case_id,
-            kind=InteractionKind.SYSTEM,
-            occurred_at=now,
-            author=author,
-            author_label="" if author else "system",
-            is_internal=True,
-            subject=subject[:255],
-            body_text=body,
-            data={
-                "event": event,
-                "decision": record.pk,
-                "amount": str(record.amount),
-                "currency": record.currency,
-                "kind": record.kind,
-                **data,
-            },
-        )
+    entry = Interaction(
+        case_id=record.case_id,
+        kind=InteractionKind.SYSTEM,
+        occurred_at=now,
+        author=author,
+        author_label="" if author else "system",
+        is_internal=True,
+        subject=subject[:255],
+        body_text=body,
+        data={
+            "event": event,
+            "decision": record.pk,
+            "amount": str(record.amount),
+            "currency": record.currency,
+            "kind": record.kind,
+            **data,
+        },
     )
+    if rows is None:
+        insert_row(entry)
+    else:
+        rows.append(entry)
 
 
 def _mail(user: User | None, approval: ApprovalRequest, event: str) -> None:
@@ -207,32 +242,45 @@ def _mail(user: User | None, approval: ApprovalRequest, event: str) -> None:
 # --- open ----------------------------------------------------------------------------------
 
 
-def approval_request_open(*, record: DecisionRecord, reasons: list[str], actor: Actor) -> ApprovalRequest:
+def approval_request_open(
+    *,
+    record: DecisionRecord,
+    reasons: list[str],
+    actor: Actor,
+    used: Decimal | None = None,
+    rows: list[Model] | None = None,
+) -> ApprovalRequest:
     """Opens the approval request for `record` (called by the record service inside the
     record's transaction): routes it (see `route`), due in two business days, sets the record
     to pending, writes a timeline entry and the audit event `decision.approval_request`, and
     e-mails the approver on commit. `reasons`: codes from `REASONS` (others are kept as given).
     When nobody in the chain qualifies the request has no approver; the reminder job tries
-    again and administrators see it in their inbox."""
-    with transaction.atomic():
+    again and administrators see it in their inbox. `used`: as for `route`. `rows`: the
+    caller writes the timeline entry and the audit event together with its own (one INSERT
+    per table, `core.inserts.insert_rows`) — they are appended there instead of written."""
+    with service_atomic():
         now = timezone.now()
         reasons = [str(r)[:50] for r in reasons][:10] or ["above_authority"]
-        approver = route(record, at=now)
-        approval = ApprovalRequest.objects.create(
-            record=record,
-            reasons=reasons,
-            approver=approver,
-            status=ApprovalStatus.PENDING,
-            requested_at=now,
-            due_at=due_after(now),
+        approver = route(record, at=now, used=used)
+        approval = insert_row(
+            ApprovalRequest(
+                record=record,
+                reasons=reasons,
+                approver=approver,
+                status=ApprovalStatus.PENDING,
+                requested_at=now,
+                due_at=due_after(now),
+            )
         )
         if record.status != RecordStatus.PENDING:
             DecisionRecord.objects.filter(pk=record.pk).update(status=RecordStatus.PENDING)
             record.status = RecordStatus.PENDING
+        written = [] if rows is None else rows
         _timeline(
             record,
             actor=actor,
             now=now,
+            rows=written,
             event="approval_requested",
             subject=f"Approval requested from {_name(approver) or 'nobody yet'}",
             approval=approval.pk,
@@ -241,18 +289,22 @@ def approval_request_open(*, record: DecisionRecord, reasons: list[str], actor: 
             reasons=reasons,
             due_at=approval.due_at.isoformat(),
         )
-        audit_record(
-            actor=actor or "system",
-            action="decision.approval_request",
-            obj=approval,
-            after={
-                "record": record.pk,
-                "case": record.case_id,
-                "reasons": reasons,
-                "approver": approver.pk if approver else None,
-                "due_at": approval.due_at,
-            },
+        written.append(
+            audit_event(
+                actor=actor or "system",
+                action="decision.approval_request",
+                obj=approval,
+                after={
+                    "record": record.pk,
+                    "case": record.case_id,
+                    "reasons": reasons,
+                    "approver": approver.pk if approver else None,
+                    "due_at": approval.due_at,
+                },
+            )
         )
+        if rows is None:
+            write_rows(written)
         _mail(approver, approval, "requested")
     return approval
 

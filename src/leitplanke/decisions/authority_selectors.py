@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from leitplanke.accounts.models import Role, User, UserSkill
+from leitplanke.accounts.models import Role, Skill, User, UserSkill
+from leitplanke.core import refcache
 
 from . import authority
 from .models import AuthorityLimit, DecisionKind, DecisionRecord, RecordStatus
@@ -46,30 +47,33 @@ def _row(limit: AuthorityLimit, role_keys: dict[int, str], skill_keys: dict[int,
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Person:
     user_id: int
-    roles: list[str]
+    roles: tuple[str, ...]
     qualifications: dict[str, authority.Qualification]
-    rows: list[authority.LimitRow]
-    limits: dict[int, AuthorityLimit]
+    rows: tuple[authority.LimitRow, ...]
 
 
 def _person(user: User) -> _Person:
-    role_ids = list(user.roles.values_list("pk", flat=True))
-    role_keys = dict(Role.objects.filter(pk__in=role_ids).values_list("pk", "key")) if role_ids else {}
-    skills = UserSkill.objects.filter(user=user).select_related("skill")
-    qualifications = {s.skill.key: authority.Qualification(level=s.level, valid_until=s.valid_until) for s in skills}
-    limits = {
-        limit.pk: limit
-        for limit in AuthorityLimit.objects.filter(user=user) | AuthorityLimit.objects.filter(role_id__in=role_ids)
-    }
-    skill_ids = {limit.skill_id for limit in limits.values() if limit.skill_id}
-    from leitplanke.accounts.models import Skill
+    """The person's roles, qualifications and the limit rows that may concern them (their own
+    and their roles'), kept per process and reference generation (`core.refcache`, ADR 0004):
+    every write of a limit row, a qualification, a skill, a role or a role assignment changes
+    the generation in its own transaction, so the next decision anywhere reads them anew.
+    Shared between requests: do not modify. Which rows apply on a day is decided at each use
+    (a qualification's validity is checked against the day then, not when it was cached)."""
+    return refcache.cached(("authority_person", user.pk), lambda: _load_person(user.pk))
 
+
+def _load_person(user_id: int) -> _Person:
+    role_keys = dict(Role.objects.filter(users__pk=user_id).values_list("pk", "key"))
+    skills = UserSkill.objects.filter(user_id=user_id).select_related("skill")
+    qualifications = {s.skill.key: authority.Qualification(level=s.level, valid_until=s.valid_until) for s in skills}
+    limits = list(AuthorityLimit.objects.filter(Q(user_id=user_id) | Q(role_id__in=list(role_keys))).order_by("pk"))
+    skill_ids = {limit.skill_id for limit in limits if limit.skill_id}
     skill_keys = dict(Skill.objects.filter(pk__in=skill_ids).values_list("pk", "key")) if skill_ids else {}
-    rows = [_row(limit, role_keys, skill_keys) for limit in limits.values()]
-    return _Person(user.pk, list(role_keys.values()), qualifications, rows, limits)
+    rows = tuple(_row(limit, role_keys, skill_keys) for limit in limits)
+    return _Person(user_id, tuple(role_keys.values()), qualifications, rows)
 
 
 def used_this_year(*, customer: Any, kind: str, currency: str, at: dt.datetime | None = None) -> Decimal:
@@ -266,14 +270,18 @@ def authority_for(
     case_type: Any = None,
     customer: Any = None,
     at: dt.datetime | None = None,
+    used: Decimal | None = None,
 ) -> AuthorityView:
     """The user's authority for one decision of `kind` in `currency` on a case of
     `case_type` (a CaseType, its id or None) for `customer` (a Customer, its id or None), at
     `at` (default now): limits per decision and per customer-year, what the customer already
-    received in the last 365 days and the rows that applied."""
+    received in the last 365 days and the rows that applied. `used`: that sum, when the
+    caller has read it already (`used_this_year` for the same customer, kind, currency and
+    `at`; the record service reads it with the case's other facts in one statement)."""
     currency = (currency or "").upper()
     person = _person(user)
-    used = used_this_year(customer=customer, kind=kind, currency=currency, at=at)
+    if used is None:
+        used = used_this_year(customer=customer, kind=kind, currency=currency, at=at)
     return _view(
         person,
         kind=kind,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -190,24 +191,92 @@ def _years_since(day: dt.date | None, today: dt.date) -> int:
     return max(years, 0)
 
 
-def case_facts(case: Case, *, now: dt.datetime | None = None) -> dict[str, Any]:
-    """What Leitplanke knows about the case, its customer and contract, as table inputs."""
+@dataclass(frozen=True)
+class CaseCounts:
+    """What the case's customer had in the last 365 days, and the case's effective amounts:
+    read in one statement (`case_counts`)."""
+
+    complaints_12m: int = 0  # complaints received, this one included
+    refunds_12m: int = 0  # effective records with an amount
+    used_this_year: Decimal = Decimal("0")  # effective records of the asked kind and currency (authority)
+    redress: Decimal | None = None  # the case's effective redress records (None: none)
+    goodwill: Decimal | None = None
+
+
+_COUNTS_SQL = (
+    "SELECT"
+    " (SELECT COUNT(*) FROM cases_case INNER JOIN cases_casetype ON cases_casetype.id = cases_case.case_type_id"
+    "   WHERE cases_casetype.is_complaint AND cases_case.customer_id = %s AND cases_case.received_at >= %s),"
+    " (SELECT COUNT(*) FROM decisions_decisionrecord INNER JOIN cases_case ON cases_case.id = decisions_decisionrecord.case_id"
+    "   WHERE cases_case.customer_id = %s AND decisions_decisionrecord.status IN (%s, %s)"
+    "   AND decisions_decisionrecord.decided_at >= %s AND decisions_decisionrecord.amount > 0"
+    "   AND NOT decisions_decisionrecord.kind = %s),"
+    " (SELECT SUM(decisions_decisionrecord.amount) FROM decisions_decisionrecord"
+    "   INNER JOIN cases_case ON cases_case.id = decisions_decisionrecord.case_id"
+    "   WHERE cases_case.customer_id = %s AND decisions_decisionrecord.kind = %s AND decisions_decisionrecord.currency = %s"
+    "   AND decisions_decisionrecord.status IN (%s, %s)"
+    "   AND decisions_decisionrecord.decided_at > %s AND decisions_decisionrecord.decided_at <= %s),"
+    " (SELECT SUM(amount) FROM decisions_decisionrecord WHERE case_id = %s AND status IN (%s, %s) AND kind = %s),"
+    " (SELECT SUM(amount) FROM decisions_decisionrecord WHERE case_id = %s AND status IN (%s, %s) AND kind = %s)"
+)
+
+
+def case_counts(case: Case, *, now: dt.datetime, kind: str | None = None, currency: str | None = None) -> CaseCounts:
+    """The customer's complaints and refunds in the 365 days before `now` (what a table sees as
+    `complaints_12m` and `refunds_12m`), what the customer received in effective records of
+    `kind` and `currency` in those days (`authority_selectors.used_this_year`: the cumulative
+    authority limit) and the case's effective redress and goodwill — one statement, written
+    once, instead of four ORM queries: every decision reads them with the case row locked."""
+    ops = connection.ops
+    year_ago = ops.adapt_datetimefield_value(now - dt.timedelta(days=365))
+    at = ops.adapt_datetimefield_value(now)
+    customer = case.customer_id
+    effective = list(EFFECTIVE)
+    params = [
+        customer, year_ago,
+        customer, *effective, year_ago, DecisionKind.NONE,
+        customer, kind or "", (currency or "").upper(), *effective, year_ago, at,
+        case.pk, *effective, DecisionKind.REDRESS,
+        case.pk, *effective, DecisionKind.GOODWILL,
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNTS_SQL, params)
+        complaints, refunds, used, redress, goodwill = cursor.fetchone()
+    if customer is None:
+        complaints = refunds = 0
+        used = None
+    return CaseCounts(
+        complaints_12m=int(complaints or 0),
+        refunds_12m=int(refunds or 0),
+        used_this_year=_db_amount(used) or Decimal("0"),  # as authority_selectors.used_this_year
+        redress=_db_amount(redress),
+        goodwill=_db_amount(goodwill),
+    )
+
+
+def _db_amount(value: Any) -> Decimal | None:
+    """A SUM of amounts as the ORM gives it (SQLite sums its numbers as floats: the amount
+    field's converters round them to cents, as `aggregate(Sum(...))` does)."""
+    if value is None:
+        return None
+    field = DecisionRecord._meta.get_field("amount")
+    column = field.get_col(DecisionRecord._meta.db_table)  # type: ignore[union-attr]
+    for converter in (*connection.ops.get_db_converters(column), *field.get_db_converters(connection)):
+        value = converter(value, column, connection)
+    return Decimal(value)
+
+
+def case_facts(case: Case, *, now: dt.datetime | None = None, counts: CaseCounts | None = None) -> dict[str, Any]:
+    """What Leitplanke knows about the case, its customer and contract, as table inputs.
+    `counts`: the case's counts when the caller has read them (`case_counts` at `now`)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    year_ago = now - dt.timedelta(days=365)
     customer = case.customer if case.customer_id else None
     contract = case.contract if case.contract_id else None
-    complaints = 0
-    refunds = 0
-    if customer is not None:
-        complaints = Case.objects.filter(customer_id=customer.pk, case_type__is_complaint=True, received_at__gte=year_ago).count()
-        refunds = (
-            DecisionRecord.objects.filter(
-                case__customer_id=customer.pk, status__in=EFFECTIVE, decided_at__gte=year_ago, amount__gt=0
-            )
-            .exclude(kind=DecisionKind.NONE)
-            .count()
-        )
+    if counts is None:
+        counts = case_counts(case, now=now)
+    complaints = counts.complaints_12m if customer is not None else 0
+    refunds = counts.refunds_12m if customer is not None else 0
     facts: dict[str, Any] = {
         "segment": customer.segment if customer else "private",
         "years_as_customer": _years_since(customer.customer_since if customer else None, today),
@@ -276,11 +345,14 @@ def _money(value: Any) -> Decimal | None:
     return number.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def recommend(row: DecisionTable, case: Case, context: Any, *, now: dt.datetime | None = None) -> Recommendation:
+def recommend(
+    row: DecisionTable, case: Case, context: Any, *, now: dt.datetime | None = None, counts: CaseCounts | None = None
+) -> Recommendation:
     """Evaluates the published table for the case and the typed context (nothing is saved).
-    Refuses bad context with field errors; an evaluation error is a validation error too."""
+    Refuses bad context with field errors; an evaluation error is a validation error too.
+    `counts`: as for `case_facts`."""
     cleaned = clean_context(row, context)
-    inputs = {**case_facts(case, now=now), **cleaned}
+    inputs = {**case_facts(case, now=now, counts=counts), **cleaned}
     try:
         result = engine.evaluate(compiled(row), inputs)
     except engine.EvaluationError as error:

@@ -17,7 +17,9 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, Model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,12 +27,13 @@ from leitplanke.accounts.actors import Actor, acting_user, require_user
 from leitplanke.cases import permissions as case_permissions
 from leitplanke.cases.models import Case, Interaction, InteractionKind, StatusKind
 from leitplanke.cases.selectors import is_visible
-from leitplanke.core import events
-from leitplanke.core.audit import audit_record
+from leitplanke.core import events, rows
+from leitplanke.core.audit import audit_event
 from leitplanke.core.background import enqueue_on_commit
 from leitplanke.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from leitplanke.core.inserts import insert_row
+from leitplanke.core.inserts import insert_row, update_row, write_rows
 from leitplanke.core.text import is_storable
+from leitplanke.core.transactions import service_atomic
 
 from . import record_selectors as selectors
 from .approval_services import approval_request_open
@@ -117,15 +120,75 @@ def _checked(
     return {"kind": kind, "amount": number.quantize(selectors.CENT), "currency": code, **values}
 
 
-def _lock_case(case: Case) -> Case:
-    try:
-        return (
-            Case.objects.select_for_update(of=("self",))
-            .select_related("case_type", "customer", "contract", "contract__product", "category")
-            .get(pk=case.pk)
+# What a decision reads of the case, joined to the locked row: (relation, the relation it hangs
+# from — None for the case itself).
+_LOCK_RELATED = (("case_type", None), ("customer", None), ("contract", None), ("product", "contract"), ("category", None))
+# Per database vendor: the statement and, per model read, (model, fields, relation, index of its owner).
+_LOCK_STATEMENTS: dict[str, tuple[str, list[tuple[type[Model], list[Field], str | None, int]]]] = {}
+
+
+def _lock_statement(db: BaseDatabaseWrapper) -> tuple[str, list[tuple[type[Model], list[Field], str | None, int]]]:
+    """`Case.objects.select_for_update(of=("self",)).select_related("case_type", "customer",
+    "contract", "contract__product", "category").get(pk=…)` as a statement written once per
+    database (the ORM compiles that join anew on every decision). The customer's
+    vulnerability reason is not read (as `customers.selectors` does; nothing here needs it)."""
+    found = _LOCK_STATEMENTS.get(db.vendor)
+    if found is not None:
+        return found
+    quote = db.ops.quote_name
+    case_columns, case_fields = rows.columns(Case, db)
+    selected = [case_columns]
+    plan: list[tuple[type[Model], list[Field], str | None, int]] = [(Case, case_fields, None, 0)]
+    joins = []
+    for name, owner_name in _LOCK_RELATED:
+        owner_index = 0 if owner_name is None else next(i for i, p in enumerate(plan) if p[2] == owner_name)
+        owner = plan[owner_index][0]
+        link = owner._meta.get_field(name)
+        model = link.related_model
+        assert isinstance(link, Field) and isinstance(model, type)
+        leave_out = ("vulnerability_reason",) if name == "customer" else ()
+        columns, fields = rows.columns(model, db, leave_out=leave_out)
+        selected.append(columns)
+        table = quote(model._meta.db_table)
+        joins.append(
+            f"LEFT OUTER JOIN {table} ON {table}.{quote(str(model._meta.pk.column))}"
+            f" = {quote(owner._meta.db_table)}.{quote(str(link.column))}"
         )
-    except Case.DoesNotExist:
-        raise NotFound() from None
+        plan.append((model, fields, name, owner_index))
+    case_table = quote(Case._meta.db_table)
+    # Table and column names come from the models' metadata, quoted; the id is a parameter.
+    sql = f"SELECT {', '.join(selected)} FROM {case_table} {' '.join(joins)} WHERE {case_table}.{quote('id')} = %s"  # noqa: S608
+    if db.features.has_select_for_update:  # PostgreSQL; SQLite's BEGIN IMMEDIATE takes its one write lock
+        sql += f" FOR UPDATE OF {case_table}" if db.features.has_select_for_update_of else " FOR UPDATE"
+    found = _LOCK_STATEMENTS[db.vendor] = (sql, plan)
+    return found
+
+
+def _lock_case(case: Case | int) -> Case:
+    """The case row, locked (first, before any record of it: ADR 0031), with its type,
+    customer, contract, product and category; NotFound when there is no such case."""
+    sql, plan = _lock_statement(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [case.pk if isinstance(case, Case) else int(case)])
+        found = cursor.fetchone()
+    if found is None:
+        raise NotFound()
+    read: list[Model | None] = []
+    start = 0
+    for model, fields, name, owner_index in plan:
+        values = found[start : start + len(fields)]
+        start += len(fields)
+        owner = read[owner_index] if read else None
+        if name is not None and (owner is None or values[fields.index(model._meta.pk)] is None):
+            instance = None  # no such relation (or its owner is missing): the outer join gave NULLs
+        else:
+            instance = rows.instance(model, fields, tuple(values), connection)
+        if name is not None and owner is not None:
+            owner._meta.get_field(name).set_cached_value(owner, instance)  # type: ignore[union-attr]
+        read.append(instance)
+    locked = read[0]
+    assert isinstance(locked, Case)
+    return locked
 
 
 def _require_edit(actor: Actor, case: Case) -> None:
@@ -150,12 +213,30 @@ def _lock_record(record: DecisionRecord, case: Case) -> DecisionRecord:
 # --- authority -------------------------------------------------------------------------------
 
 
-def authority_check(*, actor: Actor, case: Case, kind: str, currency: str, amount: Decimal) -> tuple[list[str], dict[str, Any]]:
+def authority_check(
+    *,
+    actor: Actor,
+    case: Case,
+    kind: str,
+    currency: str,
+    amount: Decimal,
+    at: dt.datetime | None = None,
+    used: Decimal | None = None,
+) -> tuple[list[str], dict[str, Any]]:
     """Why the decision needs approval for the actor's authority (`above_authority`; empty:
-    it is covered), and the snapshot of that authority stored with the record."""
+    it is covered), and the snapshot of that authority stored with the record. `used`: what
+    the customer received this year, when the caller has read it at `at`."""
     if kind == DecisionKind.NONE or amount == 0:
         return [], {"kind": kind, "currency": currency, "covered": True, "no_payment": True}
-    view = authority_for(user=require_user(actor), kind=kind, currency=currency, case_type=case.case_type, customer=case.customer)
+    view = authority_for(
+        user=require_user(actor),
+        kind=kind,
+        currency=currency,
+        case_type=case.case_type_id,
+        customer=case.customer_id,
+        at=at,
+        used=used,
+    )
     codes = view.reason_codes(amount)
     snapshot = {**view.as_dict(), "amount": str(amount), "covered": not codes, "over": codes}
     return (["above_authority"] if codes else []), snapshot
@@ -210,11 +291,20 @@ def _audit_shape(record: DecisionRecord) -> dict[str, Any]:
     }
 
 
-def case_amounts_refresh(*, actor: Actor, case: Case) -> bool:
+def case_amounts_refresh(
+    *,
+    actor: Actor,
+    case: Case,
+    totals: dict[str, Decimal | None] | None = None,
+    audit_rows: list[Model] | None = None,
+) -> bool:
     """Fills the case's closing fields from its effective records (final or approved):
     redress and goodwill kept apart. Called inside the transaction of the record's change
-    (the case row is locked); the approval services call it when a record is approved."""
-    totals = selectors.effective_amounts(case)
+    (the case row is locked); the approval services call it when a record is approved.
+    `totals`: the effective amounts when the caller knows them (read under the case's lock,
+    plus what it wrote since); `audit_rows`: the caller writes the audit event with its own."""
+    if totals is None:
+        totals = selectors.effective_amounts(case)
     redress, goodwill = totals[DecisionKind.REDRESS], totals[DecisionKind.GOODWILL]
     if case.redress_amount == redress and case.goodwill_amount == goodwill:
         return False
@@ -224,18 +314,23 @@ def case_amounts_refresh(*, actor: Actor, case: Case) -> bool:
     case.goodwill_amount = goodwill
     case.version += 1
     case.last_activity_at = now
-    case.save(update_fields=["redress_amount", "goodwill_amount", "version", "last_activity_at", "updated_at"])
-    audit_record(
+    update_row(case, ["redress_amount", "goodwill_amount", "version", "last_activity_at", "updated_at"])
+    event = audit_event(
         actor=actor or "system",
         action="case.decision_amounts",
         obj=case,
         before=before,
         after={"redress_amount": redress, "goodwill_amount": goodwill, "version": case.version},
     )
+    if audit_rows is None:
+        insert_row(event)
+    else:
+        audit_rows.append(event)
     return True
 
 
-def _timeline(case: Case, record: DecisionRecord, *, actor: Actor, now: dt.datetime, reversed_by: str = "") -> None:
+def _timeline(case: Case, record: DecisionRecord, *, actor: Actor, now: dt.datetime) -> Interaction:
+    """The record's timeline entry (unsaved: the caller writes it with the change's other rows)."""
     within = record.status == RecordStatus.FINAL
     label = {"goodwill": "Goodwill", "redress": "Redress", "none": "No payment"}.get(record.kind, record.kind)
     if record.record_kind == RecordKind.REVERSAL:
@@ -244,31 +339,29 @@ def _timeline(case: Case, record: DecisionRecord, *, actor: Actor, now: dt.datet
         verb = "corrected" if record.record_kind == RecordKind.CORRECTION else "decided"
         subject = f"{label} {record.amount} {record.currency} {verb} ({'within authority' if within else 'awaiting approval'})"
     user = acting_user(actor)
-    insert_row(
-        Interaction(
-            case=case,
-            kind=InteractionKind.SYSTEM,
-            occurred_at=now,
-            author=user,
-            author_label="" if user else "system",
-            is_internal=True,
-            subject=subject[:255],
-            body_text=record.justification if record.record_kind == RecordKind.REVERSAL else "",
-            data={
-                "event": "decision",
-                "decision_id": record.pk,
-                "record_kind": record.record_kind,
-                "refers_to": record.refers_to_id,
-                "kind": record.kind,
-                "amount": str(record.amount),
-                "currency": record.currency,
-                "status": record.status,
-                "deviates": record.deviates,
-                "table": record.table.key if record.table_id and record.table else "",
-            },
-        )
-    )
     case.last_activity_at = now
+    return Interaction(
+        case=case,
+        kind=InteractionKind.SYSTEM,
+        occurred_at=now,
+        author=user,
+        author_label="" if user else "system",
+        is_internal=True,
+        subject=subject[:255],
+        body_text=record.justification if record.record_kind == RecordKind.REVERSAL else "",
+        data={
+            "event": "decision",
+            "decision_id": record.pk,
+            "record_kind": record.record_kind,
+            "refers_to": record.refers_to_id,
+            "kind": record.kind,
+            "amount": str(record.amount),
+            "currency": record.currency,
+            "status": record.status,
+            "deviates": record.deviates,
+            "table": record.table.key if record.table_id and record.table else "",
+        },
+    )
 
 
 def _decide(
@@ -288,15 +381,19 @@ def _decide(
             field_errors={"currency": [str(_("The case is kept in %(currency)s.") % {"currency": case_currency})]},
             expected=case_currency,
         )
-    recommendation = None
+    row = None
     if table_key:
         try:
             row = selectors.decision_table(table_key)
         except NotFound:
             raise ValidationFailed(field_errors={"table_key": [str(_("There is no published decision table with this key."))]})
-        recommendation = selectors.recommend(row, case, context, now=now)
     elif context:
         raise ValidationFailed(field_errors={"context": [str(_("A decision context needs a decision table."))]})
+    # Read under the case's lock: what the table sees of the customer's year, what counts
+    # against the cumulative authority, and the case's effective amounts (no writer of this
+    # case's records runs meanwhile: each locks the case row first, ADR 0031).
+    counts = selectors.case_counts(case, now=now, kind=values["kind"], currency=values["currency"])
+    recommendation = None if row is None else selectors.recommend(row, case, context, now=now, counts=counts)
     amount: Decimal = values["amount"]
     deviates = False
     if recommendation is None and refers_to is not None:  # a reversal: measured against the old range
@@ -314,7 +411,15 @@ def _decide(
         raise JustificationRequired(
             field_errors={"justification": [str(_("Outside the recommended range: give a justification."))]}
         )
-    reasons, authority = authority_check(actor=actor, case=case, kind=values["kind"], currency=values["currency"], amount=amount)
+    reasons, authority = authority_check(
+        actor=actor,
+        case=case,
+        kind=values["kind"],
+        currency=values["currency"],
+        amount=amount,
+        at=now,
+        used=counts.used_this_year,
+    )
     if recommendation is not None and recommendation.approval_needed:
         reasons.append("table_requires")
     # Corrected without a new evaluation: what the table asked of the old record still holds
@@ -331,63 +436,80 @@ def _decide(
     if record_kind == RecordKind.REVERSAL:
         reasons = []  # a lead's reversal within their own authority is final
     authority["approval_reasons"] = reasons
-    record = DecisionRecord.objects.create(
-        case=case,
-        record_kind=record_kind,
-        refers_to=refers_to,
-        table=recommendation.table if recommendation else (refers_to.table if refers_to is not None else None),
-        inputs=recommendation.inputs if recommendation else (refers_to.inputs if refers_to is not None else {}),
-        recommendation=(
-            {
-                **recommendation.outputs,
-                "amount": str(recommendation.amount) if recommendation.amount is not None else None,
-                "kind": recommendation.kind,
-            }
+    record = insert_row(
+        DecisionRecord(
+            case=case,
+            record_kind=record_kind,
+            refers_to=refers_to,
+            table=recommendation.table if recommendation else (refers_to.table if refers_to is not None else None),
+            inputs=recommendation.inputs if recommendation else (refers_to.inputs if refers_to is not None else {}),
+            recommendation=(
+                {
+                    **recommendation.outputs,
+                    "amount": str(recommendation.amount) if recommendation.amount is not None else None,
+                    "kind": recommendation.kind,
+                }
+                if recommendation
+                else (refers_to.recommendation if refers_to is not None else {})
+            ),
+            matched_rules=recommendation.matched
             if recommendation
-            else (refers_to.recommendation if refers_to is not None else {})
-        ),
-        matched_rules=recommendation.matched if recommendation else (refers_to.matched_rules if refers_to is not None else []),
-        recommended_min=recommendation.minimum if recommendation else (refers_to.recommended_min if refers_to else None),
-        recommended_max=recommendation.maximum if recommendation else (refers_to.recommended_max if refers_to else None),
-        kind=values["kind"],
-        amount=amount,
-        currency=values["currency"],
-        action=values["action"],
-        message_to_customer=values["message_to_customer"],
-        deviates=deviates,
-        justification=values["justification"],
-        authority=authority,
-        status=RecordStatus.PENDING if reasons else RecordStatus.FINAL,
-        decided_by=require_user(actor),
-        decided_at=now,
-        team_id=_team_of(actor, case),
+            else (refers_to.matched_rules if refers_to is not None else []),
+            recommended_min=recommendation.minimum if recommendation else (refers_to.recommended_min if refers_to else None),
+            recommended_max=recommendation.maximum if recommendation else (refers_to.recommended_max if refers_to else None),
+            kind=values["kind"],
+            amount=amount,
+            currency=values["currency"],
+            action=values["action"],
+            message_to_customer=values["message_to_customer"],
+            deviates=deviates,
+            justification=values["justification"],
+            authority=authority,
+            status=RecordStatus.PENDING if reasons else RecordStatus.FINAL,
+            decided_by=require_user(actor),
+            decided_at=now,
+            team_id=_team_of(actor, case),
+        )
     )
+    # The timeline entries and audit events of this change, written at its end: one INSERT
+    # per table (in the order they were made).
+    written: list[Model] = []
     if refers_to is not None:
         before = refers_to.status
         refers_to.status = RecordStatus.REVERSED if record_kind == RecordKind.REVERSAL else RecordStatus.SUPERSEDED
         refers_to.save(update_fields=["status"])
-        audit_record(
-            actor=actor,
-            action="decision.status",
-            obj=refers_to,
-            before={"status": before},
-            after={"status": refers_to.status, "by": record.pk},
+        written.append(
+            audit_event(
+                actor=actor,
+                action="decision.status",
+                obj=refers_to,
+                before={"status": before},
+                after={"status": refers_to.status, "by": record.pk},
+            )
         )
     if reasons:
-        approval_request_open(record=record, reasons=reasons, actor=actor)
-    _timeline(case, record, actor=actor, now=now)
-    audit_record(actor=actor, action=f"decision.{record_kind}", obj=record, after=_audit_shape(record))
-    if not case_amounts_refresh(actor=actor, case=case):  # it saved the activity time when it changed the case
-        Case.objects.filter(pk=case.pk).update(last_activity_at=now)
+        approval_request_open(record=record, reasons=reasons, actor=actor, used=counts.used_this_year, rows=written)
+    written.append(_timeline(case, record, actor=actor, now=now))
+    written.append(audit_event(actor=actor, action=f"decision.{record_kind}", obj=record, after=_audit_shape(record)))
+    totals: dict[str, Decimal | None] | None = None  # a correction or reversal took an old record out: read again
+    if refers_to is None:
+        totals = {DecisionKind.REDRESS: counts.redress, DecisionKind.GOODWILL: counts.goodwill}
+        if record.status in selectors.EFFECTIVE and record.kind in totals:
+            totals[record.kind] = (totals[record.kind] or Decimal(0)) + record.amount
+    # It saves the activity time when it changes the case.
+    changed = case_amounts_refresh(actor=actor, case=case, totals=totals, audit_rows=written)
+    write_rows(written)
+    if not changed:
+        case.last_activity_at = now
+        update_row(case, ["last_activity_at"])
     events.emit("decision.recorded", _event_payload(case, record))
     return record
 
 
-@transaction.atomic
 def decision_record(
     *,
     actor: Actor,
-    case: Case,
+    case: Case | int,
     table_key: str | None = None,
     context: Any = None,
     kind: Any,
@@ -403,26 +525,29 @@ def decision_record(
     (422 field errors), a currency other than the case's (`currency_mismatch`), an amount
     outside the recommended range without a justification (`justification_required`).
     Within the actor's authority and not marked by the table: final. Otherwise pending, with
-    an approval request."""
-    case = _lock_case(case)
-    _require_edit(actor, case)
-    values = _checked(
-        kind=kind,
-        amount=amount,
-        currency=currency,
-        action=action,
-        message_to_customer=message_to_customer,
-        justification=justification,
-    )
-    return _decide(
-        actor=actor,
-        case=case,
-        table_key=table_key,
-        context=context,
-        values=values,
-        record_kind=RecordKind.DECISION,
-        refers_to=None,
-    )
+    an approval request. `case`: the case or its id (it is read with its row locked and
+    checked there: NotFound when the actor may not see it)."""
+    # No savepoint when the caller's transaction fails as a whole anyway (the API's).
+    with service_atomic():
+        locked = _lock_case(case)
+        _require_edit(actor, locked)
+        values = _checked(
+            kind=kind,
+            amount=amount,
+            currency=currency,
+            action=action,
+            message_to_customer=message_to_customer,
+            justification=justification,
+        )
+        return _decide(
+            actor=actor,
+            case=locked,
+            table_key=table_key,
+            context=context,
+            values=values,
+            record_kind=RecordKind.DECISION,
+            refers_to=None,
+        )
 
 
 @transaction.atomic

@@ -206,6 +206,17 @@ def _case(request: HttpRequest, case_id: str) -> Any:
     return case_selectors.case_get(actor=request.user, reference=key, related=related)
 
 
+def _case_id(case_id: str) -> int | None:
+    """The case's id when the path gives one (None for a reference); NotFound out of range."""
+    key = case_id.strip()
+    if not (key.isascii() and key.isdigit()):
+        return None
+    number = int(key)
+    if not 1 <= number <= MAX_ID:
+        raise NotFound()
+    return number
+
+
 def _api_field(name: str) -> str:
     return name.replace("context.", "context/", 1)
 
@@ -240,7 +251,11 @@ def create_decision(
     `validation_error` naming the field (`/context/disputed_amount`, `/table_key`)."""
     require_scope(request, "write")
     _require_json(request)
-    case = _case(request, case_id)
+    # By id the service reads the case itself, with its row locked, and refuses it there
+    # (404) when the caller may not see it: no read of the case before the lock.
+    case = _case_id(case_id)
+    if case is None:
+        case = _case(request, case_id)
 
     def create() -> HttpResponse:
         with input_names(_api_field):
