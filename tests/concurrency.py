@@ -112,3 +112,61 @@ class Gate:
             if not getattr(self._local, "arrived", False):
                 self.finished_elsewhere += 1
                 self._condition.notify_all()
+
+
+def interleave(first: Callable[[], T], second: Callable[[], T], *, pause_after: Callable[[str], bool]) -> list[T]:
+    """Forces one interleaving of two calls, each in its own thread and connection: `first`
+    runs until its first query for which `pause_after(sql)` is true and stops right after
+    it; `second` then runs until it ends or waits for a lock (one `first` holds); then
+    `first` goes on. Returns [first's result, second's result].
+
+    PostgreSQL only: on SQLite a write transaction holds the database from its BEGIN, so the
+    second would wait at its BEGIN, which no query can see."""
+    if connection.vendor != "postgresql":
+        raise NotImplementedError("interleave needs PostgreSQL")
+    paused, second_ready, second_done = threading.Event(), threading.Event(), threading.Event()
+    second_pid: list[int] = []
+
+    def pause(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        result = execute(sql, params, many, context)
+        if not paused.is_set() and pause_after(sql):
+            paused.set()
+            if not second_ready.wait(THREAD_TIMEOUT):
+                raise TimeoutError("second call did not start")
+            _wait_until_waiting_or_done(second_pid[0], second_done)
+        return result
+
+    def work(index: int) -> T:
+        if index == 0:
+            with connection.execute_wrapper(pause):
+                return first()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                second_pid.append(cursor.fetchone()[0])
+            second_ready.set()
+            if not paused.wait(THREAD_TIMEOUT):
+                raise TimeoutError("first call never paused: no query matched")
+            return second()
+        finally:
+            second_done.set()
+
+    return in_parallel(work, 2)
+
+
+def _wait_until_waiting_or_done(pid: int, done: threading.Event) -> None:
+    """Returns once `done` is set or the backend `pid` waits for a lock (pg_stat_activity,
+    read through a connection of its own: the caller is inside its transaction)."""
+    watcher = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with watcher.cursor() as cursor:
+            for _poll in range(THREAD_TIMEOUT * 100):
+                if done.wait(0.01):
+                    return
+                cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+                row = cursor.fetchone()
+                if row is not None and row[0] == "Lock":
+                    return
+    finally:
+        watcher.close()
+    raise TimeoutError("second call neither finished nor waited for a lock")

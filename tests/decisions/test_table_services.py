@@ -4,9 +4,13 @@ the shipped tables, evaluation through the selectors and the version diff."""
 from __future__ import annotations
 
 import copy
+import importlib
 from typing import Any
 
 import pytest
+from django.apps import apps
+from django.db import IntegrityError, connection, transaction
+from django.utils import translation
 
 from leitplanke.core.audit import AuditEvent
 from leitplanke.core.errors import NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
@@ -24,7 +28,7 @@ from leitplanke.decisions.errors import (
 )
 from leitplanke.decisions.models import DecisionTable, TableStatus
 from leitplanke.decisions.table_diff import compare
-from tests.concurrency import in_parallel, shared_database
+from tests.concurrency import in_parallel, interleave, shared_database
 
 pytestmark = pytest.mark.django_db
 
@@ -295,20 +299,90 @@ def test_publish_concurrently_one_wins(owner: Any, tmp_path: Any) -> None:
     assert publishes == 1
 
 
+def new_version_outcome(owner: Any, key: str = "routing") -> tuple[str, Any]:
+    """("created", version) or ("exists", (message, version)) — what a caller is told (in
+    English, in whichever thread it runs)."""
+    try:
+        with translation.override("en"):
+            return "created", table_services.table_new_version(actor=owner, key=key).version
+    except DraftExists as refused:
+        return "exists", (str(refused.message), refused.extra["version"])
+
+
+def assert_one_draft_and_one_refusal(owner: Any, outcomes: list[tuple[str, Any]]) -> None:
+    """One call made version 2, the other was refused exactly as a call after both is."""
+    assert sorted(kind for kind, _ in outcomes) == ["created", "exists"]
+    assert dict(outcomes)["created"] == 2
+    refusal = ("This decision table already has a draft (version 2).", 2)
+    assert dict(outcomes)["exists"] == new_version_outcome(owner)[1] == refusal
+    assert list(DecisionTable.objects.filter(key="routing", status="draft").values_list("version", flat=True)) == [2]
+    assert AuditEvent.objects.filter(action="decision_table.new_version").count() == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_new_version_concurrently_makes_one_draft(owner: Any, tmp_path: Any) -> None:
     with shared_database(tmp_path):
+        outcomes = in_parallel(lambda index: new_version_outcome(owner), 2)
+        assert_one_draft_and_one_refusal(owner, outcomes)
 
-        def new(index: int) -> str:
-            try:
-                table_services.table_new_version(actor=owner, key="routing")
-            except DraftExists:
-                return "exists"
-            return "created"
 
-        results = in_parallel(new, 2)
-        drafts = DecisionTable.objects.filter(key="routing", status="draft").count()
-    assert sorted(results) == ["created", "exists"] and drafts == 1
+@pytest.mark.django_db(transaction=True)
+def test_new_version_while_another_commits_between_its_queries(owner: Any) -> None:
+    """The failure seen once on PostgreSQL, forced: the first call stops right after its first
+    query of the key's versions; the second runs to its end (the service before the fix: it
+    made version 2 while the first had seen no draft, and the first then made version 3) or
+    until it waits for the first's lock (now); then the first goes on."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite write transactions hold the database from BEGIN: this interleaving cannot happen")
+
+    outcomes = interleave(
+        lambda: new_version_outcome(owner),
+        lambda: new_version_outcome(owner),
+        pause_after=lambda sql: '"decisions_decisiontable"' in sql,
+    )
+    assert outcomes[0] == ("created", 2)  # the second waited for the first's lock
+    assert_one_draft_and_one_refusal(owner, outcomes)
+
+
+def test_a_draft_appearing_after_the_look_is_refused_by_the_database(owner: Any, monkeypatch: Any) -> None:
+    """A draft committed between the service's look and its insert (a path that does not take
+    the lock): the one-draft constraint refuses the insert, the service looks again and
+    answers as it does for a draft it sees."""
+    real_check = table_services.check
+
+    def check_while_someone_drafts(jdm: Any, tests: Any) -> Any:
+        if not DecisionTable.objects.filter(key="routing", status=TableStatus.DRAFT).exists():
+            DecisionTable.objects.create(key="routing", version=7, name_de="Z", name_en="R", jdm=jdm, tests=tests)
+        return real_check(jdm, tests)
+
+    monkeypatch.setattr(table_services, "check", check_while_someone_drafts)
+    with pytest.raises(DraftExists) as refused:
+        table_services.table_new_version(actor=owner, key="routing")
+    assert refused.value.extra["version"] == 7  # the refusal names the draft found on looking again
+    assert not AuditEvent.objects.filter(action="decision_table.new_version").exists()
+
+
+def test_the_database_refuses_a_second_draft_of_a_key(owner: Any) -> None:
+    draft = table_services.table_new_version(actor=owner, key="routing")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DecisionTable.objects.create(key="routing", version=draft.version + 1, name_de="Z", name_en="R")
+    DecisionTable.objects.create(key="routing_other", version=1, name_de="Z", name_en="R")  # another key may
+
+
+def test_the_migration_retires_all_but_the_newest_draft_of_a_key(owner: Any) -> None:
+    """Keys that got two drafts before the constraint: the newest stays the draft, the others
+    are retired (content kept) with an audit event each; other keys are left alone."""
+    with connection.cursor() as cursor:  # the state before decisions 0005 (rolled back with the test)
+        cursor.execute('DROP INDEX "decision_table_one_draft_per_key"')
+    older = table_services.table_new_version(actor=owner, key="routing")
+    newer = DecisionTable.objects.create(key="routing", version=3, name_de="Z", name_en="R")
+    alone = table_services.table_new_version(actor=owner, key="priority_scoring")
+    migration = importlib.import_module("leitplanke.decisions.migrations.0005_one_draft_per_key")
+    migration.retire_extra_drafts(apps, None)
+    statuses = dict(DecisionTable.objects.filter(pk__in=[older.pk, newer.pk, alone.pk]).values_list("pk", "status"))
+    assert statuses == {older.pk: "retired", newer.pk: "draft", alone.pk: "draft"}
+    event = AuditEvent.objects.get(action="decision_table.retire", object_id=str(older.pk))
+    assert event.after["reason"] == "second_draft" and event.after["draft_kept"] == 3
 
 
 @pytest.mark.django_db(transaction=True)

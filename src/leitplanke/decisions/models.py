@@ -2,7 +2,7 @@
 and four-eyes approvals.
 
 - `DecisionTable`: one version of a table, keyed like process definitions (draft → published →
-  retired; published versions never change; at most one published version per key). The JDM
+  retired; published versions never change; at most one published version and one draft per key). The JDM
   document and its test cases are what `leitplanke.decisions.engine.load` reads.
 - `DecisionRecord`: what was decided on a case. Its content never changes after it is saved; a
   correction or a reversal is a new record that refers to the old one. Only `status` moves, and
@@ -72,6 +72,9 @@ class DecisionTable(models.Model):
             models.UniqueConstraint(
                 fields=["key"], condition=models.Q(status="published"), name="decision_table_one_published_per_key"
             ),
+            # Two drafts of one key would be two "next versions"; services lock the key's versions
+            # first, this keeps the rule whatever writes (table_services._next_draft).
+            models.UniqueConstraint(fields=["key"], condition=models.Q(status="draft"), name="decision_table_one_draft_per_key"),
         ]
         verbose_name = _("decision table")
         verbose_name_plural = _("decision tables")

@@ -1,9 +1,10 @@
 """Writes of decision tables: drafts, checks on save, publishing, retiring, import. Each audited.
 
 The only module that changes `DecisionTable` rows. A key has versions: at most one draft (the
-one being edited), at most one published version (what cases are recommended by), any number
-of retired ones. A published version never changes; a change is a new draft
-(`table_new_version`, a copy of the latest version, or `table_import`).
+one being edited), at most one published version (what cases are recommended by) — both kept
+by constraints in the database too — and any number of retired ones. A published version
+never changes; a change is a new draft (`table_new_version`, a copy of the latest version, or
+`table_import`).
 
 Every save compiles every cell and runs the test cases with the engine and stores the result in
 `check_result` — a draft with problems or failing tests is still saved, so an edit is never
@@ -277,10 +278,19 @@ def table_create(
 
 def _next_draft(*, actor: Actor, key: str, action: str, fields_from_latest: Any) -> DecisionTable:
     """Creates the next version of `key` as a draft; `fields_from_latest(latest)` gives its
-    content. Refused while the key has a draft; a concurrent one is caught by the unique
-    (key, version) constraint and reported the same way."""
+    content. Refused while the key has a draft (`DraftExists`).
+
+    Two calls at once end with one draft, and the later one is refused as a second call
+    after it would be. Each call first locks the key's versions, so on PostgreSQL the later
+    one waits there until the earlier one commits (SQLite writers already queue at BEGIN).
+    The key is looked at only after the lock: under READ COMMITTED each query sees what is
+    committed when it starts, so a query before the lock could miss a draft the other call
+    commits a moment later (the second draft seen once in a full test run). The database
+    keeps the rule as well (one draft per key; (key, version) unique): an insert that breaks
+    it — a key that had no version to lock yet — looks again and is answered the same way."""
     for _attempt in range(3):
         versions = DecisionTable.objects.filter(key=key)
+        list(versions.select_for_update().order_by("pk").values_list("pk", flat=True))  # same order as table_publish
         draft = versions.filter(status=TableStatus.DRAFT).order_by("-version").first()
         if draft is not None:
             raise DraftExists(
@@ -295,7 +305,7 @@ def _next_draft(*, actor: Actor, key: str, action: str, fields_from_latest: Any)
             with transaction.atomic():
                 return _insert(actor=actor, action=action, version=latest.version + 1, fields=fields)
         except IntegrityError:
-            continue  # another version took the number: look again
+            continue  # a draft or this version number was committed in the meantime: look again
     raise Conflict(_("Another version was created at the same time. Try again."))
 
 
