@@ -47,7 +47,7 @@ def retire_extra_drafts(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0008_audit_screen_indexes"),
-        ("decisions", "0003_simulation_and_indexes"),
+        ("decisions", "0004_shipped_rule_descriptions_de"),
     ]
 
     operations = [
