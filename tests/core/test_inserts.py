@@ -302,3 +302,23 @@ def test_a_family_can_take_a_value_the_statement_makes_and_write_an_unlinked_row
     with pytest.raises(TypeError, match="no column"):
         again, more = _family()
         inserts.insert_family(again, more, expressions={Case: {"no_such_column": "1"}})
+
+
+def test_rows_of_several_models_are_one_statement_on_postgresql_and_get_their_keys() -> None:
+    """`write_rows`: a change's timeline entries and audit events at its end (issue 21)."""
+    case, _children = _family()
+    inserts.insert_row(case)
+    now = timezone.now()
+    rows = [
+        Interaction(case=case, kind=InteractionKind.SYSTEM, occurred_at=now, data={"event": "one"}),
+        AuditEvent(occurred_at=now, action="test.rows", object_id=str(case.pk), after={"n": 1}),
+        Interaction(case=case, kind=InteractionKind.SYSTEM, occurred_at=now, data={"event": "two"}),
+        AuditEvent(occurred_at=now, action="test.rows", object_id=str(case.pk), after={"n": 2}),
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        inserts.write_rows(rows)
+    assert len(queries.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert all(row.pk is not None and not row._state.adding for row in rows)
+    assert Interaction.objects.get(pk=rows[0].pk).data == {"event": "one"}
+    assert Interaction.objects.get(pk=rows[2].pk).data == {"event": "two"} and rows[0].pk < rows[2].pk
+    assert AuditEvent.objects.get(pk=rows[3].pk).after == {"n": 2} and rows[1].pk < rows[3].pk

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from leitplanke.accounts.actors import Actor, acting_user, is_user
 from leitplanke.accounts.models import Absence, Role, Team, User
 from leitplanke.accounts.permissions import LEAD_TEAM, MANAGE_ORGANISATION, has_capability
+from leitplanke.cases import permissions as case_permissions
 from leitplanke.cases.models import Case, Interaction, InteractionKind
 from leitplanke.core import refcache
 from leitplanke.core.audit import audit_event, audit_record
@@ -134,18 +135,26 @@ def _chain(record: DecisionRecord) -> Iterator[User]:
     team_ids: list[int] = []
     if record.team_id:
         team_ids.append(record.team_id)
-    team_ids += [t for t in record.decided_by.teams.order_by("pk").values_list("pk", flat=True) if t not in team_ids]
-    # Teams are few (tens, not thousands): the whole hierarchy in one query, kept per process
-    # and reference generation (teams are watched: `core.refcache`).
-    rows = refcache.cached(("team_hierarchy",), lambda: tuple(Team.objects.values_list("pk", "parent_id", "lead_id")))
+    # The decider's teams, cached per process like the hierarchy (teams and memberships are watched).
+    team_ids += [t for t in sorted(case_permissions.team_ids_of(record.decided_by)) if t not in team_ids]
+    rows, leads = refcache.cached(("team_hierarchy",), _load_hierarchy)
     chain_ids = lead_chain(team_ids, {pk: parent for pk, parent, _ in rows}, {pk: lead for pk, _, lead in rows})
-    by_id = User.objects.filter(pk__in=chain_ids, is_active=True).in_bulk()
-    hierarchy = [by_id[pk] for pk in chain_ids if pk in by_id]
+    hierarchy = [copy.copy(leads[pk]) for pk in chain_ids if pk in leads]
     for group in (hierarchy, _holders(LEAD_TEAM), _holders(MANAGE_ORGANISATION)):
         for user in group:
             if user is not None and user.pk not in seen:
                 seen.add(user.pk)
                 yield user
+
+
+def _load_hierarchy() -> tuple[tuple[tuple[int, int | None, int | None], ...], dict[int, User]]:
+    """Every team's (id, parent, lead) and the active leads by id. Teams are few (tens, not
+    thousands): one query for the whole hierarchy, kept per process and reference generation
+    (teams, users and memberships are watched: `core.refcache`); callers copy the users."""
+    teams = tuple(Team.objects.select_related("lead").order_by("pk"))
+    rows = tuple((team.pk, team.parent_id, team.lead_id) for team in teams)
+    leads = {team.lead.pk: team.lead for team in teams if team.lead is not None and team.lead.is_active}
+    return rows, leads
 
 
 def covers(user: User, record: DecisionRecord, *, at: dt.datetime | None = None, used: Decimal | None = None) -> bool:
