@@ -238,28 +238,39 @@ def insert_family(
         selects.append(f"SELECT {index + 1}, {returning.removeprefix(' RETURNING ')} FROM child{index}")  # noqa: S608
     if report:
         selects.append(f"SELECT -1, {report}")  # the caller's SQL, from code
-    sql = "WITH " + ", ".join(parts) + " " + " UNION ALL ".join(selects)
+    ids = _run_with(connection, parts, selects, params)
+    setattr(parent, parent_statement.returned_pk.attname, ids[0][0])
+    _saved(parent, using)
+    for index, (name, rows) in enumerate(groups):
+        if name is not None:
+            for row in rows:
+                setattr(row, name, parent)
+        _numbered(rows, _statement(type(rows[0]), connection).returned_pk, ids.get(index + 1, []), using)
+    return ids[-1][0] if report else None
+
+
+def _run_with(connection: BaseDatabaseWrapper, parts: list[str], selects: list[str], params: list[Any]) -> dict[int, list[Any]]:
+    """Runs `WITH parts SELECT … UNION ALL SELECT …` (each select reads (group, value)) and
+    returns the values read back per group."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute("WITH " + ", ".join(parts) + " " + " UNION ALL ".join(selects), params)
         returned = cursor.fetchall()
     ids: dict[int, list[Any]] = {}
     for group, value in returned:
         ids.setdefault(group, []).append(value)
-    setattr(parent, parent_statement.returned_pk.attname, ids[0][0])
-    _saved(parent, using)
-    for index, (name, rows) in enumerate(groups):
-        model = type(rows[0])
-        pk = _statement(model, connection).returned_pk
-        numbers = sorted(ids.get(index + 1, []))  # one sequence numbers the rows in order
-        if len(numbers) != len(rows):
-            raise RuntimeError(f"insert_family: {len(numbers)} ids for {len(rows)} {model._meta.label} rows")
-        for row, number in zip(rows, numbers, strict=True):
-            if name is not None:
-                setattr(row, name, parent)
-            if pk is not None:
-                setattr(row, pk.attname, number)
-            _saved(row, using)
-    return ids[-1][0] if report else None
+    return ids
+
+
+def _numbered(rows: Sequence[Model], pk: Field | None, values: list[Any], using: str) -> None:
+    """Gives rows written by one data-modifying WITH part the keys it returned (one sequence
+    numbers a statement's rows in their order) and marks them saved."""
+    numbers = sorted(values)
+    if len(numbers) != len(rows):
+        raise RuntimeError(f"{len(numbers)} ids for {len(rows)} {type(rows[0])._meta.label} rows")
+    for row, number in zip(rows, numbers, strict=True):
+        if pk is not None:
+            setattr(row, pk.attname, number)
+        _saved(row, using)
 
 
 def _with_expressions(
@@ -359,9 +370,10 @@ def update_row(instance: Model, fields: Sequence[str], *, using: str = DEFAULT_D
 
 
 def write_rows(rows: Sequence[Model], *, using: str = DEFAULT_DB_ALIAS) -> None:
-    """INSERTs new rows of several models, one `insert_rows` statement per model (models in
-    the order their first row comes, rows of a model in their order): a change's timeline
-    entries and audit events written together at its end instead of one statement each."""
+    """INSERTs new rows of several models (models in the order their first row comes, rows of
+    a model in their order): a change's timeline entries and audit events written together at
+    its end. One statement on PostgreSQL (a data-modifying WITH per model), one `insert_rows`
+    per model elsewhere."""
     groups: dict[type[Model], list[Model]] = {}
     for row in rows:
         groups.setdefault(type(row), []).append(row)
@@ -370,8 +382,6 @@ def write_rows(rows: Sequence[Model], *, using: str = DEFAULT_DB_ALIAS) -> None:
         for group in groups.values():
             insert_rows(group, using=using)
         return
-    # PostgreSQL: one statement for all of them (a data-modifying WITH per model), one round
-    # trip instead of one per table.
     parts, selects, params = [], [], []
     statements = []
     for index, (model, group) in enumerate(groups.items()):
@@ -385,16 +395,6 @@ def write_rows(rows: Sequence[Model], *, using: str = DEFAULT_DB_ALIAS) -> None:
         statements.append(statement)
         parts.append(f"rows{index} AS ({_rows_sql(statement, len(group))})")
         selects.append(f"SELECT {index}, {statement.returning.removeprefix(' RETURNING ')} FROM rows{index}")  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute("WITH " + ", ".join(parts) + " " + " UNION ALL ".join(selects), params)
-        returned = cursor.fetchall()
-    ids: dict[int, list[Any]] = {}
-    for index, value in returned:
-        ids.setdefault(index, []).append(value)
+    ids = _run_with(connection, parts, selects, params)
     for index, (statement, group) in enumerate(zip(statements, groups.values(), strict=True)):
-        numbers = sorted(ids.get(index, []))  # one sequence numbers a statement's rows in order
-        if len(numbers) != len(group):
-            raise RuntimeError(f"write_rows: {len(numbers)} ids for {len(group)} rows")
-        for row, number in zip(group, numbers, strict=True):
-            setattr(row, statement.returned_pk.attname, number)  # type: ignore[union-attr]
-            _saved(row, using)
+        _numbered(group, statement.returned_pk, ids.get(index, []), using)
