@@ -1,5 +1,5 @@
 """Forms of the case page's decision panel: the decision context a table asks for (built from
-the table's inputs), the decision itself and a lead's reversal."""
+the table's inputs), the decision itself, its correction and a lead's reversal."""
 
 from __future__ import annotations
 
@@ -61,8 +61,13 @@ class ContextForm(Form):
         return context_of(self.cleaned_data, self.specs)
 
 
-class DecisionForm(ContextForm):
-    """Step two: the decision itself, with the context it was recommended for."""
+# What the record services take of a decision (`decision_record`, `decision_correct`).
+DECISION_FIELDS = ("kind", "amount", "currency", "action", "message_to_customer", "justification")
+
+
+class DecisionFields(Form):
+    """The decision itself, the same for a new decision and a correction (each declares its
+    own justification: optional for a decision, required for a correction)."""
 
     kind = forms.ChoiceField(label=_("Kind"), choices=DecisionKind.choices)
     amount = forms.DecimalField(
@@ -73,6 +78,15 @@ class DecisionForm(ContextForm):
     message_to_customer = forms.CharField(
         label=_("Text to the customer"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+    def decision(self) -> dict[str, Any]:
+        """The cleaned values as the record services take them."""
+        return {name: self.cleaned_data[name] for name in DECISION_FIELDS}
+
+
+class DecisionForm(DecisionFields, ContextForm):
+    """Step two: the decision itself, with the context it was recommended for."""
+
     justification = forms.CharField(
         label=_("Justification"),
         max_length=5000,
@@ -111,19 +125,10 @@ class ReversalForm(Form):
     )
 
 
-class CorrectionForm(Form):
+class CorrectionForm(DecisionFields):
     """A correction of a record, prefilled from it (`initial_of`); checked by the service like
     a new decision against the record's recommended range."""
 
-    kind = forms.ChoiceField(label=_("Kind"), choices=DecisionKind.choices)
-    amount = forms.DecimalField(
-        label=_("Amount"), min_value=Decimal(0), max_value=Decimal("9999999999.99"), max_digits=12, decimal_places=2
-    )
-    currency = forms.CharField(widget=forms.HiddenInput, max_length=3)
-    action = forms.CharField(label=_("Action"), max_length=100, required=False)
-    message_to_customer = forms.CharField(
-        label=_("Text to the customer"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
     justification = forms.CharField(
         label=_("Justification"),
         max_length=5000,

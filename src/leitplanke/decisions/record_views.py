@@ -217,19 +217,9 @@ def decision_create(request: HttpRequest, case_id: int) -> HttpResponse:
     specs = record_selectors.context_fields(row)
     form = DecisionForm(request.POST, specs=specs)
     if form.is_valid():
-        data = form.cleaned_data
         try:
             record = record_services.decision_record(
-                actor=request.user,
-                case=case,
-                table_key=row.key,
-                context=form.context(),
-                kind=data["kind"],
-                amount=data["amount"],
-                currency=data["currency"],
-                action=data["action"],
-                message_to_customer=data["message_to_customer"],
-                justification=data["justification"],
+                actor=request.user, case=case, table_key=row.key, context=form.context(), **form.decision()
             )
         except NotFound:
             raise Http404() from None
@@ -300,18 +290,8 @@ def decision_correct(request: HttpRequest, case_id: int, record_id: int) -> Http
         raise DjangoPermissionDenied()
     form = CorrectionForm(request.POST, auto_id=f"id_correct{record.pk}_%s")
     if form.is_valid():
-        data = form.cleaned_data
         try:
-            correction = record_services.decision_correct(
-                actor=request.user,
-                record=record,
-                kind=data["kind"],
-                amount=data["amount"],
-                currency=data["currency"],
-                action=data["action"],
-                message_to_customer=data["message_to_customer"],
-                justification=data["justification"],
-            )
+            correction = record_services.decision_correct(actor=request.user, record=record, **form.decision())
         except NotFound:
             raise Http404() from None
         except PermissionDenied:
