@@ -171,6 +171,19 @@ def login(live_server: Any) -> Callable[[Any, User], None]:
     return do_login
 
 
+@pytest.fixture
+def sign_out() -> Callable[[Any], None]:
+    """Forgets the session before a test logs in as someone else. The page is left first:
+    an htmx request of the old page answered after the cookies were cleared would set a new
+    CSRF cookie, and the next login would be refused (403; seen once in CI)."""
+
+    def do_sign_out(page: Any) -> None:
+        page.goto("about:blank")
+        page.context.clear_cookies()
+
+    return do_sign_out
+
+
 # Data migrations whose rows (roles, case types, categories, templates) every test expects.
 REFERENCE_DATA = [
     ("leitplanke.core.migrations.0004_reference_generation", "create_row"),

@@ -36,7 +36,13 @@ def shots(page: Any, user: User, url: str, name: str) -> None:
 
 
 def test_lead_sends_back_and_approves_admin_sees_limits(
-    page: Any, live_server: Any, login: Callable[..., None], make_user: Callable[..., User], settings: Any, tmp_path: Any
+    page: Any,
+    live_server: Any,
+    login: Callable[..., None],
+    sign_out: Callable[[Any], None],
+    make_user: Callable[..., User],
+    settings: Any,
+    tmp_path: Any,
 ) -> None:
     import importlib
 
@@ -117,11 +123,11 @@ def test_lead_sends_back_and_approves_admin_sees_limits(
     expect(page.locator("#timeline")).to_contain_text("was sent back")
     expect(page.locator("#timeline")).to_contain_text("Bitte erst die Abrechnung prüfen lassen.")
 
-    page.context.clear_cookies()
+    sign_out(page)
     login(page, admin)
     page.goto(f"{live_server.url}/settings/authority/")
     expect(page.locator("table").first).to_contain_text("1,000.00 EUR")
     shots(page, admin, f"{live_server.url}/settings/authority/", "authority-limits")
-    page.context.clear_cookies()
+    sign_out(page)
     login(page, agent)
     shots(page, agent, f"{live_server.url}/decisions/my-authority/", "my-authority")

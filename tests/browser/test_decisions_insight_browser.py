@@ -36,7 +36,7 @@ def _both_languages(page: Any, user: User, url: str, name: str, check: Callable[
 
 
 def test_consistency_page_and_simulation(
-    page: Any, live_server: Any, login: Callable[..., None], settings: Any, tmp_path: Any
+    page: Any, live_server: Any, login: Callable[..., None], sign_out: Callable[[Any], None], settings: Any, tmp_path: Any
 ) -> None:
     from playwright.sync_api import expect
 
@@ -66,7 +66,7 @@ def test_consistency_page_and_simulation(
     expect(page).to_have_url(re.compile(r"/cases/\d+/$"))
 
     # The lead of Energie-Service sees her team only.
-    page.context.clear_cookies()
+    sign_out(page)
     lead = User.objects.get(email="lead@demo.leitplanke.example")
     login(page, lead, seed.DEMO_PASSWORD)
     page.goto(f"{live_server.url}/decisions/consistency/")
@@ -75,7 +75,7 @@ def test_consistency_page_and_simulation(
     expect(teams.first).to_contain_text("Energie-Service")
 
     # The process owner simulates the draft over the last twelve months (tasks run at once in tests).
-    page.context.clear_cookies()
+    sign_out(page)
     owner = User.objects.get(email="process@demo.leitplanke.example")
     owner.language = "en"
     owner.save(update_fields=["language"])
