@@ -178,3 +178,16 @@ def test_the_create_audit_event_is_what_audit_record_writes(make_case: Any) -> N
     audit_seal_all()
     report = audit_verify()
     assert not report.problems, report.problems
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_the_create_statement_is_prepared_once_per_connection(make_case: Any) -> None:
+    """ADR 0035: the server plans the create's statement once, later creates only bind values."""
+    first = make_case()
+    second = make_case(subject="Zweiter Fall")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'WITH counter AS %%'")
+        assert cursor.fetchone()[0] == 1
+    assert int(second.reference[-6:]) == int(first.reference[-6:]) + 1
+    assert Case.objects.get(pk=second.pk).subject == "Zweiter Fall"

@@ -101,3 +101,61 @@ def test_statements_with_many_parameters_are_converted_from_psycopgs_cache() -> 
         after = _queries._query2pg_client.cache_info()
         assert cursor.fetchone()[119] == 119
     assert after.hits == before.hits + 1 and after.misses == before.misses
+
+
+def prepared_texts() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_the_hot_paths_statements_are_prepared_on_the_server_and_still_counted() -> None:
+    """`statement_cursor` (ADR 0035): the server parses and plans the statement once per
+    connection; Django's query log (and so the X-Queries header) still sees every run."""
+    from django.test.utils import CaptureQueriesContext
+
+    from leitplanke.core.prepared import statement_cursor
+
+    sql = "SELECT %s::int + 40 AS answer_for_the_prepared_test"
+    with CaptureQueriesContext(connection) as captured:
+        for _ in range(2):
+            with statement_cursor(connection, [2]) as cursor:
+                cursor.execute(sql, [2])
+                assert cursor.fetchone()[0] == 42
+    assert len(captured.captured_queries) == 2
+    assert any("answer_for_the_prepared_test" in text and "$1" in text for text in prepared_texts())
+
+
+def test_a_statement_with_many_values_goes_the_usual_way() -> None:
+    from leitplanke.core.prepared import PREPARED_PARAMS_MAX, statement_cursor
+
+    count = PREPARED_PARAMS_MAX + 1
+    sql = "SELECT " + ", ".join(["%s::int"] * count) + " AS too_long_to_prepare"
+    with statement_cursor(connection, list(range(count))) as cursor:
+        cursor.execute(sql, list(range(count)))
+        assert cursor.fetchone()[-1] == count - 1
+    assert not any("too_long_to_prepare" in text for text in prepared_texts())
+
+
+def test_a_prepared_statements_failure_is_djangos_error() -> None:
+    """Constraint errors keep their Django class (services turn IntegrityError into 409s)."""
+    from django.db import IntegrityError, transaction
+
+    from leitplanke.core.prepared import statement_cursor
+
+    with pytest.raises(IntegrityError), transaction.atomic(), statement_cursor(connection, [1]) as cursor:
+        cursor.execute("INSERT INTO core_referencegeneration (id, value) VALUES (%s, 0)", [1])
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler() -> None:
+    """`LEITPLANKE_DB_PREPARED_STATEMENTS=false`: the same statements, none prepared."""
+    settings = connection.settings_dict
+    wrapper = base.DatabaseWrapper({**settings, "PREPARED_STATEMENTS": False}, "default")
+    try:
+        with wrapper.prepared_cursor() as cursor:
+            cursor.execute("SELECT %s::int AS not_prepared_when_off", [1])
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            assert cursor.fetchone()[0] == 0
+        assert wrapper.connection.prepare_threshold is None
+    finally:
+        wrapper.close()

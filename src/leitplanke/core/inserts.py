@@ -30,6 +30,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from django.db.models.signals import post_save, pre_save
 
+from .prepared import statement_cursor
+
 
 @dataclass(frozen=True)
 class _Statement:
@@ -149,7 +151,7 @@ def insert_rows(instances: list[M], *, using: str = DEFAULT_DB_ALIAS, receivers_
         if pk is not None and instance.pk is not None:
             raise TypeError(f"{model._meta.label} {instance.pk} already has a primary key; the database numbers new rows")
         params.extend(_values(statement, instance, connection))
-    with connection.cursor() as cursor:
+    with statement_cursor(connection, params) as cursor:
         cursor.execute(_rows_sql(statement, len(instances)), params)
         if pk is not None:
             for instance, (value,) in zip(instances, cursor.fetchall(), strict=True):
@@ -252,7 +254,7 @@ def insert_family(
 def _run_with(connection: BaseDatabaseWrapper, parts: list[str], selects: list[str], params: list[Any]) -> dict[int, list[Any]]:
     """Runs `WITH parts SELECT … UNION ALL SELECT …` (each select reads (group, value)) and
     returns the values read back per group."""
-    with connection.cursor() as cursor:
+    with statement_cursor(connection, params) as cursor:
         cursor.execute("WITH " + ", ".join(parts) + " " + " UNION ALL ".join(selects), params)
         returned = cursor.fetchall()
     ids: dict[int, list[Any]] = {}
@@ -285,20 +287,42 @@ def _with_expressions(
     """One row's `(…)` for a data-modifying WITH and its parameters: the `link` column (the
     foreign key to the parent) reads the parent's id, a column with an expression its SQL."""
     model = type(row)
-    own = expressions.get(model, {})
-    unknown = set(own) - {field.name for field in statement.fields}
+    text, uses = _row_template(model, statement, tuple(expressions.get(model, {}).items()), link, link_value)
+    params: list[Any] = []
+    for value, count in zip(_values(statement, row, connection), uses, strict=True):
+        if count == 1:
+            params.append(value)
+        elif count:
+            params.extend([value] * count)
+    return text, params
+
+
+# Per statement, expressions and link: a row's text and how often each value goes into it.
+_ROW_TEMPLATES: dict[tuple[type[Model], tuple[tuple[str, str], ...], str | None, str], tuple[str, tuple[int, ...]]] = {}
+
+
+def _row_template(
+    model: type[Model], statement: _Statement, own: tuple[tuple[str, str], ...], link: Field | None, link_value: str
+) -> tuple[str, tuple[int, ...]]:
+    """The row text `_with_expressions` writes, made once per shape (a create writes the
+    same shapes every time): the link's placeholder is `link_value` (no parameter), a column
+    with an expression takes its value once per `%s` in it, every other column once."""
+    key = (model, own, None if link is None else link.name, link_value)
+    template = _ROW_TEMPLATES.get(key)
+    if template is not None:
+        return template
+    by_name = dict(own)
+    unknown = set(by_name) - {field.name for field in statement.fields}
     if unknown:
         raise TypeError(f"insert_family: no column {sorted(unknown)[0]} in {model._meta.label}")
     placeholders: list[str] = []
-    params: list[Any] = []
-    for field, value in zip(statement.fields, _values(statement, row, connection), strict=True):
-        if field is link:
-            placeholders.append(link_value)
-            continue
-        sql = own.get(field.name, "%s")
+    uses: list[int] = []
+    for field in statement.fields:
+        sql = link_value if field is link else by_name.get(field.name, "%s")
         placeholders.append(sql)
-        params.extend([value] * sql.count("%s"))
-    return "(" + ", ".join(placeholders) + ")", params
+        uses.append(0 if field is link else sql.count("%s"))
+    template = _ROW_TEMPLATES[key] = ("(" + ", ".join(placeholders) + ")", tuple(uses))
+    return template
 
 
 def _saved(instance: Model, using: str) -> None:
@@ -364,7 +388,7 @@ def update_row(instance: Model, fields: Sequence[str], *, using: str = DEFAULT_D
             raise TypeError(f"update_row takes plain values, not expressions ({field.name})")
         params.append(field.get_db_prep_save(value, connection=connection))
     params.append(pk.get_db_prep_save(instance.pk, connection=connection))
-    with connection.cursor() as cursor:
+    with statement_cursor(connection, params) as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
 

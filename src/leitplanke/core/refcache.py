@@ -31,6 +31,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from .context import current_request_context
 from .models import ReferenceGeneration
+from .prepared import statement_cursor
 
 T = TypeVar("T")
 
@@ -48,7 +49,7 @@ def current_generation() -> int:
     memo = context.reference_generation
     if memo is not None and memo[0] is not None:
         return memo[0]
-    with connection.cursor() as cursor:
+    with statement_cursor(connection, [ROW_ID]) as cursor:
         cursor.execute(GENERATION_SQL, [ROW_ID])
         row = cursor.fetchone()
     value = int(row[0]) if row else 0

@@ -140,6 +140,9 @@ def database_from_env(default_url: str) -> dict:
     elif config["ENGINE"] == "django.db.backends.postgresql":
         config["ENGINE"] = "leitplanke.core.dbbackends.postgresql"
         config.setdefault("OPTIONS", {})
+        # The hot paths' fixed statements are prepared on the server (ADR 0035); off behind a
+        # transaction-mode pooler that does not keep prepared statements (PgBouncer < 1.21).
+        config["PREPARED_STATEMENTS"] = env_bool("LEITPLANKE_DB_PREPARED_STATEMENTS", True)
     return config
 
 
