@@ -93,8 +93,7 @@ def test_the_routing_step_sets_the_team_and_records_why(routed: Any) -> None:
     assert record.matched_rules[0]["description"] == "Billing and metering"
     assert record.inputs["category"] == "billing" and record.inputs["segment"] == "private"
     assert record.recommendation["team"] == "billing"
-    assert record.recommendation["applied"] == {"team": routed["billing"].pk}
-    assert record.recommendation["transition"] == "start"
+    assert record.authority["step"] == {"transition": "start", "applied": {"team": routed["billing"].pk}, "not_applied": {}}
 
     changed = Interaction.objects.get(case=case, kind=InteractionKind.FIELD_CHANGE)
     assert changed.data["fields"] == ["team"] and changed.data["display_to"] == {"team": "Billing"}
@@ -166,7 +165,7 @@ def test_an_output_naming_no_team_leaves_the_team(routed: Any) -> None:
     moved = case_services.case_transition(actor=routed["agent"], case=routed["case"], transition="start")
     assert moved.team == routed["cards"]
     record = DecisionRecord.objects.get(case=moved)
-    assert record.recommendation["not_applied"] == {"team": "billing"} and record.recommendation["applied"] == {}
+    assert record.authority["step"]["not_applied"] == {"team": "billing"} and record.authority["step"]["applied"] == {}
     assert not Interaction.objects.filter(case=moved, kind=InteractionKind.FIELD_CHANGE).exists()
     step = Interaction.objects.get(case=moved, data__event="decision_step")
     assert step.data["not_applied"] == {"team": "billing"}

@@ -171,9 +171,6 @@ def decide_step(case: Case, params: dict[str, Any], *, actor: Actor, now: dt.dat
                     **outputs,
                     "amount": str(amount) if amount is not None else None,
                     "kind": row.decision_kind,
-                    "transition": transition,
-                    "applied": applied,
-                    **({"not_applied": unapplied} if unapplied else {}),
                 },
                 matched_rules=matched,
                 recommended_min=minimum,
@@ -182,7 +179,15 @@ def decide_step(case: Case, params: dict[str, Any], *, actor: Actor, now: dt.dat
                 amount=0,
                 currency=(saved.currency or "EUR").upper(),
                 action=str(outputs.get("action") or "")[:100],
-                authority={"kind": DecisionKind.NONE, "covered": True, "no_payment": True, "approval_reasons": [], "step": True},
+                # No authority applies (nothing is given); what the step did is kept here, so
+                # that `recommendation` has the shape of every record's (the simulation compares it).
+                authority={
+                    "kind": DecisionKind.NONE,
+                    "covered": True,
+                    "no_payment": True,
+                    "approval_reasons": [],
+                    "step": {"transition": transition, "applied": applied, "not_applied": unapplied},
+                },
                 status=RecordStatus.FINAL,
                 decided_by=user,
                 decided_at=now,
