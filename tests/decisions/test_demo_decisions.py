@@ -49,3 +49,28 @@ def test_the_demo_decides_a_year_of_cases_consistently() -> None:
     assert ApprovalRequest.objects.filter(status="rejected").exists()
     assert DecisionRecord.objects.filter(status="reversed").exists()
     assert DecisionTable.objects.filter(key="goodwill_energy_billing", status="draft").exists()
+    # Decision steps: the demo's complaint process routes by category when a complaint is
+    # acknowledged (demo/routing.py), with the demo's own routing table; once only.
+    from leitplanke.accounts.models import Team, User
+    from leitplanke.cases import services as case_services
+    from leitplanke.cases.models import CaseType, Category
+    from leitplanke.processes.models import ProcessDefinition
+
+    complaint = ProcessDefinition.objects.get(key="complaint", status="published")
+    acknowledge = next(t for t in complaint.definition["transitions"] if t["key"] == "acknowledge")
+    assert acknowledge["effects"] == [{"type": "decide", "table": "demo_routing"}]
+    assert ProcessDefinition.objects.filter(key="complaint").count() == complaint.version
+    admin = User.objects.get(email="admin@demo.leitplanke.example")
+    case = case_services.case_create(
+        actor=admin,
+        case_type=CaseType.objects.get(key="complaint"),
+        subject="Kartengebühr doppelt",
+        description="Die Gebühr wurde zweimal berechnet.",
+        channel="email",
+        category=Category.objects.get(key="payments-card-fees"),
+        team=Team.objects.get(name="Energie-Service"),
+    )
+    routed = case_services.case_transition(actor=admin, case=case, transition="acknowledge")
+    assert routed.team.name == "Zahlungsdienste"
+    step = DecisionRecord.objects.get(case=case, record_kind="step")
+    assert [rule["id"] for rule in step.matched_rules] == ["payments"]

@@ -220,6 +220,26 @@ def test_checklist_and_effects_in_the_step_form(editor: Any) -> None:
     assert close["effects"][2] == {"type": "escalation", "action": "set", "level": 1}
 
 
+def test_a_decision_step_is_added_and_removed_in_the_step_form(editor: Any) -> None:
+    """The published decision tables are offered (the data migration publishes the shipped
+    ones); the chosen one is stored as a `decide` effect, and removing the row removes it."""
+    form = editor.get(f"{BASE}/2/steps/start/").content.decode()
+    assert '<option value="decide">Decide with a decision table</option>' in form
+    assert '<option value="routing">Routing by category and customer segment (routing)</option>' in form
+    data = _step_data("start", **{"effects-0-type": "decide", "effects-0-table": "routing", "effects-0-field": "priority"})
+    assert editor.post(f"{BASE}/2/steps/start/", data).status_code == 302
+    assert _step("start")["effects"] == [{"type": "decide", "table": "routing"}]
+    form = editor.get(f"{BASE}/2/steps/start/").content.decode()
+    assert re.search(r'<option value="routing" selected>', form)
+    data = _step_data(
+        "start",
+        **_management("effects", 3, 1),
+        **{"effects-0-type": "decide", "effects-0-table": "routing", "effects-0-DELETE": "on"},
+    )
+    assert editor.post(f"{BASE}/2/steps/start/", data).status_code == 302
+    assert _step("start").get("effects") in (None, [])
+
+
 @pytest.mark.parametrize(
     ("rows", "error"),
     [
@@ -230,6 +250,8 @@ def test_checklist_and_effects_in_the_step_form(editor: Any) -> None:
         ({"effects-0-type": "escalation", "effects-0-escalation_action": "set"}, "Give the level to set."),
         ({"effects-0-type": "send_template", "effects-0-template": "no-such"}, "Select a valid choice."),
         ({"effects-0-type": "teleport"}, "Select a valid choice."),
+        ({"effects-0-type": "decide"}, "This field is required for this effect."),
+        ({"effects-0-type": "decide", "effects-0-table": "no-such"}, "Select a valid choice."),
         ({"checklist-0-key": "a b", "checklist-0-label_de": "x", "checklist-0-label_en": "x"}, "A key is made of letters"),
         ({"checklist-0-key": "a", "checklist-0-label_de": "x"}, "This field is required."),
         (

@@ -330,3 +330,69 @@ def test_validation_knows_the_decision_pending_field_and_that_it_cannot_be_set()
     problems = {(p.place, p.code) for p in validate(definition, STANDARD_FIELDS)}
     assert ("transitions.close.requires", "not_settable") in problems
     assert ("transitions.close.effects[0].field", "not_settable") in problems
+
+
+# --- decision steps and the has_decision guard ------------------------------------------------
+
+
+def test_a_decide_effect_names_a_known_published_table() -> None:
+    definition = copy.deepcopy(SHIPPED["inquiry"])
+    start = next(t for t in definition["transitions"] if t["key"] == "start")
+    start["effects"] = [{"type": "decide", "table": "routing"}]
+    assert validate(definition, STANDARD_FIELDS) == []  # tables not known: only that one is named
+    assert validate(definition, STANDARD_FIELDS, known_tables=["routing"]) == []
+    start["effects"] = [
+        {"type": "decide", "table": "routing"},
+        {"type": "decide", "table": "nope"},
+        {"type": "decide"},
+        {"type": "decide", "table": 7},
+        {"type": "decide", "table": "bad key!"},
+    ]
+    problems = validate(definition, STANDARD_FIELDS, known_tables=["routing"])
+    assert {(p.place, p.code) for p in problems} == {
+        ("transitions.start.effects[1].table", "unknown_table"),
+        ("transitions.start.effects[2].table", "missing"),
+        ("transitions.start.effects[3].table", "missing"),
+        ("transitions.start.effects[4].table", "unknown_table"),
+    }
+    assert "there is no published decision table nope" in [p.message for p in problems]
+    with pytest.raises(InvalidDefinition):
+        compile_process(definition, STANDARD_FIELDS, known_tables=["routing"])
+
+
+def test_the_unknown_table_problem_reads_in_both_languages() -> None:
+    from django.utils import translation
+
+    from leitplanke.processes.engine.validate import Problem
+    from leitplanke.processes.texts import problem_text
+
+    problem = Problem("transitions.start.effects[0].table", "unknown_table", {"table": "nope"})
+    with translation.override("en"):
+        assert problem_text(problem) == "there is no published decision table nope"
+    with translation.override("de"):
+        assert problem_text(problem) == "es gibt keine veröffentlichte Entscheidungstabelle nope"
+
+
+def test_apply_hands_the_decide_effect_to_the_caller() -> None:
+    definition = copy.deepcopy(SHIPPED["inquiry"])
+    next(t for t in definition["transitions"] if t["key"] == "start")["effects"] = [{"type": "decide", "table": "routing"}]
+    process = compile_process(definition, STANDARD_FIELDS)
+    outcome = apply(process, "new", "start", {}, ["agent"])
+    assert [effect.as_dict() for effect in outcome.effects] == [{"type": "decide", "table": "routing"}]
+
+
+def test_has_decision_is_a_guard_field_that_cannot_be_set() -> None:
+    definition = copy.deepcopy(SHIPPED["inquiry"])
+    close = next(t for t in definition["transitions"] if t["key"] == "close")
+    close.update(guard="case.has_decision", guard_label_de="eine Entscheidung erfasst", guard_label_en="a decision recorded")
+    assert validate(definition, STANDARD_FIELDS) == []
+    process = compile_process(definition, STANDARD_FIELDS)
+    source = close["from"][0] if isinstance(close["from"], list) else close["from"]
+    with pytest.raises(TransitionRefused) as caught:
+        apply(process, source, "close", {"case.has_decision": False}, ["agent"])
+    assert caught.value.reasons[0].text("en") == "condition: a decision recorded"
+    assert apply(process, source, "close", {"case.has_decision": True}, ["agent"]).target.key == "closed"
+    close["effects"] = [{"type": "set_field", "field": "has_decision", "value": True}]
+    assert ("transitions.close.effects[0].field", "not_settable") in {
+        (p.place, p.code) for p in validate(definition, STANDARD_FIELDS)
+    }

@@ -114,8 +114,8 @@ def _clock_choices(process_key: str) -> list[tuple[str, str]]:
     return [(key, label) for key, label in choices if key in used] or choices
 
 
-# Fields other apps derive from their own data (`case.decision_pending` from the decisions
-# app), registered in their `ready()`; each costs a query, so `context` reads only those a
+# Fields other apps derive from their own data (`case.decision_pending`, `case.has_decision`
+# from the decisions app), registered in their `ready()`; each costs a query, so `context` reads only those a
 # guard asks for.
 _DERIVED: dict[str, Callable[[Case], Any]] = {}
 
@@ -123,6 +123,32 @@ _DERIVED: dict[str, Callable[[Case], Any]] = {}
 def register_derived_field(path: str, provide: Callable[[Case], Any]) -> None:
     """`provide(case)` gives the value of `path` (a field of `catalogue.STANDARD_FIELDS`)."""
     _DERIVED[path] = provide
+
+
+# Effects other apps carry out (`decide` by the decisions app), registered in their `ready()`.
+# `handler(case, params, actor=, now=, transition=)` runs inside `case_transition`, with the case
+# row locked, after the step's entered values and `set_field` effects and before the case is
+# saved; it returns an `EffectStep`. Refusing (a typed error) rolls the whole step back.
+@dataclass
+class EffectStep:
+    """`changes`: case fields (team, priority, severity) to set with the step; `finish(case)`
+    writes the app's own rows once the case is saved and returns what the step's audit event
+    records of it."""
+
+    changes: dict[str, Any]
+    finish: Callable[[Case], dict[str, Any]]
+
+
+EffectHandler = Callable[..., EffectStep]
+_EFFECTS: dict[str, EffectHandler] = {}
+
+
+def register_effect(effect_type: str, handler: EffectHandler) -> None:
+    _EFFECTS[effect_type] = handler
+
+
+def effect_handler(effect_type: str) -> EffectHandler | None:
+    return _EFFECTS.get(effect_type)
 
 
 def guard_reads(process: Process, state: str) -> frozenset[str]:

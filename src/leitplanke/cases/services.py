@@ -1208,7 +1208,7 @@ def case_transition(
     except TransitionRefused as refused:
         raise _refusal(refused, language) from None
     step, target, source = outcome.transition, outcome.target, outcome.source
-    before = snapshot(case, ["status", "status_kind", "closed_at", "version", *CLOSING_AUDIT_FIELDS])
+    before = snapshot(case, ["status", "status_kind", "closed_at", "version", "team", *CLOSING_AUDIT_FIELDS])
     now = timezone.now()
     from_status = case.status
     from_kind = case.status_kind
@@ -1219,6 +1219,8 @@ def case_transition(
             setattr(case, name, value)
     announced: list[dict[str, Any]] = []
     clock_effects: list[dict[str, Any]] = []
+    decide_effects: list[dict[str, Any]] = []
+    before_team = case.team_id
     raise_to: int | None = None
     for effect in outcome.effects:
         if effect.type == "set_field":
@@ -1236,8 +1238,14 @@ def case_transition(
                 case.escalation_level = level
         elif effect.type == "clock":
             clock_effects.append(effect.as_dict())
+        elif effect.type == "decide":
+            decide_effects.append(effect.as_dict())
         else:  # send_template, webhook: intake carries them out (core.events subscriber)
             announced.append(effect.as_dict())
+    # Decision steps (the decisions app): evaluated on the case as the step leaves it (entered
+    # values and set fields included); their outputs set team, priority or severity with it.
+    decided = _decide_effects(case, decide_effects, actor=actor, now=now, transition=step.key)
+    assigned = before_team != case.team_id
     case.status = target.key
     case.status_kind = target.kind
     if case.status_kind == StatusKind.CLOSED:
@@ -1268,6 +1276,7 @@ def case_transition(
             **({"process": running.definition.key, "process_version": running.definition.version} if running.definition else {}),
         },
     )
+    decisions = [step_done.finish(case) for step_done in decided]
     for clock_effect in clock_effects:
         clock_changes.update(apply_clock_effect(case=case, effect=clock_effect, at=now))
     if raise_to is not None:
@@ -1278,7 +1287,7 @@ def case_transition(
         escalation.raise_level(
             case, process, actor=actor, now=now, cause={"cause": "transition", "transition": step.key}, to_level=raise_to
         )
-    after = snapshot(case, ["status", "status_kind", "closed_at", "version", *CLOSING_AUDIT_FIELDS])
+    after = snapshot(case, ["status", "status_kind", "closed_at", "version", "team", *CLOSING_AUDIT_FIELDS])
     if after["custom_fields"] != before["custom_fields"]:
         field_values.sync(case)
     after["transition"] = step.key
@@ -1290,12 +1299,65 @@ def case_transition(
         after["note"] = note
     if clock_changes:
         after["clocks"] = clock_changes
+    if decisions:
+        after["decisions"] = decisions
     audit_record(actor=actor or "system", action="case.transition", obj=case, before=before, after=after)
     events.emit(
         "case.transitioned",
         {**_event_payload(case), "transition": step.key, "from": from_status, **({"effects": announced} if announced else {})},
     )
+    if assigned:
+        events.emit("case.assigned", _event_payload(case))
     return case
+
+
+class DecisionStepsUnavailable(ValidationFailed):
+    code = "decision_step_unavailable"
+    default_message = gettext_lazy("This step decides with a decision table, but decision tables are not available.")
+
+
+def _decide_effects(
+    case: Case, effects: list[dict[str, Any]], *, actor: Actor, now: dt.datetime, transition: str
+) -> list[case_process.EffectStep]:
+    """Runs the step's `decide` effects through the decisions app (registered in its ready():
+    cases does not import it) and sets the case fields their outputs name; a field changed
+    gets a field-change entry on the timeline (the step's audit event has it in before/after)."""
+    if not effects:
+        return []
+    handler = case_process.effect_handler("decide")
+    if handler is None:
+        raise DecisionStepsUnavailable(field_errors={"transition": [str(DecisionStepsUnavailable.default_message)]})
+    done = []
+    for effect in effects:
+        result = handler(case, effect, actor=actor, now=now, transition=transition)
+        old: dict[str, Any] = {}
+        new: dict[str, Any] = {}
+        for name, value in result.changes.items():
+            attname = "team_id" if name == "team" else name
+            before = getattr(case, attname)
+            setattr(case, name, value)
+            after = getattr(case, attname)
+            if after != before:
+                old[name], new[name] = before, after
+        if new:
+            fields = list(new)
+            _timeline(
+                case,
+                kind=InteractionKind.FIELD_CHANGE,
+                actor=actor,
+                occurred_at=now,
+                data={
+                    "fields": fields,
+                    "from": old,
+                    "to": new,
+                    "display_from": {k: _readable(k, old[k]) for k in fields},
+                    "display_to": {k: _readable(k, new[k]) for k in fields},
+                    "by": "decision_step",
+                    "table": str(effect.get("table") or ""),
+                },
+            )
+        done.append(result)
+    return done
 
 
 class EscalationNotPossible(ValidationFailed):

@@ -466,7 +466,7 @@ def case_step(request: HttpRequest, case_id: int, transition: str) -> HttpRespon
         form = StepForm(request.POST, step=offer.transition, ask=ask, case_type=case.case_type)
         if form.is_valid():
             try:
-                services.case_transition(
+                moved = services.case_transition(
                     actor=request.user,
                     case=case,
                     transition=transition,
@@ -484,8 +484,7 @@ def case_step(request: HttpRequest, case_id: int, transition: str) -> HttpRespon
                 apply_domain_error(form, error)
                 status = 422
             else:
-                messages.success(request, _("Status changed."))
-                return redirect("cases:detail", case_id=case.pk)
+                return _after_step(request, moved)
         else:
             status = 422
     else:
@@ -550,6 +549,15 @@ def case_transition(request: HttpRequest, case_id: int) -> HttpResponse:
         _raise_http(error)
         messages.error(request, "; ".join(str(m) for ms in error.field_errors.values() for m in ms) or str(error.message))
         return redirect("cases:detail", case_id=case.pk)
+    return _after_step(request, case)
+
+
+def _after_step(request: HttpRequest, case: Any) -> HttpResponse:
+    """Back to the case; to the case list when the step handed it to a team the user does not
+    see (a decision step's routing), which the message says."""
+    if not selectors.is_visible(request.user, case):
+        messages.success(request, _("Status changed. The case was handed to another team."))
+        return redirect("case_list:list")
     messages.success(request, _("Status changed."))
     return redirect("cases:detail", case_id=case.pk)
 

@@ -66,7 +66,10 @@ def consistency_records(*, actor: Actor) -> QuerySet[DecisionRecord]:
     records are counted through the `reversed` status of what they reverse)."""
     if not may_see_consistency(actor):
         raise PermissionDenied()
-    qs = DecisionRecord.objects.exclude(record_kind=RecordKind.REVERSAL).exclude(status=RecordStatus.SUPERSEDED)
+    # Decision steps' records (no amount, nobody decided) are not decisions to compare.
+    qs = DecisionRecord.objects.exclude(record_kind__in=[RecordKind.REVERSAL, RecordKind.STEP]).exclude(
+        status=RecordStatus.SUPERSEDED
+    )
     if sees_all_teams(actor):
         return qs
     if not is_user(actor):

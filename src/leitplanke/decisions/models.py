@@ -100,6 +100,8 @@ class RecordKind(models.TextChoices):
     DECISION = "decision", _("Decision")
     CORRECTION = "correction", _("Correction")
     REVERSAL = "reversal", _("Reversal")
+    # Recorded by a process step (a transition's `decide` effect): the table's result, no amount.
+    STEP = "step", _("Process step")
 
 
 class DecisionRecord(models.Model):

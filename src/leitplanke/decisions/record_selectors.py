@@ -23,7 +23,7 @@ from leitplanke.core.errors import NotFound, ValidationFailed
 from leitplanke.core.text import is_storable
 
 from . import engine, table_selectors
-from .models import DecisionKind, DecisionRecord, DecisionTable, RecordStatus, TableStatus
+from .models import DecisionKind, DecisionRecord, DecisionTable, RecordKind, RecordStatus, TableStatus
 
 if TYPE_CHECKING:
     from leitplanke.accounts.models import User
@@ -418,6 +418,13 @@ def decision_pending(case: Case) -> bool:
     return DecisionRecord.objects.filter(case_id=case.pk, status=RecordStatus.PENDING).exists()
 
 
+def has_decision(case: Case) -> bool:
+    """Is a person's decision on the case in force? (The process guard field
+    `case.has_decision`: a decision, correction or reversal record that is final or approved;
+    the records of decision steps do not count. One query on the records' case index.)"""
+    return DecisionRecord.objects.filter(case_id=case.pk, status__in=EFFECTIVE).exclude(record_kind=RecordKind.STEP).exists()
+
+
 def case_decisions(*, actor: Actor, case: Case) -> QuerySet[DecisionRecord]:
     """The records of a visible case, newest first, with who decided, approved and reversed."""
     if not is_visible(actor, case):
@@ -456,8 +463,8 @@ def may_reverse(actor: Actor, record: DecisionRecord) -> bool:
     from leitplanke.accounts.permissions import LEAD_TEAM, has_capability
     from leitplanke.cases import permissions as case_permissions
 
-    if not case_permissions.may_edit_cases(actor):
-        return False
+    if not case_permissions.may_edit_cases(actor) or record.record_kind == RecordKind.STEP:
+        return False  # a decision step's record: the process recorded it, nobody decided an amount
     user: User = actor
     if record.decided_by_id == user.pk:
         return False
@@ -477,7 +484,7 @@ def may_correct(actor: Actor, record: DecisionRecord) -> bool:
     record. Whether the record and its case still allow it is the service's check."""
     from leitplanke.cases import permissions as case_permissions
 
-    if not case_permissions.may_edit_cases(actor):
+    if not case_permissions.may_edit_cases(actor) or record.record_kind == RecordKind.STEP:
         return False
     return record.decided_by_id == getattr(actor, "pk", None) or may_reverse(actor, record)
 

@@ -111,6 +111,24 @@ def published(key: str) -> DecisionTable | None:
     )
 
 
+def published_keys() -> list[str]:
+    """The keys with a published version (what a process's decision step may name; cached
+    per reference generation)."""
+    return refcache.cached(
+        "decision_table_published_keys",
+        lambda: list(DecisionTable.objects.filter(status=TableStatus.PUBLISHED).order_by("key").values_list("key", flat=True)),
+    )
+
+
+def step_table_choices(process_key: str) -> list[tuple[str, str]]:
+    """(key, "name (key)") of the published tables, for the process editor's decision step."""
+    from django.utils.translation import get_language
+
+    language = (get_language() or "de")[:2]
+    rows = DecisionTable.objects.filter(status=TableStatus.PUBLISHED).order_by("key").only("key", "name_de", "name_en")
+    return [(row.key, f"{row.name(language)} ({row.key})") for row in rows]
+
+
 def table_published(*, actor: Actor, key: str) -> DecisionTable:
     """The published version of `key` for the actor (404 `no_published_version` when the key
     exists but has none)."""

@@ -68,6 +68,9 @@ STANDARD_FIELDS: dict[str, FieldSpec] = {
             "Decision awaiting approval",
             "boolean",
         ),
+        # True once a person's decision on the case is in force (final or approved; decision
+        # steps of the process do not count): the decisions app provides it, like the above.
+        _spec("case.has_decision", "Entscheidung erfasst", "Decision recorded", "boolean"),
         _spec("case.outcome", "Ergebnis", "Outcome", "choice", settable=True, choices=[o[0] for o in OUTCOMES]),
         _spec(
             "case.root_cause",

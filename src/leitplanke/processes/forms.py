@@ -289,6 +289,7 @@ EFFECT_TYPES = [
     ("clock", _("Start, stop, pause or resume a clock")),
     ("escalation", _("Raise, lower or set the escalation level")),
     ("webhook", _("Call a webhook")),
+    ("decide", _("Decide with a decision table")),
 ]
 CLOCK_ACTIONS = [
     ("start", pgettext_lazy("clock action", "start")),
@@ -303,6 +304,7 @@ EFFECT_PARAMS = {
     "clock": ("clock_action", "clock"),
     "escalation": ("escalation_action", "level"),
     "webhook": ("endpoint",),
+    "decide": ("table",),
 }
 
 
@@ -319,6 +321,7 @@ class EffectForm(Form):
     escalation_action = forms.ChoiceField(label=_("Escalation action"), required=False, choices=[("", "—"), *ESCALATION_ACTIONS])
     level = forms.IntegerField(label=_("Level (for “set”)"), required=False, min_value=0, max_value=9)
     endpoint = forms.ChoiceField(label=_("Webhook endpoint"), required=False)
+    table = forms.ChoiceField(label=_("Decision table (published)"), required=False)
 
     def __init__(
         self,
@@ -327,6 +330,7 @@ class EffectForm(Form):
         templates: list[tuple[str, str]],
         clocks: list[tuple[str, str]],
         endpoints: list[tuple[str, str]],
+        tables: list[tuple[str, str]] | None = None,
         **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
@@ -340,6 +344,7 @@ class EffectForm(Form):
         self.fields["template"].choices = [("", "—"), *with_current(templates, initial.get("template"))]  # type: ignore[attr-defined]
         self.fields["clock"].choices = [("", "—"), *with_current(clocks, initial.get("clock"))]  # type: ignore[attr-defined]
         self.fields["endpoint"].choices = [("", "—"), *with_current(endpoints, initial.get("endpoint"))]  # type: ignore[attr-defined]
+        self.fields["table"].choices = [("", "—"), *with_current(tables or [], initial.get("table"))]  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -389,6 +394,8 @@ class EffectForm(Form):
             if cleaned["escalation_action"] == "set":
                 effect["level"] = cleaned["level"]
             return effect
+        if kind == "decide":
+            return {"type": kind, "table": cleaned["table"]}
         return {"type": kind, "endpoint": cleaned["endpoint"]}
 
 
@@ -408,7 +415,7 @@ def effect_initial(effect: Any) -> dict[str, Any]:
     if not isinstance(effect, dict):
         return {}
     row: dict[str, Any] = {"type": effect.get("type", "")}
-    row.update({k: effect[k] for k in ("field", "template", "clock", "level", "endpoint") if k in effect})
+    row.update({k: effect[k] for k in ("field", "template", "clock", "level", "endpoint", "table") if k in effect})
     if "value" in effect:
         row["value"] = "" if effect["value"] is None else str(effect["value"])
     if effect.get("type") == "clock":

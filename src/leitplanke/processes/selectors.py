@@ -46,8 +46,26 @@ def known_clocks() -> list[str] | None:
     return [str(key) for provider in _clock_key_providers for key in provider()]
 
 
+# The decisions app names the decision tables a `decide` effect may evaluate (the keys with a
+# published version). Without a provider, table keys are not checked (only that one is given).
+TableKeyProvider = Callable[[], Iterable[str]]
+_table_key_providers: list[TableKeyProvider] = []
+
+
+def register_table_keys(provider: TableKeyProvider) -> None:
+    if provider not in _table_key_providers:
+        _table_key_providers.append(provider)
+
+
+def known_tables() -> list[str] | None:
+    if not _table_key_providers:
+        return None
+    return [str(key) for provider in _table_key_providers for key in provider()]
+
+
 # The editor's forms offer choices the upper apps know: "clocks" (deadline rules the process's
-# case types use), "templates" (reply template keys), "webhooks" (endpoint names). A
+# case types use), "templates" (reply template keys), "webhooks" (endpoint names), "tables"
+# (published decision tables, for the `decide` effect). A
 # provider(process_key) returns (value, label) pairs; registered in the apps' ready().
 EditorChoiceProvider = Callable[[str], Iterable[tuple[str, str]]]
 _editor_choice_providers: dict[str, EditorChoiceProvider] = {}
@@ -81,7 +99,13 @@ def known_roles() -> list[str]:
 
 def problems(process_key: str, data: Any) -> list[Problem]:
     """Every problem of a definition, with its place (empty if it can be published)."""
-    return validate(data, known_fields(process_key), known_roles=known_roles(), known_clocks=known_clocks())
+    return validate(
+        data,
+        known_fields(process_key),
+        known_roles=known_roles(),
+        known_clocks=known_clocks(),
+        known_tables=known_tables(),
+    )
 
 
 def published(key: str) -> ProcessDefinition | None:

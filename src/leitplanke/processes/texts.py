@@ -33,6 +33,7 @@ PROBLEMS: dict[str, Any] = {
     "unknown_action": _("unknown action %(action)s"),
     "unknown_role": _("there is no role %(role)s"),
     "unknown_clock": _("there is no clock (deadline rule) %(clock)s"),
+    "unknown_table": _("there is no published decision table %(table)s"),
     "bad_level": _("the level must be a whole number from 1 to 9"),
     "bad_threshold": _('escalate_on lists "warning" and "breach" only'),
     "bad_choice": _("%(value)s is not one of the field's values"),

@@ -644,6 +644,7 @@ def step_edit(request: HttpRequest, key: str, version: int, transition: str) -> 
             "templates": selectors.editor_choices("templates", key),
             "clocks": selectors.editor_choices("clocks", key),
             "endpoints": selectors.editor_choices("webhooks", key),
+            "tables": selectors.editor_choices("tables", key),
         },
     )
     status = 200

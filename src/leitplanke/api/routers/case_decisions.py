@@ -109,7 +109,7 @@ class DecisionApprovalOut(Schema):
 class DecisionOut(Schema):
     id: int
     case_id: int
-    record_kind: Literal["decision", "correction", "reversal"]
+    record_kind: Literal["decision", "correction", "reversal", "step"]
     refers_to: int | None
     followed_by: list[int] = Field(description="The corrections or the reversal of this record.")
     table: DecisionTableRef | None

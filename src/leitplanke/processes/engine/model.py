@@ -33,7 +33,9 @@ those: the responsible person stays.
 
 Effects: `set_field` (field, value), `send_template` (template), `clock` (action start /
 stop / pause / resume, clock: a deadline rule key), `escalation` (action raise / lower /
-set, level for set), `webhook` (endpoint: its name).
+set, level for set), `webhook` (endpoint: its name), `decide` (table: a decision table's key — the case
+service evaluates the table's published version for the case when the step is taken, records
+the result on the case and applies the outputs that name case fields; docs/processes.md).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from typing import Any
 from .expr import Guard, compile_guard
 
 KINDS = ("open", "waiting", "resolved", "closed")
-EFFECT_TYPES = ("set_field", "send_template", "clock", "escalation", "webhook")
+EFFECT_TYPES = ("set_field", "send_template", "clock", "escalation", "webhook", "decide")
 CLOCK_ACTIONS = ("start", "stop", "pause", "resume")
 ESCALATION_ACTIONS = ("raise", "lower", "set")
 THRESHOLDS = ("warning", "breach")

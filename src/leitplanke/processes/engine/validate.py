@@ -36,6 +36,7 @@ MESSAGES = {
     "unknown_action": "unknown action {action}",
     "unknown_role": "there is no role {role}",
     "unknown_clock": "there is no clock (deadline rule) {clock}",
+    "unknown_table": "there is no published decision table {table}",
     "bad_level": "the level must be a whole number from 1 to 9",
     "bad_threshold": 'escalate_on lists "warning" and "breach" only',
     "bad_choice": "{value} is not one of the field's values",
@@ -104,15 +105,18 @@ def validate(
     *,
     known_roles: Iterable[str] | None = None,
     known_clocks: Iterable[str] | None = None,
+    known_tables: Iterable[str] | None = None,
 ) -> list[Problem]:
     """All problems of a definition (empty if it is valid). `known_fields` by path;
-    roles and clocks are checked only when their lists are given."""
+    roles, clocks and decision tables (the keys with a published version) are checked only
+    when their lists are given."""
     out = _Collector()
     if not isinstance(definition, Mapping):
         out.add("", "not_an_object")
         return out.problems
     roles = set(known_roles) if known_roles is not None else None
     clocks = set(known_clocks) if known_clocks is not None else None
+    tables = set(known_tables) if known_tables is not None else None
 
     # --- states ------------------------------------------------------------------------
     states = _list(out, "states", definition.get("states"), required=True)
@@ -221,7 +225,7 @@ def validate(
                 item_keys.add(item["key"])
             _labels(out, item_place, item)
         for number, effect in enumerate(_list(out, f"{place}.effects", transition.get("effects"))):
-            _effect(out, f"{place}.effects[{number}]", effect, known_fields, clocks)
+            _effect(out, f"{place}.effects[{number}]", effect, known_fields, clocks, tables)
 
     # --- escalation levels ------------------------------------------------------------
     levels: set[Any] = set()
@@ -273,7 +277,14 @@ def validate(
     return out.problems
 
 
-def _effect(out: _Collector, place: str, effect: Any, known_fields: Mapping[str, FieldSpec], clocks: set[str] | None) -> None:
+def _effect(
+    out: _Collector,
+    place: str,
+    effect: Any,
+    known_fields: Mapping[str, FieldSpec],
+    clocks: set[str] | None,
+    tables: set[str] | None,
+) -> None:
     if not isinstance(effect, Mapping):
         out.add(place, "not_an_object")
         return
@@ -317,6 +328,12 @@ def _effect(out: _Collector, place: str, effect: Any, known_fields: Mapping[str,
         endpoint = effect.get("endpoint")
         if not isinstance(endpoint, str) or not endpoint.strip():
             out.add(f"{place}.endpoint", "missing")
+    elif kind == "decide":
+        table = effect.get("table")
+        if not isinstance(table, str) or not table:
+            out.add(f"{place}.table", "missing")
+        elif not _key_ok(table) or (tables is not None and table not in tables):
+            out.add(f"{place}.table", "unknown_table", table=table)
 
 
 def _settable_value_ok(spec: FieldSpec, value: Any) -> bool:
@@ -347,9 +364,10 @@ def compile_process(
     *,
     known_roles: Iterable[str] | None = None,
     known_clocks: Iterable[str] | None = None,
+    known_tables: Iterable[str] | None = None,
 ) -> Process:
     """The runtime form of a valid definition; InvalidDefinition lists the problems otherwise."""
-    problems = validate(definition, known_fields, known_roles=known_roles, known_clocks=known_clocks)
+    problems = validate(definition, known_fields, known_roles=known_roles, known_clocks=known_clocks, known_tables=known_tables)
     if problems:
         raise InvalidDefinition(problems)
     return build(definition)

@@ -45,6 +45,7 @@ class Command(BaseCommand):
         if not count:
             if cases is None:
                 self._seed_decisions()
+                self._seed_routing()
             return
 
         def progress(done: int, total: int, seconds: float) -> None:
@@ -72,8 +73,17 @@ class Command(BaseCommand):
         )
         if cases is None:
             self._seed_decisions()
+            self._seed_routing()
         self.stdout.write(f"seed_cases_seconds={result.seconds}")
         self.stdout.write(f"analyze_seconds={settle_after_bulk_load()}")
+
+    def _seed_routing(self) -> None:
+        """After the demo's cases (they keep the process version they started on): complaints
+        acknowledged from now on are routed by the demo routing table (demo/routing.py)."""
+        from leitplanke.demo.routing import seed_routing_step
+
+        if seed_routing_step():
+            self.stdout.write("Published the demo routing table and the complaint process that decides with it.")
 
     def _seed_decisions(self) -> None:
         """A year of demo decision records (the consistency page) and a draft goodwill table (the simulation)."""

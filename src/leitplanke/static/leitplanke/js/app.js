@@ -61,7 +61,7 @@
   // The process editor's effect rows: only the parameters of the chosen type are shown.
   var EFFECT_PARAMS = {
     set_field: ["field", "value"], send_template: ["template"], clock: ["clock_action", "clock"],
-    escalation: ["escalation_action", "level"], webhook: ["endpoint"]
+    escalation: ["escalation_action", "level"], webhook: ["endpoint"], decide: ["table"]
   };
   function effectUpdate(row) {
     var type = row.querySelector("select[name$='-type']");
