@@ -956,13 +956,7 @@ def case_update(*, actor: Actor, case: Case, expected_version: int | None = None
         kind=InteractionKind.FIELD_CHANGE,
         actor=actor,
         occurred_at=now,
-        data={
-            "fields": fields,
-            "from": {k: old[k] for k in fields},
-            "to": {k: new[k] for k in fields},
-            "display_from": {k: _readable(k, old[k]) for k in fields},
-            "display_to": {k: _readable(k, new[k]) for k in fields},
-        },
+        data=_field_change_data(fields, old, new),
     )
     if {"subject", "description", "customer"} & set(fields):
         _search_document_refresh(case)
@@ -1346,18 +1340,21 @@ def _decide_effects(
                 kind=InteractionKind.FIELD_CHANGE,
                 actor=actor,
                 occurred_at=now,
-                data={
-                    "fields": fields,
-                    "from": old,
-                    "to": new,
-                    "display_from": {k: _readable(k, old[k]) for k in fields},
-                    "display_to": {k: _readable(k, new[k]) for k in fields},
-                    "by": "decision_step",
-                    "table": str(effect.get("table") or ""),
-                },
+                data={**_field_change_data(fields, old, new), "by": "decision_step", "table": str(effect.get("table") or "")},
             )
         done.append(result)
     return done
+
+
+def _field_change_data(fields: list[str], old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """A field-change timeline entry's data: the fields, their stored and their readable values."""
+    return {
+        "fields": fields,
+        "from": {k: old[k] for k in fields},
+        "to": {k: new[k] for k in fields},
+        "display_from": {k: _readable(k, old[k]) for k in fields},
+        "display_to": {k: _readable(k, new[k]) for k in fields},
+    }
 
 
 class EscalationNotPossible(ValidationFailed):

@@ -28,39 +28,35 @@ def register_custom_fields(provider: CustomFieldProvider) -> None:
         _custom_field_providers.append(provider)
 
 
+KeyProvider = Callable[[], Iterable[str]]
+
+
+class _Keys:
+    """Keys another app names for a definition's references; without a provider they are not
+    checked (only that one is given)."""
+
+    def __init__(self) -> None:
+        self.providers: list[KeyProvider] = []
+
+    def register(self, provider: KeyProvider) -> None:
+        if provider not in self.providers:
+            self.providers.append(provider)
+
+    def known(self) -> list[str] | None:
+        if not self.providers:
+            return None
+        return [str(key) for provider in self.providers for key in provider()]
+
+
 # The deadlines app names the clock (deadline rule) keys that states may pause and clock
-# effects may start or stop: provider() returns them. Without a provider, clock keys are
-# not checked (only that one is given).
-ClockKeyProvider = Callable[[], Iterable[str]]
-_clock_key_providers: list[ClockKeyProvider] = []
-
-
-def register_clock_keys(provider: ClockKeyProvider) -> None:
-    if provider not in _clock_key_providers:
-        _clock_key_providers.append(provider)
-
-
-def known_clocks() -> list[str] | None:
-    if not _clock_key_providers:
-        return None
-    return [str(key) for provider in _clock_key_providers for key in provider()]
-
-
-# The decisions app names the decision tables a `decide` effect may evaluate (the keys with a
-# published version). Without a provider, table keys are not checked (only that one is given).
-TableKeyProvider = Callable[[], Iterable[str]]
-_table_key_providers: list[TableKeyProvider] = []
-
-
-def register_table_keys(provider: TableKeyProvider) -> None:
-    if provider not in _table_key_providers:
-        _table_key_providers.append(provider)
-
-
-def known_tables() -> list[str] | None:
-    if not _table_key_providers:
-        return None
-    return [str(key) for provider in _table_key_providers for key in provider()]
+# effects may start or stop; the decisions app the decision tables a `decide` effect may
+# evaluate (the keys with a published version).
+_clock_keys = _Keys()
+_table_keys = _Keys()
+register_clock_keys = _clock_keys.register
+known_clocks = _clock_keys.known
+register_table_keys = _table_keys.register
+known_tables = _table_keys.known
 
 
 # The editor's forms offer choices the upper apps know: "clocks" (deadline rules the process's
