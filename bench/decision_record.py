@@ -71,8 +71,8 @@ print("RESULT " + json.dumps({"token": plain, "case_ids": ids}))
 
 
 MINE = f"bench/decision_record.py pid {os.getpid()}\n"
-# The peers' client beside the main checkout (a worktree has no ../shared of its own).
-PEERS_DIR = PEERS if PEERS.exists() else Path("/work/shared/peers")
+# The peers' client beside the main checkout (a worktree's ../shared may lack it).
+PEERS_DIR = PEERS if (PEERS / "httpbench.py").exists() else Path("/work/shared/peers")
 
 
 def _quiet_off(*_args: Any) -> None:

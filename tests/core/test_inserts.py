@@ -322,3 +322,59 @@ def test_rows_of_several_models_are_one_statement_on_postgresql_and_get_their_ke
     assert Interaction.objects.get(pk=rows[0].pk).data == {"event": "one"}
     assert Interaction.objects.get(pk=rows[2].pk).data == {"event": "two"} and rows[0].pk < rows[2].pk
     assert AuditEvent.objects.get(pk=rows[3].pk).after == {"n": 2} and rows[1].pk < rows[3].pk
+
+
+def test_an_update_is_a_part_of_the_statement_that_writes_rows_naming_the_new_row() -> None:
+    """`update_statement`: `update_row`'s statement, not run (`auto_now` filled in), for a WITH
+    part: on PostgreSQL a new row, an UPDATE of another row and rows naming the new one's id
+    are one statement (a final decision, issue 21); elsewhere the caller runs it itself."""
+    case, _children = _family()
+    inserts.insert_row(case)
+    before = Case.objects.get(pk=case.pk).updated_at
+    case.subject = "Zählerstand falsch"
+    sql, params = inserts.update_statement(case, ["subject", "updated_at"])
+    assert sql.startswith('UPDATE "cases_case" SET') and params[0] == "Zählerstand falsch" and params[-1] == case.pk
+    assert case.updated_at > before  # pre_save ran; nothing written yet
+    assert Case.objects.get(pk=case.pk).subject == "Zählerstand"
+    entry = Interaction(case=case, kind=InteractionKind.SYSTEM, occurred_at=timezone.now(), data={"event": "x", "entry": None})
+    event = AuditEvent(occurred_at=timezone.now(), action="test.update", object_id="")
+    other = AuditEvent(occurred_at=timezone.now(), action="test.update", object_id=str(case.pk))
+    if connection.vendor != "postgresql":
+        assert inserts.update_row(case, ["subject", "updated_at"]) == 1
+        assert Case.objects.get(pk=case.pk).subject == "Zählerstand falsch"
+        return
+    with CaptureQueriesContext(connection) as queries:
+        inserts.insert_family(
+            entry,
+            [(None, [event, other])],
+            lead=[("changed", sql, params)],
+            expressions={AuditEvent: {"object_id": "COALESCE(NULLIF(%s, ''), (SELECT id FROM parent)::text)"}},
+        )
+    assert len(queries.captured_queries) == 1
+    stored = Case.objects.get(pk=case.pk)
+    assert (stored.subject, stored.updated_at) == ("Zählerstand falsch", case.updated_at)
+    assert AuditEvent.objects.get(pk=event.pk).object_id == str(entry.pk)
+    assert AuditEvent.objects.get(pk=other.pk).object_id == str(case.pk) and event.pk < other.pk
+
+
+def test_rows_can_be_written_with_an_update_in_one_statement_on_postgresql() -> None:
+    """`write_rows(lead=…)`: a change's UPDATE of its own row with its timeline entries and
+    audit events (a decision awaiting approval, a correction, issue 21); refused elsewhere."""
+    case, _children = _family()
+    inserts.insert_row(case)
+    case.subject = "Zählerstand korrigiert"
+    update = inserts.update_statement(case, ["subject"])
+    rows = [
+        Interaction(case=case, kind=InteractionKind.SYSTEM, occurred_at=timezone.now(), data={"event": "one"}),
+        AuditEvent(occurred_at=timezone.now(), action="test.rows", object_id=str(case.pk)),
+    ]
+    if connection.vendor != "postgresql":
+        with pytest.raises(TypeError, match="lead needs PostgreSQL"):
+            inserts.write_rows(rows, lead=[("changed", *update)])
+        return
+    with CaptureQueriesContext(connection) as queries:
+        inserts.write_rows(rows[:1], lead=[("changed", *update)])  # one model: still one statement
+        inserts.write_rows([], lead=[("again", *inserts.update_statement(case, ["subject"]))])
+    assert len(queries.captured_queries) == 2
+    assert Case.objects.get(pk=case.pk).subject == "Zählerstand korrigiert"
+    assert rows[0].pk is not None and Interaction.objects.get(pk=rows[0].pk).data == {"event": "one"}

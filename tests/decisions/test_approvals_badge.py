@@ -155,3 +155,43 @@ def test_the_due_time_follows_the_organisation_time_zone(setup, client_for, zone
     html = client_for(setup["agent"]).get(f"/cases/{setup['case'].pk}/decisions/", HTTP_HX_REQUEST="true").content.decode()
     block = html.split('class="approval-due')[1].split("</p>")[0]
     assert "9:30" in block, block
+
+
+# --- the badge refreshes itself ------------------------------------------------------------
+
+
+def test_the_badge_asks_for_its_count_again_every_minute(setup, client_for):
+    """The navigation's badge is an htmx poll of its own fragment (no script of ours: CSP)."""
+    html = client_for(setup["lead"]).get("/").content.decode()
+    badge = html.split('id="approvals-badge"')[1].split(">")[0]
+    assert 'hx-get="/decisions/approvals/badge/"' in badge and 'hx-trigger="every 60s"' in badge
+    assert 'hx-swap="outerHTML"' in badge
+    assert html.count('id="approvals-badge"') == 1 and html.count('id="menu-approvals-badge"') == 1
+    agent_html = client_for(setup["agent"]).get("/").content.decode()
+    assert "approvals-badge" not in agent_html  # no poll for whoever is never asked
+
+
+def test_the_fragment_gives_the_new_count_for_the_link_and_the_menu_button(setup, client_for):
+    client = client_for(setup["lead"])
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/decisions/approvals/badge/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    html = response.content.decode()
+    assert html.startswith('<span id="approvals-badge" hx-get="/decisions/approvals/badge/"')
+    assert "nav-count" not in html and '<span id="menu-approvals-badge" hx-swap-oob="true"></span>' in html
+    assert len([q for q in queries.captured_queries if "decisions_approvalrequest" in q["sql"]]) == 1
+    _pending(setup, 2)
+    html = client.get("/decisions/approvals/badge/", HTTP_HX_REQUEST="true").content.decode()
+    main, menu = html.split('<span id="menu-approvals-badge" hx-swap-oob="true">')
+    for part in (main, menu):
+        assert '<span class="nav-count" aria-hidden="true">2</span>' in part
+        assert "(2 decisions wait for your approval)" in part
+
+
+def test_the_fragment_is_refused_without_the_login_page(setup, client_for, client):
+    """Signed out (the session ended under an open page) or never asked to approve: 403,
+    which htmx does not swap in — a redirect to the login page would be followed and shown
+    inside the navigation."""
+    assert client.get("/decisions/approvals/badge/").status_code == 403
+    assert client_for(setup["agent"]).get("/decisions/approvals/badge/").status_code == 403
+    assert client_for(setup["lead"]).post("/decisions/approvals/badge/").status_code == 405

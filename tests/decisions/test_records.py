@@ -76,6 +76,68 @@ def test_decision_within_range_and_authority_is_final(tables: Any, complaint: An
     assert AuditEvent.objects.filter(action="decision.decision", object_id=str(record.pk)).exists()
 
 
+def test_a_final_decision_writes_the_rows_it_names_in_one_statement_on_postgresql(
+    tables: Any, complaint: Any, agent: Any
+) -> None:
+    """Issue 21: on PostgreSQL a new final decision's record, the case's amounts, its timeline
+    entry and its audit events are one statement, the record's id handed to the rows that name
+    it (`_write_final`); on SQLite one statement per table. Either way the rows are the same,
+    the domain event names the stored record, and the audit chain seals and verifies."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from leitplanke.core import events
+    from leitplanke.core.audit import audit_seal_all, audit_verify
+
+    announced: list[dict[str, Any]] = []
+    events.subscribe(handler := lambda name, payload: announced.append(payload))
+    try:
+        version = complaint.version
+        with CaptureQueriesContext(connection) as queries:
+            record = decide(agent, complaint)
+        with CaptureQueriesContext(connection) as nothing_paid:
+            none = decide(agent, complaint, table_key=None, context={}, kind="none", amount="0", action="")
+    finally:
+        events._subscribers.remove(handler)
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(("INSERT", "UPDATE", "WITH"))]
+    assert len(writes) == (1 if connection.vendor == "postgresql" else 4), writes
+    writes = [q["sql"] for q in nothing_paid.captured_queries if q["sql"].startswith(("INSERT", "UPDATE", "WITH"))]
+    assert len(writes) == (1 if connection.vendor == "postgresql" else 4), writes
+    assert [p["decision_id"] for p in announced] == [record.pk, none.pk]
+    assert DecisionRecord.objects.get(pk=record.pk).status == "final" and none.status == "final"
+    entries = Interaction.objects.filter(case=complaint, data__event="decision").order_by("pk")
+    assert [e.data for e in entries] == [
+        {
+            "event": "decision",
+            "decision_id": r.pk,
+            "record_kind": "decision",
+            "refers_to": None,
+            "kind": r.kind,
+            "amount": str(r.amount),
+            "currency": "EUR",
+            "status": "final",
+            "deviates": False,
+            "table": GOODWILL if r.table_id else "",
+        }
+        for r in (record, none)
+    ]
+    decision_events = AuditEvent.objects.filter(action="decision.decision").order_by("pk")
+    assert [(e.object_type, e.object_id) for e in decision_events] == [
+        ("decisions.decisionrecord", str(record.pk)),
+        ("decisions.decisionrecord", str(none.pk)),
+    ]
+    amounts = AuditEvent.objects.get(action="case.decision_amounts")  # the 0 changed no amount
+    assert (amounts.object_type, amounts.object_id) == ("cases.case", str(complaint.pk))
+    assert amounts.after == {"redress_amount": None, "goodwill_amount": "45.00", "version": version + 1}
+    assert decision_events[0].pk < amounts.pk < decision_events[1].pk  # the order they were made
+    stored = type(complaint).objects.get(pk=complaint.pk)
+    assert (stored.goodwill_amount, stored.redress_amount, stored.version) == (Decimal("45.00"), None, version + 1)
+    assert stored.last_activity_at == none.decided_at  # the second decision wrote only its time
+    audit_seal_all()
+    report = audit_verify()
+    assert not report.problems, report.problems
+
+
 def test_outside_range_without_justification_saves_nothing(tables: Any, complaint: Any, agent: Any) -> None:
     with pytest.raises(record_services.JustificationRequired) as refused:
         decide(agent, complaint, amount="120")

@@ -78,6 +78,8 @@ PROCESS_DESIGNERS =   ("L",      "F",   "F",   "A",   "F",   "A",   "F")
 QUALITY_READERS =     ("L",      "F",   "A",   "A",   "A",   "A",   "A")
 # teams.lead or org.manage; the lead of a team whatever their role too (tests/decisions/test_approvals_badge.py)
 APPROVERS =           ("L",      "F",   "A",   "F",   "F",   "A",   "F")
+# The badge's htmx fragment: 403, not the login page, for a signed-out browser (htmx would swap it in)
+APPROVERS_FRAGMENT =  ("F",      "F",   "A",   "F",   "F",   "A",   "F")
 # Cases by scope (own team, other team, no team): team roles see their team's cases only.
 CASE_VIEW =           ("L",      "ANN", "ANN", "AAA", "AAA", "AAA", "AAA")
 CASE_EDIT =           ("L",      "ANN", "ANN", "FFF", "AAA", "AAA", "FFF")
@@ -136,6 +138,7 @@ HTML: dict[str, tuple[str, ...]] = {
     "authority_settings:delete":            ADMIN,
     "approvals:my_authority":               LOGGED_IN,
     "approvals:inbox":                      APPROVERS,
+    "approvals:badge":                      APPROVERS_FRAGMENT,
     "approvals:decide":                     APPROVERS,
     "settings:brand_create":                ADMIN,
     "settings:brand_edit":                  ADMIN,

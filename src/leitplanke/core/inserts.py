@@ -362,6 +362,16 @@ def update_row(instance: Model, fields: Sequence[str], *, using: str = DEFAULT_D
     statement compiled once per model, fields and database; returns the number of rows
     changed. The same refusals as `insert_row`: no model with save signal receivers or a
     `save()` override, no expressions as values."""
+    sql, params = update_statement(instance, fields, using=using)
+    with statement_cursor(connections[using], params) as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
+def update_statement(instance: Model, fields: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) -> tuple[str, list[Any]]:
+    """`update_row`'s statement and parameters, not run: for a caller that makes it a WITH
+    part of a statement writing other rows too (`insert_family`'s `lead`). The fields'
+    `pre_save` has run (an `auto_now` field has its new time)."""
     connection = connections[using]
     model = type(instance)
     meta = model._meta
@@ -388,25 +398,32 @@ def update_row(instance: Model, fields: Sequence[str], *, using: str = DEFAULT_D
             raise TypeError(f"update_row takes plain values, not expressions ({field.name})")
         params.append(field.get_db_prep_save(value, connection=connection))
     params.append(pk.get_db_prep_save(instance.pk, connection=connection))
-    with statement_cursor(connection, params) as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.rowcount)
+    return sql, params
 
 
-def write_rows(rows: Sequence[Model], *, using: str = DEFAULT_DB_ALIAS) -> None:
+def write_rows(
+    rows: Sequence[Model], *, using: str = DEFAULT_DB_ALIAS, lead: Sequence[tuple[str, str, Sequence[Any]]] = ()
+) -> None:
     """INSERTs new rows of several models (models in the order their first row comes, rows of
     a model in their order): a change's timeline entries and audit events written together at
     its end. One statement on PostgreSQL (a data-modifying WITH per model), one `insert_rows`
-    per model elsewhere."""
+    per model elsewhere.
+
+    `lead`, PostgreSQL only: (name, SQL, parameters) of WITH parts written before the rows in
+    the same statement — the change's UPDATE of its own row (`update_statement`)."""
     groups: dict[type[Model], list[Model]] = {}
     for row in rows:
         groups.setdefault(type(row), []).append(row)
     connection = connections[using]
-    if connection.vendor != "postgresql" or len(groups) < 2:
+    if lead and connection.vendor != "postgresql":
+        raise TypeError("write_rows: lead needs PostgreSQL")
+    if connection.vendor != "postgresql" or (len(groups) < 2 and not lead):
         for group in groups.values():
             insert_rows(group, using=using)
         return
-    parts, selects, params = [], [], []
+    parts = [f"{name} AS ({sql})" for name, sql, _params in lead]
+    params: list[Any] = [param for _name, _sql, lead_params in lead for param in lead_params]
+    selects = []
     statements = []
     for index, (model, group) in enumerate(groups.items()):
         statement = _statement(model, connection)
@@ -419,6 +436,8 @@ def write_rows(rows: Sequence[Model], *, using: str = DEFAULT_DB_ALIAS) -> None:
         statements.append(statement)
         parts.append(f"rows{index} AS ({_rows_sql(statement, len(group))})")
         selects.append(f"SELECT {index}, {statement.returning.removeprefix(' RETURNING ')} FROM rows{index}")  # noqa: S608
+    if not selects:
+        selects.append("SELECT -1, 0")  # only the lead parts: the statement still needs a query
     ids = _run_with(connection, parts, selects, params)
     for index, (statement, group) in enumerate(zip(statements, groups.values(), strict=True)):
         _numbered(group, statement.returned_pk, ids.get(index, []), using)

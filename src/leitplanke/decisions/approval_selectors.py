@@ -3,8 +3,6 @@ see requests nobody could be found for), one request, and a case's requests."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Q, QuerySet
 
 from leitplanke.accounts.actors import Actor, is_user
@@ -64,13 +62,3 @@ def approval_get(actor: Actor, approval_id: int) -> ApprovalRequest | None:
     if approval is None or not may_decide(actor, approval):
         return None
     return approval
-
-
-def approvals_of_case(case: Any) -> list[ApprovalRequest]:
-    """Every request on a case's decisions, newest first (the case page shows the pending one
-    and the outcome; the caller has checked that the user sees the case)."""
-    return list(
-        ApprovalRequest.objects.filter(record__case=case)
-        .select_related("record", "approver", "decided_by")
-        .order_by("-requested_at", "-id")
-    )

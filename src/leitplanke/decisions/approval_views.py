@@ -14,7 +14,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 
 from leitplanke.core.errors import DomainError
 from leitplanke.core.forms import apply_domain_error
@@ -68,6 +69,19 @@ def _require_approver(view: Any) -> Any:
 @_require_approver
 def inbox(request: HttpRequest) -> HttpResponse:
     return _inbox(request)
+
+
+@never_cache
+@require_GET
+def badge(request: HttpRequest) -> HttpResponse:
+    """The navigation's approvals count, which the page fetches again every minute (htmx
+    `hx-trigger="every 60s"` on the badge; the menu button's count as an out-of-band swap).
+    403 for anyone the inbox refuses, and for a signed-out browser too: a redirect to the
+    login page would be followed and the login page put into the navigation, while htmx
+    leaves the badge as it is on a 403."""
+    if not request.user.is_authenticated or not selectors.can_see_inbox(request.user):
+        raise PermissionDenied
+    return render(request, "decisions/_approvals_badge.html", {"menu_out_of_band": True})
 
 
 @login_required

@@ -31,7 +31,9 @@ from leitplanke.core import events, rows
 from leitplanke.core.audit import audit_event
 from leitplanke.core.background import enqueue_on_commit
 from leitplanke.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from leitplanke.core.inserts import insert_row, update_row, write_rows
+from leitplanke.core.inserts import insert_family, insert_row, update_row, update_statement, write_rows
+from leitplanke.core.models import AuditEvent
+from leitplanke.core.prepared import statement_cursor
 from leitplanke.core.text import is_storable
 from leitplanke.core.transactions import service_atomic
 
@@ -168,8 +170,9 @@ def _lock_case(case: Case | int) -> Case:
     """The case row, locked (first, before any record of it: ADR 0031), with its type,
     customer, contract, product and category; NotFound when there is no such case."""
     sql, plan = _lock_statement(connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [case.pk if isinstance(case, Case) else int(case)])
+    key = [case.pk if isinstance(case, Case) else int(case)]
+    with statement_cursor(connection, key) as cursor:  # a fixed text: prepared (ADR 0035)
+        cursor.execute(sql, key)
         found = cursor.fetchone()
     if found is None:
         raise NotFound()
@@ -252,13 +255,9 @@ def _team_of(actor: Actor, case: Case) -> int | None:
     return teams[0] if teams else None
 
 
-def _event_payload(case: Case, record: DecisionRecord) -> dict[str, Any]:
+def _record_facts(record: DecisionRecord) -> dict[str, Any]:
+    """What the domain event and the timeline entry both say of a record."""
     return {
-        "case_id": case.pk,
-        "reference": case.reference,
-        "case_type": case.case_type.key,
-        "team_id": case.team_id,
-        "customer_id": case.customer_id,
         "decision_id": record.pk,
         "record_kind": record.record_kind,
         "refers_to": record.refers_to_id,
@@ -267,6 +266,17 @@ def _event_payload(case: Case, record: DecisionRecord) -> dict[str, Any]:
         "currency": record.currency,
         "status": record.status,
         "deviates": record.deviates,
+    }
+
+
+def _event_payload(case: Case, record: DecisionRecord) -> dict[str, Any]:
+    return {
+        "case_id": case.pk,
+        "reference": case.reference,
+        "case_type": case.case_type.key,
+        "team_id": case.team_id,
+        "customer_id": case.customer_id,
+        **_record_facts(record),
         "decided_by": record.decided_by_id,
     }
 
@@ -291,41 +301,40 @@ def _audit_shape(record: DecisionRecord) -> dict[str, Any]:
     }
 
 
-def case_amounts_refresh(
-    *,
-    actor: Actor,
-    case: Case,
-    totals: dict[str, Decimal | None] | None = None,
-    audit_rows: list[Model] | None = None,
-) -> bool:
-    """Fills the case's closing fields from its effective records (final or approved):
-    redress and goodwill kept apart. Called inside the transaction of the record's change
-    (the case row is locked); the approval services call it when a record is approved.
-    `totals`: the effective amounts when the caller knows them (read under the case's lock,
-    plus what it wrote since); `audit_rows`: the caller writes the audit event with its own."""
-    if totals is None:
-        totals = selectors.effective_amounts(case)
+# The case's columns a change of its closing amounts writes; any other decision change writes
+# only its activity time.
+AMOUNT_FIELDS = ("redress_amount", "goodwill_amount", "version", "last_activity_at", "updated_at")
+
+
+def _amounts_change(*, actor: Actor, case: Case, totals: dict[str, Decimal | None]) -> AuditEvent | None:
+    """Sets the case's closing fields to `totals` (in memory: the caller writes `AMOUNT_FIELDS`)
+    and returns the unsaved audit event of that change; None when they hold them already."""
     redress, goodwill = totals[DecisionKind.REDRESS], totals[DecisionKind.GOODWILL]
     if case.redress_amount == redress and case.goodwill_amount == goodwill:
-        return False
+        return None
     before = {"redress_amount": case.redress_amount, "goodwill_amount": case.goodwill_amount, "version": case.version}
-    now = timezone.now()
     case.redress_amount = redress
     case.goodwill_amount = goodwill
     case.version += 1
-    case.last_activity_at = now
-    update_row(case, ["redress_amount", "goodwill_amount", "version", "last_activity_at", "updated_at"])
-    event = audit_event(
+    case.last_activity_at = timezone.now()
+    return audit_event(
         actor=actor or "system",
         action="case.decision_amounts",
         obj=case,
         before=before,
         after={"redress_amount": redress, "goodwill_amount": goodwill, "version": case.version},
     )
-    if audit_rows is None:
-        insert_row(event)
-    else:
-        audit_rows.append(event)
+
+
+def case_amounts_refresh(*, actor: Actor, case: Case) -> bool:
+    """Fills the case's closing fields from its effective records (final or approved):
+    redress and goodwill kept apart. Called inside the transaction of the record's change
+    (the case row is locked); the approval services call it when a record is approved."""
+    event = _amounts_change(actor=actor, case=case, totals=selectors.effective_amounts(case))
+    if event is None:
+        return False
+    update_row(case, AMOUNT_FIELDS)
+    insert_row(event)
     return True
 
 
@@ -351,17 +360,43 @@ def _timeline(case: Case, record: DecisionRecord, *, actor: Actor, now: dt.datet
         body_text=record.justification if record.record_kind == RecordKind.REVERSAL else "",
         data={
             "event": "decision",
-            "decision_id": record.pk,
-            "record_kind": record.record_kind,
-            "refers_to": record.refers_to_id,
-            "kind": record.kind,
-            "amount": str(record.amount),
-            "currency": record.currency,
-            "status": record.status,
-            "deviates": record.deviates,
+            **_record_facts(record),
             "table": record.table.key if record.table_id and record.table else "",
         },
     )
+
+
+# A final decision's rows that name its record, written by the statement that numbers it
+# (`_write_final`): the timeline entry's `decision_id` and the record's audit event's object
+# (the case's own event names the case: its `object_id` is not empty).
+_NAMED_BY_RECORD = {
+    Interaction: {"data": "jsonb_set(%s, '{decision_id}', to_jsonb((SELECT id FROM parent)))"},
+    AuditEvent: {"object_id": "COALESCE(NULLIF(%s, ''), (SELECT id FROM parent)::text)"},
+}
+
+
+def _write_final(record: DecisionRecord, case: Case, case_fields: tuple[str, ...], written: list[Model]) -> None:
+    """PostgreSQL, a new decision that is final: the record, the case's columns `case_fields`,
+    its timeline entry and its audit events in one statement (ADR 00XX) — the UPDATE of the
+    locked case row and the INSERTs as parts of one data-modifying WITH, the record's id handed
+    to the rows that name it. One round trip instead of three."""
+    update = update_statement(case, case_fields)
+    groups: dict[type[Model], list[Model]] = {}
+    for row in written:
+        groups.setdefault(type(row), []).append(row)
+    if any(len(rows) != 1 for model, rows in groups.items() if model is Interaction):
+        raise RuntimeError("_write_final writes the record's one timeline entry")
+    insert_family(
+        record,
+        [(None, rows) for rows in groups.values()],
+        lead=[("case_row", *update)],
+        expressions=_NAMED_BY_RECORD,
+    )
+    for row in written:
+        if isinstance(row, Interaction):
+            row.data["decision_id"] = record.pk
+        elif isinstance(row, AuditEvent) and not row.object_id:
+            row.object_id = str(record.pk)
 
 
 def _decide(
@@ -436,43 +471,44 @@ def _decide(
     if record_kind == RecordKind.REVERSAL:
         reasons = []  # a lead's reversal within their own authority is final
     authority["approval_reasons"] = reasons
-    record = insert_row(
-        DecisionRecord(
-            case=case,
-            record_kind=record_kind,
-            refers_to=refers_to,
-            table=recommendation.table if recommendation else (refers_to.table if refers_to is not None else None),
-            inputs=recommendation.inputs if recommendation else (refers_to.inputs if refers_to is not None else {}),
-            recommendation=(
-                {
-                    **recommendation.outputs,
-                    "amount": str(recommendation.amount) if recommendation.amount is not None else None,
-                    "kind": recommendation.kind,
-                }
-                if recommendation
-                else (refers_to.recommendation if refers_to is not None else {})
-            ),
-            matched_rules=recommendation.matched
+    # PostgreSQL, a new decision that is final: the record is written with the rest at the end,
+    # in one statement (`_write_final`); otherwise first, as the rows below need its id.
+    one_statement = connection.vendor == "postgresql" and refers_to is None and not reasons
+    record = DecisionRecord(
+        case=case,
+        record_kind=record_kind,
+        refers_to=refers_to,
+        table=recommendation.table if recommendation else (refers_to.table if refers_to is not None else None),
+        inputs=recommendation.inputs if recommendation else (refers_to.inputs if refers_to is not None else {}),
+        recommendation=(
+            {
+                **recommendation.outputs,
+                "amount": str(recommendation.amount) if recommendation.amount is not None else None,
+                "kind": recommendation.kind,
+            }
             if recommendation
-            else (refers_to.matched_rules if refers_to is not None else []),
-            recommended_min=recommendation.minimum if recommendation else (refers_to.recommended_min if refers_to else None),
-            recommended_max=recommendation.maximum if recommendation else (refers_to.recommended_max if refers_to else None),
-            kind=values["kind"],
-            amount=amount,
-            currency=values["currency"],
-            action=values["action"],
-            message_to_customer=values["message_to_customer"],
-            deviates=deviates,
-            justification=values["justification"],
-            authority=authority,
-            status=RecordStatus.PENDING if reasons else RecordStatus.FINAL,
-            decided_by=require_user(actor),
-            decided_at=now,
-            team_id=_team_of(actor, case),
-        )
+            else (refers_to.recommendation if refers_to is not None else {})
+        ),
+        matched_rules=recommendation.matched if recommendation else (refers_to.matched_rules if refers_to is not None else []),
+        recommended_min=recommendation.minimum if recommendation else (refers_to.recommended_min if refers_to else None),
+        recommended_max=recommendation.maximum if recommendation else (refers_to.recommended_max if refers_to else None),
+        kind=values["kind"],
+        amount=amount,
+        currency=values["currency"],
+        action=values["action"],
+        message_to_customer=values["message_to_customer"],
+        deviates=deviates,
+        justification=values["justification"],
+        authority=authority,
+        status=RecordStatus.PENDING if reasons else RecordStatus.FINAL,
+        decided_by=require_user(actor),
+        decided_at=now,
+        team_id=_team_of(actor, case),
     )
+    if not one_statement:
+        insert_row(record)
     # The timeline entries and audit events of this change, written at its end: one INSERT
-    # per table (in the order they were made).
+    # per table (in the order they were made), or one statement with the record and the case.
     written: list[Model] = []
     if refers_to is not None:
         before = refers_to.status
@@ -496,12 +532,19 @@ def _decide(
         totals = {DecisionKind.REDRESS: counts.redress, DecisionKind.GOODWILL: counts.goodwill}
         if record.status in selectors.EFFECTIVE and record.kind in totals:
             totals[record.kind] = (totals[record.kind] or Decimal(0)) + record.amount
-    # It saves the activity time when it changes the case.
-    changed = case_amounts_refresh(actor=actor, case=case, totals=totals, audit_rows=written)
-    write_rows(written)
-    if not changed:
-        case.last_activity_at = now
-        update_row(case, ["last_activity_at"])
+    if totals is None:
+        totals = selectors.effective_amounts(case)
+    amounts = _amounts_change(actor=actor, case=case, totals=totals)  # with a new activity time
+    if amounts is not None:
+        written.append(amounts)
+    case_fields = AMOUNT_FIELDS if amounts is not None else ("last_activity_at",)  # `_timeline` set it
+    if one_statement:
+        _write_final(record, case, case_fields, written)
+    elif connection.vendor == "postgresql":  # the case's row with the timeline and the audit events
+        write_rows(written, lead=[("case_row", *update_statement(case, case_fields))])
+    else:
+        update_row(case, case_fields)
+        write_rows(written)
     events.emit("decision.recorded", _event_payload(case, record))
     return record
 

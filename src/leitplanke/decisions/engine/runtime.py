@@ -124,17 +124,20 @@ def evaluate(table: Table, inputs: Mapping[str, Any], *, trace: bool = False) ->
     """Evaluate the table for one set of inputs."""
     if not isinstance(inputs, Mapping):
         raise EvaluationError("the inputs must be an object")
-    decision = compile_table(table).decision
+    # Through the engine, which holds the table under its key: the same evaluation as the
+    # compiled decision's own `evaluate`, which costs about ten times the CPU per call
+    # (zen-engine 2.1: ~170 µs against ~15 µs for a seven-rule table, docs/benchmarks.md).
+    engine = compile_table(table).engine
     options = {"trace": True} if trace else None
     try:
         # A dict goes in directly (no JSON round trip); zen-engine refuses Decimal and dates,
         # and those inputs go again as JSON text with them converted.
-        response = decision.evaluate(dict(inputs), options)
+        response = engine.evaluate(_KEY, dict(inputs), options)
     except Exception as error:  # zen-engine raises plain Exception
         if "unsupported type" not in str(error):
             raise EvaluationError(str(error)) from None
         try:
-            response = decision.evaluate(_context(inputs), options)
+            response = engine.evaluate(_KEY, _context(inputs), options)
         except EvaluationError:
             raise
         except Exception as again:
