@@ -377,7 +377,7 @@ _NAMED_BY_RECORD = {
 
 def _write_final(record: DecisionRecord, case: Case, case_fields: tuple[str, ...], written: list[Model]) -> None:
     """PostgreSQL, a new decision that is final: the record, the case's columns `case_fields`,
-    its timeline entry and its audit events in one statement (ADR 00XX) — the UPDATE of the
+    its timeline entry and its audit events in one statement (ADR 0037) — the UPDATE of the
     locked case row and the INSERTs as parts of one data-modifying WITH, the record's id handed
     to the rows that name it. One round trip instead of three."""
     update = update_statement(case, case_fields)
