@@ -96,6 +96,12 @@ def test_anonymous_visitors_are_sent_to_the_login(client: Client) -> None:
     assert "/accounts/login/" in response["Location"]
 
 
+def test_the_audit_log_filters_by_the_calendars_first_and_last_days(admin_client: Client) -> None:
+    for first, last in (("0001-01-01", "0001-01-01"), ("9999-12-31", "9999-12-31"), ("0001-01-01", "9999-12-31")):
+        response = admin_client.get(reverse("settings:audit"), {"occurred_from": first, "occurred_until": last})
+        assert response.status_code == 200
+
+
 @pytest.mark.parametrize("role_key", ["auditor", "quality_manager"])
 def test_auditors_read_the_audit_log_but_not_the_admin_pages(
     role_key: str, make_user: Callable[..., User], client_for: Callable[[User], Client]

@@ -601,6 +601,15 @@ def test_list_filters(
     assert _ids(client_a, q=third.reference) == [third.pk]
 
 
+def test_list_accepts_the_calendars_first_and_last_days(client_a: Client) -> None:
+    """Midnight of 0001-01-01 in the organisation's zone is before year 1 in UTC, and the day
+    after 9999-12-31 does not exist: found by the API fuzzer as a 500; now an answer."""
+    assert _ids(client_a, received_from="0001-01-01", received_to="0001-01-01") == []
+    assert _ids(client_a, received_from="9999-12-31", received_to="9999-12-31") == []
+    everything = _ids(client_a)
+    assert _ids(client_a, received_from="0001-01-01", received_to="9999-12-31") == everything
+
+
 @pytest.mark.parametrize(
     "params",
     [

@@ -222,6 +222,7 @@ def test_keyset_pages(world: dict[str, Any], make_user: Any, client_for: Any, mo
         {"start": "2026-13"},
         {"start": "2026-05", "end": "2026-01"},
         {"start": "2000-01", "end": "2026-01"},
+        {"start": "9999-08", "end": "9999-12"},  # the month after would be year 10000
         {"kind": "bonus"},
         {"currency": "euro"},
         {"category": "x'; drop"},

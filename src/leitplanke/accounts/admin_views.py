@@ -19,12 +19,12 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from leitplanke.core import selectors as core_selectors
+from leitplanke.core.days import day_start
 from leitplanke.core.errors import DomainError, NotFound
 from leitplanke.core.forms import attempt
 from leitplanke.core.pagination import InvalidCursor, keyset_page
@@ -497,7 +497,7 @@ def _day_start(day: dt.date | None, *, days_later: int = 0) -> dt.datetime | Non
     """Midnight (local time) at the start of `day` (+ days_later), for the audit log's date filter."""
     if day is None:
         return None
-    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=days_later), dt.time.min))
+    return day_start(day, days_later=days_later)
 
 
 def _pretty_json(value: Any) -> str | None:

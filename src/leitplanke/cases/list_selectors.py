@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leitplanke.accounts.actors import Actor, is_user
+from leitplanke.core.days import day_start
 from leitplanke.core.pagination import Page, decode_cursor, keyset_page
 from leitplanke.customers.normalise import phone_search_token
 
@@ -126,7 +127,7 @@ def _date(value: str | None) -> dt.date | None:
 
 
 def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_current_timezone())
+    return day_start(day)
 
 
 def fts5_query(text: str) -> str:
@@ -709,7 +710,7 @@ def filter_cases(qs: QuerySet[Case], params: Mapping[str, Any], *, counting: boo
     if start := _date(params.get("received_from")):
         qs = qs.filter(received_at__gte=_day_start(start))
     if end := _date(params.get("received_to")):
-        qs = qs.filter(received_at__lt=_day_start(end + dt.timedelta(days=1)))
+        qs = qs.filter(received_at__lt=day_start(end, days_later=1))
     if tags := _values(params, "tags"):
         tagged = Case.tags.through.objects.filter(tag__name_key__in=[tag_key(t) for t in tags]).values("case_id")
         qs = qs.filter(id__in=tagged)

@@ -23,7 +23,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 def _month_start(value: str) -> dt.date:
     match = _MONTH.match(value)
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1900:
+    if not match or not 1 <= int(match.group(2)) <= 12 or not 1900 <= int(match.group(1)) <= 2999:
         raise ValidationError(_("Enter a month as YYYY-MM."), code="invalid")
     return dt.date(int(match.group(1)), int(match.group(2)), 1)
 

@@ -23,13 +23,13 @@ from django.db import connection
 from django.db.models import Case, Count, F, QuerySet, Value, When, Window
 from django.db.models.expressions import RowRange
 from django.db.models.functions import Coalesce, RowNumber
-from django.utils import timezone
 from django.utils.translation import get_language
 
 from leitplanke.accounts import permissions
 from leitplanke.accounts.actors import Actor, is_user
 from leitplanke.accounts.models import Team
 from leitplanke.cases.models import Category
+from leitplanke.core.days import day_start
 from leitplanke.core.errors import NotFound, PermissionDenied
 from leitplanke.customers.models import Product, Segment
 
@@ -118,7 +118,7 @@ class ConsistencyFilter:
 
 
 def _aware(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    return day_start(day)
 
 
 def _match(qs: QuerySet[Any], lookup: str, value: str) -> QuerySet[Any]:
