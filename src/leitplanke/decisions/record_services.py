@@ -248,7 +248,8 @@ def authority_check(
 # --- writing ---------------------------------------------------------------------------------
 
 
-def _team_of(actor: Actor, case: Case) -> int | None:
+def record_team(actor: Actor, case: Case) -> int | None:
+    """The team a record counts for: the case's, if the decider is in it, else their first."""
     teams = case_permissions.team_ids_of(actor)
     if case.team_id is not None and case.team_id in teams:
         return case.team_id
@@ -269,7 +270,8 @@ def _record_facts(record: DecisionRecord) -> dict[str, Any]:
     }
 
 
-def _event_payload(case: Case, record: DecisionRecord) -> dict[str, Any]:
+def record_event_payload(case: Case, record: DecisionRecord) -> dict[str, Any]:
+    """The `decision.recorded` event's payload."""
     return {
         "case_id": case.pk,
         "reference": case.reference,
@@ -503,7 +505,7 @@ def _decide(
         status=RecordStatus.PENDING if reasons else RecordStatus.FINAL,
         decided_by=require_user(actor),
         decided_at=now,
-        team_id=_team_of(actor, case),
+        team_id=record_team(actor, case),
     )
     if not one_statement:
         insert_row(record)
@@ -545,7 +547,7 @@ def _decide(
     else:
         update_row(case, case_fields)
         write_rows(written)
-    events.emit("decision.recorded", _event_payload(case, record))
+    events.emit("decision.recorded", record_event_payload(case, record))
     return record
 
 

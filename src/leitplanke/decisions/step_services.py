@@ -26,7 +26,6 @@ from django.utils.translation import gettext_lazy as _
 
 from leitplanke.accounts.actors import Actor, acting_user
 from leitplanke.accounts.models import Team
-from leitplanke.cases import permissions as case_permissions
 from leitplanke.cases.models import Case, Interaction, InteractionKind, Priority, Severity
 from leitplanke.cases.process import EffectStep
 from leitplanke.core import events
@@ -37,6 +36,7 @@ from leitplanke.core.inserts import insert_row, write_rows
 from . import engine, table_selectors
 from . import record_selectors as selectors
 from .models import DecisionKind, DecisionRecord, DecisionTable, RecordKind, RecordStatus
+from .record_services import record_event_payload, record_team
 
 # The outputs a step applies to the case, when the table has them.
 APPLIED_OUTPUTS = ("team", "priority", "severity")
@@ -191,7 +191,7 @@ def decide_step(case: Case, params: dict[str, Any], *, actor: Actor, now: dt.dat
                 status=RecordStatus.FINAL,
                 decided_by=user,
                 decided_at=now,
-                team_id=_team_of(user, saved),
+                team_id=record_team(user, saved),
             )
         )
         rationale = {"de": str(outputs.get("rationale_de") or ""), "en": str(outputs.get("rationale_en") or "")}
@@ -231,32 +231,7 @@ def decide_step(case: Case, params: dict[str, Any], *, actor: Actor, now: dt.dat
             "status": record.status,
         }
         write_rows([entry, audit_event(actor=user, action="decision.step", obj=record, after=shape)])
-        events.emit(
-            "decision.recorded",
-            {
-                "case_id": saved.pk,
-                "reference": saved.reference,
-                "case_type": saved.case_type.key,
-                "team_id": saved.team_id,
-                "customer_id": saved.customer_id,
-                "decision_id": record.pk,
-                "record_kind": record.record_kind,
-                "refers_to": None,
-                "kind": record.kind,
-                "amount": str(record.amount),
-                "currency": record.currency,
-                "status": record.status,
-                "deviates": False,
-                "decided_by": user.pk,
-            },
-        )
+        events.emit("decision.recorded", record_event_payload(saved, record))
         return {"decision_id": record.pk, "table": str(row), "matched_rules": shape["matched_rules"], "applied": applied}
 
     return EffectStep(changes=changes, finish=finish)
-
-
-def _team_of(user: Any, case: Case) -> int | None:
-    teams = case_permissions.team_ids_of(user)
-    if case.team_id is not None and case.team_id in teams:
-        return case.team_id
-    return teams[0] if teams else None
